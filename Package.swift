@@ -1,0 +1,133 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "keyward",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "keyward", targets: ["keyward"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        .target(
+            name: "KeywardCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KeywardAPI",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KeywardStore",
+            dependencies: [
+                "KeywardCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KeywardVerify",
+            dependencies: [
+                "KeywardCore",
+                "KeywardStore",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KeywardServer",
+            dependencies: [
+                "KeywardCore",
+                "KeywardStore",
+                "KeywardVerify",
+                "KeywardAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KeywardCLI",
+            dependencies: [
+                "KeywardCore",
+                "KeywardStore",
+                "KeywardServer",
+                "KeywardAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "keyward",
+            dependencies: ["KeywardCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KeywardTesting",
+            dependencies: [
+                "KeywardCore",
+                "KeywardStore",
+                "KeywardServer",
+                "KeywardAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeywardCoreTests",
+            dependencies: ["KeywardCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeywardStoreTests",
+            dependencies: ["KeywardCore", "KeywardStore", "KeywardTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeywardServerTests",
+            dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardServer", "KeywardAPI", "KeywardTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeywardCLITests",
+            dependencies: ["KeywardCore", "KeywardAPI", "KeywardTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

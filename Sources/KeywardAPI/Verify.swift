@@ -1,0 +1,44 @@
+import Foundation
+
+package struct VerifySourceDTO: Codable, Sendable {
+    package var ip: String?
+    package var userAgent: String?
+    package var clientCertSubject: String?
+    package var clientCertThumbprint: String?
+    package init(ip: String? = nil, userAgent: String? = nil, clientCertSubject: String? = nil, clientCertThumbprint: String? = nil) {
+        self.ip = ip
+        self.userAgent = userAgent
+        self.clientCertSubject = clientCertSubject
+        self.clientCertThumbprint = clientCertThumbprint
+    }
+}
+
+package struct VerifyRequest: Codable, Sendable {
+    package var key: String
+    package var scopes: [String]?
+    package var source: VerifySourceDTO?
+    package init(key: String, scopes: [String]? = nil, source: VerifySourceDTO? = nil) {
+        self.key = key
+        self.scopes = scopes
+        self.source = source
+    }
+}
+
+package struct VerifyResponse: Codable, Sendable {
+    package var valid: Bool
+    package var reason: String?
+    package var keyId: String?
+    package var version: Int?
+    package var identityId: String?
+    package var scopes: [String]?
+    package var expiresAt: Date?
+    package init(valid: Bool, reason: String? = nil, keyId: String? = nil, version: Int? = nil, identityId: String? = nil, scopes: [String]? = nil, expiresAt: Date? = nil) {
+        self.valid = valid
+        self.reason = reason
+        self.keyId = keyId
+        self.version = version
+        self.identityId = identityId
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+    }
+}

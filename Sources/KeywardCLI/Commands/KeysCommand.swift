@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import KeywardAPI
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Issue, inspect, rotate, revoke and verify API keys.",
+        subcommands: [Create.self, List.self, Show.self, Rotate.self, Revoke.self, Verify.self]
+    )
+
+    static func printIssued(_ k: KeyIssuedResponse) {
+        Output.fields([("id", k.id), ("version", String(k.version)), ("identity", k.identityId), ("environment", k.environment),
+                       ("scopes", k.scopes.joined(separator: " ")), ("expires", Output.date(k.expiresAt))])
+        print("\nkey (shown once, store it now):\n\n    \(k.key)\n")
+    }
+
+    static func printKey(_ k: KeyResponse) {
+        Output.fields([("id", k.id), ("identity", k.identityId), ("name", k.name ?? "-"), ("status", k.status), ("version", String(k.version)),
+                       ("prefix", k.prefix), ("environment", k.environment), ("scopes", k.scopes.joined(separator: " ")),
+                       ("expires", Output.date(k.expiresAt)), ("last used", Output.date(k.lastUsedAt)), ("created", Output.date(k.createdAt))]
+                      + (k.revokedAt.map { [("revoked", Output.date($0)), ("revoke reason", k.revokeReason ?? "-")] } ?? []))
+        print("")
+        Output.table(["VERSION", "STATE", "PREFIX", "FINGERPRINT", "GRACE UNTIL"],
+                     k.versions.map { [String($0.version), $0.state, $0.prefix, String($0.fingerprint.prefix(28)) + "…", Output.date($0.graceUntil)] })
+        if let u = k.usage, !u.isEmpty {
+            print("\nverify outcomes: " + u.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue a key (the plaintext is printed once).")
+        @OptionGroup var client: ClientOptions
+        @Option(help: "Identity id (idn_…).") var identity: String
+        @Option(name: .customLong("scope"), help: "A scope (repeatable).") var scopes: [String] = []
+        @Option(help: "live or test.") var environment: String = "live"
+        @Option(help: "Lifetime: 3600, 90m, 12h or 30d (default: policy default).") var ttl: String?
+        @Option(help: "A name for the key.") var name: String?
+        @Flag(help: "A key that never expires (needs --exception-reason).") var nonExpiring = false
+        @Option(help: "Why this key is a policy exception.") var exceptionReason: String?
+
+        func run() async throws {
+            guard let env = KeyEnvironmentDTO(rawValue: environment) else { throw CLIExit.error("--environment must be live or test") }
+            let ttlSeconds = try ttl.map(Duration.parse)
+            let req = KeyCreateRequest(identityId: identity, scopes: scopes, environment: env, ttlSeconds: ttlSeconds, name: name,
+                                       nonExpiring: nonExpiring ? true : nil, policyExceptionReason: exceptionReason)
+            let k = try await client.client().call("POST", "/v1/keys", body: req, as: KeyIssuedResponse.self)
+            if client.json { try Output.json(k) } else { KeysCommand.printIssued(k) }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys.")
+        @OptionGroup var client: ClientOptions
+        @Option(help: "Filter by identity id.") var identity: String?
+        @Option(help: "active or revoked.") var status: String?
+        @Option(help: "live or test.") var environment: String?
+        @Option(help: "Page size (1-500).") var limit: Int = 50
+        @Option(help: "Cursor from a previous page.") var cursor: String?
+
+        func run() async throws {
+            var q = [("limit", String(limit))]
+            if let identity { q.append(("identity_id", identity)) }
+            if let status { q.append(("status", status)) }
+            if let environment { q.append(("environment", environment)) }
+            if let cursor { q.append(("cursor", cursor)) }
+            let page = try await client.client().call("GET", "/v1/keys" + Query.string(q), as: ListResponse<KeyResponse>.self)
+            if client.json { try Output.json(page); return }
+            Output.table(["ID", "PREFIX", "VERSION", "STATUS", "IDENTITY", "EXPIRES"],
+                         page.items.map { [$0.id, $0.prefix, String($0.version), $0.status, $0.identityId, Output.date($0.expiresAt)] })
+            if let next = page.nextCursor { print("next page: --cursor \(next)") }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one key (never its plaintext).")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Key id (key_…).") var id: String
+        func run() async throws {
+            let k = try await client.client().call("GET", "/v1/keys/\(Query.path(id))", as: KeyResponse.self)
+            if client.json { try Output.json(k) } else { KeysCommand.printKey(k) }
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue the next version; the previous one stays valid for the grace window.")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Key id (key_…).") var id: String
+        @Option(help: "Grace window for the previous version: 0, 300, 90m, 12h, 1d (default: policy default, 1 day).") var grace: String?
+        func run() async throws {
+            let g = try grace.map(Duration.parse)
+            let k = try await client.client().call("POST", "/v1/keys/\(Query.path(id))/rotate", body: KeyRotateRequest(graceSeconds: g), as: KeyIssuedResponse.self)
+            if client.json { try Output.json(k) } else { KeysCommand.printIssued(k) }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke every version of a key, now.")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Key id (key_…).") var id: String
+        @Option(help: "Why (recorded in the audit log).") var reason: String
+        func run() async throws {
+            let k = try await client.client().call("POST", "/v1/keys/\(Query.path(id))/revoke", body: KeyRevokeRequest(reason: reason), as: KeyResponse.self)
+            if client.json { try Output.json(k) } else { KeysCommand.printKey(k) }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a key: exit 0 when valid, 1 when not (with the reason), 2 on error.",
+            discussion: "Pass - (or nothing) to read the key from standard input, which keeps it out of shell history and ps.")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "The key, or - to read it from stdin.") var key: String = "-"
+        @Option(name: .customLong("scope"), help: "A scope the key must hold (repeatable).") var scopes: [String] = []
+
+        func run() async throws {
+            var presented = key
+            if key == "-" {
+                guard let line = readLine(strippingNewline: true) else { throw CLIExit.error("no key on standard input") }
+                presented = line
+            }
+            let r = try await client.client().call("POST", "/v1/keys/verify", body: VerifyRequest(key: presented, scopes: scopes.isEmpty ? nil : scopes),
+                                                   as: VerifyResponse.self)
+            if client.json {
+                try Output.json(r)
+            } else if r.valid {
+                print("valid: key \(r.keyId ?? "-") version \(r.version.map(String.init) ?? "-"), identity \(r.identityId ?? "-"), scopes \(r.scopes?.joined(separator: " ") ?? "-")")
+            } else {
+                print("invalid: \(r.reason ?? "unknown")" + (r.keyId.map { " (key \($0))" } ?? ""))
+            }
+            if !r.valid { throw CLIExit(1) }
+        }
+    }
+}
+
+extension Duration {
+    /// `3600`, `90s`, `15m`, `12h`, `30d` → seconds.
+    static func parse(_ s: String) throws -> Int {
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        var digits = s
+        var mult = 1
+        if let last = s.last, let u = units[last] { digits = String(s.dropLast()); mult = u }
+        guard let n = Int(digits), n >= 0, n <= 36_500 * 86_400 / mult else { throw CLIExit.error("durations look like 3600, 90m, 12h or 30d") }
+        return n * mult
+    }
+}

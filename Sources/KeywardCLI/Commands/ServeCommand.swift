@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import KeywardCore
+import KeywardServer
+import KeywardVerify
+import Logging
+import ServiceLifecycle
+
+/// `keyward serve`: the HTTP server on the embedded SQLite default or PostgreSQL.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Keyward server (SQLite in --data-dir by default, or --database postgres://…)."
+    )
+
+    @Option(name: .long, help: "Data folder for the SQLite store and key files (default $KEYWARD_DATA_DIR or ./keyward-data).")
+    var dataDir: String?
+    @Option(name: .long, help: "postgres://user@host:port/db or sqlite:PATH (default $KEYWARD_DATABASE_URL; SQLite in the data folder).")
+    var database: String?
+    @Option(name: .long, help: "Listen address (default $KEYWARD_HOST or 127.0.0.1).")
+    var host: String?
+    @Option(name: .long, help: "Listen port, 0 for any free port (default $KEYWARD_PORT or 8080).")
+    var port: Int?
+    @Option(name: .long, help: "HMAC key file, ≥ 32 bytes (default $KEYWARD_HMAC_KEY_FILE or <data-dir>/hmac.key, generated).")
+    var hmacKeyFile: String?
+    @Option(name: .long, help: "Ed25519 audit signing key file (default <data-dir>/audit-signing.key, generated).")
+    var auditSigningKeyFile: String?
+    @Option(name: .long, help: "Key environments verify accepts: live,test (default) or live.")
+    var verifyEnvironments: String?
+    @Option(name: .long, help: "Maximum lifetime of live keys in days (default 90).")
+    var maxLiveDays: Int?
+    @Option(name: .long, help: "Maximum lifetime of test keys in days (default 30).")
+    var maxTestDays: Int?
+    @Option(name: .long, help: "Default key lifetime in days (default 30).")
+    var defaultLifetimeDays: Int?
+    @Flag(name: .long, help: "Refuse non-expiring keys even with a policy exception.")
+    var noPolicyExceptions = false
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")
+    var logLevel: String?
+
+    func configuration() throws -> (ServerConfiguration, Logger.Level) {
+        let env = ProcessInfo.processInfo.environment
+        var c = ServerConfiguration()
+        c.dataDirectory = dataDir ?? env["KEYWARD_DATA_DIR"] ?? c.dataDirectory
+        c.databaseURL = database ?? env["KEYWARD_DATABASE_URL"]
+        c.host = host ?? env["KEYWARD_HOST"] ?? c.host
+        if let p = port ?? env["KEYWARD_PORT"].flatMap(Int.init) { c.port = p } else if env["KEYWARD_PORT"] != nil {
+            throw CLIExit.error("KEYWARD_PORT must be a number")
+        }
+        c.hmacKeyFile = hmacKeyFile ?? env["KEYWARD_HMAC_KEY_FILE"]
+        c.auditSigningKeyFile = auditSigningKeyFile ?? env["KEYWARD_AUDIT_SIGNING_KEY_FILE"]
+        if let v = verifyEnvironments ?? env["KEYWARD_VERIFY_ENVIRONMENTS"] {
+            let envs = v.split(separator: ",").map { KeyEnvironment(rawValue: String($0).trimmingCharacters(in: .whitespaces)) }
+            guard !envs.isEmpty, envs.allSatisfy({ $0 != nil }) else { throw CLIExit.error("--verify-environments takes live, test or live,test") }
+            c.verifier = VerifierConfiguration(acceptedEnvironments: Set(envs.compactMap { $0 }))
+        }
+        for (v, name) in [(maxLiveDays, "--max-live-days"), (maxTestDays, "--max-test-days"), (defaultLifetimeDays, "--default-lifetime-days")] {
+            if let v, !(1...3650).contains(v) { throw CLIExit.error("\(name) must be from 1 to 3650") }
+        }
+        if let d = maxLiveDays { c.policy.maxLifetime[.live] = TimeInterval(d) * 86_400 }
+        if let d = maxTestDays { c.policy.maxLifetime[.test] = TimeInterval(d) * 86_400 }
+        if let d = defaultLifetimeDays { c.policy.defaultLifetime = TimeInterval(d) * 86_400 }
+        if noPolicyExceptions { c.policy.allowExceptions = false }
+        let levelName = logLevel ?? env["KEYWARD_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else { throw CLIExit.error("--log-level must be one of trace, debug, info, notice, warning, error") }
+        do { try c.validate() } catch let e as KeywardError { throw CLIExit.error(e.message) }
+        return (c, level)
+    }
+
+    /// Unbuffered stdout, so a supervisor or test reading the pipe sees each line at once.
+    static func say(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
+
+    func run() async throws {
+        let (config, level) = try configuration()
+        var logger = Logger(label: "keyward") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        let runtime: KeywardRuntime
+        let secret: Secret?
+        do {
+            (runtime, secret) = try await KeywardRuntime.start(config, logger: logger)
+        } catch let e as KeywardError {
+            throw CLIExit.error(e.message)
+        } catch {
+            throw CLIExit.error("cannot start: \(error)")
+        }
+        if let secret {
+            // Printed once, like Vault's root token; only its SHA-256 is stored.
+            Self.say("""
+                Keyward initialised a new store. Admin key (shown once, store it now):
+
+                    \(secret.reveal())
+
+                export KEYWARD_TOKEN=<the key above>
+
+                """)
+        }
+        let group = runtime.makeServiceGroup(signals: true) { port in
+            Self.say("keyward: listening on http://\(config.host):\(port)\n")
+        }
+        do {
+            try await group.run()
+        } catch {
+            await runtime.shutdown()
+            throw CLIExit.error("server stopped: \(error)")
+        }
+        await runtime.shutdown()
+    }
+}

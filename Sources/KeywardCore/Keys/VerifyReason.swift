@@ -1,0 +1,12 @@
+/// The closed set of reasons a verify answers `valid:false` (DESIGN.md); never renamed.
+package enum VerifyReason: String, Sendable, CaseIterable, Codable {
+    case malformed
+    case notFound = "not_found"
+    case expired
+    case revoked
+    case rotated
+    case insufficientScope = "insufficient_scope"
+    case environmentMismatch = "environment_mismatch"
+    case quarantined
+    case rateLimited = "rate_limited"
+}

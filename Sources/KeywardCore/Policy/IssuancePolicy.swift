@@ -1,0 +1,96 @@
+import Foundation
+
+/// Issuance policy. Configuration with documented defaults:
+/// - `maxLifetime[.live]` 90 days, `maxLifetime[.test]` 30 days;
+/// - `defaultLifetime` 30 days (capped by the environment's maximum);
+/// - non-expiring keys only with an explicit exception (`allowExceptions`, default true),
+///   which needs a written reason and an admin caller, and is audited as `policy.exception`;
+/// - `maxGrace` for rotation 7 days, `defaultGrace` 1 day.
+package struct IssuancePolicy: Sendable {
+    package var maxLifetime: [KeyEnvironment: TimeInterval]
+    package var defaultLifetime: TimeInterval
+    package var allowExceptions: Bool
+    package var defaultGrace: TimeInterval
+    package var maxGrace: TimeInterval
+
+    package init(
+        maxLifetime: [KeyEnvironment: TimeInterval] = [.live: 90 * 86_400, .test: 30 * 86_400],
+        defaultLifetime: TimeInterval = 30 * 86_400,
+        allowExceptions: Bool = true,
+        defaultGrace: TimeInterval = 86_400,
+        maxGrace: TimeInterval = 7 * 86_400
+    ) {
+        self.maxLifetime = maxLifetime
+        self.defaultLifetime = defaultLifetime
+        self.allowExceptions = allowExceptions
+        self.defaultGrace = defaultGrace
+        self.maxGrace = maxGrace
+    }
+
+    /// What a caller asked for.
+    package struct Request: Sendable {
+        package var scopes: [Scope]
+        package var environment: KeyEnvironment
+        /// nil: the default lifetime.
+        package var lifetime: TimeInterval?
+        package var nonExpiring: Bool
+        package var exceptionReason: String?
+        package init(scopes: [Scope], environment: KeyEnvironment, lifetime: TimeInterval?, nonExpiring: Bool, exceptionReason: String?) {
+            self.scopes = scopes
+            self.environment = environment
+            self.lifetime = lifetime
+            self.nonExpiring = nonExpiring
+            self.exceptionReason = exceptionReason
+        }
+    }
+
+    /// Decides a request against an identity. A value, not an error: the caller audits denials.
+    package func decide(_ r: Request, for identity: Identity, now: Date) -> PolicyDecision {
+        if identity.status != .active {
+            return .deny(rule: "identity.decommissioned", message: "the identity is decommissioned")
+        }
+        if !identity.isBuiltIn {
+            if (identity.technicalOwner ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                return .deny(rule: "identity.technical_owner_required", message: "the identity has no technical owner")
+            }
+            if (identity.purpose ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                return .deny(rule: "identity.purpose_required", message: "the identity has no purpose")
+            }
+        }
+        if r.scopes.isEmpty {
+            return .deny(rule: "scopes.required", message: "a key needs at least one scope")
+        }
+        if !identity.isBuiltIn, let reserved = r.scopes.first(where: \.isReserved) {
+            return .deny(rule: "scopes.reserved_namespace", message: "scope \(reserved) is reserved for Keyward's own management keys")
+        }
+        let allowed = Set(identity.allowedScopes)
+        if let outside = r.scopes.first(where: { !allowed.contains($0) }) {
+            return .deny(rule: "scopes.outside_allowed", message: "scope \(outside) is not in the identity's allowed scopes")
+        }
+        let maxLife = maxLifetime[r.environment] ?? defaultLifetime
+        if r.nonExpiring {
+            guard allowExceptions else {
+                return .deny(rule: "lifetime.non_expiring_forbidden", message: "non-expiring keys are disabled by policy")
+            }
+            guard let reason = r.exceptionReason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                return .deny(rule: "lifetime.non_expiring_requires_exception", message: "a non-expiring key needs policy_exception_reason")
+            }
+            return .allowWithException(expiresAt: nil, exception: reason)
+        }
+        let life = r.lifetime ?? min(defaultLifetime, maxLife)
+        if life <= 0 {
+            return .deny(rule: "lifetime.not_positive", message: "the lifetime must be in the future")
+        }
+        if life > maxLife {
+            return .deny(rule: "lifetime.exceeds_maximum",
+                         message: "lifetime \(Int(life))s exceeds the \(r.environment.rawValue) maximum of \(Int(maxLife))s")
+        }
+        return .allow(expiresAt: now.addingTimeInterval(life))
+    }
+}
+
+package enum PolicyDecision: Sendable, Equatable {
+    case allow(expiresAt: Date)
+    case allowWithException(expiresAt: Date?, exception: String)
+    case deny(rule: String, message: String)
+}

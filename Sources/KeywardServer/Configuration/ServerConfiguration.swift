@@ -1,0 +1,46 @@
+import Foundation
+import KeywardCore
+import KeywardStore
+import KeywardVerify
+import Logging
+
+/// Everything `keyward serve` needs, read once at start-up (flags, then `KEYWARD_*`
+/// environment, then these documented defaults) and validated.
+package struct ServerConfiguration: Sendable {
+    /// Listen address. Default 127.0.0.1.
+    package var host: String = "127.0.0.1"
+    /// Listen port. Default 8080; 0 picks a free port (tests).
+    package var port: Int = 8080
+    /// Data folder: SQLite store, HMAC key, audit signing key. Default `./keyward-data`.
+    package var dataDirectory: String = "keyward-data"
+    /// `postgres://…` or `sqlite:PATH`; nil uses SQLite in the data folder.
+    package var databaseURL: String?
+    /// HMAC key file (≥ 32 bytes); default `<data>/hmac.key`, generated on first start (0600).
+    package var hmacKeyFile: String?
+    /// Ed25519 audit signing key file; default `<data>/audit-signing.key`, generated (0600).
+    package var auditSigningKeyFile: String?
+    /// Issuance policy (lifetimes, grace, exceptions).
+    package var policy = IssuancePolicy()
+    /// Which key environments verify accepts. Default both.
+    package var verifier = VerifierConfiguration()
+    /// Largest request body accepted. Default 64 KiB; larger answers 413.
+    package var maxBodyBytes: Int = 64 * 1024
+    /// How often verify usage is written to the store. Default 1 s.
+    package var usageFlushInterval: Duration = .seconds(1)
+    package var clock: WallClock = .system
+
+    package init() {}
+
+    package var storeConfiguration: StoreConfiguration {
+        get throws {
+            if let url = databaseURL { return try StoreConfiguration.parse(databaseURL: url) }
+            return .sqlite(dataDirectory: dataDirectory)
+        }
+    }
+
+    package func validate() throws {
+        guard (0...65535).contains(port) else { throw KeywardError(.validation, "--port must be between 0 and 65535") }
+        guard !host.isEmpty else { throw KeywardError(.validation, "--host must not be empty") }
+        guard maxBodyBytes >= 1024 else { throw KeywardError(.validation, "the body limit must be at least 1 KiB") }
+    }
+}

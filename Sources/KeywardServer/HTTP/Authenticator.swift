@@ -1,0 +1,36 @@
+import Foundation
+import Hummingbird
+import KeywardCore
+import KeywardVerify
+
+/// Management access (DESIGN.md): `Authorization: Bearer <key>` of the built-in `keyward`
+/// identity with the needed `keyward:` scope; `keyward:admin` implies every scope.
+/// Missing/unknown/invalid key → 401; valid key without the scope → 403.
+struct Authenticator: Sendable {
+    let verifier: Verifier
+
+    func require(_ scope: Scope, _ request: Request) throws -> Actor {
+        guard let header = request.headers[.authorization] else {
+            throw KeywardError(.unauthorized, "missing bearer key")
+        }
+        let prefix = "Bearer "
+        guard header.count > prefix.count, header.hasPrefix(prefix) else {
+            throw KeywardError(.unauthorized, "the Authorization header must be a bearer key")
+        }
+        let token = String(header.dropFirst(prefix.count))
+        let outcome = verifier.verify(token, recordUsage: false)
+        guard outcome.valid, let scopes = outcome.scopes, let keyID = outcome.keyID else {
+            throw KeywardError(.unauthorized, "the bearer key is not valid")
+        }
+        // A customer's key is not a management key: 401 like any wrong key, so this API is
+        // no validity oracle for keys that are not Keyward's own.
+        guard outcome.identityID == .keyward else {
+            throw KeywardError(.unauthorized, "the bearer key is not valid")
+        }
+        let isAdmin = scopes.contains(.admin)
+        guard isAdmin || scopes.contains(scope) else {
+            throw KeywardError(.forbidden, "the bearer key lacks the \(scope) scope")
+        }
+        return Actor(name: "key:\(keyID)", isAdmin: isAdmin)
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeywardAPI
+import KeywardCore
+import NIOCore
+
+/// Reading JSON bodies under the size limit, writing JSON responses.
+struct JSONIO: Sendable {
+    let maxBodyBytes: Int
+
+    /// Decodes the body. An empty body decodes as `{}` when `emptyIsObject` (optional bodies).
+    func decode<T: Decodable>(_ type: T.Type, from request: Request, emptyIsObject: Bool = false) async throws -> T {
+        if let ct = request.headers[.contentType], !ct.lowercased().hasPrefix("application/json") {
+            throw KeywardError(.badRequest, "the body must be application/json")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBodyBytes)
+        } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw KeywardError(.payloadTooLarge, "the request body exceeds \(maxBodyBytes) bytes")
+        }
+        var bytes = Data(buffer.readableBytesView)
+        if bytes.isEmpty {
+            guard emptyIsObject else { throw KeywardError(.badRequest, "the request needs a JSON body") }
+            bytes = Data("{}".utf8)
+        }
+        do {
+            return try WireCoding.decoder().decode(T.self, from: bytes)
+        } catch let e as DecodingError {
+            throw KeywardError(.badRequest, ProblemResponse.describe(e))
+        }
+    }
+
+    func respond<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try WireCoding.encoder().encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension Request {
+    /// A query parameter as an integer in `range`, or the default; a bad value is a 400.
+    func intQuery(_ name: String, default def: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let raw = uri.queryParameters.get(name) else { return def }
+        guard let v = Int(raw), range.contains(v) else {
+            throw KeywardError(.badRequest, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return v
+    }
+}
+
+extension KeywardRequestContext {
+    /// A typed id from the path; malformed ids are a 404 (they name nothing), never echoed.
+    func pathID<ID: TypedID>(_ type: ID.Type, _ name: String = "id") throws -> ID {
+        guard let raw = parameters.get(name), let id = ID(raw) else {
+            throw KeywardError(.notFound, "no \(ID.prefix == "idn" ? "identity" : "key") with that id")
+        }
+        return id
+    }
+}

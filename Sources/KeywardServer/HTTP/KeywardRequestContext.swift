@@ -1,0 +1,20 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Per-request state: Hummingbird's core storage, a request id and the peer address.
+package struct KeywardRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let requestID: String
+    package let remoteAddress: String?
+
+    package init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        var rng = SystemRandomNumberGenerator()
+        requestID = String(rng.next() as UInt64, radix: 16)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// Bodies are collected explicitly with the configured limit (64 KiB by default).
+    package var maxUploadSize: Int { 64 * 1024 }
+}

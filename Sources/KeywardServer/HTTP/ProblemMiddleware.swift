@@ -1,0 +1,45 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeywardCore
+import Logging
+
+/// Turns every error into problem+json and writes one allow-listed log line per request:
+/// method, route pattern (never the raw path or query, which may carry a key), status,
+/// duration, request id. Bodies and headers are never logged.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = KeywardRequestContext
+    let routes: RouteTable
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            var kw = ProblemResponse.classify(error)
+            var extra: HTTPFields = [:]
+            if kw.code == .notFound, context.endpointPath == nil || context.endpointPath == "NotFound" {
+                let allowed = routes.methods(for: request.uri.path)
+                if !allowed.isEmpty {
+                    kw = KeywardError(.methodNotAllowed, "method not allowed on this route")
+                    extra[.allow] = Set(allowed.map(\.rawValue)).sorted().joined(separator: ", ")
+                }
+            }
+            if kw.code == .internalError {
+                logger.error("request failed", metadata: ["request_id": "\(context.requestID)", "error_type": "\(kw.detail ?? "unknown")"])
+            }
+            response = ProblemResponse.make(kw, requestID: context.requestID, extraHeaders: extra)
+        }
+        response.headers[.init("X-Request-Id")!] = context.requestID
+        if logger.logLevel <= .info {
+            let ms = Double((ContinuousClock.now - start).components.attoseconds) / 1e15
+            logger.info("request", metadata: [
+                "method": "\(request.method.rawValue)", "route": "\(context.endpointPath ?? "NotFound")",
+                "status": "\(response.status.code)", "ms": "\(String(format: "%.2f", ms))", "request_id": "\(context.requestID)",
+            ])
+        }
+        return response
+    }
+}

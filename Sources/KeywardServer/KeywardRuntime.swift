@@ -1,0 +1,110 @@
+import Crypto
+import Foundation
+import Hummingbird
+import KeywardCore
+import KeywardStore
+import KeywardVerify
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// The composition root: builds every concrete service once, from one configuration.
+package final class KeywardRuntime: Sendable {
+    package let config: ServerConfiguration
+    package let store: Store
+    package let index: KeyIndex
+    package let verifier: Verifier
+    package let usage: UsageRecorder
+    package let management: ManagementService
+    package let registry: PrometheusCollectorRegistry
+    let signingKey: Data
+    let logger: Logger
+
+    private init(config: ServerConfiguration, store: Store, index: KeyIndex, verifier: Verifier, usage: UsageRecorder,
+                 management: ManagementService, registry: PrometheusCollectorRegistry, signingKey: Data, logger: Logger) {
+        self.config = config
+        self.store = store
+        self.index = index
+        self.verifier = verifier
+        self.usage = usage
+        self.management = management
+        self.registry = registry
+        self.signingKey = signingKey
+        self.logger = logger
+    }
+
+    /// Opens the store, loads the index, and bootstraps the admin key on an empty store.
+    /// Returns the runtime and, on first start only, the admin key's plaintext.
+    package static func start(_ config: ServerConfiguration, logger: Logger) async throws -> (KeywardRuntime, Secret?) {
+        try config.validate()
+        let usesDataFolder = config.databaseURL == nil || config.hmacKeyFile == nil || config.auditSigningKeyFile == nil
+        if usesDataFolder { try DataFolder.prepare(config.dataDirectory) }
+        let fingerprints = try DataFolder.hmacKey(config: config)
+        let signingKey = try DataFolder.auditSigningKey(at: DataFolder.auditSigningKeyPath(config: config), create: config.auditSigningKeyFile == nil)
+        let store = try await Store.open(try config.storeConfiguration, clock: config.clock, logger: logger)
+        do {
+            let registry = PrometheusCollectorRegistry()
+            let factory = PrometheusMetricsFactory(registry: registry)
+            let index = KeyIndex()
+            let usage = UsageRecorder()
+            let verifier = Verifier(index: index, usage: usage, config: config.verifier, clock: config.clock, metrics: factory)
+            let management = ManagementService(store: store, policy: config.policy, fingerprints: fingerprints, logger: logger)
+            try await index.attach(to: store)
+            let secret = try await management.bootstrapIfEmpty()
+            let rt = KeywardRuntime(config: config, store: store, index: index, verifier: verifier, usage: usage,
+                                    management: management, registry: registry, signingKey: signingKey.rawRepresentation, logger: logger)
+            return (rt, secret)
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    package func makeRouter() -> Router<KeywardRequestContext> {
+        let router = Router(context: KeywardRequestContext.self)
+        var table = RouteTable()
+        let io = JSONIO(maxBodyBytes: config.maxBodyBytes)
+        let auth = Authenticator(verifier: verifier)
+        var openAPI = ByteBuffer()
+        if let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) {
+            openAPI = ByteBuffer(bytes: data)
+        }
+        let registrations: [(Router<KeywardRequestContext>, inout RouteTable) -> Void] = [
+            SystemRoutes(registry: registry, index: index, openAPI: openAPI).register,
+            VerifyRoutes(verifier: verifier, auth: auth, io: io).register,
+            ManagementRoutes(management: management, auth: auth, io: io, clock: config.clock).register,
+            AuditRoutes(store: store, signingKey: signingKey, auth: auth, io: io).register,
+        ]
+        // Build the table once (dry run on a scratch router) so the middleware knows every route.
+        let scratch = Router(context: KeywardRequestContext.self)
+        for r in registrations { r(scratch, &table) }
+        router.add(middleware: ProblemMiddleware(routes: table, logger: logger))
+        var unused = RouteTable()
+        for r in registrations { r(router, &unused) }
+        return router
+    }
+
+    /// The HTTP server plus the usage flusher, with graceful shutdown on SIGTERM/SIGINT
+    /// when `signals` is set. `onListening` receives the bound port.
+    package func makeServiceGroup(signals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
+        let app = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        let flusher = UsageFlusher(recorder: usage, store: store, interval: config.usageFlushInterval, logger: logger)
+        // ServiceGroup stops services in reverse order: the server first, then the final flush.
+        return ServiceGroup(configuration: .init(
+            services: [flusher, app],
+            gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
+            logger: logger
+        ))
+    }
+
+    package func shutdown() async {
+        await store.close()
+    }
+}

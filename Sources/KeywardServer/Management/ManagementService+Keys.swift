@@ -1,0 +1,133 @@
+import Foundation
+import KeywardCore
+import KeywardStore
+
+package struct NewKey: Sendable {
+    package var identityID: IdentityID
+    package var scopes: [String]
+    package var environment: KeyEnvironment
+    package var ttlSeconds: Int?
+    package var expiresAt: Date?
+    package var name: String?
+    package var nonExpiring: Bool
+    package var exceptionReason: String?
+    package init(identityID: IdentityID, scopes: [String], environment: KeyEnvironment, ttlSeconds: Int?, expiresAt: Date?, name: String?, nonExpiring: Bool, exceptionReason: String?) {
+        self.identityID = identityID
+        self.scopes = scopes
+        self.environment = environment
+        self.ttlSeconds = ttlSeconds
+        self.expiresAt = expiresAt
+        self.name = name
+        self.nonExpiring = nonExpiring
+        self.exceptionReason = exceptionReason
+    }
+}
+
+extension ManagementService {
+    /// Issues a key under policy. A refusal is audited (with the rule) and thrown as 422.
+    package func issueKey(_ n: NewKey, actor: Actor) async throws -> (APIKey, Secret) {
+        try Validate.optionalText(n.name, field: "name", max: 200)
+        try Validate.optionalText(n.exceptionReason, field: "policy_exception_reason", max: 500)
+        if n.ttlSeconds != nil && n.expiresAt != nil {
+            throw KeywardError(.validation, "give ttl_seconds or expires_at, not both")
+        }
+        if n.nonExpiring && (n.ttlSeconds != nil || n.expiresAt != nil) {
+            throw KeywardError(.validation, "non_expiring excludes ttl_seconds and expires_at")
+        }
+        if let t = n.ttlSeconds, t > 100 * 365 * 86_400 || t < -100 * 365 * 86_400 {
+            throw KeywardError(.validation, "ttl_seconds is out of range")
+        }
+        let scopes = try Validate.scopes(n.scopes, field: "scopes", allowReserved: n.identityID == .keyward)
+        let secret = APIKeyFormat.generate(environment: n.environment)
+        let result: Result<APIKey, KeywardError> = try await store.write { tx in
+            guard let identity = try await self.store.identity(n.identityID, in: tx.db) else { throw KeywardError.notFound("identity") }
+            let lifetime: TimeInterval? = n.ttlSeconds.map(TimeInterval.init) ?? n.expiresAt.map { $0.timeIntervalSince(tx.now) }
+            let request = IssuancePolicy.Request(scopes: scopes, environment: n.environment, lifetime: lifetime,
+                                                 nonExpiring: n.nonExpiring, exceptionReason: n.exceptionReason)
+            var decision = self.policy.decide(request, for: identity, now: tx.now)
+            if case .allowWithException = decision, !actor.isAdmin {
+                decision = .deny(rule: "lifetime.exception_requires_admin", message: "only an admin may grant a policy exception")
+            }
+            switch decision {
+            case .deny(let rule, let message):
+                tx.audit(AuditEntry(actor: actor.name, action: "key.refused", target: identity.id.description, details: [
+                    "rule": rule, "environment": n.environment.rawValue, "scopes": scopes.map(\.value).joined(separator: " "),
+                ]))
+                return .failure(KeywardError(.policyDenied, message, rule: rule))
+            case .allow(let expiresAt), .allowWithException(let expiresAt?, _):
+                let key = self.newKey(secret: secret, identity: identity.id, name: n.name, environment: n.environment,
+                                      scopes: scopes, expiresAt: expiresAt, now: tx.now)
+                try await self.store.insertKey(key, in: tx)
+                tx.audit(self.issuedEntry(key, actor: actor))
+                return .success(key)
+            case .allowWithException(nil, let reason):
+                let key = self.newKey(secret: secret, identity: identity.id, name: n.name, environment: n.environment,
+                                      scopes: scopes, expiresAt: nil, now: tx.now)
+                try await self.store.insertKey(key, in: tx)
+                tx.audit(AuditEntry(actor: actor.name, action: "policy.exception", target: key.id.description,
+                                    details: ["rule": "lifetime.non_expiring", "reason": reason]))
+                tx.audit(self.issuedEntry(key, actor: actor))
+                return .success(key)
+            }
+        }
+        // The refusal's audit record is committed before the error is returned.
+        return (try result.get(), secret)
+    }
+
+    /// Rotates: same id, version + 1, same identity/scopes/lifetime policy; the previous
+    /// version stays valid for `grace` seconds, then answers `rotated`.
+    package func rotateKey(_ id: KeyID, graceSeconds: Int?, actor: Actor) async throws -> (APIKey, Secret) {
+        let grace = TimeInterval(graceSeconds ?? Int(policy.defaultGrace))
+        guard grace >= 0 else { throw KeywardError(.validation, "grace_seconds must not be negative") }
+        guard grace <= policy.maxGrace else {
+            throw KeywardError(.policyDenied, "grace_seconds exceeds the policy maximum of \(Int(policy.maxGrace))s", rule: "rotation.grace_exceeds_maximum")
+        }
+        return try await store.write { tx in
+            guard var key = try await self.store.key(id, in: tx.db) else { throw KeywardError.notFound("key") }
+            guard key.status == .active else { throw KeywardError(.conflict, "the key is revoked; issue a new key instead") }
+            guard let identity = try await self.store.identity(key.identityID, in: tx.db), identity.status == .active else {
+                throw KeywardError(.conflict, "the key's identity is decommissioned")
+            }
+            guard let cur = key.current else { throw StoreError.corrupt("key without its current version") }
+            let secret = APIKeyFormat.generate(environment: key.environment)
+            let maxLife = self.policy.maxLifetime[key.environment] ?? self.policy.defaultLifetime
+            let expiresAt = cur.expiresAt.map { exp in
+                tx.now.addingTimeInterval(min(max(exp.timeIntervalSince(cur.createdAt), 1), maxLife))
+            }
+            let graceUntil = tx.now.addingTimeInterval(grace)
+            for i in key.versions.indices where key.versions[i].version == cur.version {
+                key.versions[i].graceUntil = graceUntil
+            }
+            let next = KeyVersion(version: cur.version + 1, digest: secret.sha256, fingerprint: self.fingerprints.fingerprint(secret),
+                                  prefix: secret.displayPrefix, expiresAt: expiresAt, createdAt: tx.now)
+            try await self.store.insertVersion(next, of: id, in: tx)
+            key.versions.append(next)
+            key.currentVersion = next.version
+            key.updatedAt = tx.now
+            try await self.store.updateKey(key, in: tx)
+            tx.audit(AuditEntry(actor: actor.name, action: "key.rotated", target: id.description, details: [
+                "from_version": String(cur.version), "to_version": String(next.version),
+                "grace_until": String(graceUntil.unixMillis), "fingerprint": next.fingerprint.description, "prefix": next.prefix,
+                "expires_at": expiresAt.map { String($0.unixMillis) } ?? "never",
+            ]))
+            return (key, secret)
+        }
+    }
+
+    /// Revokes every version at once.
+    package func revokeKey(_ id: KeyID, reason: String, actor: Actor) async throws -> APIKey {
+        try Validate.text(reason, field: "reason", max: 500)
+        return try await store.write { tx in
+            guard var key = try await self.store.key(id, in: tx.db) else { throw KeywardError.notFound("key") }
+            guard key.status == .active else { throw KeywardError(.conflict, "the key is already revoked") }
+            key.status = .revoked
+            key.revokedAt = tx.now
+            key.revokeReason = reason
+            key.updatedAt = tx.now
+            try await self.store.updateKey(key, in: tx)
+            tx.audit(AuditEntry(actor: actor.name, action: "key.revoked", target: id.description,
+                                details: ["reason": reason, "versions": String(key.versions.count)]))
+            return key
+        }
+    }
+}

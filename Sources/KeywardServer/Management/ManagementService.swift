@@ -1,0 +1,77 @@
+import Foundation
+import KeywardCore
+import KeywardStore
+import Logging
+
+/// Who asked for a management change: recorded as the audit actor.
+package struct Actor: Sendable {
+    package var name: String
+    package var isAdmin: Bool
+    package static let system = Actor(name: "system", isAdmin: true)
+    package init(name: String, isAdmin: Bool) {
+        self.name = name
+        self.isAdmin = isAdmin
+    }
+}
+
+/// Management decisions over the store: validation, policy, audit. Every change and every
+/// refusal is audited in the same transaction as the change (fail closed).
+package final class ManagementService: Sendable {
+    package let store: Store
+    package let policy: IssuancePolicy
+    package let fingerprints: FingerprintKey
+    let logger: Logger
+
+    package init(store: Store, policy: IssuancePolicy, fingerprints: FingerprintKey, logger: Logger) {
+        self.store = store
+        self.policy = policy
+        self.fingerprints = fingerprints
+        self.logger = logger
+    }
+
+    /// On an empty store: creates the built-in `keyward` identity and an admin key, whose
+    /// plaintext is returned once (the caller prints it) and never stored.
+    package func bootstrapIfEmpty() async throws -> Secret? {
+        if try await store.identity(.keyward) != nil { return nil }
+        let secret = APIKeyFormat.generate(environment: .live)
+        do {
+            try await store.write { tx in
+                let now = tx.now
+                let identity = Identity(
+                    id: .keyward, name: "keyward", kind: .service, businessOwner: "keyward", technicalOwner: "keyward",
+                    purpose: "Keyward's own management access", environment: "system", dataClassification: .restricted,
+                    labels: ["builtin": "true"], allowedScopes: Scope.management, createdAt: now, updatedAt: now)
+                try await self.store.insertIdentity(identity, in: tx)
+                let key = self.newKey(secret: secret, identity: .keyward, name: "bootstrap admin", environment: .live,
+                                      scopes: [.admin], expiresAt: nil, now: now)
+                try await self.store.insertKey(key, in: tx)
+                tx.audit(AuditEntry(actor: "system", action: "system.bootstrap", target: identity.id.description,
+                                    details: ["admin_key_id": key.id.description]))
+                tx.audit(AuditEntry(actor: "system", action: "policy.exception", target: key.id.description,
+                                    details: ["rule": "lifetime.non_expiring", "reason": "bootstrap admin key"]))
+                tx.audit(self.issuedEntry(key, actor: .system))
+            }
+        } catch {
+            // Another node bootstrapped first (unique id): not an error.
+            if try await store.identity(.keyward) != nil { return nil }
+            throw error
+        }
+        return secret
+    }
+
+    func newKey(secret: Secret, identity: IdentityID, name: String?, environment: KeyEnvironment, scopes: [Scope], expiresAt: Date?, now: Date) -> APIKey {
+        let version = KeyVersion(version: 1, digest: secret.sha256, fingerprint: fingerprints.fingerprint(secret),
+                                 prefix: secret.displayPrefix, expiresAt: expiresAt, createdAt: now)
+        return APIKey(id: .random(), identityID: identity, name: name, environment: environment, scopes: scopes.sorted(),
+                      status: .active, currentVersion: 1, createdAt: now, updatedAt: now, versions: [version])
+    }
+
+    func issuedEntry(_ k: APIKey, actor: Actor) -> AuditEntry {
+        let v = k.current!
+        var d = ["identity_id": k.identityID.description, "environment": k.environment.rawValue,
+                 "scopes": k.scopes.map(\.value).joined(separator: " "), "version": String(v.version),
+                 "fingerprint": v.fingerprint.description, "prefix": v.prefix]
+        d["expires_at"] = v.expiresAt.map { String($0.unixMillis) } ?? "never"
+        return AuditEntry(actor: actor.name, action: "key.issued", target: k.id.description, details: d)
+    }
+}

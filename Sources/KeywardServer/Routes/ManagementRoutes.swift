@@ -1,0 +1,140 @@
+import Foundation
+import Hummingbird
+import KeywardAPI
+import KeywardCore
+import KeywardStore
+
+/// `/v1/identities` and `/v1/keys` (management).
+struct ManagementRoutes {
+    let management: ManagementService
+    let auth: Authenticator
+    let io: JSONIO
+    let clock: WallClock
+
+    func register(on router: Router<KeywardRequestContext>, table: inout RouteTable) {
+        let m = management, auth = auth, io = io, clock = clock
+        table.add(.post, "/v1/identities")
+        router.post("/v1/identities") { req, _ in
+            let actor = try auth.require(.admin, req)
+            let body = try await io.decode(IdentityCreateRequest.self, from: req)
+            let created = try await m.createIdentity(NewIdentity(
+                name: body.name, kind: IdentityKind(rawValue: body.kind.rawValue)!, businessOwner: body.businessOwner,
+                technicalOwner: body.technicalOwner, purpose: body.purpose, environment: body.environment,
+                dataClassification: DataClassification(rawValue: (body.dataClassification ?? .internal).rawValue)!,
+                labels: body.labels ?? [:], allowedScopes: body.allowedScopes ?? []), actor: actor)
+            return try io.respond(IdentityResponse(created), status: .created)
+        }
+        table.add(.get, "/v1/identities")
+        router.get("/v1/identities") { req, _ in
+            _ = try auth.require(.read, req)
+            let q = req.uri.queryParameters
+            var filter = IdentityFilter(owner: q.get("owner"), environment: q.get("environment"))
+            if let k = q.get("kind") {
+                guard let kind = IdentityKind(rawValue: k) else { throw KeywardError(.badRequest, "kind must be one of \(IdentityKind.allCases.map(\.rawValue).joined(separator: ", "))") }
+                filter.kind = kind
+            }
+            if let s = q.get("status") {
+                guard let st = IdentityStatus(rawValue: s) else { throw KeywardError(.badRequest, "status must be active or decommissioned") }
+                filter.status = st
+            }
+            let limit = try req.intQuery("limit", default: 50, range: 1...500)
+            let cursor = try q.get("cursor").map { c -> String in
+                guard let v = PageCursor.decode(c), IdentityID(v) != nil else { throw KeywardError(.badRequest, "cursor is not valid") }
+                return v
+            }
+            let page = try await m.store.listIdentities(filter, limit: limit, after: cursor)
+            return try io.respond(ListResponse(items: page.items.map { IdentityResponse($0) }, nextCursor: page.nextCursor))
+        }
+        table.add(.get, "/v1/identities/{id}")
+        router.get("/v1/identities/{id}") { req, ctx in
+            _ = try auth.require(.read, req)
+            let id = try ctx.pathID(IdentityID.self)
+            guard let i = try await m.store.identity(id) else { throw KeywardError.notFound("identity") }
+            return try io.respond(IdentityResponse(i))
+        }
+        table.add(.patch, "/v1/identities/{id}")
+        router.patch("/v1/identities/{id}") { req, ctx in
+            let actor = try auth.require(.admin, req)
+            let id = try ctx.pathID(IdentityID.self)
+            let body = try await io.decode(IdentityUpdateRequest.self, from: req)
+            let i = try await m.updateIdentity(id, IdentityChanges(
+                businessOwner: body.businessOwner, technicalOwner: body.technicalOwner, purpose: body.purpose,
+                labels: body.labels, allowedScopes: body.allowedScopes), actor: actor)
+            return try io.respond(IdentityResponse(i))
+        }
+        table.add(.post, "/v1/identities/{id}/decommission")
+        router.post("/v1/identities/{id}/decommission") { req, ctx in
+            let actor = try auth.require(.admin, req)
+            let id = try ctx.pathID(IdentityID.self)
+            let body = try await io.decode(IdentityDecommissionRequest.self, from: req, emptyIsObject: true)
+            let (i, n) = try await m.decommission(id, reason: body.reason, actor: actor)
+            return try io.respond(IdentityResponse(i, revokedKeys: n))
+        }
+
+        table.add(.post, "/v1/keys")
+        router.post("/v1/keys") { req, _ in
+            let actor = try auth.require(.admin, req)
+            let body = try await io.decode(KeyCreateRequest.self, from: req)
+            guard let iid = IdentityID(body.identityId) else { throw KeywardError(.validation, "identity_id is not an identity id") }
+            let (key, secret) = try await m.issueKey(NewKey(
+                identityID: iid, scopes: body.scopes, environment: KeyEnvironment(rawValue: body.environment.rawValue)!,
+                ttlSeconds: body.ttlSeconds, expiresAt: body.expiresAt, name: body.name, nonExpiring: body.nonExpiring ?? false,
+                exceptionReason: body.policyExceptionReason), actor: actor)
+            var resp = try io.respond(KeyIssuedResponse(key, secret: secret), status: .created)
+            resp.headers[.cacheControl] = "no-store"
+            return resp
+        }
+        table.add(.get, "/v1/keys")
+        router.get("/v1/keys") { req, _ in
+            _ = try auth.require(.read, req)
+            let q = req.uri.queryParameters
+            var filter = KeyFilter()
+            if let i = q.get("identity_id") {
+                guard let iid = IdentityID(i) else { throw KeywardError(.badRequest, "identity_id is not an identity id") }
+                filter.identityID = iid
+            }
+            if let s = q.get("status") {
+                guard let st = KeyStatus(rawValue: s) else { throw KeywardError(.badRequest, "status must be active or revoked") }
+                filter.status = st
+            }
+            if let e = q.get("environment") {
+                guard let env = KeyEnvironment(rawValue: e) else { throw KeywardError(.badRequest, "environment must be live or test") }
+                filter.environment = env
+            }
+            let limit = try req.intQuery("limit", default: 50, range: 1...500)
+            let cursor = try q.get("cursor").map { c -> String in
+                guard let v = PageCursor.decode(c), KeyID(v) != nil else { throw KeywardError(.badRequest, "cursor is not valid") }
+                return v
+            }
+            let page = try await m.store.listKeys(filter, limit: limit, after: cursor)
+            let now = clock.now()
+            return try io.respond(ListResponse(items: page.items.map { KeyResponse($0, now: now) }, nextCursor: page.nextCursor))
+        }
+        table.add(.get, "/v1/keys/{id}")
+        router.get("/v1/keys/{id}") { req, ctx in
+            _ = try auth.require(.read, req)
+            let id = try ctx.pathID(KeyID.self)
+            guard let k = try await m.store.key(id) else { throw KeywardError.notFound("key") }
+            let usage = try await m.store.usage(of: id)
+            return try io.respond(KeyResponse(k, now: clock.now(), usage: usage.outcomes))
+        }
+        table.add(.post, "/v1/keys/{id}/rotate")
+        router.post("/v1/keys/{id}/rotate") { req, ctx in
+            let actor = try auth.require(.admin, req)
+            let id = try ctx.pathID(KeyID.self)
+            let body = try await io.decode(KeyRotateRequest.self, from: req, emptyIsObject: true)
+            let (key, secret) = try await m.rotateKey(id, graceSeconds: body.graceSeconds, actor: actor)
+            var resp = try io.respond(KeyIssuedResponse(key, secret: secret))
+            resp.headers[.cacheControl] = "no-store"
+            return resp
+        }
+        table.add(.post, "/v1/keys/{id}/revoke")
+        router.post("/v1/keys/{id}/revoke") { req, ctx in
+            let actor = try auth.require(.admin, req)
+            let id = try ctx.pathID(KeyID.self)
+            let body = try await io.decode(KeyRevokeRequest.self, from: req)
+            let key = try await m.revokeKey(id, reason: body.reason, actor: actor)
+            return try io.respond(KeyResponse(key, now: clock.now()))
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+import KeywardAPI
+import KeywardCore
+import KeywardVerify
+
+/// `POST /v1/keys/verify`: 200 with `valid:false` and a reason for a bad key; 4xx only for a bad request.
+struct VerifyRoutes {
+    let verifier: Verifier
+    let auth: Authenticator
+    let io: JSONIO
+
+    func register(on router: Router<KeywardRequestContext>, table: inout RouteTable) {
+        let verifier = verifier, auth = auth, io = io
+        table.add(.post, "/v1/keys/verify")
+        router.post("/v1/keys/verify") { req, _ in
+            _ = try auth.require(.verify, req)
+            let body = try await io.decode(VerifyRequest.self, from: req)
+            var required: [Scope] = []
+            if let scopes = body.scopes {
+                guard scopes.count <= 100 else { throw KeywardError(.validation, "scopes: at most 100") }
+                for s in scopes {
+                    guard let scope = Scope(s) else { throw KeywardError(.validation, "scopes: each scope is 1 to 128 characters of letters, digits and _ . : / -") }
+                    required.append(scope)
+                }
+            }
+            let source = body.source.map {
+                VerifySource(ip: $0.ip, userAgent: $0.userAgent, clientCertSubject: $0.clientCertSubject, clientCertThumbprint: $0.clientCertThumbprint)
+            }
+            let outcome = verifier.verify(body.key, required: required, source: source)
+            return try io.respond(VerifyResponse(outcome))
+        }
+    }
+}

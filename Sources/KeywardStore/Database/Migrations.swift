@@ -1,0 +1,62 @@
+import KeywardCore
+import SQLKit
+
+extension Store {
+    /// Ordered schema steps; `kw_meta.schema_version` records how many ran. Portable SQL only
+    /// (TEXT, BIGINT) so SQLite and PostgreSQL share one schema.
+    static let migrations: [[String]] = [
+        [
+            "CREATE TABLE identities (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, business_owner TEXT, technical_owner TEXT, purpose TEXT, environment TEXT NOT NULL, data_classification TEXT NOT NULL, labels TEXT NOT NULL, allowed_scopes TEXT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, decommissioned_at BIGINT)",
+            "CREATE INDEX identities_technical_owner ON identities (technical_owner)",
+            "CREATE INDEX identities_environment ON identities (environment)",
+            "CREATE TABLE api_keys (id TEXT PRIMARY KEY, identity_id TEXT NOT NULL REFERENCES identities (id), name TEXT, environment TEXT NOT NULL, scopes TEXT NOT NULL, status TEXT NOT NULL, current_version BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revoked_at BIGINT, revoke_reason TEXT, last_used_at BIGINT)",
+            "CREATE INDEX api_keys_identity ON api_keys (identity_id)",
+            "CREATE TABLE api_key_versions (key_id TEXT NOT NULL REFERENCES api_keys (id), version BIGINT NOT NULL, digest TEXT NOT NULL UNIQUE, fingerprint TEXT NOT NULL, prefix TEXT NOT NULL, expires_at BIGINT, created_at BIGINT NOT NULL, grace_until BIGINT, PRIMARY KEY (key_id, version))",
+            "CREATE TABLE key_usage (key_id TEXT NOT NULL, outcome TEXT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (key_id, outcome))",
+            "CREATE TABLE key_sources (key_id TEXT NOT NULL, source_id TEXT NOT NULL, ip TEXT, user_agent TEXT, client_cert_subject TEXT, client_cert_thumbprint TEXT, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (key_id, source_id))",
+            "CREATE TABLE audit_log (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+            "CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '\(AuditRecord.genesisHash)')",
+        ],
+    ]
+
+    func migrate() async throws {
+        try await read { db in
+            try await db.raw("CREATE TABLE IF NOT EXISTS kw_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)").run()
+            if isPostgres {
+                // Serialise concurrent first starts of several nodes.
+                try await db.raw("SELECT pg_advisory_lock(7420001)").run()
+            }
+            do {
+                let row = try await db.raw("SELECT value FROM kw_meta WHERE key = 'schema_version'").first()
+                let done = try Int(row?.decode(column: "value", as: String.self) ?? "0") ?? 0
+                if done < Store.migrations.count {
+                    try await db.raw(isPostgres ? "BEGIN" : "BEGIN IMMEDIATE").run()
+                    do {
+                        for step in Store.migrations[done...] {
+                            for sql in step { try await db.raw(SQLQueryString(sql)).run() }
+                        }
+                        let v = String(Store.migrations.count)
+                        try await db.raw("DELETE FROM kw_meta WHERE key = 'schema_version'").run()
+                        try await db.raw("INSERT INTO kw_meta (key, value) VALUES ('schema_version', \(bind: v))").run()
+                        try await db.raw("COMMIT").run()
+                    } catch {
+                        try? await db.raw("ROLLBACK").run()
+                        throw error
+                    }
+                }
+            } catch {
+                if isPostgres { try? await db.raw("SELECT pg_advisory_unlock(7420001)").run() }
+                throw error
+            }
+            if isPostgres { try await db.raw("SELECT pg_advisory_unlock(7420001)").run() }
+        }
+    }
+
+    /// A value from `kw_meta`.
+    package func meta(_ key: String) async throws -> String? {
+        try await read { db in
+            try await db.raw("SELECT value FROM kw_meta WHERE key = \(bind: key)").first()?.decode(column: "value", as: String.self)
+        }
+    }
+}

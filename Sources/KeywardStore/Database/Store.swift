@@ -1,0 +1,126 @@
+import Foundation
+import KeywardCore
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+
+/// The only place that speaks SQL. One code path for SQLite and PostgreSQL (SQLKit); every
+/// write runs in a transaction that also appends its audit records (fail closed), then
+/// publishes what changed on the `feed`.
+package final class Store: Sendable {
+    package let isPostgres: Bool
+    package let feed = ChangeFeed()
+    package let clock: WallClock
+    private let pool: AsyncPool<any SQLDatabase>
+    private let closers: [@Sendable () async -> Void]
+    private let logger: Logger
+
+    private init(isPostgres: Bool, handles: [any SQLDatabase], closers: [@Sendable () async -> Void], clock: WallClock, logger: Logger) {
+        self.isPostgres = isPostgres
+        self.pool = AsyncPool(handles)
+        self.closers = closers
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Opens (creating if needed) and migrates the store.
+    package static func open(_ config: StoreConfiguration, clock: WallClock = .system, logger: Logger) async throws -> Store {
+        var sqlLogger = logger
+        sqlLogger.logLevel = max(logger.logLevel, .notice) // never log statements (binds may be sensitive)
+        switch config.backend {
+        case .sqlite(let path):
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            let conn: SQLiteConnection
+            do {
+                conn = try await SQLiteConnection.open(storage: .file(path: path), logger: sqlLogger).get()
+            } catch {
+                throw StoreError.unavailable("cannot open SQLite file \(path): \(error)")
+            }
+            let db = conn.sql(queryLogLevel: nil)
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"] {
+                try await db.raw(SQLQueryString(pragma)).run()
+            }
+            let store = Store(isPostgres: false, handles: [db], closers: [{ try? await conn.close().get() }], clock: clock, logger: logger)
+            try await store.migrate()
+            return store
+        case .postgres(let url):
+            let pgConfig: SQLPostgresConfiguration
+            do { pgConfig = try SQLPostgresConfiguration(url: url) } catch {
+                throw StoreError.configuration("cannot parse the PostgreSQL URL")
+            }
+            var handles: [any SQLDatabase] = []
+            var closers: [@Sendable () async -> Void] = []
+            for i in 0..<max(1, config.postgresPoolSize) {
+                let conn: PostgresConnection
+                do {
+                    conn = try await PostgresConnection.connect(
+                        on: MultiThreadedEventLoopGroup.singleton.any(), configuration: pgConfig.coreConfiguration,
+                        id: i, logger: sqlLogger
+                    ).get()
+                } catch {
+                    for c in closers { await c() }
+                    throw StoreError.unavailable("cannot connect to PostgreSQL: \(String(describing: error).prefix(200))")
+                }
+                handles.append(conn.sql(queryLogLevel: nil))
+                closers.append { try? await conn.close() }
+            }
+            let store = Store(isPostgres: true, handles: handles, closers: closers, clock: clock, logger: logger)
+            try await store.migrate()
+            return store
+        }
+    }
+
+    package func close() async {
+        _ = await pool.drain()
+        for c in closers { await c() }
+    }
+
+    /// Runs `body` with a connection (no transaction).
+    package func read<R: Sendable>(_ body: (any SQLDatabase) async throws -> R) async throws -> R {
+        let db = await pool.acquire()
+        do {
+            let r = try await body(db)
+            await pool.release(db)
+            return r
+        } catch {
+            await pool.release(db)
+            throw error
+        }
+    }
+
+    /// Runs `body` in a write transaction that holds the audit head, appends the audit
+    /// records `body` asked for, commits, then publishes the changes.
+    package func write<R: Sendable>(_ body: (WriteTransaction) async throws -> R) async throws -> R {
+        let db = await pool.acquire()
+        var began = false
+        do {
+            try await db.raw(isPostgres ? "BEGIN" : "BEGIN IMMEDIATE").run()
+            began = true
+            // Every writer takes the audit head first: writes are serialised, the chain is linear.
+            let lock = isPostgres ? " FOR UPDATE" : ""
+            guard let head = try await db.raw(SQLQueryString("SELECT seq, hash FROM audit_head WHERE id = 1" + lock)).first() else {
+                throw StoreError.corrupt("audit head row is missing")
+            }
+            let tx = WriteTransaction(
+                db: db, now: clock.now(),
+                headSeq: try head.decode(column: "seq", as: Int64.self),
+                headHash: try head.decode(column: "hash", as: String.self)
+            )
+            let result = try await body(tx)
+            try await tx.flushAudit()
+            try await db.raw("COMMIT").run()
+            began = false
+            await pool.release(db)
+            feed.publish(tx.changes)
+            return result
+        } catch {
+            if began { try? await db.raw("ROLLBACK").run() }
+            await pool.release(db)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import KeywardCore
+import Synchronization
+
+/// What a committed write changed.
+package enum StoreChange: Sendable {
+    case key(APIKey)
+    case identity(Identity)
+}
+
+/// In-process change feed: subscribers are called synchronously after commit, before the
+/// write returns, so the very next request on this node sees the change.
+/// (Between nodes on PostgreSQL this becomes LISTEN/NOTIFY; not built yet.)
+package final class ChangeFeed: Sendable {
+    private let subscribers = Mutex<[@Sendable (StoreChange) -> Void]>([])
+
+    package init() {}
+
+    package func subscribe(_ handler: @escaping @Sendable (StoreChange) -> Void) {
+        subscribers.withLock { $0.append(handler) }
+    }
+
+    func publish(_ changes: [StoreChange]) {
+        guard !changes.isEmpty else { return }
+        let subs = subscribers.withLock { $0 }
+        for c in changes { for s in subs { s(c) } }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import KeywardCore
+import KeywardStore
+import Synchronization
+
+/// The in-memory index verify reads: SHA-256 digest → version entry, key id → key state.
+/// Kept current by the store's change feed. Compact on purpose (ids as `UInt128`, scope sets
+/// interned) so a million keys stay well under 512 MiB.
+package final class KeyIndex: Sendable {
+    struct VersionEntry {
+        var keyID: UInt128
+        var version: UInt32
+        /// Unix ms; `Int64.max` for a non-expiring key.
+        var expiresAt: Int64
+        /// Unix ms after which this (superseded) version answers `rotated`; `Int64.max` if current.
+        var graceUntil: Int64
+    }
+
+    struct KeyState {
+        var identity: UInt128
+        var scopeSet: Int32
+        var currentVersion: UInt32
+        var revoked: Bool
+        var environment: KeyEnvironment
+    }
+
+    struct Tables {
+        var byDigest: [SecretDigest: VersionEntry] = [:]
+        var keys: [UInt128: KeyState] = [:]
+        var scopeSets: [[Scope]] = []
+        var scopeSetIDs: [[Scope]: Int32] = [:]
+
+        mutating func intern(_ scopes: [Scope]) -> Int32 {
+            let sorted = scopes.sorted()
+            if let id = scopeSetIDs[sorted] { return id }
+            let id = Int32(scopeSets.count)
+            scopeSets.append(sorted)
+            scopeSetIDs[sorted] = id
+            return id
+        }
+    }
+
+    /// What a lookup found, copied out of the lock.
+    package struct Hit: Sendable {
+        package var keyID: KeyID
+        package var version: Int
+        package var identityID: IdentityID
+        package var scopes: [Scope]
+        package var expiresAt: Date?
+        package var graceUntil: Date?
+        package var isCurrent: Bool
+        package var revoked: Bool
+        package var environment: KeyEnvironment
+    }
+
+    private let tables = Mutex(Tables())
+
+    package init() {}
+
+    /// Applies a key's full state (insert, rotate, revoke).
+    package func apply(_ key: APIKey) {
+        tables.withLock { t in Self.apply(key, to: &t) }
+    }
+
+    package func apply(_ keys: [APIKey]) {
+        tables.withLock { t in for k in keys { Self.apply(k, to: &t) } }
+    }
+
+    private static func apply(_ key: APIKey, to t: inout Tables) {
+        let sid = t.intern(key.scopes)
+        t.keys[key.id.raw] = KeyState(
+            identity: key.identityID.raw, scopeSet: sid, currentVersion: UInt32(key.currentVersion),
+            revoked: key.status == .revoked, environment: key.environment
+        )
+        for v in key.versions {
+            t.byDigest[v.digest] = VersionEntry(
+                keyID: key.id.raw, version: UInt32(v.version),
+                expiresAt: v.expiresAt?.unixMillis ?? Int64.max,
+                graceUntil: v.version == key.currentVersion ? Int64.max : (v.graceUntil?.unixMillis ?? Int64.min)
+            )
+        }
+    }
+
+    /// Subscribes to the store's change feed and loads every key.
+    package func attach(to store: Store) async throws {
+        store.feed.subscribe { [weak self] change in
+            if case .key(let k) = change { self?.apply(k) }
+        }
+        try await store.forEachKey { page in self.apply(page) }
+    }
+
+    package func lookup(_ digest: SecretDigest) -> Hit? {
+        tables.withLock { t -> Hit? in
+            guard let e = t.byDigest[digest], let k = t.keys[e.keyID] else { return nil }
+            return Hit(
+                keyID: KeyID(raw: e.keyID), version: Int(e.version), identityID: IdentityID(raw: k.identity),
+                scopes: t.scopeSets[Int(k.scopeSet)],
+                expiresAt: e.expiresAt == Int64.max ? nil : Date(unixMillis: e.expiresAt),
+                graceUntil: e.graceUntil == Int64.max ? nil : Date(unixMillis: e.graceUntil),
+                isCurrent: e.version == k.currentVersion, revoked: k.revoked, environment: k.environment
+            )
+        }
+    }
+
+    package struct Counts: Sendable {
+        package var keys: Int
+        package var revoked: Int
+        package var versions: Int
+    }
+
+    package func counts() -> Counts {
+        tables.withLock { t in
+            Counts(keys: t.keys.count, revoked: t.keys.values.reduce(0) { $0 + ($1.revoked ? 1 : 0) }, versions: t.byDigest.count)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import KeywardCore
+import Metrics
+
+/// Verifier configuration. Default: accept both `kw_live_` and `kw_test_` keys; a node set
+/// to `[.live]` answers `environment_mismatch` for test keys.
+package struct VerifierConfiguration: Sendable {
+    package var acceptedEnvironments: Set<KeyEnvironment>
+    package init(acceptedEnvironments: Set<KeyEnvironment> = [.live, .test]) {
+        self.acceptedEnvironments = acceptedEnvironments
+    }
+}
+
+/// The hot path: shape and checksum (no lookup), then the in-memory index. Records usage in
+/// memory (flushed in batches) and counts outcomes for `/metrics`.
+package final class Verifier: Sendable {
+    package let index: KeyIndex
+    package let usage: UsageRecorder
+    private let config: VerifierConfiguration
+    private let clock: WallClock
+    private let outcomeCounters: [String: Counter]
+    private let latency: Metrics.Timer
+
+    package init(index: KeyIndex, usage: UsageRecorder, config: VerifierConfiguration, clock: WallClock, metrics: any MetricsFactory) {
+        self.index = index
+        self.usage = usage
+        self.config = config
+        self.clock = clock
+        var counters: [String: Counter] = ["valid": Counter(label: "keyward_verify_total", dimensions: [("outcome", "valid")], factory: metrics)]
+        for r in VerifyReason.allCases {
+            counters[r.rawValue] = Counter(label: "keyward_verify_total", dimensions: [("outcome", r.rawValue)], factory: metrics)
+        }
+        outcomeCounters = counters
+        latency = Metrics.Timer(label: "keyward_verify_duration_seconds", dimensions: [], factory: metrics)
+    }
+
+    /// Verifies `presented` for `required` scopes. `recordUsage: false` is for Keyward's own
+    /// management bearer checks, which are not key telemetry.
+    package func verify(_ presented: String, required: [Scope] = [], source: VerifySource? = nil, recordUsage: Bool = true) -> VerifyOutcome {
+        let start = ContinuousClock.now
+        let outcome = decide(presented, required: required)
+        if recordUsage {
+            outcomeCounters[outcome.reason?.rawValue ?? "valid"]?.increment()
+            if let id = outcome.keyID {
+                usage.record(id, outcome: outcome.reason?.rawValue ?? "valid", at: clock.now(), source: source)
+            }
+            let d = ContinuousClock.now - start
+            latency.recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+        }
+        return outcome
+    }
+
+    private func decide(_ presented: String, required: [Scope]) -> VerifyOutcome {
+        // SECURITY-CASES 54/55: shape and CRC decided with no lookup and no normalisation.
+        guard case .wellFormed(let env) = APIKeyFormat.parse(presented) else { return .invalid(.malformed) }
+        guard config.acceptedEnvironments.contains(env) else { return .invalid(.environmentMismatch) }
+        let digest = SecretDigest(hashing: presented.utf8)
+        guard let hit = index.lookup(digest) else { return .invalid(.notFound) }
+        if hit.revoked { return .invalid(.revoked, hit) }
+        let now = clock.now()
+        if !hit.isCurrent, let grace = hit.graceUntil, grace <= now { return .invalid(.rotated, hit) }
+        if !hit.isCurrent, hit.graceUntil == nil { return .invalid(.rotated, hit) }
+        if let exp = hit.expiresAt, exp <= now { return .invalid(.expired, hit) }
+        if hit.environment != env { return .invalid(.malformed, hit) }
+        if !required.isEmpty {
+            let held = hit.scopes
+            for s in required where !held.contains(s) { return .invalid(.insufficientScope, hit) }
+        }
+        return VerifyOutcome(reason: nil, keyID: hit.keyID, version: hit.version, identityID: hit.identityID,
+                             scopes: hit.scopes, expiresAt: hit.expiresAt)
+    }
+}
