@@ -1,0 +1,154 @@
+import AsyncHTTPClient
+import Foundation
+import KeywardAPI
+import KeywardCore
+import KeywardServer
+import KeywardStore
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Synchronization
+
+/// A real Keyward server in this process, listening on 127.0.0.1:<free port>, on a real SQLite
+/// file (or PostgreSQL). Requests go over a real socket.
+package final class TestServer: Sendable {
+    package let baseURL: String
+    package let adminKey: String
+    package let runtime: KeywardRuntime
+    package let logs: LogCapture
+    package let dataDirectory: String
+    /// Every body received by `request`, for leak checks (issuing responses are marked).
+    package let transcript = Mutex<[(issuing: Bool, body: String)]>([])
+    package let ledger = SecretLedger()
+
+    init(baseURL: String, adminKey: String, runtime: KeywardRuntime, logs: LogCapture, dataDirectory: String) {
+        self.baseURL = baseURL
+        self.adminKey = adminKey
+        self.runtime = runtime
+        self.logs = logs
+        self.dataDirectory = dataDirectory
+        ledger.record(adminKey)
+    }
+
+    /// Starts a server, runs `body`, then shuts the server down gracefully.
+    package static func with<R: Sendable>(
+        database: String? = nil, clock: ManualClock? = nil, configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (TestServer) async throws -> R
+    ) async throws -> R {
+        let dir = try TempDirectory("keyward-server")
+        var config = ServerConfiguration()
+        config.port = 0
+        config.dataDirectory = dir.path
+        config.databaseURL = database
+        config.usageFlushInterval = .milliseconds(100)
+        if let clock { config.clock = clock.wallClock }
+        configure(&config)
+        let logs = LogCapture()
+        let (runtime, secret) = try await KeywardRuntime.start(config, logger: logs.logger())
+        guard let secret else { throw KeywardError(.internalError, "new store did not bootstrap an admin key") }
+        let (portStream, portCont) = AsyncStream.makeStream(of: Int.self)
+        let group = runtime.makeServiceGroup(signals: false) { port in portCont.yield(port) }
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var it = portStream.makeAsyncIterator()
+            guard let port = await it.next() else { throw KeywardError(.internalError, "server did not start") }
+            let server = TestServer(baseURL: "http://127.0.0.1:\(port)", adminKey: secret.reveal(), runtime: runtime, logs: logs,
+                                    dataDirectory: dir.path)
+            do {
+                let r = try await body(server)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                await runtime.shutdown()
+                dir.remove()
+                return r
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                await runtime.shutdown()
+                dir.remove()
+                throw error
+            }
+        }
+    }
+
+    package struct Reply: Sendable {
+        package var status: Int
+        package var headers: HTTPHeaders
+        package var body: Data
+        package var text: String { String(decoding: body, as: UTF8.self) }
+        package func json() -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+        }
+        package func decode<T: Decodable>(_ t: T.Type) throws -> T { try WireCoding.decoder().decode(T.self, from: body) }
+    }
+
+    /// A raw request over the socket. `token: nil` sends no Authorization header; the default is the admin key.
+    package func request(_ method: String, _ path: String, body: String? = nil, token: String?? = .some(nil),
+                         headers extra: [(String, String)] = [], issuing: Bool = false) async throws -> Reply {
+        var req = HTTPClientRequest(url: baseURL + path)
+        req.method = HTTPMethod(rawValue: method)
+        let bearer: String? = { if case .some(let t) = token { return t ?? adminKey } else { return nil } }()
+        if let bearer { req.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        if let body {
+            req.headers.add(name: "Content-Type", value: "application/json")
+            req.body = .bytes(ByteBuffer(string: body))
+        }
+        for (k, v) in extra { req.headers.replaceOrAdd(name: k, value: v) }
+        let resp = try await HTTPClient.shared.execute(req, timeout: .seconds(30))
+        let buf = try await resp.body.collect(upTo: 16 * 1024 * 1024)
+        let reply = Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buf.readableBytesView))
+        transcript.withLock { $0.append((issuing, reply.text)) }
+        return reply
+    }
+
+    /// Sends a request without Authorization.
+    package func anonymous(_ method: String, _ path: String, body: String? = nil) async throws -> Reply {
+        try await request(method, path, body: body, token: .none)
+    }
+
+    /// A JSON body from an encodable value.
+    package static func json<T: Encodable>(_ v: T) -> String {
+        String(decoding: try! WireCoding.encoder().encode(v), as: UTF8.self)
+    }
+
+    /// Creates an identity that may hold `scopes`; returns its id.
+    package func createIdentity(name: String = "payments-api", technicalOwner: String? = "alice@example.com", purpose: String? = "charges cards",
+                                scopes: [String] = ["payments:read", "payments:write"], environment: String = "production",
+                                kind: String = "service") async throws -> String {
+        var obj: [String: Any] = ["name": name, "kind": kind, "environment": environment, "allowed_scopes": scopes, "business_owner": "payments"]
+        if let technicalOwner { obj["technical_owner"] = technicalOwner }
+        if let purpose { obj["purpose"] = purpose }
+        let r = try await request("POST", "/v1/identities", body: String(decoding: try JSONSerialization.data(withJSONObject: obj), as: UTF8.self))
+        guard r.status == 201, let id = r.json()["id"] as? String else { throw KeywardError(.internalError, "create identity: \(r.status) \(r.text)") }
+        return id
+    }
+
+    /// Issues a key; records its plaintext in the ledger. Returns (id, plaintext).
+    package func issueKey(identity: String, scopes: [String] = ["payments:read"], environment: String = "live", ttl: Int? = nil,
+                          extra: [String: Any] = [:]) async throws -> (id: String, key: String) {
+        var obj: [String: Any] = ["identity_id": identity, "scopes": scopes, "environment": environment]
+        if let ttl { obj["ttl_seconds"] = ttl }
+        obj.merge(extra) { $1 }
+        let r = try await request("POST", "/v1/keys", body: String(decoding: try JSONSerialization.data(withJSONObject: obj), as: UTF8.self), issuing: true)
+        guard r.status == 201, let id = r.json()["id"] as? String, let key = r.json()["key"] as? String else {
+            throw KeywardError(.internalError, "issue key: \(r.status) \(r.text)")
+        }
+        ledger.record(key)
+        return (id, key)
+    }
+
+    /// Verifies with the admin bearer; returns the decoded JSON.
+    package func verify(_ key: String, scopes: [String]? = nil) async throws -> [String: Any] {
+        var obj: [String: Any] = ["key": key]
+        if let scopes { obj["scopes"] = scopes }
+        let r = try await request("POST", "/v1/keys/verify", body: String(decoding: try JSONSerialization.data(withJSONObject: obj), as: UTF8.self))
+        guard r.status == 200 else { throw KeywardError(.internalError, "verify: \(r.status) \(r.text)") }
+        return r.json()
+    }
+
+    /// Bodies of every response except those that issued a key.
+    package var nonIssuingBodies: String {
+        transcript.withLock { $0.filter { !$0.issuing }.map(\.body).joined(separator: "\n") }
+    }
+}
