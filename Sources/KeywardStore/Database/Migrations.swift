@@ -20,7 +20,7 @@ extension Store {
         ],
     ]
 
-    func migrate() async throws {
+    package func migrate() async throws {
         try await read { db in
             try await db.raw("CREATE TABLE IF NOT EXISTS kw_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)").run()
             if isPostgres {
