@@ -152,3 +152,25 @@ package final class TestServer: Sendable {
         transcript.withLock { $0.filter { !$0.issuing }.map(\.body).joined(separator: "\n") }
     }
 }
+
+extension TestServer {
+    /// Where any plaintext of the suite was found: the SQLite file and its WAL, every log
+    /// line, every response body except those that issued a key, every audit row.
+    /// Empty means no leak (SECURITY-CASES 57, 58).
+    package func leakReport() async throws -> [String] {
+        var found: [String] = []
+        for name in ["keyward.sqlite", "keyward.sqlite-wal", "keyward.sqlite-shm"] {
+            let path = (dataDirectory as NSString).appendingPathComponent(name)
+            if !ledger.leaks(inFile: path).isEmpty { found.append(name) }
+        }
+        if !ledger.leaks(in: logs.all.joined(separator: "\n")).isEmpty { found.append("server log") }
+        if !ledger.leaks(in: nonIssuingBodies).isEmpty { found.append("a response body") }
+        var audit = ""
+        try await runtime.store.forEachAudit { r in
+            audit += "\(r.actor) \(r.action) \(r.target) \(r.details)\n"
+            return true
+        }
+        if !ledger.leaks(in: audit).isEmpty { found.append("an audit record") }
+        return found
+    }
+}

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KeywardAPI
 import KeywardCore
+import KeywardStore
 import NIOCore
 
 /// The one place errors become HTTP: RFC 9457 problem+json with
@@ -50,6 +51,9 @@ enum ProblemResponse {
             }
         case let e as DecodingError:
             return KeywardError(.badRequest, describe(e))
+        case let e as StoreError:
+            if case .unavailable = e { return KeywardError(.unavailable, "the store is unavailable; retry later") }
+            return KeywardError(.internalError, "internal error", detail: "store")
         default:
             return KeywardError(.internalError, "internal error", detail: String(describing: type(of: error)))
         }

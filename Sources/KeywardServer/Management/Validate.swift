@@ -12,7 +12,7 @@ enum Validate {
 
     static func optionalText(_ s: String?, field: String, max: Int) throws {
         guard let s else { return }
-        guard s.count <= max else { throw KeywardError(.validation, "\(field) is longer than \(max) characters") }
+        guard s.unicodeScalars.count <= max else { throw KeywardError(.validation, "\(field) is longer than \(max) characters") }
         guard !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
             throw KeywardError(.validation, "\(field) contains control characters")
         }

@@ -54,6 +54,10 @@ package final class KeyIndex: Sendable {
     }
 
     private let tables = Mutex(Tables())
+    private let lookupCount = Atomic<Int>(0)
+
+    /// Index lookups so far (SECURITY-CASES 54: a malformed key must not reach the index).
+    package var lookups: Int { lookupCount.load(ordering: .relaxed) }
 
     package init() {}
 
@@ -90,7 +94,8 @@ package final class KeyIndex: Sendable {
     }
 
     package func lookup(_ digest: SecretDigest) -> Hit? {
-        tables.withLock { t -> Hit? in
+        lookupCount.add(1, ordering: .relaxed)
+        return tables.withLock { t -> Hit? in
             guard let e = t.byDigest[digest], let k = t.keys[e.keyID] else { return nil }
             return Hit(
                 keyID: KeyID(raw: e.keyID), version: Int(e.version), identityID: IdentityID(raw: k.identity),
