@@ -18,6 +18,8 @@ struct JSONIO: Sendable {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw KeywardError(.payloadTooLarge, "the request body exceeds \(maxBodyBytes) bytes")
         } catch let e as HTTPError where e.status == .contentTooLarge {
             throw KeywardError(.payloadTooLarge, "the request body exceeds \(maxBodyBytes) bytes")
         }

@@ -49,6 +49,8 @@ enum ProblemResponse {
                 if (400..<500).contains(e.status.code) { return KeywardError(.badRequest, e.status.reasonPhrase) }
                 return KeywardError(.internalError, "internal error")
             }
+        case is NIOTooManyBytesError:
+            return KeywardError(.payloadTooLarge, "the request body exceeds the limit")
         case let e as DecodingError:
             return KeywardError(.badRequest, describe(e))
         case let e as StoreError:
