@@ -31,9 +31,10 @@ package final class TestServer: Sendable {
         ledger.record(adminKey)
     }
 
-    /// Starts a server, runs `body`, then shuts the server down gracefully.
+    /// Starts a server, runs `body`, then shuts the server down gracefully. On a store another
+    /// node already initialised, pass that node's `adminKey`.
     package static func with<R: Sendable>(
-        database: String? = nil, clock: ManualClock? = nil, configure: (inout ServerConfiguration) -> Void = { _ in },
+        database: String? = nil, adminKey: String? = nil, clock: ManualClock? = nil, configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TestServer) async throws -> R
     ) async throws -> R {
         let dir = try TempDirectory("keyward-server")
@@ -46,14 +47,17 @@ package final class TestServer: Sendable {
         configure(&config)
         let logs = LogCapture()
         let (runtime, secret) = try await KeywardRuntime.start(config, logger: logs.logger())
-        guard let secret else { throw KeywardError(.internalError, "new store did not bootstrap an admin key") }
+        guard let admin = secret?.reveal() ?? adminKey else {
+            await runtime.shutdown()
+            throw KeywardError(.internalError, "the store was not new: pass the admin key of the node that created it")
+        }
         let (portStream, portCont) = AsyncStream.makeStream(of: Int.self)
         let group = runtime.makeServiceGroup(signals: false) { port in portCont.yield(port) }
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var it = portStream.makeAsyncIterator()
             guard let port = await it.next() else { throw KeywardError(.internalError, "server did not start") }
-            let server = TestServer(baseURL: "http://127.0.0.1:\(port)", adminKey: secret.reveal(), runtime: runtime, logs: logs,
+            let server = TestServer(baseURL: "http://127.0.0.1:\(port)", adminKey: admin, runtime: runtime, logs: logs,
                                     dataDirectory: dir.path)
             do {
                 let r = try await body(server)
