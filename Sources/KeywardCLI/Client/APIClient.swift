@@ -6,6 +6,15 @@ import NIOHTTP1
 
 /// A small JSON client for Keyward's HTTP API over AsyncHTTPClient.
 package struct APIClient: Sendable {
+    /// One client per process. Connection failures are reported at once (no retry loop until
+    /// the deadline): a CLI should say "unreachable" immediately.
+    static let http: HTTPClient = {
+        var config = HTTPClient.Configuration()
+        config.connectionPool.retryConnectionEstablishment = false
+        config.timeout = .init(connect: .seconds(5), read: .seconds(60))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }()
+
     let base: String
     let token: String?
 
@@ -31,7 +40,7 @@ package struct APIClient: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(req, timeout: .seconds(30))
+            response = try await Self.http.execute(req, timeout: .seconds(60))
         } catch {
             throw CLIExit.error("cannot reach the Keyward server at \(base) (\(Self.describe(error)))")
         }

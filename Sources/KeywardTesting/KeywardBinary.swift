@@ -1,0 +1,36 @@
+import Foundation
+
+/// The built `keyward` executable (tests run the real binary, built by `swift build`).
+package enum KeywardBinary {
+    package static func path(filePath: String = #filePath) -> String {
+        if let p = ProcessInfo.processInfo.environment["KEYWARD_BIN"] { return p }
+        var url = URL(fileURLWithPath: filePath)
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+            url.deleteLastPathComponent()
+        }
+        return url.appendingPathComponent(".build/debug/keyward").path
+    }
+
+    /// Runs `keyward args…` to completion.
+    @discardableResult
+    package static func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(env) { $1 }
+        return try ProcessRunner.run(path(), args, environment: environment, stdin: stdin)
+    }
+
+    /// `keyward serve` on a free port in `dataDirectory`: returns the process, base URL and
+    /// (on a new store) the admin key it printed once.
+    package static func serve(dataDirectory: String, extraArgs: [String] = [], env: [String: String] = [:]) async throws -> (BackgroundProcess, String, String?) {
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(env) { $1 }
+        try FileManager.default.createDirectory(atPath: dataDirectory + "-logs", withIntermediateDirectories: true)
+        let p = try BackgroundProcess(path(), ["serve", "--data-dir", dataDirectory, "--port", "0"] + extraArgs,
+                                      environment: environment, logDirectory: dataDirectory + "-logs")
+        let out = try await p.waitForOutput { $0.contains("listening on http://") }
+        let line = out.split(separator: "\n").first { $0.contains("listening on http://") }!
+        let url = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
+        let key = out.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("kw_live_") }.map(String.init)
+        return (p, url, key)
+    }
+}
