@@ -104,7 +104,7 @@ BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 CHECKSUMS = ("github-crc32", "npm-crc32", "keyward-crc32", "bech32", "base58check")
 GENERATORS = ("rsa-pkcs1", "rsa-pkcs8", "ec-sec1", "ec-pkcs8", "dsa", "ed25519-pkcs8", "openssh-ed25519",
               "openssh-rsa", "openssh-ecdsa", "encrypted-pkcs8", "encrypted-rsa-legacy", "pgp", "putty",
-              "ssh2-encrypted", "gcp-service-account", "base64-pem")
+              "ssh2-encrypted", "openvpn-static", "gcp-service-account", "base64-pem")
 REQUIRED = {"id": str, "provider": str, "name": str, "pattern": str, "secret_group": int, "keywords": list,
             "high_entropy": bool, "revocation": str, "examples": list, "negative_examples": list}
 OPTIONAL = {"min_entropy": (int, float), "checksum": str, "generated_examples": list}
@@ -528,6 +528,10 @@ def generate(name):
         b = base64.b64encode(b"\x3f\x6f\xf9\xeb" + raw(900)).decode()
         return ('---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: "rsa-key-20240101"\n%s\n'
                 "---- END SSH2 ENCRYPTED PRIVATE KEY ----\n" % "\n".join(b[i:i + 70] for i in range(0, len(b), 70)))
+    if name == "openvpn-static":
+        h = raw(256).hex()
+        return ("#\n# 2048 bit OpenVPN static key\n#\n-----BEGIN OpenVPN Static key V1-----\n%s\n"
+                "-----END OpenVPN Static key V1-----\n" % "\n".join(h[i:i + 32] for i in range(0, len(h), 32)))
     if name == "gcp-service-account":
         key = generate("rsa-pkcs8")
         doc = {"type": "service_account", "project_id": "acme-billing-%d" % (100000 + raw(2)[0]),

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import KeywardCore
 import KeywardServer
-import KeywardVerify
 import Logging
 import ServiceLifecycle
 
@@ -52,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let v = verifyEnvironments ?? env["KEYWARD_VERIFY_ENVIRONMENTS"] {
             let envs = v.split(separator: ",").map { KeyEnvironment(rawValue: String($0).trimmingCharacters(in: .whitespaces)) }
             guard !envs.isEmpty, envs.allSatisfy({ $0 != nil }) else { throw CLIExit.error("--verify-environments takes live, test or live,test") }
-            c.verifier = VerifierConfiguration(acceptedEnvironments: Set(envs.compactMap { $0 }))
+            c.verifyEnvironments = Set(envs.compactMap { $0 })
         }
         for (v, name) in [(maxLiveDays, "--max-live-days"), (maxTestDays, "--max-test-days"), (defaultLifetimeDays, "--default-lifetime-days")] {
             if let v, !(1...3650).contains(v) { throw CLIExit.error("\(name) must be from 1 to 3650") }

@@ -31,6 +31,12 @@ package struct ServerConfiguration: Sendable {
 
     package init() {}
 
+    /// Which key environments verify accepts (shorthand for `verifier.acceptedEnvironments`).
+    package var verifyEnvironments: Set<KeyEnvironment> {
+        get { verifier.acceptedEnvironments }
+        set { verifier.acceptedEnvironments = newValue }
+    }
+
     package var storeConfiguration: StoreConfiguration {
         get throws {
             if let url = databaseURL { return try StoreConfiguration.parse(databaseURL: url) }

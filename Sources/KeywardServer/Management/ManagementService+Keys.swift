@@ -120,6 +120,19 @@ extension ManagementService {
         return try await store.write { tx in
             guard var key = try await self.store.key(id, in: tx.db) else { throw KeywardError.notFound("key") }
             guard key.status == .active else { throw KeywardError(.conflict, "the key is already revoked") }
+            if key.identityID == .keyward, key.scopes.contains(.admin) {
+                // Never lock every administrator out: another usable admin key must remain.
+                var others = 0
+                for kid in try await self.store.keyIDs(of: .keyward, in: tx.db) where kid != id {
+                    if let k = try await self.store.key(kid, in: tx.db), k.status == .active, k.scopes.contains(.admin),
+                       (k.current?.expiresAt ?? .distantFuture) > tx.now {
+                        others += 1
+                    }
+                }
+                guard others > 0 else {
+                    throw KeywardError(.conflict, "this is the last active keyward:admin key; issue another admin key before revoking it")
+                }
+            }
             key.status = .revoked
             key.revokedAt = tx.now
             key.revokeReason = reason

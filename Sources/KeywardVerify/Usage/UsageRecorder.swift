@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import KeywardCore
 import KeywardStore
@@ -64,6 +63,6 @@ package final class UsageRecorder: Sendable {
 
     static func sourceID(_ s: VerifySource) -> String {
         let joined = [s.ip ?? "", s.userAgent ?? "", s.clientCertSubject ?? "", s.clientCertThumbprint ?? ""].joined(separator: "\u{1F}")
-        return Hex.encode(Array(SHA256.hash(data: Array(joined.utf8))).prefix(16))
+        return String(SecretDigest(hashing: joined.utf8).hex.prefix(32))
     }
 }

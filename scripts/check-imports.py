@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Fails when a target imports a module its row in CONVENTIONS.md's layout table does not allow.
+
+A new edge must show up here (and in Package.swift) as a reviewed diff, not as a surprise import.
+System and standard-library modules are allowed everywhere.
+"""
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SYSTEM = {"Foundation", "FoundationEssentials", "FoundationNetworking", "Synchronization", "Dispatch", "Glibc", "Musl", "_Concurrency"}
+
+# target -> modules it may import (CONVENTIONS.md "Layout", plus the infrastructure modules the
+# listed libraries are built on: swift-log, NIOCore for buffers, and so on).
+ALLOWED = {
+    "KeywardCore": {"Crypto", "Logging"},
+    "KeywardAPI": set(),
+    "KeywardStore": {"KeywardCore", "SQLKit", "SQLiteKit", "PostgresKit", "PostgresNIO", "Logging", "NIOCore", "NIOPosix"},
+    "KeywardVerify": {"KeywardCore", "KeywardStore", "Metrics", "Logging", "ServiceLifecycle"},
+    "CHyperscan": set(),
+    "KeywardScanner": {"KeywardCore", "CHyperscan", "Logging", "Crypto"},
+    "KeywardServer": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardAPI", "KeywardScanner", "KeywardOAuth", "KeywardGovernance",
+                      "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "HTTPTypes", "Metrics", "Prometheus", "ServiceLifecycle",
+                      "UnixSignals", "Logging", "NIOCore", "NIOSSL", "Crypto"},
+    "KeywardCLI": {"KeywardCore", "KeywardServer", "KeywardScanner", "KeywardStore", "KeywardAPI", "ArgumentParser", "AsyncHTTPClient",
+                   "NIOCore", "NIOHTTP1", "Logging", "ServiceLifecycle", "Crypto"},
+    "keyward": {"KeywardCLI"},
+    "KeywardTesting": None,  # anything; tests only
+}
+# Modules that must never appear in a target, whatever else changes.
+FORBIDDEN = {"KeywardScanner": {"KeywardStore", "SQLKit", "SQLiteKit", "PostgresKit"}}
+
+IMPORT = re.compile(r"^\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:public\s+|package\s+|internal\s+|private\s+|fileprivate\s+)?import\s+(?:(?:struct|class|enum|protocol|func|var|let|typealias)\s+)?([A-Za-z_][A-Za-z0-9_]*)")
+
+failures = []
+for target_dir in sorted((ROOT / "Sources").iterdir()):
+    if not target_dir.is_dir():
+        continue
+    target = target_dir.name
+    if target not in ALLOWED:
+        failures.append(f"{target}: target has no row in scripts/check-imports.py")
+        continue
+    allowed = ALLOWED[target]
+    for f in sorted(target_dir.rglob("*.swift")):
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            m = IMPORT.match(line)
+            if not m:
+                continue
+            mod = m.group(1)
+            if mod in FORBIDDEN.get(target, set()):
+                failures.append(f"{f.relative_to(ROOT)}:{n}: {target} must never import {mod}")
+            elif allowed is not None and mod not in allowed and mod not in SYSTEM:
+                failures.append(f"{f.relative_to(ROOT)}:{n}: {target} may not import {mod}")
+
+if failures:
+    print("check-imports: layout violations:", *failures, sep="\n  ")
+    sys.exit(1)
+print("check-imports: ok")
