@@ -82,6 +82,7 @@ let package = Package(
             dependencies: [
                 "KeywardCore",
                 "KeywardStore",
+                "KeywardVerify",
                 "KeywardServer",
                 "KeywardAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

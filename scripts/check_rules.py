@@ -50,8 +50,9 @@ How a finding is made (the Swift engine must reproduce this exactly)
    has a secret span overlapping its secret span. So `GITHUB_TOKEN=ghp_<bad checksum>` is not
    re-reported by the generic token rule, and a confirmed Stripe key is reported once, as Stripe.
 5. Overlap merge. Confirmed findings whose secret spans overlap are merged into one: keep the
-   non-generic one, then the one with the longest whole match (to - from), then the rule that
-   comes first in load order (files by name, rules in file order).
+   non-generic one, then one whose rule has a checksum, then the one with the longest whole
+   match (to - from), then the rule that comes first in load order (files by name, rules in
+   file order).
 6. A finding reports rule id, provider, the secret's byte span and its 1-based line (the line
    where the secret starts: a PEM block is reported at its BEGIN line, and one finding covers the
    whole BEGIN...END block because the pattern spans it).
@@ -81,7 +82,9 @@ base58check   Bitcoin Base58Check (alphabet 123456789ABCDEFGHJKLMNPQRSTUVWXYZabc
 Pattern subset (checked by lint_pattern): ASCII only; (?i) allowed only as the first four
 characters; no other inline flags; no lookaround, atomic groups, backreferences, named groups or
 possessive quantifiers; every quantifier bounded (no *, +, {n,}); no unescaped "." (write the
-class you mean, e.g. [^\\n]); no ^ or $ outside classes.
+class you mean, e.g. [^\\n]); no ^ or $ outside classes; and the pattern must not END with a
+variable-length repeat (Hyperscan reports a match at every possible end, so a trailing delimiter
+class, \\b or a literal must pin the end).
 """
 
 import argparse
@@ -238,7 +241,100 @@ def lint_pattern(p):
         if c == "?" and i + 1 < n and p[i + 1] == "+":
             errs.append("possessive quantifier at %d" % i)
         i += 1
+    tail = p.rstrip(")")
+    m = re.search(r"(\{(\d+),(\d+)\}|\?)$", tail)
+    if m and (m.group(1) == "?" or m.group(2) != m.group(3)) and not tail.endswith("\\?"):
+        errs.append("pattern ends with a variable-length repeat (Hyperscan reports every end): add a trailing delimiter")
     return errs
+
+
+# ----------------------------------------------------------------------------------------------
+# entropy floor sanity: sample random strings of a rule's own secret format
+# ----------------------------------------------------------------------------------------------
+PRINTABLE = [chr(c) for c in range(0x21, 0x7F)]
+
+
+def _class_chars(items):
+    import re._constants as C  # noqa: PLC0415
+    neg, chars = False, set()
+    for op, av in items:
+        if op is C.NEGATE:
+            neg = True
+        elif op is C.LITERAL:
+            chars.add(chr(av))
+        elif op is C.RANGE:
+            chars.update(chr(c) for c in range(av[0], av[1] + 1))
+        elif op is C.CATEGORY:
+            name = str(av)
+            if "DIGIT" in name:
+                cs = set("0123456789")
+            elif "WORD" in name:
+                cs = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+            else:
+                cs = set(" \t\n\r\x0b\x0c")
+            chars.update(set(PRINTABLE) - cs if "NOT" in name else cs)
+    if neg:
+        chars = set(PRINTABLE) - chars
+    return sorted(chars) or ["x"]
+
+
+def _sample(tree, rnd, out):
+    import re._constants as C  # noqa: PLC0415
+    for op, av in tree:
+        if op is C.LITERAL:
+            out.append(chr(av))
+        elif op is C.NOT_LITERAL:
+            out.append(rnd.choice([c for c in PRINTABLE if ord(c) != av]))
+        elif op is C.ANY:
+            out.append(rnd.choice(PRINTABLE))
+        elif op is C.IN:
+            out.append(rnd.choice(_class_chars(av)))
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            lo, hi, sub = av
+            for _ in range(lo):  # the shortest form is the worst case for entropy
+                _sample(sub, rnd, out)
+        elif op is C.SUBPATTERN:
+            _sample(av[3], rnd, out)
+        elif op is C.BRANCH:
+            _sample(rnd.choice(av[1]), rnd, out)
+
+
+def _find_group(tree, gid):
+    import re._constants as C  # noqa: PLC0415
+    for op, av in tree:
+        if op is C.SUBPATTERN:
+            if av[0] == gid:
+                return av[3]
+            found = _find_group(av[3], gid)
+            if found is not None:
+                return found
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            found = _find_group(av[2], gid)
+            if found is not None:
+                return found
+        elif op is C.BRANCH:
+            for alt in av[1]:
+                found = _find_group(alt, gid)
+                if found is not None:
+                    return found
+    return None
+
+
+def random_secret_entropy_floor(pattern, group, n=1000, seed=7):
+    """Smallest entropy among n random secrets of the rule's own format (about the 0.1% quantile)."""
+    import random  # noqa: PLC0415
+    import re._parser as P  # noqa: PLC0415
+    tree = P.parse(pattern)
+    sub = tree if group == 0 else _find_group(tree, group)
+    if sub is None:
+        return None
+    rnd = random.Random(seed)
+    lows = []
+    for _ in range(n):
+        out = []
+        _sample(sub, rnd, out)
+        lows.append(shannon("".join(out).encode("latin-1", "replace")))
+    return min(lows)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -346,7 +442,7 @@ def rule_schema_errors(r, seen_ids):
     for g in gen:
         if g not in GENERATORS:
             errs.append("unknown generator %r" % g)
-    if gen and "PRIVATE" not in r.pattern.upper() and "pem" not in r.id:
+    if gen and r.provider != "private-key" and "PRIVATE KEY" not in r.pattern:
         errs.append("generated_examples are only for private-key rules")
     if not gen and len(d["examples"]) < 2:
         errs.append("needs at least 2 examples")
@@ -411,8 +507,11 @@ class Engine:
             return "checksum " + rule.checksum
         return None
 
-    def scan(self, content, explain=None):
-        """Findings in `content` (bytes), offsets relative to content."""
+    def scan(self, content, explain=None, before_merge=False):
+        """Findings in `content` (bytes), offsets relative to content.
+
+        before_merge=True returns every confirmed finding that survived fallback suppression
+        (step 4) without the overlap merge of step 5 (the checker uses it for examples)."""
         data = b"\n" + content + b"\n"
         seen = set()
         specific_spans = []
@@ -447,8 +546,14 @@ class Engine:
                     explain.append((f.rule.id, "fallback suppressed by a specific rule"))
                 continue
             kept.append(f)
+        if before_merge:
+            for f in kept:
+                f.line = data.count(b"\n", 0, f.start)
+                f.start -= 1
+                f.end -= 1
+            return kept
         # 5. overlap merge
-        kept.sort(key=lambda f: (f.rule.generic, -(f.mend - f.mstart), f.rule.order))
+        kept.sort(key=lambda f: (f.rule.generic, not f.rule.checksum, -(f.mend - f.mstart), f.rule.order))
         final = []
         for f in kept:
             if any(g.start < f.end and f.start < g.end for g in final):
@@ -608,6 +713,10 @@ def run_checks(rules_dir, verbose=False):
                     e.append("secret_group %d > groups %d" % (r.group, r.rx.groups))
             except (re.error, UnicodeEncodeError) as ex:
                 e.append("python re: %s" % ex)
+        if not e and r.min_entropy is not None and r.d["high_entropy"]:
+            floor = random_secret_entropy_floor(r.pattern, r.group)
+            if floor is not None and r.min_entropy > floor:
+                e.append("min_entropy %.2f rejects random secrets of this very format (floor of 1,000 samples: %.2f)" % (r.min_entropy, floor))
         if e:
             failures += ["%s (%s): %s" % (r.id, r.category, x) for x in e]
         else:
@@ -630,7 +739,7 @@ def run_checks(rules_dir, verbose=False):
         return failures, rules
     for r in hs_ok:
         for ex in r.d["examples"]:
-            found = engine.scan(ex.encode())
+            found = engine.scan(ex.encode(), before_merge=True)
             mine = [f for f in found if f.rule is r]
             if not mine:
                 why = []
@@ -650,7 +759,7 @@ def run_checks(rules_dir, verbose=False):
         for g in r.d.get("generated_examples", []):
             text = generate(g)
             for where, emb in embeddings(g, text):
-                found = [f for f in engine.scan(emb.encode()) if f.rule is r]
+                found = [f for f in engine.scan(emb.encode(), before_merge=True) if f.rule is r]
                 if len(found) != 1:
                     failures.append("%s: generated %s/%s gives %d findings" % (r.id, g, where, len(found)))
     for what, text in public_material():

@@ -9,30 +9,45 @@ import NIOCore
 struct JSONIO: Sendable {
     let maxBodyBytes: Int
 
-    /// Decodes the body. An empty body decodes as `{}` when `emptyIsObject` (optional bodies).
-    func decode<T: Decodable>(_ type: T.Type, from request: Request, emptyIsObject: Bool = false) async throws -> T {
+    /// The body, under the size limit and only as JSON.
+    private func collect(_ request: Request) async throws -> ByteBuffer {
         if let ct = request.headers[.contentType], !ct.lowercased().hasPrefix("application/json") {
             throw KeywardError(.badRequest, "the body must be application/json")
         }
         var request = request
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: maxBodyBytes)
+            return try await request.collectBody(upTo: maxBodyBytes)
         } catch is NIOTooManyBytesError {
             throw KeywardError(.payloadTooLarge, "the request body exceeds \(maxBodyBytes) bytes")
         } catch let e as HTTPError where e.status == .contentTooLarge {
             throw KeywardError(.payloadTooLarge, "the request body exceeds \(maxBodyBytes) bytes")
         }
-        var bytes = Data(buffer.readableBytesView)
-        if bytes.isEmpty {
-            guard emptyIsObject else { throw KeywardError(.badRequest, "the request needs a JSON body") }
-            bytes = Data("{}".utf8)
-        }
+    }
+
+    private func decodeCodable<T: Decodable>(_ type: T.Type, _ bytes: Data) throws -> T {
         do {
             return try WireCoding.decoder().decode(T.self, from: bytes)
         } catch let e as DecodingError {
             throw KeywardError(.badRequest, ProblemResponse.describe(e))
         }
+    }
+
+    /// Decodes the body. An empty body decodes as `{}` when `emptyIsObject` (optional bodies).
+    func decode<T: Decodable>(_ type: T.Type, from request: Request, emptyIsObject: Bool = false) async throws -> T {
+        var bytes = Data(try await collect(request).readableBytesView)
+        if bytes.isEmpty {
+            guard emptyIsObject else { throw KeywardError(.badRequest, "the request needs a JSON body") }
+            bytes = Data("{}".utf8)
+        }
+        return try decodeCodable(T.self, bytes)
+    }
+
+    /// Like `decode`, but tries `fast` on the raw body first (nil falls back to Codable).
+    func decodeFast<T: Decodable>(_ type: T.Type, from request: Request, fast: (ByteBuffer) -> T?) async throws -> T {
+        let buffer = try await collect(request)
+        if let v = fast(buffer) { return v }
+        guard buffer.readableBytes > 0 else { throw KeywardError(.badRequest, "the request needs a JSON body") }
+        return try decodeCodable(T.self, Data(buffer.readableBytesView))
     }
 
     func respond<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {

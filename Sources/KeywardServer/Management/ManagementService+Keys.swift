@@ -144,3 +144,27 @@ extension ManagementService {
         }
     }
 }
+
+extension ManagementService {
+    /// Issues `count` keys for one identity in one transaction, each audited as usual (seeding
+    /// for benchmarks and imports). Returns the plaintexts of the first `keep`.
+    package func bulkIssue(count: Int, identity: IdentityID, scopes: [Scope], environment: KeyEnvironment, ttl: TimeInterval,
+                           actor: Actor, keep: Int) async throws -> [Secret] {
+        try await store.write { tx in
+            guard let ident = try await self.store.identity(identity, in: tx.db) else { throw KeywardError.notFound("identity") }
+            var kept: [Secret] = []
+            for _ in 0..<count {
+                let request = IssuancePolicy.Request(scopes: scopes, environment: environment, lifetime: ttl, nonExpiring: false, exceptionReason: nil)
+                guard case .allow(let expiresAt) = self.policy.decide(request, for: ident, now: tx.now) else {
+                    throw KeywardError(.policyDenied, "policy refuses these keys")
+                }
+                let secret = APIKeyFormat.generate(environment: environment)
+                let key = self.newKey(secret: secret, identity: identity, name: nil, environment: environment, scopes: scopes, expiresAt: expiresAt, now: tx.now)
+                try await self.store.insertKey(key, in: tx)
+                tx.audit(self.issuedEntry(key, actor: actor))
+                if kept.count < keep { kept.append(secret) }
+            }
+            return kept
+        }
+    }
+}

@@ -3,6 +3,7 @@ import Hummingbird
 import KeywardAPI
 import KeywardCore
 import KeywardVerify
+import NIOCore
 
 /// `POST /v1/keys/verify`: 200 with `valid:false` and a reason for a bad key; 4xx only for a bad request.
 struct VerifyRoutes {
@@ -15,7 +16,7 @@ struct VerifyRoutes {
         table.add(.post, "/v1/keys/verify")
         router.post("/v1/keys/verify") { req, _ in
             _ = try auth.require(.verify, req)
-            let body = try await io.decode(VerifyRequest.self, from: req)
+            let body = try await io.decodeFast(VerifyRequest.self, from: req, fast: VerifyCodec.decode)
             var required: [Scope] = []
             if let scopes = body.scopes {
                 guard scopes.count <= 100 else { throw KeywardError(.validation, "scopes: at most 100") }
@@ -28,7 +29,10 @@ struct VerifyRoutes {
                 VerifySource(ip: $0.ip, userAgent: $0.userAgent, clientCertSubject: $0.clientCertSubject, clientCertThumbprint: $0.clientCertThumbprint)
             }
             let outcome = verifier.verify(body.key, required: required, source: source)
-            return try io.respond(VerifyResponse(outcome))
+            var out = ByteBuffer()
+            out.reserveCapacity(256)
+            VerifyCodec.encode(VerifyResponse(outcome), into: &out)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: out))
         }
     }
 }

@@ -4,9 +4,22 @@ import KeywardStore
 import Synchronization
 
 /// Accumulates verify telemetry in memory; `UsageFlusher` writes it in batches, so verify
-/// never writes to the store per request.
+/// never writes to the store per request. The per-request work is a few dictionary updates
+/// under one lock; source ids (hashes) are computed only when a batch is taken.
 package final class UsageRecorder: Sendable {
-    private let pending = Mutex(UsageBatch())
+    struct SourceStats {
+        var first: Int64
+        var last: Int64
+        var count: Int64
+    }
+
+    struct PerKey {
+        var lastUsedAt: Int64?
+        var outcomes: [String: Int64] = [:]
+        var sources: [VerifySource: SourceStats] = [:]
+    }
+
+    private let pending = Mutex<[KeyID: PerKey]>([:])
     /// Caps distinct sources held per key between flushes (a flood of spoofed sources cannot grow memory).
     private let maxSourcesPerKey = 64
 
@@ -14,55 +27,77 @@ package final class UsageRecorder: Sendable {
 
     package func record(_ key: KeyID, outcome: String, at: Date, source: VerifySource?) {
         let t = at.unixMillis
-        let sourceID = source.flatMap { $0.isEmpty ? nil : Self.sourceID($0) }
+        let src = source.flatMap { $0.isEmpty ? nil : Self.bounded($0) }
         pending.withLock { b in
-            var u = b.keys[key] ?? UsageBatch.PerKey()
-            if outcome == "valid" { u.lastUsedAt = max(u.lastUsedAt ?? 0, t) }
-            u.outcomes[outcome, default: 0] += 1
-            if let sid = sourceID, let s = source {
-                if var existing = u.sources[sid] {
-                    existing.count += 1
-                    existing.lastSeen = t
-                    u.sources[sid] = existing
-                } else if u.sources.count < maxSourcesPerKey {
-                    u.sources[sid] = UsageBatch.Source(
-                        sourceID: sid, ip: s.ip.map { String($0.prefix(64)) }, userAgent: s.userAgent.map { String($0.prefix(256)) },
-                        clientCertSubject: s.clientCertSubject.map { String($0.prefix(256)) },
-                        clientCertThumbprint: s.clientCertThumbprint.map { String($0.prefix(128)) },
-                        firstSeen: t, lastSeen: t, count: 1)
-                }
-            }
-            b.keys[key] = u
+            b[key, default: PerKey()].update(outcome: outcome, at: t, source: src, cap: maxSourcesPerKey)
         }
     }
 
     /// Takes what has accumulated (the caller writes it; on failure it calls `restore`).
     package func take() -> UsageBatch {
-        pending.withLock { b in
+        let taken = pending.withLock { b in
             let out = b
-            b = UsageBatch()
+            b = [:]
             return out
         }
+        var batch = UsageBatch()
+        for (k, p) in taken {
+            var u = UsageBatch.PerKey()
+            u.lastUsedAt = p.lastUsedAt
+            u.outcomes = p.outcomes
+            for (s, st) in p.sources {
+                let sid = Self.sourceID(s)
+                u.sources[sid] = UsageBatch.Source(sourceID: sid, ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
+                                                   clientCertThumbprint: s.clientCertThumbprint, firstSeen: st.first, lastSeen: st.last, count: st.count)
+            }
+            batch.keys[k] = u
+        }
+        return batch
     }
 
     /// Puts back a batch whose write failed, so telemetry is not lost.
     package func restore(_ batch: UsageBatch) {
         pending.withLock { b in
             for (k, u) in batch.keys {
-                var cur = b.keys[k] ?? UsageBatch.PerKey()
-                cur.lastUsedAt = max(cur.lastUsedAt ?? 0, u.lastUsedAt ?? 0)
-                if cur.lastUsedAt == 0 { cur.lastUsedAt = nil }
+                var cur = b[k] ?? PerKey()
+                if let t = u.lastUsedAt { cur.lastUsedAt = max(cur.lastUsedAt ?? t, t) }
                 for (o, n) in u.outcomes { cur.outcomes[o, default: 0] += n }
-                for (sid, s) in u.sources {
-                    if var e = cur.sources[sid] { e.count += s.count; e.firstSeen = min(e.firstSeen, s.firstSeen); cur.sources[sid] = e } else { cur.sources[sid] = s }
+                for s in u.sources.values {
+                    let key = VerifySource(ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject, clientCertThumbprint: s.clientCertThumbprint)
+                    var st = cur.sources[key] ?? SourceStats(first: s.firstSeen, last: s.lastSeen, count: 0)
+                    st.count += s.count
+                    st.first = min(st.first, s.firstSeen)
+                    st.last = max(st.last, s.lastSeen)
+                    cur.sources[key] = st
                 }
-                b.keys[k] = cur
+                b[k] = cur
             }
         }
+    }
+
+    static func bounded(_ s: VerifySource) -> VerifySource {
+        VerifySource(ip: s.ip.map { String($0.prefix(64)) }, userAgent: s.userAgent.map { String($0.prefix(256)) },
+                     clientCertSubject: s.clientCertSubject.map { String($0.prefix(256)) },
+                     clientCertThumbprint: s.clientCertThumbprint.map { String($0.prefix(128)) })
     }
 
     static func sourceID(_ s: VerifySource) -> String {
         let joined = [s.ip ?? "", s.userAgent ?? "", s.clientCertSubject ?? "", s.clientCertThumbprint ?? ""].joined(separator: "\u{1F}")
         return String(SecretDigest(hashing: joined.utf8).hex.prefix(32))
+    }
+}
+
+extension UsageRecorder.PerKey {
+    mutating func update(outcome: String, at t: Int64, source: VerifySource?, cap: Int) {
+        if outcome == "valid" { lastUsedAt = max(lastUsedAt ?? t, t) }
+        outcomes[outcome, default: 0] += 1
+        guard let source else { return }
+        if var st = sources[source] {
+            st.count += 1
+            st.last = t
+            sources[source] = st
+        } else if sources.count < cap {
+            sources[source] = UsageRecorder.SourceStats(first: t, last: t, count: 1)
+        }
     }
 }

@@ -21,7 +21,7 @@ package final class Verifier: Sendable {
     private let outcomeCounters: [String: Counter]
     private let latency: Metrics.Timer
 
-    package init(index: KeyIndex, usage: UsageRecorder, config: VerifierConfiguration, clock: WallClock, metrics: any MetricsFactory) {
+    package init(index: KeyIndex, usage: UsageRecorder, config: VerifierConfiguration, clock: WallClock, metrics: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.index = index
         self.usage = usage
         self.config = config

@@ -1,5 +1,5 @@
 /// Who presented the key, as the resource server reports it (telemetry, limits, detection).
-package struct VerifySource: Sendable, Equatable {
+package struct VerifySource: Sendable, Hashable {
     package var ip: String?
     package var userAgent: String?
     package var clientCertSubject: String?

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import KeywardCore
+import KeywardVerify
+
+/// `keyward bench memory`: loads N keys (default 1,000,000) into the verify index and prints
+/// the process's RSS before and after. Target: < 512 MiB with 1 M keys.
+struct BenchMemoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "memory", abstract: "RSS of the verify index with N active keys.")
+
+    @Option(help: "Keys to load.") var keys: Int = 1_000_000
+    @Option(help: "Distinct scope sets among the keys.") var scopeSets: Int = 50
+
+    func run() async throws {
+        guard keys > 0, keys <= 20_000_000, scopeSets > 0 else { throw CLIExit.error("--keys must be 1 to 20,000,000") }
+        let before = ProcStatus.rssMiB()
+        let index = KeyIndex()
+        let now = Date()
+        var rng = SystemRandomNumberGenerator()
+        let identities = (0..<max(1, keys / 100)).map { _ in IdentityID.random() }
+        let sets: [[Scope]] = (0..<scopeSets).map { i in [Scope("svc\(i):read")!, Scope("svc\(i):write")!] }
+        let start = ContinuousClock.now
+        var batch: [APIKey] = []
+        batch.reserveCapacity(10_000)
+        for i in 0..<keys {
+            var digestBytes = [UInt8](repeating: 0, count: 32)
+            for j in 0..<32 { digestBytes[j] = UInt8.random(in: 0...255, using: &rng) }
+            let v = KeyVersion(version: 1, digest: SecretDigest(rawBytes: digestBytes)!, fingerprint: Fingerprint(hex: ""), prefix: "",
+                               expiresAt: now.addingTimeInterval(86_400), createdAt: now)
+            batch.append(APIKey(id: .random(), identityID: identities[i % identities.count], name: nil, environment: .live,
+                                scopes: sets[i % sets.count], status: .active, currentVersion: 1, createdAt: now, updatedAt: now, versions: [v]))
+            if batch.count == 10_000 { index.apply(batch); batch.removeAll(keepingCapacity: true) }
+        }
+        index.apply(batch)
+        let elapsed = ContinuousClock.now - start
+        let after = ProcStatus.rssMiB()
+        let c = index.counts()
+        print("bench memory: \(c.keys) keys, \(c.versions) versions in the index (loaded in \(elapsed))")
+        print(String(format: "RSS before %.1f MiB, after %.1f MiB, index ≈ %.1f MiB (%.0f bytes/key); target < 512 MiB: %@",
+                     before, after, after - before, (after - before) * 1_048_576 / Double(keys), after < 512 ? "met" : "NOT met"))
+    }
+}

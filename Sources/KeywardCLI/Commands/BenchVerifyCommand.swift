@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import KeywardCore
+import KeywardServer
+import KeywardStore
+import Logging
+
+/// `keyward bench verify`: a release server with N active keys, driven by wrk at 64
+/// connections; `/healthz` (constant body, no I/O) and `/v1/keys/verify` (half valid keys,
+/// half checksum-valid unknown keys, with a `keyward:verify` bearer) measured in the same run.
+/// Targets: verify throughput ≥ 0.9× healthz; verify p99 ≤ 1.25× healthz p99.
+struct BenchVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "verify", abstract: "Verify throughput and latency against /healthz (needs wrk).")
+
+    @Option(help: "Active keys in the store.") var keys: Int = 100_000
+    @Option(help: "wrk connections.") var connections: Int = 64
+    @Option(help: "wrk threads.") var threads: Int = 2
+    @Option(help: "Seconds per measurement.") var duration: Int = 10
+    @Option(help: "Alternating healthz/verify rounds.") var rounds: Int = 2
+
+    struct WrkResult {
+        var rps: Double
+        var p50: Double
+        var p99: Double
+        var non2xx: Int
+    }
+
+    func run() async throws {
+        guard (1...5_000_000).contains(keys), (1...10_000).contains(connections), (1...64).contains(threads), (1...600).contains(duration), (1...20).contains(rounds) else {
+            throw CLIExit.error("bad benchmark parameters")
+        }
+        guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile) else {
+            throw CLIExit.error("wrk is not installed (scripts/install.sh --test installs it)")
+        }
+        let dir = NSTemporaryDirectory() + "keyward-bench-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        print("bench verify: seeding \(keys) keys …")
+        let (bearer, valid) = try await seed(dataDir: dir + "/data")
+        var unknown: [String] = []
+        for _ in 0..<valid.count { unknown.append(APIKeyFormat.generate(environment: .live).reveal()) }
+
+        let server = try BenchServer.start(dataDir: dir + "/data", logDir: dir)
+        defer { server.stop() }
+        print("bench verify: server pid \(server.pid) on port \(server.port), RSS \(String(format: "%.0f", ProcStatus.rssMiB(pid: server.pid))) MiB")
+
+        var bodies: [String] = []
+        for i in 0..<valid.count {
+            bodies.append("{\"key\":\"\(valid[i])\",\"scopes\":[\"bench:read\"],\"source\":{\"ip\":\"10.0.\(i % 250).1\",\"user_agent\":\"bench\"}}")
+            bodies.append("{\"key\":\"\(unknown[i])\",\"scopes\":[\"bench:read\"],\"source\":{\"ip\":\"10.0.\(i % 250).1\",\"user_agent\":\"bench\"}}")
+        }
+        // Both endpoints are driven through the same Lua request() path with requests formatted
+        // once at start-up, so the client-side cost per request is the same for both.
+        let auth = "[\"Authorization\"] = \"Bearer \(bearer)\""
+        let lua = try writeLua(dir + "/verify.lua", bodies.map { "wrk.format(\"POST\", \"/v1/keys/verify\", {[\"Content-Type\"] = \"application/json\", \(auth)}, [[\($0)]])" })
+        let healthLua = try writeLua(dir + "/healthz.lua", bodies.map { _ in "wrk.format(\"GET\", \"/healthz\", {\(auth)})" })
+        let base = "http://127.0.0.1:\(server.port)"
+        // Warm-up (not measured).
+        _ = try runWrk(wrk, ["-t\(threads)", "-c\(connections)", "-d3s", "--latency", "-s", lua, base])
+        _ = try runWrk(wrk, ["-t\(threads)", "-c\(connections)", "-d2s", "--latency", "-s", healthLua, base])
+        var health: [WrkResult] = [], verify: [WrkResult] = []
+        for _ in 0..<rounds {
+            health.append(try runWrk(wrk, ["-t\(threads)", "-c\(connections)", "-d\(duration)s", "--latency", "-s", healthLua, base]))
+            verify.append(try runWrk(wrk, ["-t\(threads)", "-c\(connections)", "-d\(duration)s", "--latency", "-s", lua, base]))
+        }
+        let rssAfter = ProcStatus.rssMiB(pid: server.pid)
+        print("")
+        print("round  endpoint          req/s      p50 ms   p99 ms   non-2xx")
+        for r in 0..<rounds {
+            for (name, x) in [("/healthz", health[r]), ("/v1/keys/verify", verify[r])] {
+                print(String(format: "%5d  %-16@ %9.0f  %7.3f  %7.3f  %d", r + 1, name as NSString, x.rps, x.p50, x.p99, x.non2xx))
+            }
+        }
+        func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(xs.count) }
+        let tput = mean(verify.map(\.rps)) / mean(health.map(\.rps))
+        let p99 = mean(verify.map(\.p99)) / mean(health.map(\.p99))
+        print("")
+        print(String(format: "verify/healthz throughput %.3f (target ≥ 0.9: %@); verify/healthz p99 %.3f (target ≤ 1.25: %@)",
+                     tput, tput >= 0.9 ? "met" : "NOT met", p99, p99 <= 1.25 ? "met" : "NOT met"))
+        print(String(format: "server RSS after the run: %.0f MiB with %d keys", rssAfter, keys))
+        if verify.contains(where: { $0.non2xx > 0 }) || health.contains(where: { $0.non2xx > 0 }) {
+            throw CLIExit.error("some responses were not 2xx: the measurement is invalid")
+        }
+    }
+
+    /// A wrk script cycling through requests built once (each entry a Lua expression).
+    func writeLua(_ path: String, _ requests: [String]) throws -> String {
+        let script = """
+            local reqs = {\(requests.joined(separator: ",\n"))}
+            local n = #reqs
+            local i = 0
+            request = function()
+              i = i + 1
+              return reqs[(i % n) + 1]
+            end
+            """
+        guard FileManager.default.createFile(atPath: path, contents: Data(script.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CLIExit.error("cannot write \(path)")
+        }
+        return path
+    }
+
+    /// Creates the store with N keys of one bench identity and a `keyward:verify` bearer.
+    func seed(dataDir: String) async throws -> (String, [String]) {
+        var config = ServerConfiguration()
+        config.dataDirectory = dataDir
+        var logger = Logger(label: "keyward.bench")
+        logger.logLevel = .error
+        let (rt, _) = try await KeywardRuntime.start(config, logger: logger)
+        do {
+            let m = rt.management
+            let (_, bearer) = try await m.issueKey(NewKey(identityID: .keyward, scopes: ["keyward:verify"], environment: .live, ttlSeconds: 86_400,
+                                                          expiresAt: nil, name: "bench", nonExpiring: false, exceptionReason: nil), actor: .system)
+            let idn = try await m.createIdentity(NewIdentity(name: "bench", kind: .service, businessOwner: "bench", technicalOwner: "bench",
+                                                             purpose: "benchmark", environment: "bench", dataClassification: .internal, labels: [:],
+                                                             allowedScopes: ["bench:read", "bench:write"]), actor: .system)
+            var valid: [String] = []
+            var left = keys
+            while left > 0 {
+                let n = min(left, 10_000)
+                let kept = try await m.bulkIssue(count: n, identity: idn.id, scopes: [Scope("bench:read")!], environment: .live, ttl: 86_400 * 30,
+                                                 actor: .system, keep: max(0, 1_000 - valid.count))
+                valid += kept.map { $0.reveal() }
+                left -= n
+            }
+            await rt.shutdown()
+            return (bearer.reveal(), valid)
+        } catch {
+            await rt.shutdown()
+            throw error
+        }
+    }
+
+    func runWrk(_ wrk: String, _ args: [String]) throws -> WrkResult {
+        let out = try BenchServer.capture(wrk, args)
+        func ms(_ token: Substring) -> Double {
+            let s = String(token)
+            for (suffix, mult) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] where s.hasSuffix(suffix) {
+                return (Double(s.dropLast(suffix.count)) ?? .nan) * mult
+            }
+            return .nan
+        }
+        var r = WrkResult(rps: 0, p50: .nan, p99: .nan, non2xx: 0)
+        for line in out.split(separator: "\n") {
+            let f = line.split(whereSeparator: \.isWhitespace)
+            if f.first == "Requests/sec:", f.count > 1 { r.rps = Double(f[1]) ?? 0 }
+            if f.first == "50%", f.count > 1 { r.p50 = ms(f[1]) }
+            if f.first == "99%", f.count > 1 { r.p99 = ms(f[1]) }
+            if line.contains("Non-2xx"), let n = f.last.flatMap({ Int($0) }) { r.non2xx = n }
+        }
+        return r
+    }
+}
