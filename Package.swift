@@ -34,6 +34,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(
+            name: "CHyperscan",
+            pkgConfig: "libhs",
+            providers: [.apt(["libhyperscan-dev"])]
+        ),
+        .target(
+            name: "KeywardScanner",
+            dependencies: [
+                "KeywardCore",
+                "CHyperscan",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/rules")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "KeywardAPI",
             swiftSettings: swiftSettings
@@ -83,6 +99,7 @@ let package = Package(
                 "KeywardCore",
                 "KeywardStore",
                 "KeywardVerify",
+                "KeywardScanner",
                 "KeywardServer",
                 "KeywardAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -124,6 +141,11 @@ let package = Package(
         .testTarget(
             name: "KeywardServerTests",
             dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardServer", "KeywardAPI", "KeywardTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeywardScannerTests",
+            dependencies: ["KeywardCore", "KeywardScanner", "KeywardTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
