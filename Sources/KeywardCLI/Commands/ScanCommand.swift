@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import KeywardScanner
+
+/// `keyward scan`: files, git history, staged changes, stdin and logs; offline, no database.
+struct ScanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Find leaked secrets in files, git history (--git), staged changes (--staged) or stdin.",
+        discussion: "Exit 0: nothing found; 1: findings; 2: error. Findings carry a redacted preview and an HMAC fingerprint, never the secret."
+    )
+
+    @Argument(help: "Files or folders (default: the current folder; with --git, the repository).") var paths: [String] = []
+    @Flag(help: "Scan every blob in the git history (all refs, reflogs, unreachable objects).") var git = false
+    @Flag(help: "Scan the staged versions of changed files (for a pre-commit hook).") var staged = false
+    @Flag(help: "Scan standard input.") var stdin = false
+    @Option(help: "text, json, sarif or csv.") var format: String = "text"
+    @Option(help: "Write the report to this file instead of stdout.") var output: String?
+    @Option(help: "Ignore findings listed in this baseline.") var baseline: String?
+    @Option(help: "Write the findings to this baseline file.") var writeBaseline: String?
+    @Option(help: "Worker threads (default: the number of cores).") var threads: Int?
+    @Option(name: .customLong("exclude"), help: "A gitignore-style glob to skip (repeatable).") var excludes: [String] = []
+    @Flag(help: "Do not honour .gitignore files.") var noGitignore = false
+    @Option(help: "HMAC key for fingerprints (default: ~/.config/keyward/fingerprint.key, generated).") var fingerprintKeyFile: String?
+    @Option(help: "Folder for the compiled rule database cache (default: ~/.cache/keyward; 'none' disables).") var cacheDir: String?
+
+    func run() async throws {
+        guard let fmt = ReportFormat(rawValue: format) else { throw CLIExit.error("--format must be text, json, sarif or csv") }
+        if let t = threads, !(1...256).contains(t) { throw CLIExit.error("--threads must be from 1 to 256") }
+        let modes = [git, staged, stdin].filter { $0 }.count
+        guard modes <= 1 else { throw CLIExit.error("choose one of --git, --staged, --stdin") }
+        if stdin && !paths.isEmpty { throw CLIExit.error("--stdin takes no paths") }
+        let env = ProcessInfo.processInfo.environment
+        do {
+            let known = try baseline.map(Baseline.load)
+            let key = try ScannerKey.load(path: fingerprintKeyFile, environment: env)
+            let cache = cacheDir == "none" ? nil : (cacheDir ?? (env["XDG_CACHE_HOME"] ?? ((env["HOME"] ?? NSTemporaryDirectory()) + "/.cache")) + "/keyward")
+            let scanner = try SecretScanner(ruleSet: RuleSet.builtIn(), cacheDirectory: cache)
+            let runner = ScanRunner(blobScanner: BlobScanner(scanner: scanner, key: key), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            var walkerWarnings: [String] = []
+            let started = ContinuousClock.now
+            let result = try runner.run { runner in
+                if stdin {
+                    var data = [UInt8]()
+                    var buf = [UInt8](repeating: 0, count: 1 << 16)
+                    while true {
+                        let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                        if n <= 0 { break }
+                        data += buf[0..<n]
+                        if data.count > 256 << 20 { // bounded: larger input is scanned in pieces
+                            runner.submit(.blob(BlobOrigin(path: "(stdin)"), data))
+                            data.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    runner.submit(.blob(BlobOrigin(path: "(stdin)"), data))
+                } else if git || staged {
+                    let source = try GitSource(repository: paths.first ?? ".")
+                    if staged {
+                        try source.forEachStagedFile { runner.submit(.blob($0, $1)) }
+                    } else {
+                        let attribution = try source.attribution()
+                        try source.forEachBlob(attribution: attribution) { runner.submit(.blob($0, $1)) }
+                    }
+                } else {
+                    var walker = FileWalker(excludes: excludes, honourGitignore: !noGitignore)
+                    let entries = try walker.walk(paths.isEmpty ? ["."] : paths)
+                    walkerWarnings = walker.warnings
+                    for e in entries { runner.submit(.file(e)) }
+                }
+            }
+            let elapsed = ContinuousClock.now - started
+            var findings = result.findings
+            if let known { findings = known.filter(findings) }
+            if let writeBaseline { try Baseline(findings: result.findings).write(writeBaseline) }
+            let report = try Reporter.render(findings, format: fmt, rules: scanner.rules, stats: result.stats)
+            if let output {
+                guard FileManager.default.createFile(atPath: output, contents: report) else { throw CLIExit.error("cannot write \(output)") }
+            } else {
+                FileHandle.standardOutput.write(report)
+            }
+            for w in walkerWarnings + result.warnings { FileHandle.standardError.write(Data("keyward: warning: \(w)\n".utf8)) }
+            let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let mb = Double(result.stats.bytes) / 1e6
+            FileHandle.standardError.write(Data(String(format: "keyward scan: %d findings in %d files (%.1f MB, %d binary skipped) in %.2fs (%.0f MB/s)\n",
+                                                       findings.count, result.stats.files, mb, result.stats.skippedBinary, secs, secs > 0 ? mb / secs : 0).utf8))
+            if !findings.isEmpty { throw CLIExit(1) }
+        } catch let e as ScanError {
+            throw CLIExit.error(e.description)
+        }
+    }
+}

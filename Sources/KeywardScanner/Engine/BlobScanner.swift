@@ -1,0 +1,110 @@
+import Foundation
+
+/// Where a blob came from (a file, a git blob, stdin).
+package struct BlobOrigin: Sendable {
+    package var path: String
+    package var commit: String?
+    package var author: String?
+    package var date: String?
+    package init(path: String, commit: String? = nil, author: String? = nil, date: String? = nil) {
+        self.path = path
+        self.commit = commit
+        self.author = author
+        self.date = date
+    }
+}
+
+/// Scans one blob, in bounded chunks with overlap, and turns hits into findings
+/// (line and column, fingerprint, redacted preview). The secret bytes go no further.
+package struct BlobScanner: Sendable {
+    package let scanner: SecretScanner
+    package let key: ScannerKey
+    /// Bytes scanned at once; big inputs go chunk by chunk so memory stays bounded.
+    package var chunkSize = 8 << 20
+    /// Overlap between chunks: longer than any rule's match (PEM blocks included).
+    package var overlap = 64 << 10
+
+    package init(scanner: SecretScanner, key: ScannerKey) {
+        self.scanner = scanner
+        self.key = key
+    }
+
+    /// Scans a whole in-memory buffer.
+    package func scan(_ bytes: UnsafeRawBufferPointer, origin: BlobOrigin, worker: SecretScanner.Worker) throws -> [Finding] {
+        let hits = try scanner.scan(bytes, worker: worker)
+        var lines = LineIndex()
+        if !hits.isEmpty { lines.prepare(bytes) }
+        return hits.map { finding($0, bytes: bytes, lines: lines, origin: origin) }
+    }
+
+    /// Scans a stream chunk by chunk: windows of `chunkSize + overlap` bytes, each starting
+    /// where the previous window's overlap begins. A window reports the secrets that start
+    /// before its overlap (they end inside it: no rule matches more than `overlap` bytes); the
+    /// last window reports the rest. Memory stays at one window whatever the input's size.
+    package func scanStream(origin: BlobOrigin, worker: SecretScanner.Worker, read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> [Finding] {
+        var buffer = [UInt8](repeating: 0, count: chunkSize + overlap)
+        var filled = 0
+        var lines = LineIndex()
+        var out: [Finding] = []
+        var eof = false
+        while true {
+            while filled < buffer.count && !eof {
+                let n = try buffer.withUnsafeMutableBytes { try read(UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+                if n <= 0 { eof = true } else { filled += n }
+            }
+            let keepFrom = eof ? filled : filled - overlap
+            try buffer.withUnsafeBytes { all in
+                let view = UnsafeRawBufferPointer(rebasing: all[0..<filled])
+                let hits = try scanner.scan(view, worker: worker).filter { $0.secretFrom < keepFrom }
+                lines.prepare(view)
+                for h in hits { out.append(finding(h, bytes: view, lines: lines, origin: origin)) }
+                lines.advance(over: UnsafeRawBufferPointer(rebasing: view[0..<keepFrom]))
+            }
+            if eof { return out }
+            buffer.withUnsafeMutableBytes { b in
+                b.baseAddress!.copyMemory(from: b.baseAddress!.advanced(by: keepFrom), byteCount: overlap)
+            }
+            filled = overlap
+        }
+    }
+
+    func finding(_ h: SecretHit, bytes: UnsafeRawBufferPointer, lines: LineIndex, origin: BlobOrigin) -> Finding {
+        let rule = scanner.rules[h.rule]
+        let secret = Array(bytes[h.secretFrom..<h.secretTo])
+        let (line, col) = lines.position(of: h.secretFrom)
+        let (endLine, endCol) = lines.position(of: h.secretTo)
+        return Finding(
+            ruleId: rule.id, provider: rule.provider, name: rule.name, path: origin.path, line: line, endLine: endLine,
+            columnStart: col, columnEnd: endCol, commit: origin.commit, author: origin.author, date: origin.date,
+            preview: Redaction.preview(secret, highEntropy: rule.highEntropy), fingerprint: key.fingerprint(secret),
+            highEntropy: rule.highEntropy, digest: rule.highEntropy ? ScannerKey.sha256(secret) : nil)
+    }
+}
+
+/// 1-based line and column of offsets in a buffer, counting lines of earlier chunks too.
+struct LineIndex {
+    /// Newlines before the current buffer.
+    var linesBefore = 0
+    /// Offsets of the newlines in the current buffer.
+    var newlines: [Int] = []
+
+    mutating func prepare(_ bytes: UnsafeRawBufferPointer) {
+        newlines.removeAll(keepingCapacity: true)
+        for (i, b) in bytes.enumerated() where b == 0x0A { newlines.append(i) }
+    }
+
+    mutating func advance(over consumed: UnsafeRawBufferPointer) {
+        linesBefore += consumed.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    }
+
+    func position(of offset: Int) -> (line: Int, column: Int) {
+        // Newlines strictly before `offset`, by binary search.
+        var lo = 0, hi = newlines.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if newlines[mid] < offset { lo = mid + 1 } else { hi = mid }
+        }
+        let lastNL = lo > 0 ? newlines[lo - 1] : -1
+        return (linesBefore + lo + 1, offset - lastNL)
+    }
+}

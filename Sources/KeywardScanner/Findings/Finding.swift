@@ -1,0 +1,41 @@
+import Foundation
+
+/// A reported secret: where, which rule, a redacted preview and an HMAC fingerprint — never
+/// the plaintext, never a bare hash of a low-entropy secret.
+package struct Finding: Codable, Sendable, Equatable {
+    package var ruleId: String
+    package var provider: String
+    package var name: String
+    package var path: String
+    package var line: Int
+    package var endLine: Int
+    package var columnStart: Int
+    package var columnEnd: Int
+    package var commit: String?
+    package var author: String?
+    package var date: String?
+    package var preview: String
+    package var fingerprint: String
+    package var highEntropy: Bool
+    /// SHA-256 of the secret, kept only for high-entropy formats and only in memory for
+    /// `--report-to`; never written by a reporter.
+    package var digest: String?
+
+    enum CodingKeys: String, CodingKey {
+        case ruleId = "rule_id", provider, name, path, line
+        case endLine = "end_line", columnStart = "column_start", columnEnd = "column_end"
+        case commit, author, date, preview, fingerprint
+        case highEntropy = "high_entropy"
+    }
+}
+
+/// Turns a secret into what may be shown: a short prefix for high-entropy formats (the
+/// provider's tag plus a few characters) and nothing at all for passwords.
+package enum Redaction {
+    package static func preview(_ secret: [UInt8], highEntropy: Bool) -> String {
+        guard highEntropy, secret.count >= 16 else { return "…(\(secret.count) chars, redacted)" }
+        let shown = min(8, secret.count / 5)
+        let prefix = String(decoding: secret.prefix(shown), as: UTF8.self).unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "?" }.joined()
+        return "\(prefix)…(\(secret.count) chars, redacted)"
+    }
+}
