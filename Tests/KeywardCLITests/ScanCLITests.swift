@@ -1,0 +1,145 @@
+import Foundation
+import KeywardCore
+import KeywardTesting
+import Testing
+
+/// `keyward scan` through the built binary (SECURITY-CASES 61–63).
+@Suite("keyward scan", .serialized)
+struct ScanCLITests {
+    static let cache = NSTemporaryDirectory() + "keyward-test-rule-cache"
+
+    static func env(_ dir: TempDirectory) -> [String: String] {
+        ["XDG_CONFIG_HOME": dir.file("config"), "XDG_CACHE_HOME": dir.file("cache-unused")]
+    }
+
+    static func scan(_ args: [String], in dir: TempDirectory, stdin: String? = nil) throws -> ProcessResult {
+        try KeywardBinary.run(["scan", "--cache-dir", cache] + args, env: env(dir), stdin: stdin)
+    }
+
+    static func githubToken() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let body = Base62.random(count: 30, using: &rng)
+        return "ghp_" + String(decoding: body + Base62.encode(CRC32.checksum(body), width: 6), as: UTF8.self)
+    }
+
+    static func keywardKey() -> String { APIKeyFormat.generate(environment: .live).reveal() }
+
+    static func write(_ path: String, _ text: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test("exit 0 on a clean tree, 1 with findings; no output format carries the secret")
+    func exitCodesAndFormats() throws {
+        let dir = try TempDirectory("keyward-scan")
+        defer { dir.remove() }
+        try Self.write(dir.file("clean/app.py"), "print('hello')\napi_key = os.environ['API_KEY']\n")
+        #expect(try Self.scan([dir.file("clean")], in: dir).status == 0)
+        let gh = Self.githubToken(), kw = Self.keywardKey()
+        try Self.write(dir.file("repo/config/.env"), "GITHUB_TOKEN=\(gh)\nKEYWARD_KEY=\(kw)\nPASSWORD=changeme\n")
+        try Self.write(dir.file("repo/src/main.go"), "package main\n// nothing here\n")
+        for format in ["text", "json", "sarif", "csv"] {
+            let r = try Self.scan([dir.file("repo"), "--format", format], in: dir)
+            #expect(r.status == 1, "\(format): \(r.stderr)")
+            #expect(!r.stdout.contains(gh) && !r.stdout.contains(kw) && !r.stderr.contains(gh) && !r.stderr.contains(kw))
+            #expect(r.stdout.contains("github"))
+            #expect(r.stdout.contains("keyward"))
+            #expect(r.stdout.contains("hmac-sha256:"))
+        }
+        let json = try Self.scan([dir.file("repo"), "--format", "json"], in: dir)
+        let doc = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let findings = doc?["findings"] as? [[String: Any]] ?? []
+        #expect(findings.count == 2)
+        #expect(findings.allSatisfy { ($0["line"] as? Int) != nil && ($0["path"] as? String)?.hasSuffix("config/.env") == true })
+        // A bare hash of the secret never appears either.
+        #expect(!json.stdout.contains(SecretDigest(hashing: gh.utf8).hex))
+    }
+
+    @Test("SARIF validates against the SARIF 2.1.0 schema")
+    func sarifSchema() throws {
+        let dir = try TempDirectory("keyward-scan")
+        defer { dir.remove() }
+        try Self.write(dir.file("repo/a b/k.yaml"), "token: \(Self.githubToken())\n")
+        let out = dir.file("out.sarif")
+        #expect(try Self.scan([dir.file("repo"), "--format", "sarif", "--output", out], in: dir).status == 1)
+        let v = try ProcessRunner.run("/usr/bin/env", ["python3", KeywardBinary.repositoryRoot() + "/scripts/validate_sarif.py", out])
+        #expect(v.status == 0, "\(v.stdout) \(v.stderr)")
+    }
+
+    @Test("a baseline keyed by rule, fingerprint and path survives moved code; a corrupt one is exit 2")
+    func baseline() throws {
+        let dir = try TempDirectory("keyward-scan")
+        defer { dir.remove() }
+        let gh = Self.githubToken()
+        try Self.write(dir.file("repo/ci.yml"), "env:\n  TOKEN: \(gh)\n")
+        let base = dir.file("baseline.json")
+        #expect(try Self.scan([dir.file("repo"), "--write-baseline", base], in: dir).status == 1)
+        try Self.write(dir.file("repo/ci.yml"), "# moved\n\n\nenv:\n  TOKEN: \(gh)\n")
+        #expect(try Self.scan([dir.file("repo"), "--baseline", base], in: dir).status == 0)
+        try Self.write(dir.file("repo/other.yml"), "TOKEN: \(gh)\n")
+        #expect(try Self.scan([dir.file("repo"), "--baseline", base], in: dir).status == 1)
+        try Self.write(base, "{not json")
+        let bad = try Self.scan([dir.file("repo"), "--baseline", base], in: dir)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("baseline"))
+    }
+
+    @Test("bad flags, an unreadable root and --git outside a repository are exit 2 with a message")
+    func errors() throws {
+        let dir = try TempDirectory("keyward-scan")
+        defer { dir.remove() }
+        #expect(try Self.scan(["--format", "xml"], in: dir).status == 2)
+        #expect(try Self.scan(["--threads", "0"], in: dir).status == 2)
+        let missing = try Self.scan([dir.file("nope")], in: dir)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("cannot read"))
+        try FileManager.default.createDirectory(atPath: dir.file("plain"), withIntermediateDirectories: true)
+        let notGit = try Self.scan(["--git", dir.file("plain")], in: dir)
+        #expect(notGit.status == 2)
+        #expect(notGit.stderr.contains("not a git repository"))
+    }
+
+    @Test("stdin and log lines are scanned")
+    func stdin() throws {
+        let dir = try TempDirectory("keyward-scan")
+        defer { dir.remove() }
+        let kw = Self.keywardKey()
+        let r = try Self.scan(["--stdin", "--format", "json"], in: dir, stdin: "2026-11-25T03:00:00Z INFO auth ok key=\(kw) user=svc\n")
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("(stdin)"))
+        #expect(!r.stdout.contains(kw))
+        #expect(try Self.scan(["--stdin"], in: dir, stdin: "nothing to see\n").status == 0)
+    }
+
+    @Test(".gitignore, --exclude, symlink loops, binary and unreadable files")
+    func inputs() throws {
+        let dir = try TempDirectory("keyward-scan")
+        defer { dir.remove() }
+        let gh = Self.githubToken()
+        let root = dir.file("repo")
+        try Self.write(root + "/.gitignore", "ignored/\n*.log\n!keep.log\n")
+        try Self.write(root + "/ignored/a.txt", "t=\(gh)\n")
+        try Self.write(root + "/x.log", "t=\(gh)\n")
+        try Self.write(root + "/keep.log", "t=\(gh)\n")
+        try Self.write(root + "/vendor/lib.js", "t=\(gh)\n")
+        try Self.write(root + "/bin.dat", "t=\(gh)\u{0}\u{0}binary")
+        try FileManager.default.createSymbolicLink(atPath: root + "/loop", withDestinationPath: root)
+        try FileManager.default.createSymbolicLink(atPath: root + "/outside", withDestinationPath: "/etc")
+        try Self.write(root + "/secret.txt", "t=\(gh)\n")
+        chmod(root + "/secret.txt", 0)
+        let r = try Self.scan([root, "--exclude", "vendor/**", "--format", "json"], in: dir)
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let paths = Set((doc?["findings"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }.map { ($0 as NSString).lastPathComponent })
+        // Root reads everything, so only a non-root run sees the unreadable file as a warning.
+        let expected: Set<String> = getuid() == 0 ? ["keep.log", "secret.txt"] : ["keep.log"]
+        #expect(paths == expected, "\(paths)")
+        #expect(r.status == 1)
+        #expect((doc?["skipped_binary"] as? Int) == 1)
+    }
+}
+
+extension KeywardBinary {
+    static func repositoryRoot() -> String {
+        URL(fileURLWithPath: path()).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+}
