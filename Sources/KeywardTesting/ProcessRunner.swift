@@ -5,6 +5,8 @@ package struct ProcessResult: Sendable {
     package var status: Int32
     package var stdout: String
     package var stderr: String
+    /// Peak resident set size of the child, in KiB (from wait4's rusage).
+    package var maxRSSKiB: Int = 0
 }
 
 /// posix_spawn + poll + waitpid. Written by hand rather than with Foundation's `Process`,
@@ -61,9 +63,11 @@ package enum ProcessRunner {
             }
         }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let exitCode: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return ProcessResult(status: exitCode, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        return ProcessResult(status: exitCode, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
+                             maxRSSKiB: Int(usage.ru_maxrss))
     }
 
     /// Finds an executable on PATH (or nil).

@@ -90,11 +90,24 @@ struct LineIndex {
 
     mutating func prepare(_ bytes: UnsafeRawBufferPointer) {
         newlines.removeAll(keepingCapacity: true)
-        for (i, b) in bytes.enumerated() where b == 0x0A { newlines.append(i) }
+        Self.forEachNewline(bytes) { newlines.append($0) }
     }
 
     mutating func advance(over consumed: UnsafeRawBufferPointer) {
-        linesBefore += consumed.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        var n = 0
+        Self.forEachNewline(consumed) { _ in n += 1 }
+        linesBefore += n
+    }
+
+    /// memchr-driven: the C library's vectorised search, not a byte loop.
+    static func forEachNewline(_ bytes: UnsafeRawBufferPointer, _ body: (Int) -> Void) {
+        guard let base = bytes.baseAddress else { return }
+        var p = base
+        let end = base + bytes.count
+        while p < end, let hit = memchr(p, 0x0A, end - p) {
+            body(UnsafeRawPointer(hit) - base)
+            p = UnsafeRawPointer(hit) + 1
+        }
     }
 
     func position(of offset: Int) -> (line: Int, column: Int) {
