@@ -76,6 +76,7 @@ package final class KeywardRuntime: Sendable {
             VerifyRoutes(verifier: verifier, auth: auth, io: io).register,
             ManagementRoutes(management: management, auth: auth, io: io, clock: config.clock).register,
             AuditRoutes(store: store, signingKey: signingKey, auth: auth, io: io).register,
+            ExposureRoutes(store: store, auth: auth).register,
         ]
         // Build the table once (dry run on a scratch router) so the middleware knows every route.
         let scratch = Router(context: KeywardRequestContext.self)

@@ -143,3 +143,31 @@ extension KeywardBinary {
         URL(fileURLWithPath: path()).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 }
+
+@Suite("keyward scan --report-to", .serialized)
+struct ScanReportTests {
+    @Test("findings reach the server as SHA-256 digests (high-entropy) or rule and location only, never plaintext")
+    func reportTo() async throws {
+        let dir = try TempDirectory("keyward-report")
+        defer { dir.remove() }
+        let (server, url, admin) = try await KeywardBinary.serve(dataDirectory: dir.file("data"))
+        defer { server.stop() }
+        let env = ["KEYWARD_ADDR": url, "KEYWARD_TOKEN": try #require(admin)]
+        let issued = try KeywardBinary.run(["keys", "create", "--identity", "idn_00000000000000000000000000000000", "--scope", "keyward:report", "--ttl", "1d", "--json"], env: env)
+        let reporter = try #require((try JSONSerialization.jsonObject(with: Data(issued.stdout.utf8)) as? [String: Any])?["key"] as? String)
+        let kw = ScanCLITests.keywardKey()
+        try ScanCLITests.write(dir.file("repo/app.env"), "KEYWARD_KEY=\(kw)\nDB_PASSWORD=Zq8!vR2#pL9xW4mB\n")
+        var scanEnv = ScanCLITests.env(dir)
+        scanEnv["KEYWARD_TOKEN"] = reporter
+        let r = try KeywardBinary.run(["scan", "--cache-dir", ScanCLITests.cache, dir.file("repo"), "--report-to", url], env: scanEnv)
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("reported"))
+        let sql = try ProcessRunner.run("/usr/bin/sqlite3", [dir.file("data/keyward.sqlite"), "SELECT rule_id, coalesce(digest, '-') FROM exposures ORDER BY rule_id"])
+        #expect(sql.stdout.contains(SecretDigest(hashing: kw.utf8).hex))
+        #expect(!sql.stdout.contains(kw))
+        let db = FileManager.default.contents(atPath: dir.file("data/keyward.sqlite")) ?? Data()
+        #expect(db.range(of: Data("Zq8!vR2#pL9xW4mB".utf8)) == nil)
+        // Without a token: a clear error, exit 2.
+        #expect(try KeywardBinary.run(["scan", "--cache-dir", ScanCLITests.cache, dir.file("repo"), "--report-to", url], env: ScanCLITests.env(dir)).status == 2)
+    }
+}

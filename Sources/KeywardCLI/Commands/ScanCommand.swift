@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeywardAPI
 import KeywardScanner
 
 /// `keyward scan`: files, git history, staged changes, stdin and logs; offline, no database.
@@ -22,6 +23,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(name: .customLong("exclude"), help: "A gitignore-style glob to skip (repeatable).") var excludes: [String] = []
     @Flag(help: "Do not honour .gitignore files.") var noGitignore = false
     @Option(help: "HMAC key for fingerprints (default: ~/.config/keyward/fingerprint.key, generated).") var fingerprintKeyFile: String?
+    @Option(help: "Post findings to this Keyward server's /v1/exposures (KEYWARD_TOKEN needs keyward:report).") var reportTo: String?
     @Option(help: "Folder for the compiled rule database cache (default: ~/.cache/keyward; 'none' disables).") var cacheDir: String?
 
     func run() async throws {
@@ -78,6 +80,7 @@ struct ScanCommand: AsyncParsableCommand {
             } else {
                 FileHandle.standardOutput.write(report)
             }
+            if let reportTo { try await self.report(findings, to: reportTo, token: env["KEYWARD_TOKEN"]) }
             for w in walkerWarnings + result.warnings { FileHandle.standardError.write(Data("keyward: warning: \(w)\n".utf8)) }
             let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let mb = Double(result.stats.bytes) / 1e6
@@ -87,5 +90,26 @@ struct ScanCommand: AsyncParsableCommand {
         } catch let e as ScanError {
             throw CLIExit.error(e.description)
         }
+    }
+
+    /// Posts findings in batches of at most 1,000: the SHA-256 of high-entropy secrets,
+    /// only rule and location for low-entropy ones (DESIGN.md), never a plaintext.
+    func report(_ findings: [Finding], to url: String, token: String?) async throws {
+        guard let u = URL(string: url), let scheme = u.scheme, ["http", "https"].contains(scheme), u.host != nil else {
+            throw CLIExit.error("--report-to must be an http(s):// URL of a Keyward server")
+        }
+        guard let token, !token.isEmpty else { throw CLIExit.error("--report-to needs KEYWARD_TOKEN (a key with keyward:report)") }
+        let client = APIClient(base: url.hasSuffix("/") ? String(url.dropLast()) : url, token: token)
+        var accepted = 0, duplicates = 0
+        for start in stride(from: 0, to: findings.count, by: 1_000) {
+            let items = findings[start..<min(start + 1_000, findings.count)].map { f in
+                ExposureItem(ruleId: f.ruleId, provider: f.provider, sha256: f.highEntropy ? f.digest : nil, fingerprint: nil,
+                             path: f.path, line: f.line, commit: f.commit)
+            }
+            let receipt = try await client.call("POST", "/v1/exposures", body: ExposureReport(source: .scanner, items: items), as: ExposureReceipt.self)
+            accepted += receipt.accepted
+            duplicates += receipt.duplicates
+        }
+        FileHandle.standardError.write(Data("keyward scan: reported \(findings.count) findings to \(url) (\(accepted) new, \(duplicates) already known)\n".utf8))
     }
 }

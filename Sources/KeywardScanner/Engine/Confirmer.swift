@@ -35,6 +35,16 @@ package final class Confirmer: @unchecked Sendable {
         var secretTo: Int
     }
 
+    /// For a rule compiled without start-of-match: the leftmost match of the rule that ends
+    /// exactly at `to`, searched in a window before it.
+    func matchEndingAt(rule: Int, to: Int, in data: UnsafeRawBufferPointer, window: Int = 8192) -> Matched? {
+        let lo = max(0, to - window), hi = min(data.count, to + 1)
+        guard let text = String(bytes: UnsafeRawBufferPointer(rebasing: data[lo..<hi]), encoding: .isoLatin1) else { return nil }
+        let region = NSRange(location: 0, length: to - lo)
+        guard let m = fullMatch[rule].firstMatch(in: text, options: [.withTransparentBounds], range: region) else { return nil }
+        return match(rule: rule, from: lo + m.range.location, to: to, in: data)
+    }
+
     /// Step 2: the rule's regex over exactly [from, to); nil when it does not fully match.
     func match(rule: Int, from: Int, to: Int, in data: UnsafeRawBufferPointer) -> Matched? {
         let lo = max(0, from - 1), hi = min(data.count, to + 1)

@@ -10,9 +10,14 @@ package final class HyperscanDatabase: @unchecked Sendable {
     // between threads; each worker scans with its own scratch.
     let db: OpaquePointer
     private let prototype: OpaquePointer
+    /// Rules compiled without start-of-match (Hyperscan refused SOM for them, e.g. "Pattern is
+    /// too large" for wide bounded repeats): their candidates report only an end offset and the
+    /// confirm stage searches backwards for the start.
+    package let withoutSOM: Set<Int>
 
-    private init(db: OpaquePointer) throws {
+    private init(db: OpaquePointer, withoutSOM: Set<Int>) throws {
         self.db = db
+        self.withoutSOM = withoutSOM
         var scratch: OpaquePointer?
         guard hs_alloc_scratch(db, &scratch) == HS_SUCCESS, let scratch else {
             hs_free_database(db)
@@ -27,9 +32,27 @@ package final class HyperscanDatabase: @unchecked Sendable {
     }
 
     package static func compile(_ rules: [Rule]) throws -> HyperscanDatabase {
+        var noSOM = Set<Int>()
+        while true {
+            switch try compileOnce(rules, withoutSOM: noSOM) {
+            case .success(let db): return try HyperscanDatabase(db: db, withoutSOM: noSOM)
+            case .failure(let failedRule):
+                // Retry that rule without SOM; a rule that fails even so is a real error.
+                guard !noSOM.contains(failedRule.index) else { throw ScanError.engine(failedRule.message) }
+                noSOM.insert(failedRule.index)
+            }
+        }
+    }
+
+    struct CompileFailure: Error {
+        var index: Int
+        var message: String
+    }
+
+    private static func compileOnce(_ rules: [Rule], withoutSOM noSOM: Set<Int>) throws -> Result<OpaquePointer, CompileFailure> {
         var cPatterns = rules.map { strdup($0.pattern) }
         defer { for p in cPatterns { free(p) } }
-        var flags = [UInt32](repeating: UInt32(HS_FLAG_SOM_LEFTMOST), count: rules.count)
+        var flags = (0..<rules.count).map { noSOM.contains($0) ? UInt32(0) : UInt32(HS_FLAG_SOM_LEFTMOST) }
         var ids = (0..<rules.count).map { UInt32($0) }
         var db: OpaquePointer?
         var err: UnsafeMutablePointer<hs_compile_error_t>?
@@ -40,15 +63,17 @@ package final class HyperscanDatabase: @unchecked Sendable {
         }
         guard rc == HS_SUCCESS, let db else {
             var message = "Hyperscan compile failed"
+            var index = -1
             if let err {
-                let idx = Int(err.pointee.expression)
+                index = Int(err.pointee.expression)
                 let what = err.pointee.message.map { String(cString: $0) } ?? "?"
-                message += idx >= 0 && idx < rules.count ? " for rule \(rules[idx].id): \(what)" : ": \(what)"
+                message += index >= 0 && index < rules.count ? " for rule \(rules[index].id): \(what)" : ": \(what)"
                 hs_free_compile_error(err)
             }
-            throw ScanError.engine(message)
+            guard index >= 0 && index < rules.count else { throw ScanError.engine(message) }
+            return .failure(CompileFailure(index: index, message: message))
         }
-        return try HyperscanDatabase(db: db)
+        return .success(db)
     }
 
     /// Loads the database from `cacheDirectory` when a valid entry for `ruleDigest` exists,
@@ -58,15 +83,23 @@ package final class HyperscanDatabase: @unchecked Sendable {
         let version = String(cString: hs_version())
         let key = "\(ruleDigest.prefix(32))-\(version.split(separator: " ").first ?? "hs")"
         let path = (dir as NSString).appendingPathComponent("rules-\(key).hsdb")
-        if let data = FileManager.default.contents(atPath: path), data.count > 32 {
-            // Layout: 32-byte SHA-256 of the payload, then hs_serialize_database's bytes.
-            let payload = data.dropFirst(32)
-            if Array(data.prefix(32)) == sha256(payload) {
-                var db: OpaquePointer?
-                let rc = payload.withUnsafeBytes { raw in
-                    hs_deserialize_database(raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, &db)
+        if let data = FileManager.default.contents(atPath: path), data.count > 36 {
+            // Layout: 32-byte SHA-256 of the rest; 4-byte count n; n 4-byte no-SOM rule indexes;
+            // then hs_serialize_database's bytes.
+            let rest = data.dropFirst(32)
+            if Array(data.prefix(32)) == sha256(rest) {
+                let bytes = Array(rest)
+                func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+                let n = u32(0)
+                if n >= 0, n < rules.count, bytes.count > 4 + 4 * n {
+                    let noSOM = Set((0..<n).map { u32(4 + 4 * $0) })
+                    let payload = bytes[(4 + 4 * n)...]
+                    var db: OpaquePointer?
+                    let rc = payload.withUnsafeBytes { raw in
+                        hs_deserialize_database(raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, &db)
+                    }
+                    if rc == HS_SUCCESS, let db, noSOM.allSatisfy({ $0 < rules.count }) { return try HyperscanDatabase(db: db, withoutSOM: noSOM) }
                 }
-                if rc == HS_SUCCESS, let db { return try HyperscanDatabase(db: db) }
             }
             try? FileManager.default.removeItem(atPath: path) // corrupt or stale: rebuild
         }
@@ -74,11 +107,15 @@ package final class HyperscanDatabase: @unchecked Sendable {
         var bytes: UnsafeMutablePointer<CChar>?
         var length = 0
         if hs_serialize_database(compiled.db, &bytes, &length) == HS_SUCCESS, let bytes {
-            let payload = Data(bytes: bytes, count: length)
+            var rest = [UInt8]()
+            func put(_ v: Int) { for k in 0..<4 { rest.append(UInt8((v >> (8 * k)) & 0xFF)) } }
+            put(compiled.withoutSOM.count)
+            for i in compiled.withoutSOM.sorted() { put(i) }
+            rest += Array(UnsafeRawBufferPointer(start: bytes, count: length))
             free(bytes)
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let tmp = path + ".\(getpid()).tmp"
-            if FileManager.default.createFile(atPath: tmp, contents: Data(sha256(payload)) + payload) {
+            if FileManager.default.createFile(atPath: tmp, contents: Data(sha256(rest)) + rest) {
                 _ = rename(tmp, path)
             }
         }

@@ -85,7 +85,10 @@ package final class SecretScanner: Sendable {
         for (id, from, to) in box.items {
             let key = [Int(id), Int(from), Int(to)]
             guard seen.insert(key).inserted else { continue }
-            guard let m = confirmer.match(rule: Int(id), from: Int(from), to: Int(to), in: data) else { continue }
+            let m = database.withoutSOM.contains(Int(id))
+                ? confirmer.matchEndingAt(rule: Int(id), to: Int(to), in: data)
+                : confirmer.match(rule: Int(id), from: Int(from), to: Int(to), in: data)
+            guard let m else { continue }
             matched.append(m)
             if confirmer.survives(m, in: data) { confirmed.append(m) }
         }

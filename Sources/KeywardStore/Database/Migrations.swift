@@ -18,6 +18,11 @@ extension Store {
             "CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
             "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '\(AuditRecord.genesisHash)')",
         ],
+        [
+            // Exposures reported by scanners and leak intelligence; matching comes later.
+            "CREATE TABLE exposures (id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, received_at BIGINT NOT NULL, source TEXT NOT NULL, rule_id TEXT NOT NULL, provider TEXT, digest TEXT, scanner_fingerprint TEXT, path TEXT, line BIGINT, commit_id TEXT, url TEXT, first_seen BIGINT, reporter TEXT NOT NULL)",
+            "CREATE INDEX exposures_digest ON exposures (digest)",
+        ],
     ]
 
     package func migrate() async throws {

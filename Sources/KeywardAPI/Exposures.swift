@@ -1,0 +1,50 @@
+import Foundation
+
+/// `POST /v1/exposures`: scanner findings or leak intelligence. Never a plaintext from the
+/// scanner: a SHA-256 digest for high-entropy formats, otherwise only rule and location.
+package struct ExposureReport: Codable, Sendable {
+    package enum Source: String, Codable, Sendable, CaseIterable { case scanner, paste, darknet, partner, `internal` }
+    package var source: Source
+    package var items: [ExposureItem]
+    package init(source: Source, items: [ExposureItem]) {
+        self.source = source
+        self.items = items
+    }
+}
+
+package struct ExposureItem: Codable, Sendable {
+    package var ruleId: String
+    package var provider: String?
+    /// Lower-case hex SHA-256 of the secret (high-entropy formats only).
+    package var sha256: String?
+    /// The scanner's HMAC fingerprint (under the scanner's own key).
+    package var fingerprint: String?
+    package var path: String?
+    package var line: Int?
+    package var commit: String?
+    package var url: String?
+    package var firstSeen: Date?
+    package init(ruleId: String, provider: String? = nil, sha256: String? = nil, fingerprint: String? = nil, path: String? = nil, line: Int? = nil,
+                 commit: String? = nil, url: String? = nil, firstSeen: Date? = nil) {
+        self.ruleId = ruleId
+        self.provider = provider
+        self.sha256 = sha256
+        self.fingerprint = fingerprint
+        self.path = path
+        self.line = line
+        self.commit = commit
+        self.url = url
+        self.firstSeen = firstSeen
+    }
+}
+
+package struct ExposureReceipt: Codable, Sendable {
+    /// Items recorded by this call.
+    package var accepted: Int
+    /// Items already known (the same exposure delivered again).
+    package var duplicates: Int
+    package init(accepted: Int, duplicates: Int) {
+        self.accepted = accepted
+        self.duplicates = duplicates
+    }
+}

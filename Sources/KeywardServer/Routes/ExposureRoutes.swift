@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import KeywardAPI
+import KeywardCore
+import KeywardStore
+
+/// `POST /v1/exposures` (bearer with `keyward:report`): scanner findings and leak intelligence.
+/// At most 1,000 items or 1 MiB a call (413 beyond). Recorded idempotently; matching to the
+/// inventory and containment come with the next issue.
+struct ExposureRoutes {
+    let store: Store
+    let auth: Authenticator
+    static let maxItems = 1_000
+    static let maxBytes = 1 << 20
+
+    func register(on router: Router<KeywardRequestContext>, table: inout RouteTable) {
+        let store = store, auth = auth
+        let io = JSONIO(maxBodyBytes: Self.maxBytes)
+        table.add(.post, "/v1/exposures")
+        router.post("/v1/exposures") { req, _ in
+            let actor = try auth.require(.report, req)
+            let report = try await io.decode(ExposureReport.self, from: req)
+            guard report.items.count <= Self.maxItems else {
+                throw KeywardError(.payloadTooLarge, "at most \(Self.maxItems) items a call; split the report")
+            }
+            let records = try report.items.enumerated().map { try Self.validate($1, index: $0, source: report.source) }
+            let (accepted, duplicates) = try await store.recordExposures(records, reporter: actor.name)
+            return try io.respond(ExposureReceipt(accepted: accepted, duplicates: duplicates), status: .accepted)
+        }
+    }
+
+    static func validate(_ i: ExposureItem, index: Int, source: ExposureReport.Source) throws -> ExposureRecord {
+        func bad(_ m: String) -> KeywardError { KeywardError(.validation, "items[\(index)]: \(m)") }
+        let ruleOK = (1...100).contains(i.ruleId.utf8.count) && i.ruleId.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x5F }
+        guard ruleOK else { throw bad("rule_id is 1 to 100 characters of a-z, 0-9, . - _") }
+        var digest: String?
+        if let d = i.sha256 {
+            guard let parsed = SecretDigest(hex: d) else { throw bad("sha256 must be 64 hex characters") }
+            digest = parsed.hex
+        }
+        if let f = i.fingerprint {
+            let hex = f.hasPrefix("hmac-sha256:") ? f.dropFirst("hmac-sha256:".count) : ""
+            guard (16...64).contains(hex.count), hex.utf8.allSatisfy({ Hex.nibble($0) != nil }) else { throw bad("fingerprint must be hmac-sha256:<hex>") }
+        }
+        if let p = i.provider, p.utf8.count > 100 { throw bad("provider is too long") }
+        if let p = i.path, p.utf8.count > 4096 { throw bad("path is too long") }
+        if let u = i.url, u.utf8.count > 2048 { throw bad("url is too long") }
+        if let c = i.commit, !(4...64).contains(c.utf8.count) || !c.utf8.allSatisfy({ Hex.nibble($0) != nil }) { throw bad("commit must be a hex object id") }
+        if let l = i.line, l < 1 { throw bad("line must be ≥ 1") }
+        guard digest != nil || i.fingerprint != nil || i.path != nil || i.url != nil else {
+            throw bad("give sha256, fingerprint, path or url")
+        }
+        for text in [i.path, i.url, i.provider].compactMap({ $0 }) where text.contains("kw_live_") || text.contains("kw_test_") {
+            throw bad("looks like it contains a Keyward key; report its sha256 instead")
+        }
+        return ExposureRecord(source: source.rawValue, ruleID: i.ruleId, provider: i.provider, digest: digest, scannerFingerprint: i.fingerprint,
+                              path: i.path, line: i.line, commit: i.commit?.lowercased(), url: i.url, firstSeen: i.firstSeen)
+    }
+}
