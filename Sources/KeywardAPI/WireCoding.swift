@@ -13,8 +13,27 @@ package enum WireCoding {
     package static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
-        d.dateDecodingStrategy = .iso8601
+        // RFC 3339 date-times, with or without fractional seconds, any offset.
+        d.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let text = try c.decode(String.self)
+            if let date = parseRFC3339(text) { return date }
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an RFC 3339 date-time")
+        }
         return d
+    }
+
+    package static func parseRFC3339(_ text: String) -> Date? {
+        guard text.utf8.count <= 64 else { return nil }
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        if let d = plain.date(from: text) { return d }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = fractional.date(from: text) { return d }
+        // Lower-case `t`/`z` are allowed by RFC 3339 §5.6.
+        let upper = text.uppercased()
+        return upper != text ? (plain.date(from: upper) ?? fractional.date(from: upper)) : nil
     }
 }
 

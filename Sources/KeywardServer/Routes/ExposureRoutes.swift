@@ -46,7 +46,7 @@ struct ExposureRoutes {
         if let p = i.path, p.utf8.count > 4096 { throw bad("path is too long") }
         if let u = i.url, u.utf8.count > 2048 { throw bad("url is too long") }
         if let c = i.commit, !(4...64).contains(c.utf8.count) || !c.utf8.allSatisfy({ Hex.nibble($0) != nil }) { throw bad("commit must be a hex object id") }
-        if let l = i.line, l < 1 { throw bad("line must be ≥ 1") }
+        if let l = i.line, !(1...1_000_000_000).contains(l) { throw bad("line must be from 1 to 1,000,000,000") }
         guard digest != nil || i.fingerprint != nil || i.path != nil || i.url != nil else {
             throw bad("give sha256, fingerprint, path or url")
         }
