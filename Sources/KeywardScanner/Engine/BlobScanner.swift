@@ -40,29 +40,58 @@ package struct BlobScanner: Sendable {
     /// Scans a stream chunk by chunk: windows of `chunkSize + overlap` bytes, each starting
     /// where the previous window's overlap begins. A window reports the secrets that start
     /// before its overlap (they end inside it: no rule matches more than `overlap` bytes); the
-    /// last window reports the rest. Memory stays at one window whatever the input's size.
-    package func scanStream(origin: BlobOrigin, worker: SecretScanner.Worker, read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> [Finding] {
-        var buffer = [UInt8](repeating: 0, count: chunkSize + overlap)
-        var filled = 0
+    /// last window reports the rest. Memory stays at one window whatever the input's size; a
+    /// small input (`sizeHint`) gets a buffer of its own size. The buffer carries the engine's
+    /// framing bytes around the content, so nothing is copied before scanning.
+    package func scanStream(origin: BlobOrigin, worker: SecretScanner.Worker, sizeHint: Int? = nil,
+                            read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> [Finding] {
+        let window = min(chunkSize + overlap, max(4096, (sizeHint ?? chunkSize) + 1))
+        var buffer = [UInt8](repeating: 0x0A, count: window + 2)
+        var filled = 0            // content bytes in buffer[1...filled]
         var lines = LineIndex()
         var out: [Finding] = []
         var eof = false
         while true {
-            while filled < buffer.count && !eof {
-                let n = try buffer.withUnsafeMutableBytes { try read(UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+            while filled < window && !eof {
+                let n = try buffer.withUnsafeMutableBytes { try read(UnsafeMutableRawBufferPointer(rebasing: $0[(1 + filled)..<(1 + window)])) }
+                if n <= 0 { eof = true } else { filled += n }
+            }
+            if !eof && window < chunkSize + overlap {
+                // The size hint was low (the file grew): continue with a full-size window.
+                var bigger = [UInt8](repeating: 0x0A, count: chunkSize + overlap + 2)
+                bigger.replaceSubrange(0..<(filled + 1), with: buffer[0..<(filled + 1)])
+                return try out + continueStream(buffer: bigger, filled: filled, lines: lines, origin: origin, worker: worker, read: read)
+            }
+            return try out + continueStream(buffer: buffer, filled: filled, lines: lines, origin: origin, worker: worker, read: read, eofAlready: eof)
+        }
+    }
+
+    private func continueStream(buffer initial: [UInt8], filled initialFilled: Int, lines initialLines: LineIndex, origin: BlobOrigin,
+                                worker: SecretScanner.Worker, read: (UnsafeMutableRawBufferPointer) throws -> Int, eofAlready: Bool = false) throws -> [Finding] {
+        var buffer = initial
+        let window = buffer.count - 2
+        var filled = initialFilled
+        var lines = initialLines
+        var eof = eofAlready
+        var out: [Finding] = []
+        while true {
+            while filled < window && !eof {
+                let n = try buffer.withUnsafeMutableBytes { try read(UnsafeMutableRawBufferPointer(rebasing: $0[(1 + filled)..<(1 + window)])) }
                 if n <= 0 { eof = true } else { filled += n }
             }
             let keepFrom = eof ? filled : filled - overlap
+            buffer[1 + filled] = 0x0A
             try buffer.withUnsafeBytes { all in
-                let view = UnsafeRawBufferPointer(rebasing: all[0..<filled])
-                let hits = try scanner.scan(view, worker: worker).filter { $0.secretFrom < keepFrom }
-                lines.prepare(view)
-                for h in hits { out.append(finding(h, bytes: view, lines: lines, origin: origin)) }
-                lines.advance(over: UnsafeRawBufferPointer(rebasing: view[0..<keepFrom]))
+                let framed = UnsafeRawBufferPointer(rebasing: all[0..<(filled + 2)])
+                let content = UnsafeRawBufferPointer(rebasing: all[1..<(1 + filled)])
+                let hits = try scanner.scanPreframed(framed, worker: worker).filter { $0.secretFrom < keepFrom }
+                if !hits.isEmpty { lines.prepare(content) }
+                for h in hits { out.append(finding(h, bytes: content, lines: lines, origin: origin)) }
+                if !eof { lines.advance(over: UnsafeRawBufferPointer(rebasing: content[0..<keepFrom])) }
             }
             if eof { return out }
             buffer.withUnsafeMutableBytes { b in
-                b.baseAddress!.copyMemory(from: b.baseAddress!.advanced(by: keepFrom), byteCount: overlap)
+                (b.baseAddress! + 1).copyMemory(from: b.baseAddress! + 1 + keepFrom, byteCount: overlap)
             }
             filled = overlap
         }

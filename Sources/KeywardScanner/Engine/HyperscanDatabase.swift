@@ -2,9 +2,12 @@ import CHyperscan
 import Crypto
 import Foundation
 
-/// All rule patterns compiled into one Hyperscan block-mode database (HS_FLAG_SOM_LEFTMOST, so
-/// each candidate carries its start). Optionally cached on disk, serialized and keyed by the
-/// rule set's digest and the library version; a stale or corrupt cache is rebuilt, never trusted.
+/// All rule patterns compiled into one Hyperscan block-mode database. Two are built from the
+/// same rules: a fast "detect" database without start-of-match tracking that scans whole
+/// inputs, and a "locate" database with HS_FLAG_SOM_LEFTMOST that is run only on small windows
+/// around candidates to find where each match starts (SOM tracking over whole inputs cost about
+/// three times the scan). Optionally cached on disk, serialized and keyed by the rule set's
+/// digest, the mode and the library version; a stale or corrupt cache is rebuilt, never trusted.
 package final class HyperscanDatabase: @unchecked Sendable {
     // @unchecked: hs_database_t is immutable after compilation and documented as safe to share
     // between threads; each worker scans with its own scratch.
@@ -31,8 +34,8 @@ package final class HyperscanDatabase: @unchecked Sendable {
         hs_free_database(db)
     }
 
-    package static func compile(_ rules: [Rule]) throws -> HyperscanDatabase {
-        var noSOM = Set<Int>()
+    package static func compile(_ rules: [Rule], startOfMatch: Bool = true) throws -> HyperscanDatabase {
+        var noSOM = startOfMatch ? Set<Int>() : Set(0..<rules.count)
         while true {
             switch try compileOnce(rules, withoutSOM: noSOM) {
             case .success(let db): return try HyperscanDatabase(db: db, withoutSOM: noSOM)
@@ -78,10 +81,10 @@ package final class HyperscanDatabase: @unchecked Sendable {
 
     /// Loads the database from `cacheDirectory` when a valid entry for `ruleDigest` exists,
     /// else compiles and (best effort) writes the cache.
-    package static func cached(_ rules: [Rule], ruleDigest: String, cacheDirectory: String?) throws -> HyperscanDatabase {
-        guard let dir = cacheDirectory else { return try compile(rules) }
+    package static func cached(_ rules: [Rule], ruleDigest: String, cacheDirectory: String?, startOfMatch: Bool = true) throws -> HyperscanDatabase {
+        guard let dir = cacheDirectory else { return try compile(rules, startOfMatch: startOfMatch) }
         let version = String(cString: hs_version())
-        let key = "\(ruleDigest.prefix(32))-\(version.split(separator: " ").first ?? "hs")"
+        let key = "\(ruleDigest.prefix(32))-\(startOfMatch ? "locate" : "detect")-\(version.split(separator: " ").first ?? "hs")"
         let path = (dir as NSString).appendingPathComponent("rules-\(key).hsdb")
         if let data = FileManager.default.contents(atPath: path), data.count > 36 {
             // Layout: 32-byte SHA-256 of the rest; 4-byte count n; n 4-byte no-SOM rule indexes;
@@ -91,7 +94,7 @@ package final class HyperscanDatabase: @unchecked Sendable {
                 let bytes = Array(rest)
                 func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
                 let n = u32(0)
-                if n >= 0, n < rules.count, bytes.count > 4 + 4 * n {
+                if n >= 0, n <= rules.count, bytes.count > 4 + 4 * n {
                     let noSOM = Set((0..<n).map { u32(4 + 4 * $0) })
                     let payload = bytes[(4 + 4 * n)...]
                     var db: OpaquePointer?
@@ -103,7 +106,7 @@ package final class HyperscanDatabase: @unchecked Sendable {
             }
             try? FileManager.default.removeItem(atPath: path) // corrupt or stale: rebuild
         }
-        let compiled = try compile(rules)
+        let compiled = try compile(rules, startOfMatch: startOfMatch)
         var bytes: UnsafeMutablePointer<CChar>?
         var length = 0
         if hs_serialize_database(compiled.db, &bytes, &length) == HS_SUCCESS, let bytes {

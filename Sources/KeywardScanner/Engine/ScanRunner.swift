@@ -112,7 +112,7 @@ package final class ScanRunner: @unchecked Sendable {
             }
             if Self.looksBinary(head.prefix(n)) { record([], bytes: 0, binary: true); return }
             var total = 0
-            let f = try blobScanner.scanStream(origin: BlobOrigin(path: entry.display), worker: worker) { buf in
+            let f = try blobScanner.scanStream(origin: BlobOrigin(path: entry.display), worker: worker, sizeHint: entry.size) { buf in
                 let r = read(fd, buf.baseAddress, buf.count)
                 if r > 0 { total += r }
                 return r

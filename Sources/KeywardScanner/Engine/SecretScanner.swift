@@ -13,25 +13,36 @@ package struct SecretHit: Sendable, Equatable {
 /// The two-stage engine: Hyperscan over the whole buffer, confirm only candidates.
 package final class SecretScanner: Sendable {
     package let ruleSet: RuleSet
+    /// Whole-input scan, end offsets only (fast).
+    let detect: HyperscanDatabase
+    /// Windows around candidates, with start of match.
     let database: HyperscanDatabase
     let confirmer: Confirmer
 
     package init(ruleSet: RuleSet, cacheDirectory: String? = nil) throws {
         self.ruleSet = ruleSet
-        database = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory)
+        detect = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: false)
+        database = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: true)
         confirmer = try Confirmer(ruleSet)
     }
 
     package var rules: [Rule] { ruleSet.rules }
 
-    /// Per-thread state: a Hyperscan scratch.
+    /// Per-thread state: a Hyperscan scratch for each database.
     package final class Worker {
         let scratch: OpaquePointer
-        init(scratch: OpaquePointer) { self.scratch = scratch }
-        deinit { hs_free_scratch(scratch) }
+        let detectScratch: OpaquePointer
+        init(scratch: OpaquePointer, detectScratch: OpaquePointer) {
+            self.scratch = scratch
+            self.detectScratch = detectScratch
+        }
+        deinit {
+            hs_free_scratch(scratch)
+            hs_free_scratch(detectScratch)
+        }
     }
 
-    package func makeWorker() throws -> Worker { Worker(scratch: try database.makeScratch()) }
+    package func makeWorker() throws -> Worker { Worker(scratch: try database.makeScratch(), detectScratch: try detect.makeScratch()) }
 
     private final class Candidates {
         var items: [(UInt32, UInt64, UInt64)] = []
@@ -64,34 +75,88 @@ package final class SecretScanner: Sendable {
         }
     }
 
+    /// Scans a buffer that already carries the framing: byte 0 and the last byte are "\n" and
+    /// the content lies between them. Offsets in the result are content offsets.
+    package func scanPreframed(_ framed: UnsafeRawBufferPointer, worker: Worker) throws -> [SecretHit] {
+        try scanFramed(framed, worker: worker).map { SecretHit(rule: $0.rule, secretFrom: $0.secretFrom - 1, secretTo: $0.secretTo - 1) }
+    }
+
     func scanFramed(_ data: UnsafeRawBufferPointer, worker: Worker) throws -> [Confirmer.Matched] {
         try stages(data, worker: worker).reported
     }
 
-    func stages(_ data: UnsafeRawBufferPointer, worker: Worker) throws -> (confirmed: [Confirmer.Matched], reported: [Confirmer.Matched]) {
-        guard data.count <= Int(UInt32.max) else { throw ScanError.input("buffer too large for one scan") }
-        let box = Candidates()
+    private func hsScan(_ db: HyperscanDatabase, _ data: UnsafeRawBufferPointer, from lo: Int, to hi: Int, scratch: OpaquePointer, into box: Candidates) throws {
+        guard hi > lo else { return }
         let ctx = Unmanaged.passUnretained(box).toOpaque()
-        let rc = hs_scan(database.db, data.baseAddress?.assumingMemoryBound(to: CChar.self), UInt32(data.count), 0, worker.scratch, { id, from, to, _, ctx in
+        let rc = hs_scan(db.db, data.baseAddress!.advanced(by: lo).assumingMemoryBound(to: CChar.self), UInt32(hi - lo), 0, scratch, { id, from, to, _, ctx in
             let box = Unmanaged<Candidates>.fromOpaque(ctx!).takeUnretainedValue()
             box.items.append((id, from, to))
             // Bound work on pathological input: stop collecting past a million candidates.
             return box.items.count > 1_000_000 ? 1 : 0
         }, ctx)
         guard rc == HS_SUCCESS || rc == HS_SCAN_TERMINATED else { throw ScanError.engine("Hyperscan scan failed (\(rc))") }
-        var seen = Set<[Int]>()
+    }
+
+    func stages(_ data: UnsafeRawBufferPointer, worker: Worker) throws -> (confirmed: [Confirmer.Matched], reported: [Confirmer.Matched]) {
+        guard data.count <= Int(UInt32.max), data.count > 0 else { return ([], []) }
+        // Pass 1: detect candidates (rule, end) over the whole input.
+        let detected = Candidates()
+        try hsScan(detect, data, from: 0, to: data.count, scratch: worker.detectScratch, into: detected)
+        var ends = Set<UInt64>()
+        var candidates: [(rule: Int, to: Int)] = []
+        for (id, _, to) in detected.items where ends.insert(UInt64(id) << 40 | to).inserted {
+            candidates.append((Int(id), Int(to)))
+        }
+        candidates.sort { $0.to < $1.to }
+        // Pass 2: locate each candidate's start with the SOM database on a window before its end
+        // (neighbouring candidates share one window), widening when the start lies further back.
+        var located: [Int: Int] = [:]  // candidate index → from
+        var i = 0
+        while i < candidates.count {
+            var j = i
+            while j + 1 < candidates.count && candidates[j + 1].to - candidates[i].to <= 65_536 { j += 1 }
+            locate(candidates, i...j, window: 4_096, data: data, worker: worker, into: &located)
+            for k in i...j where located[k] == nil {
+                locate(candidates, k...k, window: 65_536, data: data, worker: worker, into: &located)
+            }
+            i = j + 1
+        }
         var matched: [Confirmer.Matched] = []
         var confirmed: [Confirmer.Matched] = []
-        for (id, from, to) in box.items {
-            let key = [Int(id), Int(from), Int(to)]
-            guard seen.insert(key).inserted else { continue }
-            let m = database.withoutSOM.contains(Int(id))
-                ? confirmer.matchEndingAt(rule: Int(id), to: Int(to), in: data)
-                : confirmer.match(rule: Int(id), from: Int(from), to: Int(to), in: data)
+        for (k, c) in candidates.enumerated() {
+            let m: Confirmer.Matched?
+            if let from = located[k] {
+                m = confirmer.match(rule: c.rule, from: from, to: c.to, in: data)
+            } else if database.withoutSOM.contains(c.rule) {
+                m = confirmer.matchEndingAt(rule: c.rule, to: c.to, in: data)
+            } else {
+                m = nil
+            }
             guard let m else { continue }
             matched.append(m)
             if confirmer.survives(m, in: data) { confirmed.append(m) }
         }
         return (confirmed, confirmer.resolve(matched: matched, confirmed: confirmed))
+    }
+
+    /// Runs the SOM database over [first end - window, last end] and records the leftmost start
+    /// of each candidate's own rule ending at its end. A start at the very edge of a window that
+    /// does not begin the input is not trusted (the match may begin before it).
+    private func locate(_ candidates: [(rule: Int, to: Int)], _ range: ClosedRange<Int>, window: Int, data: UnsafeRawBufferPointer,
+                        worker: Worker, into located: inout [Int: Int]) {
+        let lo = max(0, candidates[range.lowerBound].to - window)
+        let hi = candidates[range.upperBound].to
+        let box = Candidates()
+        guard (try? hsScan(database, data, from: lo, to: hi, scratch: worker.scratch, into: box)) != nil else { return }
+        var starts: [UInt64: Int] = [:]
+        for (id, from, to) in box.items where !database.withoutSOM.contains(Int(id)) {
+            let key = UInt64(id) << 40 | (to + UInt64(lo))
+            let f = Int(from) + lo
+            if let cur = starts[key] { starts[key] = min(cur, f) } else { starts[key] = f }
+        }
+        for k in range {
+            let c = candidates[k]
+            if let f = starts[UInt64(c.rule) << 40 | UInt64(c.to)], f > lo || lo == 0 { located[k] = f }
+        }
     }
 }
