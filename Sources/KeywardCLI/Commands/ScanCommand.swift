@@ -41,7 +41,15 @@ struct ScanCommand: AsyncParsableCommand {
             let runner = ScanRunner(blobScanner: BlobScanner(scanner: scanner, key: key), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             var walkerWarnings: [String] = []
             let started = ContinuousClock.now
-            let result = try runner.run { runner in
+            let result: (findings: [Finding], stats: ScanStats, warnings: [String])
+            if !(stdin || git || staged) {
+                var walker = FileWalker(excludes: excludes, honourGitignore: !noGitignore)
+                let entries = try walker.walk(paths.isEmpty ? ["."] : paths)
+                walkerWarnings = walker.warnings
+                // Largest first, so one big file does not finish last on a single thread.
+                result = try runner.run(jobs: entries.sorted { $0.size > $1.size }.map { .file($0) })
+            } else {
+                result = try runner.run { runner in
                 if stdin {
                     var data = [UInt8]()
                     var buf = [UInt8](repeating: 0, count: 1 << 16)
@@ -55,7 +63,7 @@ struct ScanCommand: AsyncParsableCommand {
                         }
                     }
                     runner.submit(.blob(BlobOrigin(path: "(stdin)"), data))
-                } else if git || staged {
+                } else {
                     let source = try GitSource(repository: paths.first ?? ".")
                     if staged {
                         try source.forEachStagedFile { runner.submit(.blob($0, $1)) }
@@ -63,11 +71,7 @@ struct ScanCommand: AsyncParsableCommand {
                         let attribution = try source.attribution()
                         try source.forEachBlob(attribution: attribution) { runner.submit(.blob($0, $1)) }
                     }
-                } else {
-                    var walker = FileWalker(excludes: excludes, honourGitignore: !noGitignore)
-                    let entries = try walker.walk(paths.isEmpty ? ["."] : paths)
-                    walkerWarnings = walker.warnings
-                    for e in entries { runner.submit(.file(e)) }
+                }
                 }
             }
             let elapsed = ContinuousClock.now - started
