@@ -119,6 +119,7 @@ let package = Package(
             name: "KeywardTesting",
             dependencies: [
                 "KeywardCore",
+                "KeywardScanner",
                 "KeywardStore",
                 "KeywardServer",
                 "KeywardAPI",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeywardScanner
 
 /// `keyward bench scan`: generates a corpus with ../shared/peer-suites/make_corpus.py, then in
 /// one run times (best of N, whole process) `keyward scan`, Kingfisher and ripgrep with the
@@ -104,22 +105,14 @@ struct BenchScanCommand: AsyncParsableCommand {
 
     /// Runs a program with stdout to a file; wall time and the child's peak RSS (wait4).
     static func timed(_ exe: String, _ args: [String], stdout: String) throws -> Timed {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, stdout + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ([exe] + args).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
+        guard FileManager.default.createFile(atPath: stdout, contents: nil), let out = FileHandle(forWritingAtPath: stdout) else {
+            throw CLIExit.error("cannot write \(stdout)")
+        }
+        defer { try? out.close() }
         let start = ContinuousClock.now
-        guard posix_spawn(&pid, exe, &actions, nil, argv, environ) == 0 else { throw CLIExit.error("cannot run \(exe)") }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let r: (status: Int32, stderr: String, maxRSSKiB: Int)
+        do { r = try Subprocess.run(exe, args) { out.write(Data($0)) } } catch { throw CLIExit.error("cannot run \(exe)") }
         let d = ContinuousClock.now - start
-        let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return Timed(seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, maxRSSMiB: Double(usage.ru_maxrss) / 1024, status: code)
+        return Timed(seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, maxRSSMiB: Double(r.maxRSSKiB) / 1024, status: r.status)
     }
 }

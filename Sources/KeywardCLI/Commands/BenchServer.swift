@@ -1,4 +1,5 @@
 import Foundation
+import KeywardScanner
 
 /// A `keyward serve` child process for benchmarks, and a small output-capturing runner
 /// (posix_spawn; Foundation's Process is avoided for the reason given in KeywardTesting).
@@ -37,31 +38,12 @@ struct BenchServer {
         waitpid(pid, &status, 0)
     }
 
-    /// Runs a program and returns its stdout (stderr discarded).
+    /// Runs a program and returns its stdout.
     static func capture(_ exe: String, _ args: [String]) throws -> String {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw CLIExit.error("pipe failed") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        let argv = ([exe] + args).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, exe, &actions, nil, argv, environ) == 0 else { throw CLIExit.error("cannot run \(exe)") }
-        close(fds[1])
-        var data = [UInt8]()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            data += buf[0..<n]
+        do {
+            return String(decoding: try Subprocess.capture(exe, args).stdout, as: UTF8.self)
+        } catch {
+            throw CLIExit.error("cannot run \(exe)")
         }
-        close(fds[0])
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return String(decoding: data, as: UTF8.self)
     }
 }

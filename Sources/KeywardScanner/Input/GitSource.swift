@@ -33,7 +33,7 @@ package struct GitSource {
         let stdin = unreachableCommits.isEmpty ? nil : Array((unreachableCommits.joined(separator: "\n") + "\n").utf8)
         let args = ["-C", repository, "-c", "core.quotePath=false", "log", "--all", "--reflog", "--reverse", "--date-order", "--no-renames", "-m",
                     "--raw", "--no-abbrev", "-z", "--format=%x01%H%x02%an%x02%aI"] + (stdin == nil ? [] : ["--stdin"])
-        let (status, err) = try Subprocess.run("git", args, stdin: stdin) { chunk in pending += chunk }
+        let (status, err, _) = try Subprocess.run("git", args, stdin: stdin) { chunk in pending += chunk }
         guard status == 0 else { throw ScanError.input("git log failed: \(err.prefix(200))") }
         // With -z: a commit header "\x01H\x02an\x02date" then raw entries ":mode mode sha sha status\0path\0".
         var i = 0
@@ -71,7 +71,7 @@ package struct GitSource {
     package func forEachBlob(attribution: [String: Origin], submit: (BlobOrigin, [UInt8]) -> Void) throws {
         var buffer = [UInt8]()
         var header: (sha: String, type: String, size: Int)?
-        let (status, err) = try Subprocess.run("git", ["-C", repository, "cat-file", "--batch-all-objects", "--batch", "--unordered"]) { chunk in
+        let (status, err, _) = try Subprocess.run("git", ["-C", repository, "cat-file", "--batch-all-objects", "--batch", "--unordered"]) { chunk in
             buffer += chunk
             var start = 0
             while true {

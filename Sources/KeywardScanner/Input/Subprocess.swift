@@ -4,10 +4,11 @@ import Foundation
 /// streaming stdout to a callback. Written here because Foundation's Process hung reaping on
 /// Linux in this project's tests, and swift-subprocess is not in the allowed package set.
 package enum Subprocess {
-    /// Runs to completion; `onStdout` receives stdout as it arrives. Returns (exit status, stderr).
+    /// Runs to completion; `onStdout` receives stdout as it arrives. Returns the exit status,
+    /// stderr and the child's peak RSS in KiB (wait4's rusage).
     @discardableResult
     package static func run(_ executable: String, _ args: [String], stdin: [UInt8]? = nil, environment: [String: String]? = nil,
-                            onStdout: (UnsafeRawBufferPointer) throws -> Void) throws -> (status: Int32, stderr: String) {
+                            onStdout: (UnsafeRawBufferPointer) throws -> Void) throws -> (status: Int32, stderr: String, maxRSSKiB: Int) {
         var outFD: [Int32] = [0, 0], errFD: [Int32] = [0, 0], inFD: [Int32] = [0, 0]
         guard pipe(&outFD) == 0, pipe(&errFD) == 0, pipe(&inFD) == 0 else { throw ScanError.input("pipe failed") }
         for fd in outFD + errFD + inFD { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -73,16 +74,18 @@ package enum Subprocess {
         }
         feed.wait()
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         if let callbackError { throw callbackError }
         let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return (code, String(decoding: errData, as: UTF8.self))
+        return (code, String(decoding: errData, as: UTF8.self), Int(usage.ru_maxrss))
     }
 
     /// Runs to completion and returns stdout.
-    package static func capture(_ executable: String, _ args: [String], stdin: [UInt8]? = nil) throws -> (status: Int32, stdout: [UInt8], stderr: String) {
+    package static func capture(_ executable: String, _ args: [String], stdin: [UInt8]? = nil, environment: [String: String]? = nil)
+        throws -> (status: Int32, stdout: [UInt8], stderr: String, maxRSSKiB: Int) {
         var out = [UInt8]()
-        let (status, err) = try run(executable, args, stdin: stdin) { out += $0 }
-        return (status, out, err)
+        let (status, err, rss) = try run(executable, args, stdin: stdin, environment: environment) { out += $0 }
+        return (status, out, err, rss)
     }
 }
