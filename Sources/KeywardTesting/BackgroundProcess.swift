@@ -29,7 +29,7 @@ package final class BackgroundProcess: @unchecked Sendable {
     package var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// Polls stdout until `predicate` holds (bounded by `timeout` seconds).
-    package func waitForOutput(timeout: Double = 30, _ predicate: (String) -> Bool) async throws -> String {
+    package func waitForOutput(timeout: Double = 120, _ predicate: (String) -> Bool) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let out = stdout

@@ -197,3 +197,18 @@ struct RuleCacheTests {
         }
     }
 }
+
+@Suite("the repository scans clean", .serialized)
+struct SelfScanTests {
+    // CONVENTIONS.md: the project's own scan allow-lists the rule and test folders by path, so a
+    // real secret anywhere else fails the build.
+    @Test("keyward scan of this repository finds nothing outside the rule and test folders")
+    func selfScan() throws {
+        let dir = try TempDirectory("keyward-self")
+        defer { dir.remove() }
+        let root = KeywardBinary.repositoryRoot()
+        let r = try ScanCLITests.scan([root, "--exclude", "Sources/KeywardScanner/Resources/rules/**", "--exclude", "Tests/**",
+                                       "--exclude", ".build*", "--exclude", ".swiftpm"], in: dir)
+        #expect(r.status == 0, "\(r.stdout.prefix(2000))")
+    }
+}

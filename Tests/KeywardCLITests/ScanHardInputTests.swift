@@ -27,11 +27,13 @@ struct ScanHardInputTests {
         defer { dir.remove() }
         let kw = ScanCLITests.keywardKey()
         try Self.bigFile(dir.file("huge.log"), size: 1 << 30, secretLine: "auth key=\(kw)")
-        // Warm the compiled-rules cache first: compiling is a one-off cost, not per input.
+        // Warm this test's own compiled-rules cache first: compiling is a one-off cost, not per input.
+        let cache = dir.file("rule-cache")
+        let scan = { (args: [String]) in try KeywardBinary.run(["scan", "--cache-dir", cache] + args, env: ScanCLITests.env(dir)) }
         try ScanCLITests.write(dir.file("small/a.txt"), "x\n")
-        _ = try ScanCLITests.scan([dir.file("small")], in: dir)
-        let small = try ScanCLITests.scan([dir.file("small")], in: dir)
-        let r = try ScanCLITests.scan([dir.file("huge.log"), "--format", "json"], in: dir)
+        _ = try scan([dir.file("small")])
+        let small = try scan([dir.file("small")])
+        let r = try scan([dir.file("huge.log"), "--format", "json"])
         #expect(r.status == 1, "\(r.stderr)")
         let f = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["findings"] as? [[String: Any]] ?? []
         #expect(f.count == 1)
