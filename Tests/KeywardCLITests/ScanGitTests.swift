@@ -67,6 +67,25 @@ struct ScanGitTests {
         #expect(!r.stdout.contains(kw))
     }
 
+    // SECURITY-CASES 62: base64-wrapped (a Kubernetes Secret's data:), only in history.
+    @Test("a base64-wrapped key in a deleted Kubernetes Secret is found in history")
+    func base64Wrapped() throws {
+        let repo = try Repo()
+        defer { repo.dir.remove() }
+        let kw = ScanCLITests.keywardKey()
+        let encoded = Data("KEYWARD_KEY=\(kw)\nREGION=eu-west-1\n".utf8).base64EncodedString()
+        try repo.commit("k8s/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ndata:\n  app.env: \(encoded)\n", "add secret")
+        try repo.git("rm", "-q", "k8s/secret.yaml")
+        try repo.git("commit", "-q", "-m", "remove")
+        let r = try ScanCLITests.scan(["--git", repo.path, "--format", "json"], in: repo.dir)
+        #expect(r.status == 1, "\(r.stderr)")
+        let f = try findings(r)
+        #expect(f.count == 1)
+        #expect((f.first?["rule_id"] as? String)?.hasPrefix("keyward.") == true)
+        #expect(f.first?["line"] as? Int == 6)
+        #expect(!r.stdout.contains(kw) && !r.stdout.contains(encoded))
+    }
+
     @Test("unreachable history (a reset branch) is still scanned")
     func unreachable() throws {
         let repo = try Repo()

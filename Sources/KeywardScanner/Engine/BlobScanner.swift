@@ -99,7 +99,7 @@ package struct BlobScanner: Sendable {
 
     func finding(_ h: SecretHit, bytes: UnsafeRawBufferPointer, lines: LineIndex, origin: BlobOrigin) -> Finding {
         let rule = scanner.rules[h.rule]
-        let secret = Array(bytes[h.secretFrom..<h.secretTo])
+        let secret = h.decoded ?? Array(bytes[h.secretFrom..<h.secretTo])
         let (line, col) = lines.position(of: h.secretFrom)
         let (endLine, endCol) = lines.position(of: h.secretTo)
         return Finding(

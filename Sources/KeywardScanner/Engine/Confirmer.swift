@@ -33,6 +33,8 @@ package final class Confirmer: @unchecked Sendable {
         var to: Int
         var secretFrom: Int
         var secretTo: Int
+        /// The decoded secret when it was found inside a base64 run (the spans are the run).
+        var decoded: [UInt8]? = nil
     }
 
     /// For a rule compiled without start-of-match: the leftmost match of the rule that ends

@@ -8,6 +8,16 @@ package struct SecretHit: Sendable, Equatable {
     package var rule: Int
     package var secretFrom: Int
     package var secretTo: Int
+    /// For a secret found inside base64-encoded content: the decoded secret (the span is the
+    /// encoded run). nil when the span itself is the secret.
+    package var decoded: [UInt8]? = nil
+
+    package init(rule: Int, secretFrom: Int, secretTo: Int, decoded: [UInt8]? = nil) {
+        self.rule = rule
+        self.secretFrom = secretFrom
+        self.secretTo = secretTo
+        self.decoded = decoded
+    }
 }
 
 /// The two-stage engine: Hyperscan over the whole buffer, confirm only candidates.
@@ -21,7 +31,11 @@ package final class SecretScanner: Sendable {
 
     package init(ruleSet: RuleSet, cacheDirectory: String? = nil) throws {
         self.ruleSet = ruleSet
-        detect = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: false)
+        // The detect database also finds long base64 runs (internal id = rules.count), decoded
+        // and scanned once more so a secret wrapped in base64 (a Kubernetes Secret, a config
+        // blob) is found.
+        detect = try HyperscanDatabase.cached(ruleSet.rules + [Base64Runs.rule], ruleDigest: ruleSet.digest + Base64Runs.version,
+                                              cacheDirectory: cacheDirectory, startOfMatch: false)
         database = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: true)
         confirmer = try Confirmer(ruleSet)
     }
@@ -57,7 +71,7 @@ package final class SecretScanner: Sendable {
             }
         }
         return try framed.withUnsafeBytes { data in
-            try scanFramed(data, worker: worker).map { SecretHit(rule: $0.rule, secretFrom: $0.secretFrom - 1, secretTo: $0.secretTo - 1) }
+            try scanFramed(data, worker: worker).map { SecretHit(rule: $0.rule, secretFrom: $0.secretFrom - 1, secretTo: $0.secretTo - 1, decoded: $0.decoded) }
         }
     }
 
@@ -70,7 +84,7 @@ package final class SecretScanner: Sendable {
         }
         return try framed.withUnsafeBytes { data in
             let (confirmed, reported) = try stages(data, worker: worker)
-            let shift = { (m: Confirmer.Matched) in SecretHit(rule: m.rule, secretFrom: m.secretFrom - 1, secretTo: m.secretTo - 1) }
+            let shift = { (m: Confirmer.Matched) in SecretHit(rule: m.rule, secretFrom: m.secretFrom - 1, secretTo: m.secretTo - 1, decoded: m.decoded) }
             return (confirmed.map(shift), reported.map(shift))
         }
     }
@@ -78,7 +92,7 @@ package final class SecretScanner: Sendable {
     /// Scans a buffer that already carries the framing: byte 0 and the last byte are "\n" and
     /// the content lies between them. Offsets in the result are content offsets.
     package func scanPreframed(_ framed: UnsafeRawBufferPointer, worker: Worker) throws -> [SecretHit] {
-        try scanFramed(framed, worker: worker).map { SecretHit(rule: $0.rule, secretFrom: $0.secretFrom - 1, secretTo: $0.secretTo - 1) }
+        try scanFramed(framed, worker: worker).map { SecretHit(rule: $0.rule, secretFrom: $0.secretFrom - 1, secretTo: $0.secretTo - 1, decoded: $0.decoded) }
     }
 
     func scanFramed(_ data: UnsafeRawBufferPointer, worker: Worker) throws -> [Confirmer.Matched] {
@@ -97,14 +111,17 @@ package final class SecretScanner: Sendable {
         guard rc == HS_SUCCESS || rc == HS_SCAN_TERMINATED else { throw ScanError.engine("Hyperscan scan failed (\(rc))") }
     }
 
-    func stages(_ data: UnsafeRawBufferPointer, worker: Worker) throws -> (confirmed: [Confirmer.Matched], reported: [Confirmer.Matched]) {
+    func stages(_ data: UnsafeRawBufferPointer, worker: Worker, depth: Int = 0) throws -> (confirmed: [Confirmer.Matched], reported: [Confirmer.Matched]) {
         guard data.count <= Int(UInt32.max), data.count > 0 else { return ([], []) }
         // Pass 1: detect candidates (rule, end) over the whole input.
         let detected = Candidates()
         try hsScan(detect, data, from: 0, to: data.count, scratch: worker.detectScratch, into: detected)
         var ends = Set<UInt64>()
         var candidates: [(rule: Int, to: Int)] = []
+        var base64Ends: [Int] = []
+        let internalID = UInt32(rules.count)
         for (id, _, to) in detected.items where ends.insert(UInt64(id) << 40 | to).inserted {
+            if id == internalID { base64Ends.append(Int(to)); continue }
             candidates.append((Int(id), Int(to)))
         }
         candidates.sort { $0.to < $1.to }
@@ -136,7 +153,25 @@ package final class SecretScanner: Sendable {
             matched.append(m)
             if confirmer.survives(m, in: data) { confirmed.append(m) }
         }
-        return (confirmed, confirmer.resolve(matched: matched, confirmed: confirmed))
+        var reported = confirmer.resolve(matched: matched, confirmed: confirmed)
+        if depth == 0 && !base64Ends.isEmpty {
+            for run in Base64Runs.runs(endingAt: base64Ends, in: data)
+            where !reported.contains(where: { $0.secretFrom < run.upperBound && run.lowerBound < $0.secretTo }) {
+                guard let decoded = Base64Runs.decodeText(UnsafeRawBufferPointer(rebasing: data[run])) else { continue }
+                let framed = [0x0A] + decoded + [0x0A]
+                let inner = try framed.withUnsafeBytes { try stages($0, worker: worker, depth: 1).reported }
+                for h in inner {
+                    let secret = Array(framed[h.secretFrom..<h.secretTo])
+                    let outer = Confirmer.Matched(rule: h.rule, from: run.lowerBound, to: run.upperBound, secretFrom: run.lowerBound,
+                                                  secretTo: run.upperBound, decoded: secret)
+                    confirmed.append(outer)
+                    reported.append(outer)
+                    break // one finding per encoded run: its span is the run
+                }
+            }
+            reported.sort { $0.secretFrom < $1.secretFrom }
+        }
+        return (confirmed, reported)
     }
 
     /// Runs the SOM database over [first end - window, last end] and records the leftmost start
