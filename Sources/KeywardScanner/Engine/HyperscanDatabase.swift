@@ -84,7 +84,13 @@ package final class HyperscanDatabase: @unchecked Sendable {
     package static func cached(_ rules: [Rule], ruleDigest: String, cacheDirectory: String?, startOfMatch: Bool = true) throws -> HyperscanDatabase {
         guard let dir = cacheDirectory else { return try compile(rules, startOfMatch: startOfMatch) }
         let version = String(cString: hs_version())
-        let key = "\(ruleDigest.prefix(32))-\(startOfMatch ? "locate" : "detect")-\(version.split(separator: " ").first ?? "hs")"
+        // Keyed by exactly what is compiled (every pattern, in order, and the mode) plus the
+        // library version: a rule change, an added internal pattern or another Hyperscan never
+        // loads a database built for something else.
+        var h = SHA256()
+        h.update(data: Array("\(ruleDigest)\u{0}\(startOfMatch)\u{0}\(version)".utf8))
+        for r in rules { h.update(data: Array(r.pattern.utf8) + [0]) }
+        let key = Array(h.finalize()).prefix(16).map { String(format: "%02x", $0) }.joined() + "-" + (startOfMatch ? "locate" : "detect")
         let path = (dir as NSString).appendingPathComponent("rules-\(key).hsdb")
         if let data = FileManager.default.contents(atPath: path), data.count > 36 {
             // Layout: 32-byte SHA-256 of the rest; 4-byte count n; n 4-byte no-SOM rule indexes;
