@@ -116,6 +116,9 @@ package final class Confirmer: @unchecked Sendable {
         kept.sort { a, b in
             let ga = rules[a.rule].isGeneric, gb = rules[b.rule].isGeneric
             if ga != gb { return !ga }
+            // A rule whose checksum verified is the most exact statement about a secret.
+            let ca = rules[a.rule].checksum != nil, cb = rules[b.rule].checksum != nil
+            if ca != cb { return ca }
             if (a.to - a.from) != (b.to - b.from) { return (a.to - a.from) > (b.to - b.from) }
             return a.rule < b.rule
         }
