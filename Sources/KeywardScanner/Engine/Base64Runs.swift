@@ -3,9 +3,12 @@ import Foundation
 /// Long base64 runs in the input: found by the detect database (an internal pattern), decoded
 /// when they decode to text, and scanned once more (SECURITY-CASES 62: base64-wrapped secrets).
 enum Base64Runs {
-    static let version = "-b64v1"
-    /// 48+ characters of the standard or URL-safe alphabet, optional padding, then a delimiter.
-    static let rule = Rule(id: "_internal.base64-run", provider: "_internal", name: "base64 run", pattern: "[A-Za-z0-9+/_-]{48,}={0,2}[^A-Za-z0-9+/_=-]",
+    static let version = "-b64v2"
+    /// A value (after `:` or `=`, optionally quoted) of 48+ characters of the standard or
+    /// URL-safe alphabet, optional padding, then a delimiter. Anchoring on the assignment keeps
+    /// Hyperscan from tracking every long identifier in the input.
+    static let rule = Rule(id: "_internal.base64-run", provider: "_internal", name: "base64 run",
+                           pattern: "[:=][ \\t]{0,3}[\"']?[A-Za-z0-9+/_-]{48,}={0,2}[^A-Za-z0-9+/_=-]",
                            secretGroup: 0, keywords: [], highEntropy: false, minEntropy: nil, checksum: nil, revocation: nil,
                            examples: [], negativeExamples: [], generatedExamples: nil)
     static let maxRun = 1 << 20
