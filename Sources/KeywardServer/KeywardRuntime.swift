@@ -64,26 +64,19 @@ package final class KeywardRuntime: Sendable {
 
     package func makeRouter() -> Router<KeywardRequestContext> {
         let router = Router(context: KeywardRequestContext.self)
-        var table = RouteTable()
+        let table = RouteTable()
         let io = JSONIO(maxBodyBytes: config.maxBodyBytes)
         let auth = Authenticator(verifier: verifier)
         var openAPI = ByteBuffer()
         if let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) {
             openAPI = ByteBuffer(bytes: data)
         }
-        let registrations: [(Router<KeywardRequestContext>, inout RouteTable) -> Void] = [
-            SystemRoutes(registry: registry, index: index, openAPI: openAPI).register,
-            VerifyRoutes(verifier: verifier, auth: auth, io: io).register,
-            ManagementRoutes(management: management, auth: auth, io: io, clock: config.clock).register,
-            AuditRoutes(store: store, signingKey: signingKey, auth: auth, io: io).register,
-            ExposureRoutes(store: store, auth: auth).register,
-        ]
-        // Build the table once (dry run on a scratch router) so the middleware knows every route.
-        let scratch = Router(context: KeywardRequestContext.self)
-        for r in registrations { r(scratch, &table) }
         router.add(middleware: ProblemMiddleware(routes: table, logger: logger))
-        var unused = RouteTable()
-        for r in registrations { r(router, &unused) }
+        SystemRoutes(registry: registry, index: index, openAPI: openAPI).register(on: router, table: table)
+        VerifyRoutes(verifier: verifier, auth: auth, io: io).register(on: router, table: table)
+        ManagementRoutes(management: management, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
+        AuditRoutes(store: store, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)
+        ExposureRoutes(store: store, auth: auth).register(on: router, table: table)
         return router
     }
 

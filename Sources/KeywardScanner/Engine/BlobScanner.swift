@@ -45,37 +45,21 @@ package struct BlobScanner: Sendable {
     /// framing bytes around the content, so nothing is copied before scanning.
     package func scanStream(origin: BlobOrigin, worker: SecretScanner.Worker, sizeHint: Int? = nil,
                             read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> [Finding] {
-        let window = min(chunkSize + overlap, max(4096, (sizeHint ?? chunkSize) + 1))
+        let fullWindow = chunkSize + overlap
+        var window = min(fullWindow, max(4096, (sizeHint ?? chunkSize) + 1))
         var buffer = [UInt8](repeating: 0x0A, count: window + 2)
         var filled = 0            // content bytes in buffer[1...filled]
         var lines = LineIndex()
         var out: [Finding] = []
         var eof = false
         while true {
-            while filled < window && !eof {
-                let n = try buffer.withUnsafeMutableBytes { try read(UnsafeMutableRawBufferPointer(rebasing: $0[(1 + filled)..<(1 + window)])) }
-                if n <= 0 { eof = true } else { filled += n }
-            }
-            if !eof && window < chunkSize + overlap {
-                // The size hint was low (the file grew): continue with a full-size window.
-                var bigger = [UInt8](repeating: 0x0A, count: chunkSize + overlap + 2)
-                bigger.replaceSubrange(0..<(filled + 1), with: buffer[0..<(filled + 1)])
-                return try out + continueStream(buffer: bigger, filled: filled, lines: lines, origin: origin, worker: worker, read: read)
-            }
-            return try out + continueStream(buffer: buffer, filled: filled, lines: lines, origin: origin, worker: worker, read: read, eofAlready: eof)
-        }
-    }
-
-    private func continueStream(buffer initial: [UInt8], filled initialFilled: Int, lines initialLines: LineIndex, origin: BlobOrigin,
-                                worker: SecretScanner.Worker, read: (UnsafeMutableRawBufferPointer) throws -> Int, eofAlready: Bool = false) throws -> [Finding] {
-        var buffer = initial
-        let window = buffer.count - 2
-        var filled = initialFilled
-        var lines = initialLines
-        var eof = eofAlready
-        var out: [Finding] = []
-        while true {
-            while filled < window && !eof {
+            while !eof {
+                if filled == window {
+                    // The size hint was low (the file grew): continue with a full-size window.
+                    guard window < fullWindow else { break }
+                    buffer += [UInt8](repeating: 0x0A, count: fullWindow - window)
+                    window = fullWindow
+                }
                 let n = try buffer.withUnsafeMutableBytes { try read(UnsafeMutableRawBufferPointer(rebasing: $0[(1 + filled)..<(1 + window)])) }
                 if n <= 0 { eof = true } else { filled += n }
             }

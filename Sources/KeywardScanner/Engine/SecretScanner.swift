@@ -64,39 +64,36 @@ package final class SecretScanner: Sendable {
 
     /// Scans `content` (framed as "\n" + content + "\n" internally, see check_rules.py step 0).
     package func scan(_ content: UnsafeRawBufferPointer, worker: Worker) throws -> [SecretHit] {
-        var framed = [UInt8](repeating: 0x0A, count: content.count + 2)
-        framed.withUnsafeMutableBytes { dst in
-            if let base = content.baseAddress, content.count > 0 {
-                dst.baseAddress!.advanced(by: 1).copyMemory(from: base, byteCount: content.count)
-            }
-        }
-        return try framed.withUnsafeBytes { data in
-            try scanFramed(data, worker: worker).map { SecretHit(rule: $0.rule, secretFrom: $0.secretFrom - 1, secretTo: $0.secretTo - 1, decoded: $0.decoded) }
-        }
+        try Self.withFramed(content) { try scanPreframed($0, worker: worker) }
     }
 
     /// What each stage kept, for rule tests and `--explain`: every confirmed candidate (before
     /// fallback suppression and overlap merge) and what is finally reported.
     package func explain(_ content: UnsafeRawBufferPointer, worker: Worker) throws -> (confirmed: [SecretHit], reported: [SecretHit]) {
+        try Self.withFramed(content) { data in
+            let (confirmed, reported) = try stages(data, worker: worker)
+            return (confirmed.map(Self.unframed), reported.map(Self.unframed))
+        }
+    }
+
+    /// Copies `content` between the two framing newlines.
+    private static func withFramed<R>(_ content: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         var framed = [UInt8](repeating: 0x0A, count: content.count + 2)
         framed.withUnsafeMutableBytes { dst in
             if let base = content.baseAddress, content.count > 0 { dst.baseAddress!.advanced(by: 1).copyMemory(from: base, byteCount: content.count) }
         }
-        return try framed.withUnsafeBytes { data in
-            let (confirmed, reported) = try stages(data, worker: worker)
-            let shift = { (m: Confirmer.Matched) in SecretHit(rule: m.rule, secretFrom: m.secretFrom - 1, secretTo: m.secretTo - 1, decoded: m.decoded) }
-            return (confirmed.map(shift), reported.map(shift))
-        }
+        return try framed.withUnsafeBytes(body)
+    }
+
+    /// A confirmed match with offsets into the framed buffer → a hit in content offsets.
+    private static func unframed(_ m: Confirmer.Matched) -> SecretHit {
+        SecretHit(rule: m.rule, secretFrom: m.secretFrom - 1, secretTo: m.secretTo - 1, decoded: m.decoded)
     }
 
     /// Scans a buffer that already carries the framing: byte 0 and the last byte are "\n" and
     /// the content lies between them. Offsets in the result are content offsets.
     package func scanPreframed(_ framed: UnsafeRawBufferPointer, worker: Worker) throws -> [SecretHit] {
-        try scanFramed(framed, worker: worker).map { SecretHit(rule: $0.rule, secretFrom: $0.secretFrom - 1, secretTo: $0.secretTo - 1, decoded: $0.decoded) }
-    }
-
-    func scanFramed(_ data: UnsafeRawBufferPointer, worker: Worker) throws -> [Confirmer.Matched] {
-        try stages(data, worker: worker).reported
+        try stages(framed, worker: worker).reported.map(Self.unframed)
     }
 
     private func hsScan(_ db: HyperscanDatabase, _ data: UnsafeRawBufferPointer, from lo: Int, to hi: Int, scratch: OpaquePointer, into box: Candidates) throws {

@@ -1,12 +1,14 @@
 import HTTPTypes
+import Synchronization
 
 /// The registered (method, path pattern) pairs, so an unknown method on a known path
-/// answers 405 with `Allow` rather than 404.
-package struct RouteTable: Sendable {
-    private(set) var routes: [(method: HTTPRequest.Method, segments: [String])] = []
+/// answers 405 with `Allow` rather than 404. Filled while routes are registered, read by the
+/// problem middleware (which must be added to the router before the routes).
+package final class RouteTable: Sendable {
+    private let entries = Mutex<[(method: HTTPRequest.Method, segments: [String])]>([])
 
-    mutating func add(_ method: HTTPRequest.Method, _ path: String) {
-        routes.append((method, path.split(separator: "/").map(String.init)))
+    func add(_ method: HTTPRequest.Method, _ path: String) {
+        entries.withLock { $0.append((method, path.split(separator: "/").map(String.init))) }
     }
 
     /// Methods registered for a concrete path. `{x}` segments match anything non-empty, but
@@ -14,6 +16,7 @@ package struct RouteTable: Sendable {
     /// not `/v1/keys/{id}`).
     func methods(for path: String) -> [HTTPRequest.Method] {
         let segs = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let routes = entries.withLock { $0 }
         let matching = routes.filter { r in
             r.segments.count == segs.count && zip(r.segments, segs).allSatisfy { $0.hasPrefix("{") || $0.hasPrefix(":") || $0 == $1 }
         }

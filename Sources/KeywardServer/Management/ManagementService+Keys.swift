@@ -48,27 +48,25 @@ extension ManagementService {
             if case .allowWithException = decision, !actor.isAdmin {
                 decision = .deny(rule: "lifetime.exception_requires_admin", message: "only an admin may grant a policy exception")
             }
+            let expiresAt: Date?, exception: String?
             switch decision {
             case .deny(let rule, let message):
                 tx.audit(AuditEntry(actor: actor.name, action: "key.refused", target: identity.id.description, details: [
                     "rule": rule, "environment": n.environment.rawValue, "scopes": scopes.map(\.value).joined(separator: " "),
                 ]))
                 return .failure(KeywardError(.policyDenied, message, rule: rule))
-            case .allow(let expiresAt), .allowWithException(let expiresAt?, _):
-                let key = self.newKey(secret: secret, identity: identity.id, name: n.name, environment: n.environment,
-                                      scopes: scopes, expiresAt: expiresAt, now: tx.now)
-                try await self.store.insertKey(key, in: tx)
-                tx.audit(self.issuedEntry(key, actor: actor))
-                return .success(key)
-            case .allowWithException(nil, let reason):
-                let key = self.newKey(secret: secret, identity: identity.id, name: n.name, environment: n.environment,
-                                      scopes: scopes, expiresAt: nil, now: tx.now)
-                try await self.store.insertKey(key, in: tx)
-                tx.audit(AuditEntry(actor: actor.name, action: "policy.exception", target: key.id.description,
-                                    details: ["rule": "lifetime.non_expiring", "reason": reason]))
-                tx.audit(self.issuedEntry(key, actor: actor))
-                return .success(key)
+            case .allow(let e): (expiresAt, exception) = (e, nil)
+            case .allowWithException(let e, let reason): (expiresAt, exception) = (e, reason)
             }
+            let key = self.newKey(secret: secret, identity: identity.id, name: n.name, environment: n.environment,
+                                  scopes: scopes, expiresAt: expiresAt, now: tx.now)
+            try await self.store.insertKey(key, in: tx)
+            if let exception {
+                tx.audit(AuditEntry(actor: actor.name, action: "policy.exception", target: key.id.description,
+                                    details: ["rule": "lifetime.non_expiring", "reason": exception]))
+            }
+            tx.audit(self.issuedEntry(key, actor: actor))
+            return .success(key)
         }
         // The refusal's audit record is committed before the error is returned.
         return (try result.get(), secret)

@@ -12,7 +12,7 @@ struct AuditRoutes {
     let auth: Authenticator
     let io: JSONIO
 
-    func register(on router: Router<KeywardRequestContext>, table: inout RouteTable) {
+    func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
         let store = store, auth = auth, io = io
         let keyBytes = signingKey
         table.add(.get, "/v1/audit")

@@ -13,7 +13,7 @@ struct ExposureRoutes {
     static let maxItems = 1_000
     static let maxBytes = 1 << 20
 
-    func register(on router: Router<KeywardRequestContext>, table: inout RouteTable) {
+    func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
         let store = store, auth = auth
         let io = JSONIO(maxBodyBytes: Self.maxBytes)
         table.add(.post, "/v1/exposures")

