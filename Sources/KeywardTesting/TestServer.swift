@@ -178,3 +178,16 @@ extension TestServer {
         return found
     }
 }
+
+/// Polls `condition` every 5 ms until it holds or `timeout` passes; returns how long it took,
+/// or nil on timeout. For propagation between processes or nodes, where "eventually" is the
+/// contract and the figure is reported, not asserted.
+package func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Duration? {
+    let clock = ContinuousClock()
+    let start = clock.now
+    while clock.now - start < timeout {
+        if try await condition() { return clock.now - start }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return nil
+}

@@ -6,6 +6,7 @@ import NIOPosix
 import PostgresKit
 import SQLKit
 import SQLiteKit
+import Synchronization
 
 /// The only place that speaks SQL. One code path for SQLite and PostgreSQL (SQLKit); every
 /// write runs in a transaction that also appends its audit records (fail closed), then
@@ -17,6 +18,9 @@ package final class Store: Sendable {
     private let pool: AsyncPool<any SQLDatabase>
     private let closers: [@Sendable () async -> Void]
     private let logger: Logger
+    /// Names this process in cluster notices (PostgreSQL only), so it skips its own.
+    let nodeID = String(UInt64.random(in: .min ... .max), radix: 16)
+    private let listener = Mutex<ClusterListener?>(nil)
 
     private init(isPostgres: Bool, handles: [any SQLDatabase], closers: [@Sendable () async -> Void], clock: WallClock, logger: Logger) {
         self.isPostgres = isPostgres
@@ -69,12 +73,21 @@ package final class Store: Sendable {
                 closers.append { try? await conn.close() }
             }
             let store = Store(isPostgres: true, handles: handles, closers: closers, clock: clock, logger: logger)
-            try await store.migrate()
+            do {
+                try await store.migrate()
+                let listener = ClusterListener(configuration: pgConfig.coreConfiguration, nodeID: store.nodeID, logger: sqlLogger)
+                try await listener.start(store: store)
+                store.listener.withLock { $0 = listener }
+            } catch {
+                await store.close()
+                throw error
+            }
             return store
         }
     }
 
     package func close() async {
+        if let l = listener.withLock({ l in defer { l = nil }; return l }) { await l.stop() }
         _ = await pool.drain()
         for c in closers { await c() }
     }
@@ -112,6 +125,10 @@ package final class Store: Sendable {
             )
             let result = try await body(tx)
             try await tx.flushAudit()
+            if isPostgres, let payload = ClusterNotice.payload(node: nodeID, changes: tx.changes) {
+                // Delivered to the other nodes only if, and when, this transaction commits.
+                try await db.raw("SELECT pg_notify(\(bind: ClusterNotice.channel), \(bind: payload))").run()
+            }
             try await db.raw("COMMIT").run()
             began = false
             await pool.release(db)

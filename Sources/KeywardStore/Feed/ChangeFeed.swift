@@ -9,7 +9,7 @@ package enum StoreChange: Sendable {
 
 /// In-process change feed: subscribers are called synchronously after commit, before the
 /// write returns, so the very next request on this node sees the change.
-/// (Between nodes on PostgreSQL this becomes LISTEN/NOTIFY; not built yet.)
+/// Between nodes on PostgreSQL, `ClusterListener` publishes other nodes' commits here too.
 package final class ChangeFeed: Sendable {
     private let subscribers = Mutex<[@Sendable (StoreChange) -> Void]>([])
 
