@@ -25,7 +25,7 @@ ALLOWED = {
                       "UnixSignals", "Logging", "NIOCore", "NIOSSL", "Crypto"},
     # KeywardVerify: `keyward bench memory` measures the verify index directly.
     "KeywardCLI": {"KeywardCore", "KeywardServer", "KeywardScanner", "KeywardStore", "KeywardVerify", "KeywardAPI", "ArgumentParser", "AsyncHTTPClient",
-                   "NIOCore", "NIOHTTP1", "Logging", "ServiceLifecycle", "Crypto"},
+                   "NIOCore", "NIOHTTP1", "NIOSSL", "Logging", "ServiceLifecycle", "Crypto"},
     "keyward": {"KeywardCLI"},
     "KeywardTesting": None,  # anything; tests only
 }

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import KeywardCore
 import KeywardStore
 import KeywardVerify
@@ -39,6 +41,7 @@ package final class KeywardRuntime: Sendable {
     /// Returns the runtime and, on first start only, the admin key's plaintext.
     package static func start(_ config: ServerConfiguration, logger: Logger) async throws -> (KeywardRuntime, Secret?) {
         try config.validate()
+        _ = try TLSSetup.configuration(config) // bad TLS files fail before the store is touched
         let usesDataFolder = config.databaseURL == nil || config.hmacKeyFile == nil || config.auditSigningKeyFile == nil
         if usesDataFolder { try DataFolder.prepare(config.dataDirectory) }
         let fingerprints = try DataFolder.hmacKey(config: config)
@@ -82,9 +85,12 @@ package final class KeywardRuntime: Sendable {
 
     /// The HTTP server plus the usage flusher, with graceful shutdown on SIGTERM/SIGINT
     /// when `signals` is set. `onListening` receives the bound port.
-    package func makeServiceGroup(signals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
+    package func makeServiceGroup(signals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> ServiceGroup {
+        let server: HTTPServerBuilder
+        if let tls = try TLSSetup.configuration(config) { server = try .tls(.http1(), tlsConfiguration: tls) } else { server = .http1() }
         let app = Application(
             router: makeRouter(),
+            server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger

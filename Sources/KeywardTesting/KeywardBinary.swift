@@ -27,9 +27,9 @@ package enum KeywardBinary {
         try FileManager.default.createDirectory(atPath: dataDirectory + "-logs", withIntermediateDirectories: true)
         let p = try BackgroundProcess(path(), ["serve", "--data-dir", dataDirectory, "--port", "0"] + extraArgs,
                                       environment: environment, logDirectory: dataDirectory + "-logs")
-        let out = try await p.waitForOutput { $0.contains("listening on http://") }
-        let line = out.split(separator: "\n").first { $0.contains("listening on http://") }!
-        let url = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
+        let out = try await p.waitForOutput { $0.contains("listening on http") }
+        let line = out.split(separator: "\n").first { $0.contains("listening on http") }!
+        let url = String(line[line.range(of: "http")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
         let key = out.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("kw_live_") }.map(String.init)
         return (p, url, key)
     }

@@ -52,7 +52,7 @@ package final class TestServer: Sendable {
             throw KeywardError(.internalError, "the store was not new: pass the admin key of the node that created it")
         }
         let (portStream, portCont) = AsyncStream.makeStream(of: Int.self)
-        let group = runtime.makeServiceGroup(signals: false) { port in portCont.yield(port) }
+        let group = try runtime.makeServiceGroup(signals: false) { port in portCont.yield(port) }
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var it = portStream.makeAsyncIterator()

@@ -3,17 +3,54 @@ import Foundation
 import KeywardAPI
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// A small JSON client for Keyward's HTTP API over AsyncHTTPClient.
 package struct APIClient: Sendable {
     /// One client per process. Connection failures are reported at once (no retry loop until
     /// the deadline): a CLI should say "unreachable" immediately.
-    static let http: HTTPClient = {
+    /// HTTPS: `KEYWARD_CACERT` (PEM bundle to trust instead of the system's), and for mutual
+    /// TLS `KEYWARD_CLIENT_CERT` + `KEYWARD_CLIENT_KEY` (as Vault's VAULT_CACERT/VAULT_CLIENT_*).
+    static let http: Result<HTTPClient, CLIExit> = {
         var config = HTTPClient.Configuration()
         config.connectionPool.retryConnectionEstablishment = false
         config.timeout = .init(connect: .seconds(5), read: .seconds(60))
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        do {
+            config.tlsConfiguration = try tlsFromEnvironment(ProcessInfo.processInfo.environment)
+        } catch let e as CLIExit {
+            return .failure(e)
+        } catch {
+            return .failure(CLIExit.error("cannot set up TLS"))
+        }
+        return .success(HTTPClient(eventLoopGroupProvider: .singleton, configuration: config))
     }()
+
+    static func tlsFromEnvironment(_ env: [String: String]) throws -> TLSConfiguration? {
+        let ca = env["KEYWARD_CACERT"].flatMap { $0.isEmpty ? nil : $0 }
+        let cert = env["KEYWARD_CLIENT_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+        let key = env["KEYWARD_CLIENT_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        guard ca != nil || cert != nil || key != nil else { return nil }
+        guard (cert == nil) == (key == nil) else { throw CLIExit.error("KEYWARD_CLIENT_CERT and KEYWARD_CLIENT_KEY go together") }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let ca {
+            guard let roots = try? NIOSSLCertificate.fromPEMFile(ca), !roots.isEmpty else {
+                throw CLIExit.error("KEYWARD_CACERT \(ca): not a readable PEM certificate bundle")
+            }
+            tls.trustRoots = .certificates(roots)
+        }
+        if let cert, let key {
+            guard let chain = try? NIOSSLCertificate.fromPEMFile(cert), !chain.isEmpty else {
+                throw CLIExit.error("KEYWARD_CLIENT_CERT \(cert): not a readable PEM certificate chain")
+            }
+            guard let pkey = try? NIOSSLPrivateKey(file: key, format: .pem) else {
+                throw CLIExit.error("KEYWARD_CLIENT_KEY \(key): not a readable PEM private key")
+            }
+            tls.certificateChain = chain.map { .certificate($0) }
+            tls.privateKey = .privateKey(pkey)
+        }
+        return tls
+    }
 
     let base: String
     let token: String?
@@ -40,7 +77,9 @@ package struct APIClient: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try await Self.http.execute(req, timeout: .seconds(60))
+            response = try await Self.http.get().execute(req, timeout: .seconds(60))
+        } catch let e as CLIExit {
+            throw e
         } catch {
             throw CLIExit.error("cannot reach the Keyward server at \(base) (\(Self.describe(error)))")
         }
@@ -71,6 +110,7 @@ package struct APIClient: Sendable {
 
     static func describe(_ error: any Error) -> String {
         let s = String(describing: error)
+        if s.contains("handshake") || s.contains("certificate") || s.contains("SSL") || s.contains("TLS") { return "TLS handshake failed; see KEYWARD_CACERT, KEYWARD_CLIENT_CERT, KEYWARD_CLIENT_KEY" }
         if s.contains("connectionRefused") || s.contains("Connection refused") { return "connection refused" }
         if s.contains("connectTimeout") || s.contains("deadlineExceeded") { return "timed out" }
         if s.contains("NIOConnectionError") || s.contains("connect") { return "connection failed" }

@@ -34,6 +34,14 @@ struct ServeCommand: AsyncParsableCommand {
     var defaultLifetimeDays: Int?
     @Flag(name: .long, help: "Refuse non-expiring keys even with a policy exception.")
     var noPolicyExceptions = false
+    @Option(name: .long, help: "PEM certificate chain: serve HTTPS (with --tls-key; default $KEYWARD_TLS_CERT).")
+    var tlsCert: String?
+    @Option(name: .long, help: "PEM private key for --tls-cert (default $KEYWARD_TLS_KEY).")
+    var tlsKey: String?
+    @Option(name: .long, help: "PEM CA bundle for client certificates: mutual TLS (default $KEYWARD_CLIENT_CA).")
+    var clientCa: String?
+    @Option(name: .long, help: "With --client-ca: required (default) refuses connections without a client certificate; optional verifies one only when presented.")
+    var clientCert: String?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")
     var logLevel: String?
 
@@ -60,6 +68,14 @@ struct ServeCommand: AsyncParsableCommand {
         if let d = maxTestDays { c.policy.maxLifetime[.test] = TimeInterval(d) * 86_400 }
         if let d = defaultLifetimeDays { c.policy.defaultLifetime = TimeInterval(d) * 86_400 }
         if noPolicyExceptions { c.policy.allowExceptions = false }
+        c.tlsCertificateFile = tlsCert ?? env["KEYWARD_TLS_CERT"]
+        c.tlsKeyFile = tlsKey ?? env["KEYWARD_TLS_KEY"]
+        c.clientCAFile = clientCa ?? env["KEYWARD_CLIENT_CA"]
+        switch clientCert ?? env["KEYWARD_CLIENT_CERT_MODE"] {
+        case nil, "required": c.clientCertificateRequired = true
+        case "optional": c.clientCertificateRequired = false
+        default: throw CLIExit.error("--client-cert must be required or optional")
+        }
         let levelName = logLevel ?? env["KEYWARD_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else { throw CLIExit.error("--log-level must be one of trace, debug, info, notice, warning, error") }
         do { try c.validate() } catch let e as KeywardError { throw CLIExit.error(e.message) }
@@ -93,10 +109,10 @@ struct ServeCommand: AsyncParsableCommand {
 
                 """)
         }
-        let group = runtime.makeServiceGroup(signals: true) { port in
-            Self.say("keyward: listening on http://\(config.host):\(port)\n")
-        }
         do {
+            let group = try runtime.makeServiceGroup(signals: true) { port in
+                Self.say("keyward: listening on \(config.scheme)://\(config.host):\(port)\n")
+            }
             try await group.run()
         } catch {
             await runtime.shutdown()

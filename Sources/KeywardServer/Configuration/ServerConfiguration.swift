@@ -28,6 +28,14 @@ package struct ServerConfiguration: Sendable {
     /// How often verify usage is written to the store. Default 1 s.
     package var usageFlushInterval: Duration = .seconds(1)
     package var clock: WallClock = .system
+    /// HTTPS: PEM certificate chain and private key. Both or neither.
+    package var tlsCertificateFile: String?
+    package var tlsKeyFile: String?
+    /// Mutual TLS: PEM CA bundle that client certificates must chain to.
+    package var clientCAFile: String?
+    /// With `clientCAFile`: refuse connections without a client certificate (default), or
+    /// accept them and verify a certificate only when one is presented.
+    package var clientCertificateRequired = true
 
     package init() {}
 
@@ -36,6 +44,8 @@ package struct ServerConfiguration: Sendable {
         get { verifier.acceptedEnvironments }
         set { verifier.acceptedEnvironments = newValue }
     }
+
+    package var scheme: String { tlsCertificateFile == nil ? "http" : "https" }
 
     package var storeConfiguration: StoreConfiguration {
         get throws {
@@ -47,6 +57,12 @@ package struct ServerConfiguration: Sendable {
     package func validate() throws {
         guard (0...65535).contains(port) else { throw KeywardError(.validation, "--port must be between 0 and 65535") }
         guard !host.isEmpty else { throw KeywardError(.validation, "--host must not be empty") }
+        guard (tlsCertificateFile == nil) == (tlsKeyFile == nil) else {
+            throw KeywardError(.validation, "--tls-cert and --tls-key go together")
+        }
+        guard clientCAFile == nil || tlsCertificateFile != nil else {
+            throw KeywardError(.validation, "--client-ca needs --tls-cert and --tls-key")
+        }
         guard maxBodyBytes >= 1024 else { throw KeywardError(.validation, "the body limit must be at least 1 KiB") }
     }
 }
