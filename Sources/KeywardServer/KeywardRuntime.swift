@@ -86,8 +86,12 @@ package final class KeywardRuntime: Sendable {
     /// The HTTP server plus the usage flusher, with graceful shutdown on SIGTERM/SIGINT
     /// when `signals` is set. `onListening` receives the bound port.
     package func makeServiceGroup(signals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> ServiceGroup {
+        let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes
+        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [
+            VerifyFastPath(verifier: verifier, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, logger: logger),
+        ]))
         let server: HTTPServerBuilder
-        if let tls = try TLSSetup.configuration(config) { server = try .tls(.http1(), tlsConfiguration: tls) } else { server = .http1() }
+        if let tls = try TLSSetup.configuration(config) { server = try .tls(http1, tlsConfiguration: tls) } else { server = http1 }
         let app = Application(
             router: makeRouter(),
             server: server,

@@ -10,7 +10,12 @@ struct Authenticator: Sendable {
     let verifier: Verifier
 
     func require(_ scope: Scope, _ request: Request) throws -> Actor {
-        guard let header = request.headers[.authorization] else {
+        try authorize(request.headers[.authorization], scope)
+    }
+
+    /// The same check on a raw `Authorization` header value.
+    func authorize(_ header: String?, _ scope: Scope) throws -> Actor {
+        guard let header else {
             throw KeywardError(.unauthorized, "missing bearer key")
         }
         let prefix = "Bearer "
@@ -18,7 +23,11 @@ struct Authenticator: Sendable {
             throw KeywardError(.unauthorized, "the Authorization header must be a bearer key")
         }
         let token = String(header.dropFirst(prefix.count))
-        let outcome = verifier.verify(token, recordUsage: false)
+        return try authorize(verifier.verify(token, recordUsage: false), scope)
+    }
+
+    /// The decision on a bearer key's verify outcome.
+    func authorize(_ outcome: VerifyOutcome, _ scope: Scope) throws -> Actor {
         guard outcome.valid, let scopes = outcome.scopes, let keyID = outcome.keyID else {
             throw KeywardError(.unauthorized, "the bearer key is not valid")
         }

@@ -17,22 +17,29 @@ struct VerifyRoutes {
         router.post("/v1/keys/verify") { req, _ in
             _ = try auth.require(.verify, req)
             let body = try await io.decodeFast(VerifyRequest.self, from: req, fast: VerifyCodec.decode)
-            var required: [Scope] = []
-            if let scopes = body.scopes {
-                guard scopes.count <= 100 else { throw KeywardError(.validation, "scopes: at most 100") }
-                for s in scopes {
-                    guard let scope = Scope(s) else { throw KeywardError(.validation, "scopes: each scope is 1 to 128 characters of letters, digits and _ . : / -") }
-                    required.append(scope)
-                }
-            }
-            let source = body.source.map {
-                VerifySource(ip: $0.ip, userAgent: $0.userAgent, clientCertSubject: $0.clientCertSubject, clientCertThumbprint: $0.clientCertThumbprint)
-            }
-            let outcome = verifier.verify(body.key, required: required, source: source)
-            var out = ByteBuffer()
-            out.reserveCapacity(256)
-            VerifyCodec.encode(VerifyResponse(outcome), into: &out)
+            let out = try Self.answer(body, verifier: verifier)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: out))
         }
+    }
+
+    /// The verify answer for a decoded request body (shared with `VerifyFastPath`); a bad
+    /// request throws.
+    static func answer(_ body: VerifyRequest, verifier: Verifier) throws -> ByteBuffer {
+        var required: [Scope] = []
+        if let scopes = body.scopes {
+            guard scopes.count <= 100 else { throw KeywardError(.validation, "scopes: at most 100") }
+            for s in scopes {
+                guard let scope = Scope(s) else { throw KeywardError(.validation, "scopes: each scope is 1 to 128 characters of letters, digits and _ . : / -") }
+                required.append(scope)
+            }
+        }
+        let source = body.source.map {
+            VerifySource(ip: $0.ip, userAgent: $0.userAgent, clientCertSubject: $0.clientCertSubject, clientCertThumbprint: $0.clientCertThumbprint)
+        }
+        let outcome = verifier.verify(body.key, required: required, source: source)
+        var out = ByteBuffer()
+        out.reserveCapacity(256)
+        VerifyCodec.encode(VerifyResponse(outcome), into: &out)
+        return out
     }
 }

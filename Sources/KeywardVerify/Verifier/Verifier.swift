@@ -54,7 +54,16 @@ package final class Verifier: Sendable {
         // SECURITY-CASES 54/55: shape and CRC decided with no lookup and no normalisation.
         guard case .wellFormed(let env) = APIKeyFormat.parse(presented) else { return .invalid(.malformed) }
         guard config.acceptedEnvironments.contains(env) else { return .invalid(.environmentMismatch) }
-        let digest = SecretDigest(hashing: presented.utf8)
+        return decide(digest: SecretDigest(hashing: presented.utf8), required: required)
+    }
+
+    /// The index part of verify, for a key whose shape and environment were already checked
+    /// (a bearer key a connection presented before). Records no usage.
+    package func verify(knownDigest digest: SecretDigest, required: [Scope] = []) -> VerifyOutcome {
+        decide(digest: digest, required: required)
+    }
+
+    private func decide(digest: SecretDigest, required: [Scope]) -> VerifyOutcome {
         guard let hit = index.lookup(digest) else { return .invalid(.notFound) }
         if hit.revoked { return .invalid(.revoked, hit) }
         let now = clock.now()

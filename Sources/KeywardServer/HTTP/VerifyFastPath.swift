@@ -1,0 +1,159 @@
+import Foundation
+import HTTPTypes
+import KeywardAPI
+import KeywardCore
+import KeywardVerify
+import Logging
+import NIOCore
+import NIOHTTPTypes
+
+/// Answers `POST /v1/keys/verify` on the connection's event loop, before the request reaches
+/// Hummingbird's async router. Verify needs no I/O (an in-memory lookup), so handing it to a
+/// task, streaming its body through an async sequence and coming back costs more than the
+/// verify itself; this handler sits in the channel pipeline right after HTTP decoding (Hummingbird's
+/// `additionalChannelHandlers`) and writes the answer directly.
+///
+/// It takes only the plain case: no request of this connection is still with the router (so
+/// responses stay in order for pipelining clients), the connection stays open, the body is JSON
+/// within the size limit, the bearer key holds `keyward:verify`, and the body decodes with the
+/// hand-written codec. Anything else — a bad key, a bad body, an oversized one — is passed on
+/// unchanged to the router, which gives the usual problem+json answer. Both paths share
+/// `Authenticator.authorize` and `VerifyRoutes.answer`, so they cannot disagree on a result.
+/// Hand-written: Hummingbird has no synchronous route API, and no package here offers one.
+final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private enum State {
+        case idle
+        case collecting(HTTPRequest, ByteBuffer)
+        case passing
+    }
+
+    private let verifier: Verifier
+    private let auth: Authenticator
+    private let maxBodyBytes: Int
+    private let logger: Logger
+    private var state = State.idle
+    /// Requests handed to the router whose response has not ended yet.
+    private var withRouter = 0
+    /// Request ids: a random base per connection plus a counter (one getrandom per connection,
+    /// not per request; ids only correlate log lines and responses).
+    private let idBase: UInt64 = .random(in: .min ... .max)
+    private var served: UInt64 = 0
+    /// The last bearer header this connection presented that authorized, with its key's digest.
+    /// A resource server sends the same bearer on every request; matching it (in constant time)
+    /// saves parsing and hashing it again. The index is still consulted on every request, so a
+    /// revoked or expired bearer stops working at once.
+    private var bearer: (header: [UInt8], digest: SecretDigest)?
+
+    init(verifier: Verifier, auth: Authenticator, maxBodyBytes: Int, logger: Logger) {
+        self.verifier = verifier
+        self.auth = auth
+        self.maxBodyBytes = maxBodyBytes
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .idle:
+            guard case .head(let head) = part else { return context.fireChannelRead(data) }
+            if withRouter == 0, Self.isCandidate(head) {
+                state = .collecting(head, context.channel.allocator.buffer(capacity: 512))
+            } else {
+                pass(context, data)
+            }
+        case .collecting(let head, var body):
+            switch part {
+            case .head:
+                // Cannot happen with a well-behaved decoder; hand everything over.
+                handOver(context, head: head, body: body, then: part)
+            case .body(let chunk):
+                if body.readableBytes + chunk.readableBytes > maxBodyBytes {
+                    handOver(context, head: head, body: body, then: part)
+                } else {
+                    state = .idle // drop the reference before appending, so the buffer is not copied
+                    body.writeImmutableBuffer(chunk)
+                    state = .collecting(head, body)
+                }
+            case .end(let trailers):
+                state = .idle
+                if let answer = answer(head, body) {
+                    respond(context, answer)
+                } else {
+                    handOver(context, head: head, body: body, then: .end(trailers))
+                }
+            }
+        case .passing:
+            if case .end = part { state = .idle }
+            context.fireChannelRead(data)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { withRouter -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    private func pass(_ context: ChannelHandlerContext, _ data: NIOAny) {
+        withRouter += 1
+        state = .passing
+        context.fireChannelRead(data)
+    }
+
+    /// Gives the router the request as received so far, then `part`.
+    private func handOver(_ context: ChannelHandlerContext, head: HTTPRequest, body: ByteBuffer, then part: HTTPRequestPart) {
+        pass(context, wrapInboundOut(.head(head)))
+        if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
+        if case .end = part { state = .idle }
+        context.fireChannelRead(wrapInboundOut(part))
+    }
+
+    private static func isCandidate(_ head: HTTPRequest) -> Bool {
+        guard head.method == .post, head.path == "/v1/keys/verify" else { return false }
+        if let connection = head.headerFields[.connection], connection.lowercased().contains("close") { return false }
+        if let ct = head.headerFields[.contentType], !ct.lowercased().hasPrefix("application/json") { return false }
+        return true
+    }
+
+    /// The response body, or nil when the router should answer (any error or odd input).
+    private func answer(_ head: HTTPRequest, _ body: ByteBuffer) -> ByteBuffer? {
+        guard let header = head.headerFields[.authorization], authorized(header),
+              let request = VerifyCodec.decode(body) else { return nil }
+        return try? VerifyRoutes.answer(request, verifier: verifier)
+    }
+
+    private func authorized(_ header: String) -> Bool {
+        let bytes = Array(header.utf8)
+        if let bearer, ConstantTime.equal(bearer.header, bytes) {
+            return (try? auth.authorize(verifier.verify(knownDigest: bearer.digest), .verify)) != nil
+        }
+        bearer = nil
+        guard (try? auth.authorize(header, .verify)) != nil else { return false }
+        bearer = (bytes, SecretDigest(hashing: bytes.dropFirst("Bearer ".utf8.count)))
+        return true
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ body: ByteBuffer) {
+        served &+= 1
+        let requestID = String(idBase &+ served, radix: 16)
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        fields[.contentLength] = String(body.readableBytes)
+        fields[Self.requestIDField] = requestID
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if logger.logLevel <= .info {
+            // The same allow-listed line as ProblemMiddleware writes for the router's requests.
+            logger.info("request", metadata: [
+                "method": "POST", "route": "/v1/keys/verify", "status": "200", "path": "fast", "request_id": "\(requestID)",
+            ])
+        }
+    }
+
+    private static let requestIDField = HTTPField.Name("X-Request-Id")!
+}

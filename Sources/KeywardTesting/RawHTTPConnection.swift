@@ -1,0 +1,92 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TCP connection to a test server, speaking HTTP/1.1 by hand: for what an HTTP client
+/// library hides — pipelining, a body sent in pieces, several requests on one connection,
+/// `Connection: close`.
+package final class RawHTTPConnection {
+    private let fd: Int32
+    private var pending: [UInt8] = []
+
+    package struct Response {
+        package var status: Int
+        package var headers: [String: String] // lower-cased names
+        package var body: String
+    }
+
+    /// Connects to `http://127.0.0.1:<port>` (the form of `TestServer.baseURL`).
+    package init(baseURL: String) throws {
+        guard let port = baseURL.split(separator: ":").last.flatMap({ UInt16($0) }) else { throw POSIXError(.EINVAL) }
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+    }
+
+    deinit { close(fd) }
+
+    /// A complete request's bytes (Content-Length set from the body).
+    package static func request(_ method: String, _ path: String, token: String?, body: String? = nil, headers: [String] = []) -> String {
+        var lines = ["\(method) \(path) HTTP/1.1", "Host: 127.0.0.1"]
+        if let token { lines.append("Authorization: Bearer \(token)") }
+        if let body { lines += ["Content-Type: application/json", "Content-Length: \(body.utf8.count)"] }
+        lines += headers
+        return lines.joined(separator: "\r\n") + "\r\n\r\n" + (body ?? "")
+    }
+
+    package func send(_ text: String) throws {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw POSIXError(.EPIPE) }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+
+    /// Reads one response (Content-Length bodies only, which is all Keyward sends).
+    package func read() throws -> Response {
+        while true {
+            if let r = try parse() { return r }
+            var buf = [UInt8](repeating: 0, count: 65_536)
+            let n = recv(fd, &buf, buf.count, 0)
+            guard n > 0 else { throw POSIXError(n == 0 ? .ECONNRESET : .ETIMEDOUT) }
+            pending += buf[0..<n]
+        }
+    }
+
+    /// True when the server has closed the connection (reads end of stream).
+    package func isClosedByPeer() -> Bool {
+        var buf = [UInt8](repeating: 0, count: 1024)
+        return recv(fd, &buf, buf.count, 0) == 0
+    }
+
+    private func parse() throws -> Response? {
+        let sep: [UInt8] = [13, 10, 13, 10]
+        guard let end = pending.indices.dropLast(3).first(where: { Array(pending[$0..<$0 + 4]) == sep }) else { return nil }
+        let head = String(decoding: pending[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        guard let statusLine = head.first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else {
+            throw POSIXError(.EBADMSG)
+        }
+        var headers: [String: String] = [:]
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        let bodyStart = end + 4
+        guard pending.count >= bodyStart + length else { return nil }
+        let body = String(decoding: pending[bodyStart..<bodyStart + length], as: UTF8.self)
+        pending.removeFirst(bodyStart + length)
+        return Response(status: status, headers: headers, body: body)
+    }
+}

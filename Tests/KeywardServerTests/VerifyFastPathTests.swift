@@ -1,0 +1,90 @@
+import Foundation
+import KeywardTesting
+import Testing
+
+/// Verify is answered on the event loop when it can be; these pin down what that must not
+/// change: response order on a pipelined connection, a bearer revoked while its connection stays
+/// open, bodies that arrive in pieces, `Connection: close`, and the router's answers for anything odd.
+@Suite("verify fast path", .serialized)
+struct VerifyFastPathTests {
+    static let admin = "idn_00000000000000000000000000000000"
+
+    @Test("pipelined requests are answered in order, whichever path serves each")
+    func pipelinedOrder() async throws {
+        try await TestServer.with { s in
+            let idn = try await s.createIdentity()
+            let (_, key) = try await s.issueKey(identity: idn)
+            let c = try RawHTTPConnection(baseURL: s.baseURL)
+            let verify = #"{"key":"\#(key)"}"#
+            try c.send(
+                RawHTTPConnection.request("GET", "/healthz", token: nil)
+                + RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: verify)
+                + RawHTTPConnection.request("POST", "/v1/keys/verify", token: "kw_live_wrong", body: verify)
+                + RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: #"{"key":"kw_live_short"}"#)
+                + RawHTTPConnection.request("GET", "/v1/identities/\(idn)", token: s.adminKey)
+                + RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: verify)
+            )
+            let r = try (0..<6).map { _ in try c.read() }
+            #expect(r.map(\.status) == [200, 200, 401, 200, 200, 200])
+            #expect(r[1].body.contains(#""valid":true"#))
+            #expect(r[2].headers["content-type"] == "application/problem+json")
+            #expect(r[3].body.contains(#""reason":"malformed""#))
+            #expect(r[4].body.contains(idn))
+            #expect(r[5].body.contains(#""valid":true"#))
+            #expect(r.allSatisfy { $0.headers["x-request-id"] != nil })
+            s.ledger.record(key)
+        }
+    }
+
+    @Test("a verify bearer revoked while its connection stays open is refused on that connection")
+    func revokedBearerOnOpenConnection() async throws {
+        try await TestServer.with { s in
+            let idn = try await s.createIdentity()
+            let (_, key) = try await s.issueKey(identity: idn)
+            let (bearerID, bearer) = try await s.issueKey(identity: Self.admin, scopes: ["keyward:verify"])
+            let c = try RawHTTPConnection(baseURL: s.baseURL)
+            let verify = RawHTTPConnection.request("POST", "/v1/keys/verify", token: bearer, body: #"{"key":"\#(key)"}"#)
+            for _ in 0..<3 {
+                try c.send(verify)
+                #expect(try c.read().status == 200)
+            }
+            let revoke = try await s.request("POST", "/v1/keys/\(bearerID)/revoke", body: #"{"reason":"rotated out"}"#)
+            #expect(revoke.status == 200)
+            try c.send(verify)
+            let after = try c.read()
+            #expect(after.status == 401)
+            #expect(!after.body.contains(bearer) && !after.body.contains(key))
+        }
+    }
+
+    @Test("a body sent in pieces, Connection: close, a wrong content type and an oversized body")
+    func oddDeliveries() async throws {
+        try await TestServer.with { s in
+            let idn = try await s.createIdentity()
+            let (_, key) = try await s.issueKey(identity: idn)
+            let body = #"{"key":"\#(key)","scopes":["payments:read"]}"#
+            let c = try RawHTTPConnection(baseURL: s.baseURL)
+            let whole = RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: body)
+            let cut = whole.index(whole.endIndex, offsetBy: -20)
+            try c.send(String(whole[..<cut]))
+            try await Task.sleep(for: .milliseconds(100))
+            try c.send(String(whole[cut...]))
+            #expect(try c.read().body.contains(#""valid":true"#))
+
+            try c.send(RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: body, headers: ["Content-Type: text/plain"])
+                .replacingOccurrences(of: "Content-Type: application/json\r\n", with: ""))
+            let wrongType = try c.read()
+            #expect(wrongType.status == 400)
+
+            let big = #"{"key":"\#(key)","pad":""# + String(repeating: "x", count: 70_000) + #""}"#
+            try c.send(RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: big))
+            #expect(try c.read().status == 413)
+
+            let closing = try RawHTTPConnection(baseURL: s.baseURL)
+            try closing.send(RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: body, headers: ["Connection: close"]))
+            #expect(try closing.read().status == 200)
+            #expect(closing.isClosedByPeer())
+            s.ledger.record(key)
+        }
+    }
+}
