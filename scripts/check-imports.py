@@ -22,7 +22,7 @@ ALLOWED = {
     "KeywardScanner": {"KeywardCore", "CHyperscan", "Logging", "Crypto"},
     "KeywardServer": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardAPI", "KeywardScanner", "KeywardOAuth", "KeywardGovernance",
                       "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "HTTPTypes", "Metrics", "Prometheus", "ServiceLifecycle",
-                      "UnixSignals", "Logging", "NIOCore", "NIOSSL", "NIOHTTPTypes", "Crypto"},
+                      "UnixSignals", "Logging", "NIOCore", "NIOHTTP1", "NIOSSL", "NIOHTTPTypes", "AsyncHTTPClient", "Crypto", "Synchronization"},
     # KeywardVerify: `keyward bench memory` measures the verify index directly.
     "KeywardCLI": {"KeywardCore", "KeywardServer", "KeywardScanner", "KeywardStore", "KeywardVerify", "KeywardAPI", "ArgumentParser", "AsyncHTTPClient",
                    "NIOCore", "NIOHTTP1", "NIOSSL", "Logging", "ServiceLifecycle", "Crypto"},

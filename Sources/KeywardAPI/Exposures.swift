@@ -24,8 +24,12 @@ package struct ExposureItem: Codable, Sendable {
     package var commit: String?
     package var url: String?
     package var firstSeen: Date?
+    /// Leak intelligence only: the plaintext as found, accepted over TLS or from loopback,
+    /// fingerprinted on arrival and dropped (never stored, logged or echoed).
+    package var secret: String?
     package init(ruleId: String, provider: String? = nil, sha256: String? = nil, fingerprint: String? = nil, path: String? = nil, line: Int? = nil,
-                 commit: String? = nil, url: String? = nil, firstSeen: Date? = nil) {
+                 commit: String? = nil, url: String? = nil, firstSeen: Date? = nil, secret: String? = nil) {
+        self.secret = secret
         self.ruleId = ruleId
         self.provider = provider
         self.sha256 = sha256
@@ -43,8 +47,28 @@ package struct ExposureReceipt: Codable, Sendable {
     package var accepted: Int
     /// Items already known (the same exposure delivered again).
     package var duplicates: Int
-    package init(accepted: Int, duplicates: Int) {
+    /// Per item, in order: what it matched and what was done.
+    package var results: [ExposureResult]?
+    package init(accepted: Int, duplicates: Int, results: [ExposureResult]? = nil) {
         self.accepted = accepted
         self.duplicates = duplicates
+        self.results = results
+    }
+}
+
+package struct ExposureResult: Codable, Sendable {
+    package var exposureId: String
+    package var duplicate: Bool
+    /// live, already_revoked, rotated, expired, already_quarantined, third_party, unknown
+    package var classification: String
+    package var incidentId: String?
+    /// revoke, quarantine, notify (absent when nothing was done)
+    package var action: String?
+    package init(exposureId: String, duplicate: Bool, classification: String, incidentId: String?, action: String?) {
+        self.exposureId = exposureId
+        self.duplicate = duplicate
+        self.classification = classification
+        self.incidentId = incidentId
+        self.action = action
     }
 }

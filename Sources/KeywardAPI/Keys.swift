@@ -12,8 +12,12 @@ package struct KeyCreateRequest: Codable, Sendable {
     /// A key that never expires: only with `policy_exception_reason` (audited).
     package var nonExpiring: Bool?
     package var policyExceptionReason: String?
+    /// A key minted from another live key of the same identity (narrower scopes, no longer
+    /// lifetime): revoking or quarantining the parent does the same to it.
+    package var derivedFrom: String?
     package init(identityId: String, scopes: [String], environment: KeyEnvironmentDTO, ttlSeconds: Int? = nil, expiresAt: Date? = nil,
-                name: String? = nil, nonExpiring: Bool? = nil, policyExceptionReason: String? = nil) {
+                name: String? = nil, nonExpiring: Bool? = nil, policyExceptionReason: String? = nil, derivedFrom: String? = nil) {
+        self.derivedFrom = derivedFrom
         self.identityId = identityId
         self.scopes = scopes
         self.environment = environment

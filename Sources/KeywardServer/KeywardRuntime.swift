@@ -21,11 +21,16 @@ package final class KeywardRuntime: Sendable {
     package let usage: UsageRecorder
     package let management: ManagementService
     package let registry: PrometheusCollectorRegistry
+    package let webhooks: WebhookDispatcher
+    let githubKeys: GitHubPartnerKeys
     let signingKey: Data
     let logger: Logger
 
     private init(config: ServerConfiguration, store: Store, index: KeyIndex, verifier: Verifier, usage: UsageRecorder,
-                 management: ManagementService, registry: PrometheusCollectorRegistry, signingKey: Data, logger: Logger) {
+                 management: ManagementService, registry: PrometheusCollectorRegistry, webhooks: WebhookDispatcher, githubKeys: GitHubPartnerKeys,
+                 signingKey: Data, logger: Logger) {
+        self.webhooks = webhooks
+        self.githubKeys = githubKeys
         self.config = config
         self.store = store
         self.index = index
@@ -42,6 +47,7 @@ package final class KeywardRuntime: Sendable {
     package static func start(_ config: ServerConfiguration, logger: Logger) async throws -> (KeywardRuntime, Secret?) {
         try config.validate()
         _ = try TLSSetup.configuration(config) // bad TLS files fail before the store is touched
+        let githubKeys = try config.githubKeysFile.map(GitHubPartnerKeys.load) ?? GitHubPartnerKeys()
         let usesDataFolder = config.databaseURL == nil || config.hmacKeyFile == nil || config.auditSigningKeyFile == nil
         if usesDataFolder { try DataFolder.prepare(config.dataDirectory) }
         let fingerprints = try DataFolder.hmacKey(config: config)
@@ -53,11 +59,14 @@ package final class KeywardRuntime: Sendable {
             let index = KeyIndex()
             let usage = UsageRecorder()
             let verifier = Verifier(index: index, usage: usage, config: config.verifier, clock: config.clock, metrics: factory)
-            let management = ManagementService(store: store, policy: config.policy, fingerprints: fingerprints, logger: logger)
+            let management = ManagementService(store: store, policy: config.policy, fingerprints: fingerprints, containment: config.containment, logger: logger)
+            let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,
+                                             baseDelay: config.webhookBaseDelay)
             try await index.attach(to: store)
             let secret = try await management.bootstrapIfEmpty()
             let rt = KeywardRuntime(config: config, store: store, index: index, verifier: verifier, usage: usage,
-                                    management: management, registry: registry, signingKey: signingKey.rawRepresentation, logger: logger)
+                                    management: management, registry: registry, webhooks: webhooks, githubKeys: githubKeys,
+                                    signingKey: signingKey.rawRepresentation, logger: logger)
             return (rt, secret)
         } catch {
             await store.close()
@@ -79,7 +88,10 @@ package final class KeywardRuntime: Sendable {
         VerifyRoutes(verifier: verifier, auth: auth, io: io).register(on: router, table: table)
         ManagementRoutes(management: management, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
         AuditRoutes(store: store, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)
-        ExposureRoutes(store: store, auth: auth).register(on: router, table: table)
+        let tls = config.tlsCertificateFile != nil
+        ExposureRoutes(management: management, auth: auth, tls: tls).register(on: router, table: table)
+        GitHubPartnerRoutes(management: management, keys: githubKeys).register(on: router, table: table)
+        ResponseRoutes(management: management, auth: auth, io: io, tls: tls).register(on: router, table: table)
         return router
     }
 
@@ -102,7 +114,7 @@ package final class KeywardRuntime: Sendable {
         let flusher = UsageFlusher(recorder: usage, store: store, interval: config.usageFlushInterval, logger: logger)
         // ServiceGroup stops services in reverse order: the server first, then the final flush.
         return ServiceGroup(configuration: .init(
-            services: [flusher, app],
+            services: [flusher, webhooks, app],
             gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
             logger: logger
         ))

@@ -2,6 +2,9 @@ import Foundation
 
 package enum KeyStatus: String, Sendable, Codable {
     case active, revoked
+    /// Contained after a leak: verify answers `quarantined` (or admits only the quarantine
+    /// scopes). Rotating the key lifts it; revoking ends it.
+    case quarantined
 }
 
 /// An API key: one `id` across versions; each rotation adds a `KeyVersion`.
@@ -45,6 +48,7 @@ package struct APIKey: Sendable, Equatable {
     /// Status as a client sees it: revoked, expired (current version past expiry) or active.
     package func effectiveStatus(at now: Date) -> String {
         if status == .revoked { return "revoked" }
+        if status == .quarantined { return "quarantined" }
         if let exp = current?.expiresAt, exp <= now { return "expired" }
         return "active"
     }

@@ -29,6 +29,31 @@ package struct FingerprintKey: Sendable {
     }
 }
 
+extension FingerprintKey {
+    /// A separate key for another purpose (HKDF-SHA256 over the HMAC key), so one configured
+    /// secret serves several uses without any two sharing a key.
+    package func derivedKey(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array("keyward/\(purpose)".utf8), outputByteCount: 32)
+    }
+
+    /// AES-256-GCM seal of a small value the server must be able to read back (a webhook's
+    /// signing secret), as base64 of nonce ‖ ciphertext ‖ tag.
+    package func seal(_ value: String, purpose: String) throws -> String {
+        guard let combined = try AES.GCM.seal(Array(value.utf8), using: derivedKey(purpose: purpose)).combined else {
+            throw KeywardError(.internalError, "sealing failed")
+        }
+        return combined.base64EncodedString()
+    }
+
+    package func open(_ sealed: String, purpose: String) throws -> String {
+        guard let data = Data(base64Encoded: sealed), let box = try? AES.GCM.SealedBox(combined: data),
+              let plain = try? AES.GCM.open(box, using: derivedKey(purpose: purpose)) else {
+            throw KeywardError(.internalError, "a sealed value cannot be opened (was the HMAC key changed?)")
+        }
+        return String(decoding: plain, as: UTF8.self)
+    }
+}
+
 /// An HMAC-SHA256 fingerprint (hex). Safe to store, log and send.
 package struct Fingerprint: Hashable, Sendable, Codable, CustomStringConvertible {
     package let hex: String

@@ -36,6 +36,14 @@ package struct ServerConfiguration: Sendable {
     /// With `clientCAFile`: refuse connections without a client certificate (default), or
     /// accept them and verify a certificate only when one is presented.
     package var clientCertificateRequired = true
+    /// What a matched leak triggers. Default: live keys revoked, test keys quarantined.
+    package var containment = ContainmentPolicy()
+    /// GitHub secret-scanning partner public keys (GitHub's JSON format); nil: the partner
+    /// endpoint answers 401 to everything.
+    package var githubKeysFile: String?
+    /// Webhook retries: attempts before giving up, and the first backoff (doubling, ≤ 5 min).
+    package var webhookMaxAttempts = 8
+    package var webhookBaseDelay: Duration = .seconds(1)
 
     package init() {}
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KeywardAPI
 import KeywardCore
+import KeywardStore
 import NIOCore
 
 /// Reading JSON bodies under the size limit, writing JSON responses.
@@ -71,8 +72,30 @@ extension KeywardRequestContext {
     /// A typed id from the path; malformed ids are a 404 (they name nothing), never echoed.
     func pathID<ID: TypedID>(_ type: ID.Type, _ name: String = "id") throws -> ID {
         guard let raw = parameters.get(name), let id = ID(raw) else {
-            throw KeywardError(.notFound, "no \(ID.prefix == "idn" ? "identity" : "key") with that id")
+            throw KeywardError(.notFound, "no \(Self.noun(ID.prefix)) with that id")
         }
         return id
+    }
+
+    static func noun(_ prefix: String) -> String {
+        switch prefix {
+        case "idn": "identity"
+        case "key": "key"
+        case "inc": "incident"
+        case "csm": "consumer"
+        case "crd": "credential"
+        case "whk": "webhook"
+        default: "object"
+        }
+    }
+}
+
+extension Request {
+    /// `?cursor=` decoded to the id it stands for; anything else is a 400.
+    func cursorQuery<ID: TypedID>(_ type: ID.Type) throws -> String? {
+        try uri.queryParameters.get("cursor").map { c -> String in
+            guard let v = PageCursor.decode(c), ID(v) != nil else { throw KeywardError(.badRequest, "cursor is not valid") }
+            return v
+        }
     }
 }

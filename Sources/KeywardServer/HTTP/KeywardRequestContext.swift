@@ -15,6 +15,12 @@ package struct KeywardRequestContext: RequestContext {
         remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
+    /// The peer is on this machine (127.0.0.0/8 or ::1).
+    package var isLoopback: Bool {
+        guard let a = remoteAddress else { return false }
+        return a.hasPrefix("127.") || a == "::1" || a.hasPrefix("::ffff:127.")
+    }
+
     /// Bodies are collected explicitly with the configured limit (64 KiB by default).
     package var maxUploadSize: Int { 64 * 1024 }
 }

@@ -100,15 +100,8 @@ extension ManagementService {
             guard identity.status == .active else { throw KeywardError(.conflict, "the identity is already decommissioned") }
             var revoked = 0
             for kid in try await self.store.keyIDs(of: id, in: tx.db) {
-                guard var key = try await self.store.key(kid, in: tx.db), key.status == .active else { continue }
-                key.status = .revoked
-                key.revokedAt = tx.now
-                key.revokeReason = "identity decommissioned"
-                key.updatedAt = tx.now
-                try await self.store.updateKey(key, in: tx)
-                tx.audit(AuditEntry(actor: actor.name, action: "key.revoked", target: kid.description,
-                                    details: ["reason": "identity decommissioned", "cascade_from": id.description]))
-                revoked += 1
+                guard var key = try await self.store.key(kid, in: tx.db), key.status != .revoked else { continue }
+                revoked += try await self.revoke(&key, reason: "identity decommissioned", actor: actor, cascadeFrom: id.description, in: tx).count
             }
             identity.status = .decommissioned
             identity.decommissionedAt = tx.now

@@ -1,5 +1,6 @@
 import Foundation
 import KeywardCore
+import KeywardAPI
 import KeywardStore
 
 package struct NewKey: Sendable {
@@ -11,7 +12,11 @@ package struct NewKey: Sendable {
     package var name: String?
     package var nonExpiring: Bool
     package var exceptionReason: String?
-    package init(identityID: IdentityID, scopes: [String], environment: KeyEnvironment, ttlSeconds: Int?, expiresAt: Date?, name: String?, nonExpiring: Bool, exceptionReason: String?) {
+    /// Mint this key from a live key of the same identity (see `KeyCreateRequest.derivedFrom`).
+    package var derivedFrom: KeyID?
+    package init(identityID: IdentityID, scopes: [String], environment: KeyEnvironment, ttlSeconds: Int?, expiresAt: Date?, name: String?, nonExpiring: Bool,
+                 exceptionReason: String?, derivedFrom: KeyID? = nil) {
+        self.derivedFrom = derivedFrom
         self.identityID = identityID
         self.scopes = scopes
         self.environment = environment
@@ -58,9 +63,19 @@ extension ManagementService {
             case .allow(let e): (expiresAt, exception) = (e, nil)
             case .allowWithException(let e, let reason): (expiresAt, exception) = (e, reason)
             }
+            if let parentID = n.derivedFrom {
+                if let refusal = try await self.derivationRefusal(parentID, identity: identity.id, scopes: scopes, environment: n.environment,
+                                                                  expiresAt: expiresAt, in: tx) {
+                    return .failure(refusal)
+                }
+            }
             let key = self.newKey(secret: secret, identity: identity.id, name: n.name, environment: n.environment,
                                   scopes: scopes, expiresAt: expiresAt, now: tx.now)
             try await self.store.insertKey(key, in: tx)
+            if let parentID = n.derivedFrom {
+                try await self.store.linkDerived(parent: parentID.description, childKind: "key", child: key.id.description, in: tx)
+                tx.audit(AuditEntry(actor: actor.name, action: "key.derived", target: key.id.description, details: ["derived_from": parentID.description]))
+            }
             if let exception {
                 tx.audit(AuditEntry(actor: actor.name, action: "policy.exception", target: key.id.description,
                                     details: ["rule": "lifetime.non_expiring", "reason": exception]))
@@ -82,7 +97,10 @@ extension ManagementService {
         }
         return try await store.write { tx in
             guard var key = try await self.store.key(id, in: tx.db) else { throw KeywardError.notFound("key") }
-            guard key.status == .active else { throw KeywardError(.conflict, "the key is revoked; issue a new key instead") }
+            guard key.status != .revoked else { throw KeywardError(.conflict, "the key is revoked; issue a new key instead") }
+            // Rotating a quarantined key is how its owner issues a successor: the exposed
+            // version stops at once (no grace), the new version is not quarantined.
+            let wasQuarantined = key.status == .quarantined
             guard let identity = try await self.store.identity(key.identityID, in: tx.db), identity.status == .active else {
                 throw KeywardError(.conflict, "the key's identity is decommissioned")
             }
@@ -92,7 +110,8 @@ extension ManagementService {
             let expiresAt = cur.expiresAt.map { exp in
                 tx.now.addingTimeInterval(min(max(exp.timeIntervalSince(cur.createdAt), 1), maxLife))
             }
-            let graceUntil = tx.now.addingTimeInterval(grace)
+            let graceUntil = wasQuarantined ? tx.now : tx.now.addingTimeInterval(grace)
+            if wasQuarantined { key.status = .active }
             for i in key.versions.indices where key.versions[i].version == cur.version {
                 key.versions[i].graceUntil = graceUntil
             }
@@ -107,7 +126,9 @@ extension ManagementService {
                 "from_version": String(cur.version), "to_version": String(next.version),
                 "grace_until": String(graceUntil.unixMillis), "fingerprint": next.fingerprint.description, "prefix": next.prefix,
                 "expires_at": expiresAt.map { String($0.unixMillis) } ?? "never",
-            ]))
+            ].merging(wasQuarantined ? ["quarantine_lifted": "true"] : [:]) { $1 }))
+            try await self.emit("key.rotated", ["key_id": id.description, "identity_id": key.identityID.description,
+                                                "version": String(next.version), "grace_until": String(graceUntil.unixMillis)], in: tx)
             return (key, secret)
         }
     }
@@ -117,7 +138,7 @@ extension ManagementService {
         try Validate.text(reason, field: "reason", max: 500)
         return try await store.write { tx in
             guard var key = try await self.store.key(id, in: tx.db) else { throw KeywardError.notFound("key") }
-            guard key.status == .active else { throw KeywardError(.conflict, "the key is already revoked") }
+            guard key.status != .revoked else { throw KeywardError(.conflict, "the key is already revoked") }
             if key.identityID == .keyward, key.scopes.contains(.admin) {
                 // Never lock every administrator out: another usable admin key must remain.
                 var others = 0
@@ -131,13 +152,7 @@ extension ManagementService {
                     throw KeywardError(.conflict, "this is the last active keyward:admin key; issue another admin key before revoking it")
                 }
             }
-            key.status = .revoked
-            key.revokedAt = tx.now
-            key.revokeReason = reason
-            key.updatedAt = tx.now
-            try await self.store.updateKey(key, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "key.revoked", target: id.description,
-                                details: ["reason": reason, "versions": String(key.versions.count)]))
+            try await self.revoke(&key, reason: reason, actor: actor, cascadeFrom: nil, in: tx)
             return key
         }
     }
@@ -164,5 +179,77 @@ extension ManagementService {
             }
             return kept
         }
+    }
+}
+
+extension ManagementService {
+    /// Why a key may not be derived from `parentID` (nil: it may). A derived key is never
+    /// broader or longer-lived than its parent, and its parent must be usable.
+    func derivationRefusal(_ parentID: KeyID, identity: IdentityID, scopes: [Scope], environment: KeyEnvironment, expiresAt: Date?,
+                           in tx: WriteTransaction) async throws -> KeywardError? {
+        guard let parent = try await store.key(parentID, in: tx.db) else { return KeywardError(.validation, "derived_from: no such key") }
+        guard parent.identityID == identity else {
+            return KeywardError(.policyDenied, "a derived key belongs to its parent's identity", rule: "derivation.identity_mismatch")
+        }
+        guard parent.status == .active, (parent.current?.expiresAt ?? .distantFuture) > tx.now else {
+            return KeywardError(.policyDenied, "the parent key is not live", rule: "derivation.parent_not_live")
+        }
+        guard parent.environment == environment else {
+            return KeywardError(.policyDenied, "a derived key has its parent's environment", rule: "derivation.environment_mismatch")
+        }
+        guard Set(scopes).isSubset(of: Set(parent.scopes)) else {
+            return KeywardError(.policyDenied, "a derived key's scopes must be within its parent's", rule: "derivation.scope_exceeds_parent")
+        }
+        if let parentExpiry = parent.current?.expiresAt, (expiresAt ?? .distantFuture) > parentExpiry {
+            return KeywardError(.policyDenied, "a derived key may not outlive its parent", rule: "derivation.outlives_parent")
+        }
+        return nil
+    }
+
+    /// Revokes `key` (every version) inside `tx` and, recursively, every credential derived
+    /// from it. Audited per key; a `key.revoked` webhook per key. Returns the ids revoked.
+    @discardableResult
+    func revoke(_ key: inout APIKey, reason: String, actor: Actor, cascadeFrom: String?, in tx: WriteTransaction) async throws -> [String] {
+        guard key.status != .revoked else { return [] }
+        key.status = .revoked
+        key.revokedAt = tx.now
+        key.revokeReason = reason
+        key.updatedAt = tx.now
+        try await store.updateKey(key, in: tx)
+        var details = ["reason": reason, "versions": String(key.versions.count)]
+        if let cascadeFrom { details["cascade_from"] = cascadeFrom }
+        tx.audit(AuditEntry(actor: actor.name, action: "key.revoked", target: key.id.description, details: details))
+        try await emit("key.revoked", ["key_id": key.id.description, "identity_id": key.identityID.description, "reason": reason], in: tx)
+        var revoked = [key.id.description]
+        for child in try await store.derived(from: key.id.description, in: tx.db) where child.kind == "key" {
+            guard let cid = KeyID(child.id), var ck = try await store.key(cid, in: tx.db) else { continue }
+            revoked += try await revoke(&ck, reason: "derived from \(key.id) (\(reason))", actor: actor, cascadeFrom: key.id.description, in: tx)
+        }
+        return revoked
+    }
+
+    /// Quarantines an active key and, recursively, the keys derived from it. Returns the ids.
+    @discardableResult
+    func quarantine(_ key: inout APIKey, reason: String, actor: Actor, cascadeFrom: String?, in tx: WriteTransaction) async throws -> [String] {
+        guard key.status == .active else { return [] }
+        key.status = .quarantined
+        key.updatedAt = tx.now
+        try await store.updateKey(key, in: tx)
+        var details = ["reason": reason]
+        if let cascadeFrom { details["cascade_from"] = cascadeFrom }
+        tx.audit(AuditEntry(actor: actor.name, action: "key.quarantined", target: key.id.description, details: details))
+        var done = [key.id.description]
+        for child in try await store.derived(from: key.id.description, in: tx.db) where child.kind == "key" {
+            guard let cid = KeyID(child.id), var ck = try await store.key(cid, in: tx.db) else { continue }
+            done += try await quarantine(&ck, reason: "derived from \(key.id) (\(reason))", actor: actor, cascadeFrom: key.id.description, in: tx)
+        }
+        return done
+    }
+
+    /// Queues a webhook event in `tx` (delivered after commit by the dispatcher).
+    func emit(_ type: String, _ data: [String: String], in tx: WriteTransaction) async throws {
+        let event = WebhookEvent(id: "evt_" + String(IncidentID.random().description.dropFirst(4)), type: type, createdAt: tx.now, data: data)
+        let payload = String(decoding: try WireCoding.encoder().encode(event), as: UTF8.self)
+        try await store.enqueueWebhookEvent(type, payload: payload, in: tx)
     }
 }

@@ -20,12 +20,15 @@ package final class ManagementService: Sendable {
     package let store: Store
     package let policy: IssuancePolicy
     package let fingerprints: FingerprintKey
+    /// What a matched leak triggers (revoke, quarantine, notify) per environment and source.
+    package let containment: ContainmentPolicy
     let logger: Logger
 
-    package init(store: Store, policy: IssuancePolicy, fingerprints: FingerprintKey, logger: Logger) {
+    package init(store: Store, policy: IssuancePolicy, fingerprints: FingerprintKey, containment: ContainmentPolicy = ContainmentPolicy(), logger: Logger) {
         self.store = store
         self.policy = policy
         self.fingerprints = fingerprints
+        self.containment = containment
         self.logger = logger
     }
 

@@ -4,32 +4,41 @@ import KeywardAPI
 import KeywardCore
 import KeywardStore
 
-/// `POST /v1/exposures` (bearer with `keyward:report`): scanner findings and leak intelligence.
-/// At most 1,000 items or 1 MiB a call (413 beyond). Recorded idempotently; matching to the
-/// inventory and containment come with the next issue.
+/// `POST /v1/exposures` (bearer with `keyward:report`): scanner findings and leak intelligence,
+/// matched to the inventory and contained by policy in the same transaction. At most 1,000 items
+/// or 1 MiB a call (413 beyond). A plaintext `secret` is accepted only over TLS or from loopback,
+/// reduced at once to a SHA-256 digest and an HMAC fingerprint, and dropped.
 struct ExposureRoutes {
-    let store: Store
+    let management: ManagementService
     let auth: Authenticator
+    /// Every connection is TLS (the server was started with --tls-cert).
+    let tls: Bool
     static let maxItems = 1_000
     static let maxBytes = 1 << 20
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let store = store, auth = auth
+        let m = management, auth = auth, tls = tls
         let io = JSONIO(maxBodyBytes: Self.maxBytes)
         table.add(.post, "/v1/exposures")
-        router.post("/v1/exposures") { req, _ in
+        router.post("/v1/exposures") { req, ctx in
+            let receivedAt = m.store.clock.now()
             let actor = try auth.require(.report, req)
             let report = try await io.decode(ExposureReport.self, from: req)
             guard report.items.count <= Self.maxItems else {
                 throw KeywardError(.payloadTooLarge, "at most \(Self.maxItems) items a call; split the report")
             }
-            let records = try report.items.enumerated().map { try Self.validate($1, index: $0, source: report.source) }
-            let (accepted, duplicates) = try await store.recordExposures(records, reporter: actor.name)
-            return try io.respond(ExposureReceipt(accepted: accepted, duplicates: duplicates), status: .accepted)
+            let plaintextAllowed = tls || ctx.isLoopback
+            let incoming = try report.items.enumerated().map { i, item in
+                try Self.validate(item, index: i, source: report.source, plaintextAllowed: plaintextAllowed, fingerprints: m.fingerprints)
+            }
+            let results = try await m.intake(incoming, source: report.source.rawValue, receivedAt: receivedAt, actor: actor)
+            let accepted = results.filter { !$0.duplicate }.count
+            return try io.respond(ExposureReceipt(accepted: accepted, duplicates: results.count - accepted, results: results), status: .accepted)
         }
     }
 
-    static func validate(_ i: ExposureItem, index: Int, source: ExposureReport.Source) throws -> ExposureRecord {
+    static func validate(_ i: ExposureItem, index: Int, source: ExposureReport.Source, plaintextAllowed: Bool,
+                         fingerprints: FingerprintKey) throws -> IncomingExposure {
         func bad(_ m: String) -> KeywardError { KeywardError(.validation, "items[\(index)]: \(m)") }
         let ruleOK = (1...100).contains(i.ruleId.utf8.count) && i.ruleId.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x5F }
         guard ruleOK else { throw bad("rule_id is 1 to 100 characters of a-z, 0-9, . - _") }
@@ -47,13 +56,26 @@ struct ExposureRoutes {
         if let u = i.url, u.utf8.count > 2048 { throw bad("url is too long") }
         if let c = i.commit, !(4...64).contains(c.utf8.count) || !c.utf8.allSatisfy({ Hex.nibble($0) != nil }) { throw bad("commit must be a hex object id") }
         if let l = i.line, !(1...1_000_000_000).contains(l) { throw bad("line must be from 1 to 1,000,000,000") }
-        guard digest != nil || i.fingerprint != nil || i.path != nil || i.url != nil else {
-            throw bad("give sha256, fingerprint, path or url")
+        var matchDigest: SecretDigest?
+        var serverFingerprint: Fingerprint?
+        if let secret = i.secret {
+            // The value itself is never echoed, logged or stored.
+            guard plaintextAllowed else { throw bad("a plaintext secret is accepted only over TLS; send its sha256 instead") }
+            guard source != .scanner else { throw bad("the scanner never sends plaintext; send sha256") }
+            guard (8...4096).contains(secret.utf8.count) else { throw bad("secret must be 8 to 4096 bytes") }
+            guard digest == nil else { throw bad("give sha256 or secret, not both") }
+            let s = Secret(secret)
+            matchDigest = s.sha256
+            serverFingerprint = fingerprints.fingerprint(s)
+        }
+        guard digest != nil || matchDigest != nil || i.fingerprint != nil || i.path != nil || i.url != nil else {
+            throw bad("give sha256, secret, fingerprint, path or url")
         }
         for text in [i.path, i.url, i.provider].compactMap({ $0 }) where text.contains("kw_live_") || text.contains("kw_test_") {
             throw bad("looks like it contains a Keyward key; report its sha256 instead")
         }
-        return ExposureRecord(source: source.rawValue, ruleID: i.ruleId, provider: i.provider, digest: digest, scannerFingerprint: i.fingerprint,
-                              path: i.path, line: i.line, commit: i.commit?.lowercased(), url: i.url, firstSeen: i.firstSeen)
+        let record = ExposureRecord(source: source.rawValue, ruleID: i.ruleId, provider: i.provider, digest: digest, scannerFingerprint: i.fingerprint,
+                                    path: i.path, line: i.line, commit: i.commit?.lowercased(), url: i.url, firstSeen: i.firstSeen)
+        return IncomingExposure(record: record, matchDigest: matchDigest, serverFingerprint: serverFingerprint)
     }
 }

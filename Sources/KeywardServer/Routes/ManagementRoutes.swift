@@ -76,10 +76,15 @@ struct ManagementRoutes {
             let actor = try auth.require(.admin, req)
             let body = try await io.decode(KeyCreateRequest.self, from: req)
             guard let iid = IdentityID(body.identityId) else { throw KeywardError(.validation, "identity_id is not an identity id") }
+            var parent: KeyID?
+            if let d = body.derivedFrom {
+                guard let p = KeyID(d) else { throw KeywardError(.validation, "derived_from is not a key id") }
+                parent = p
+            }
             let (key, secret) = try await m.issueKey(NewKey(
                 identityID: iid, scopes: body.scopes, environment: KeyEnvironment(rawValue: body.environment.rawValue)!,
                 ttlSeconds: body.ttlSeconds, expiresAt: body.expiresAt, name: body.name, nonExpiring: body.nonExpiring ?? false,
-                exceptionReason: body.policyExceptionReason), actor: actor)
+                exceptionReason: body.policyExceptionReason, derivedFrom: parent), actor: actor)
             var resp = try io.respond(KeyIssuedResponse(key, secret: secret), status: .created)
             resp.headers[.cacheControl] = "no-store"
             return resp

@@ -4,7 +4,7 @@ import SQLKit
 extension Store {
     /// Ordered schema steps; `kw_meta.schema_version` records how many ran. Portable SQL only
     /// (TEXT, BIGINT) so SQLite and PostgreSQL share one schema.
-    static let migrations: [[String]] = [
+    package static let migrations: [[String]] = [
         [
             "CREATE TABLE identities (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, business_owner TEXT, technical_owner TEXT, purpose TEXT, environment TEXT NOT NULL, data_classification TEXT NOT NULL, labels TEXT NOT NULL, allowed_scopes TEXT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, decommissioned_at BIGINT)",
             "CREATE INDEX identities_technical_owner ON identities (technical_owner)",
@@ -22,6 +22,34 @@ extension Store {
             // Exposures reported by scanners and leak intelligence; matching comes later.
             "CREATE TABLE exposures (id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, received_at BIGINT NOT NULL, source TEXT NOT NULL, rule_id TEXT NOT NULL, provider TEXT, digest TEXT, scanner_fingerprint TEXT, path TEXT, line BIGINT, commit_id TEXT, url TEXT, first_seen BIGINT, reporter TEXT NOT NULL)",
             "CREATE INDEX exposures_digest ON exposures (digest)",
+        ],
+        [
+            // Issue 5: what a leak is matched against, what happened, and who is told.
+            "ALTER TABLE exposures ADD COLUMN classification TEXT",
+            "ALTER TABLE exposures ADD COLUMN target_id TEXT",
+            "ALTER TABLE exposures ADD COLUMN incident_id TEXT",
+            // HMAC under the server's key, for intelligence that arrived as plaintext.
+            "ALTER TABLE exposures ADD COLUMN server_fingerprint TEXT",
+            "CREATE INDEX exposures_target ON exposures (target_id)",
+            "CREATE TABLE credentials (id TEXT PRIMARY KEY, identity_id TEXT NOT NULL REFERENCES identities (id), name TEXT NOT NULL, provider TEXT NOT NULL, rule_id TEXT, environment TEXT NOT NULL, fingerprint TEXT NOT NULL, digest TEXT, prefix TEXT NOT NULL, origin TEXT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+            "CREATE UNIQUE INDEX credentials_identity_fingerprint ON credentials (identity_id, fingerprint)",
+            "CREATE INDEX credentials_fingerprint ON credentials (fingerprint)",
+            "CREATE INDEX credentials_digest ON credentials (digest)",
+            "CREATE TABLE consumers (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, environment TEXT NOT NULL, contact TEXT, created_at BIGINT NOT NULL)",
+            "CREATE TABLE consumer_holdings (consumer_id TEXT NOT NULL REFERENCES consumers (id), target_id TEXT NOT NULL, PRIMARY KEY (consumer_id, target_id))",
+            "CREATE INDEX consumer_holdings_target ON consumer_holdings (target_id)",
+            // A credential minted from another (a derived key now; OAuth tokens later): revoking the parent revokes it.
+            "CREATE TABLE derived_credentials (parent_id TEXT NOT NULL, child_kind TEXT NOT NULL, child_id TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (parent_id, child_id))",
+            "CREATE TABLE key_usage_hourly (key_id TEXT NOT NULL, hour BIGINT NOT NULL, outcome TEXT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (key_id, hour, outcome))",
+            "CREATE TABLE key_scope_usage (key_id TEXT NOT NULL, scope TEXT NOT NULL, count BIGINT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, PRIMARY KEY (key_id, scope))",
+            "CREATE TABLE incidents (id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, status TEXT NOT NULL, target_kind TEXT NOT NULL, target_id TEXT NOT NULL, target_version BIGINT, identity_id TEXT NOT NULL, environment TEXT NOT NULL, source TEXT NOT NULL, classification TEXT NOT NULL, action TEXT NOT NULL, received_at BIGINT NOT NULL, matched_at BIGINT NOT NULL, contained_at BIGINT, notified_at BIGINT, exposure_count BIGINT NOT NULL, blast_radius TEXT NOT NULL, hunt TEXT NOT NULL, guidance TEXT NOT NULL, events TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+            "CREATE INDEX incidents_target ON incidents (target_id)",
+            "CREATE TABLE webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, secret_sealed TEXT NOT NULL, events TEXT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL)",
+            "CREATE TABLE webhook_deliveries (id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL, last_status BIGINT, last_error TEXT, created_at BIGINT NOT NULL, delivered_at BIGINT)",
+            "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)",
+            "CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, created_at)",
+            // Keys already announced as expiring soon (one webhook per key version).
+            "CREATE TABLE expiry_notices (key_id TEXT NOT NULL, version BIGINT NOT NULL, sent_at BIGINT NOT NULL, PRIMARY KEY (key_id, version))",
         ],
     ]
 

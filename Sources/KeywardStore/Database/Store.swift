@@ -141,3 +141,7 @@ package final class Store: Sendable {
         }
     }
 }
+
+/// A connection as repository functions take it, so callers outside the store can pass one
+/// along (`store.read { db in … }`) without speaking SQL themselves.
+package typealias StoreDB = any SQLDatabase

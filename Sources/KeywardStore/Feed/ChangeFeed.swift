@@ -5,6 +5,8 @@ import Synchronization
 package enum StoreChange: Sendable {
     case key(APIKey)
     case identity(Identity)
+    /// A webhook delivery was queued (wakes the dispatcher; not sent between nodes).
+    case webhookQueued
 }
 
 /// In-process change feed: subscribers are called synchronously after commit, before the

@@ -22,7 +22,7 @@ enum ClusterNotice {
 
     /// `<node> <id>,<id>,…` or `<node> *` when the list would not fit.
     static func payload(node: String, changes: [StoreChange]) -> String? {
-        guard !changes.isEmpty else { return nil }
+        guard changes.contains(where: { if case .webhookQueued = $0 { false } else { true } }) else { return nil }
         var ids: [String] = []
         var seen = Set<String>()
         var length = node.count + 1
@@ -31,6 +31,7 @@ enum ClusterNotice {
             switch c {
             case .key(let k): id = k.id.description
             case .identity(let i): id = i.id.description
+            case .webhookQueued: continue
             }
             guard seen.insert(id).inserted else { continue }
             length += id.count + 1

@@ -14,8 +14,11 @@ package struct ExposureRecord: Sendable {
     package var commit: String?
     package var url: String?
     package var firstSeen: Date?
+    /// HMAC under the server's key (intelligence that arrived as plaintext).
+    package var serverFingerprint: String?
     package init(source: String, ruleID: String, provider: String?, digest: String?, scannerFingerprint: String?, path: String?, line: Int?,
-                 commit: String?, url: String?, firstSeen: Date?) {
+                 commit: String?, url: String?, firstSeen: Date?, serverFingerprint: String? = nil) {
+        self.serverFingerprint = serverFingerprint
         self.source = source
         self.ruleID = ruleID
         self.provider = provider
@@ -30,31 +33,47 @@ package struct ExposureRecord: Sendable {
 
     /// Same secret (or fingerprint), rule and place → the same exposure: delivery is idempotent.
     package var dedupeKey: String {
-        let parts = [ruleID, digest ?? "", scannerFingerprint ?? "", path ?? "", line.map(String.init) ?? "", commit ?? "", url ?? ""]
+        let parts = [ruleID, digest ?? "", scannerFingerprint ?? "", path ?? "", line.map(String.init) ?? "", commit ?? "", url ?? "", serverFingerprint ?? ""]
         return SecretDigest(hashing: parts.joined(separator: "\u{1F}").utf8).hex
     }
 }
 
 extension Store {
-    /// Records exposures in one audited transaction; returns (accepted, duplicates).
-    package func recordExposures(_ items: [ExposureRecord], reporter: String) async throws -> (Int, Int) {
-        try await write { tx in
-            var accepted = 0
-            for e in items {
-                let key = e.dedupeKey
-                let exists = try await tx.db.raw("SELECT id FROM exposures WHERE dedupe_key = \(bind: key)").first() != nil
-                if exists { continue }
-                try await tx.db.raw("""
-                    INSERT INTO exposures (id, dedupe_key, received_at, source, rule_id, provider, digest, scanner_fingerprint, path, line, commit_id, url, first_seen, reporter)
-                    VALUES (\(bind: "exp_" + String(key.prefix(32))), \(bind: key), \(bind: tx.now.unixMillis), \(bind: e.source), \(bind: e.ruleID), \(bind: e.provider), \(bind: e.digest), \(bind: e.scannerFingerprint), \(bind: e.path), \(bind: e.line.map(Int64.init)), \(bind: e.commit), \(bind: e.url), \(bind: e.firstSeen?.unixMillis), \(bind: reporter))
-                    """).run()
-                accepted += 1
-            }
-            if accepted > 0 {
-                tx.audit(AuditEntry(actor: reporter, action: "exposure.reported", target: "exposures",
-                                    details: ["accepted": String(accepted), "duplicates": String(items.count - accepted), "source": items.first?.source ?? ""]))
-            }
-            return (accepted, items.count - accepted)
+    /// Records one exposure in `tx` unless the same one is already known (idempotent delivery).
+    /// Returns its id and whether it is new.
+    package func recordExposure(_ e: ExposureRecord, reporter: String, receivedAt: Date, in tx: WriteTransaction) async throws -> (id: String, isNew: Bool) {
+        let key = e.dedupeKey
+        if let row = try await tx.db.raw("SELECT id FROM exposures WHERE dedupe_key = \(bind: key)").first() {
+            return (try row.decode(column: "id", as: String.self), false)
+        }
+        let id = "exp_" + String(key.prefix(32))
+        try await tx.db.raw("""
+            INSERT INTO exposures (id, dedupe_key, received_at, source, rule_id, provider, digest, scanner_fingerprint, path, line, commit_id, url, first_seen, reporter, server_fingerprint)
+            VALUES (\(bind: id), \(bind: key), \(bind: receivedAt.unixMillis), \(bind: e.source), \(bind: e.ruleID), \(bind: e.provider), \(bind: e.digest), \(bind: e.scannerFingerprint), \(bind: e.path), \(bind: e.line.map(Int64.init)), \(bind: e.commit), \(bind: e.url), \(bind: e.firstSeen?.unixMillis), \(bind: reporter), \(bind: e.serverFingerprint))
+            """).run()
+        return (id, true)
+    }
+
+    /// What matching found for an exposure.
+    package func classifyExposure(_ id: String, classification: ExposureClassification, targetID: String?, incidentID: IncidentID?, in tx: WriteTransaction) async throws {
+        try await tx.db.raw("UPDATE exposures SET classification = \(bind: classification.rawValue), target_id = \(bind: targetID), incident_id = \(bind: incidentID?.description) WHERE id = \(bind: id)").run()
+    }
+
+    /// What matching recorded for a known exposure: (classification, incident id).
+    package func exposureMatch(_ id: String, in db: any SQLDatabase) async throws -> (String?, String?) {
+        guard let r = try await db.raw("SELECT classification, incident_id FROM exposures WHERE id = \(bind: id)").first() else { return (nil, nil) }
+        return (try r.decode(column: "classification", as: String?.self), try r.decode(column: "incident_id", as: String?.self))
+    }
+
+    /// Whether any exposure names this digest (is the current version of a key also leaked?).
+    package func exposureExists(digest: SecretDigest, in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw("SELECT id FROM exposures WHERE digest = \(bind: digest.hex) LIMIT 1").first() != nil
+    }
+
+    /// Exposures that matched nothing in the inventory (for posture).
+    package func unownedExposureCount() async throws -> Int {
+        try await read { db in
+            try await db.raw("SELECT count(*) AS n FROM exposures WHERE classification = 'unknown'").first()?.decode(column: "n", as: Int.self) ?? 0
         }
     }
 

@@ -139,4 +139,11 @@ extension Store {
         )
         return (try row.decode(column: "key_id", as: String.self), v)
     }
+
+    /// The key version with this SHA-256 digest, if any.
+    package func keyVersion(digest: SecretDigest, in db: any SQLDatabase) async throws -> (KeyID, Int)? {
+        guard let r = try await db.raw("SELECT key_id, version FROM api_key_versions WHERE digest = \(bind: digest.hex)").first(),
+              let id = KeyID(try r.decode(column: "key_id", as: String.self)) else { return nil }
+        return (id, Int(try r.decode(column: "version", as: Int64.self)))
+    }
 }

@@ -25,10 +25,33 @@ package struct UsageBatch: Sendable {
         }
     }
 
+    package struct HourOutcome: Sendable, Hashable {
+        /// Unix milliseconds / 3,600,000.
+        package var hour: Int64
+        package var outcome: String
+        package init(hour: Int64, outcome: String) {
+            self.hour = hour
+            self.outcome = outcome
+        }
+    }
+
+    package struct ScopeUse: Sendable {
+        package var firstSeen: Int64
+        package var lastSeen: Int64
+        package var count: Int64
+        package init(firstSeen: Int64, lastSeen: Int64, count: Int64) {
+            self.firstSeen = firstSeen
+            self.lastSeen = lastSeen
+            self.count = count
+        }
+    }
+
     package struct PerKey: Sendable {
         package var lastUsedAt: Int64?
         package var outcomes: [String: Int64] = [:]
         package var sources: [String: Source] = [:]
+        package var hourly: [HourOutcome: Int64] = [:]
+        package var scopes: [Scope: ScopeUse] = [:]
         package init() {}
     }
 
@@ -40,6 +63,13 @@ package struct UsageBatch: Sendable {
 package struct KeyUsage: Sendable {
     package var outcomes: [String: Int64]
     package var sources: [UsageBatch.Source]
+}
+
+/// A key's use since a moment (the incident hunt).
+package struct KeyUseSince: Sendable {
+    package var outcomes: [String: Int64]
+    package var sources: [UsageBatch.Source]
+    package var scopes: [(scope: String, use: UsageBatch.ScopeUse)]
 }
 
 extension Store {
@@ -56,6 +86,18 @@ extension Store {
                     try await tx.db.raw("""
                         INSERT INTO key_usage (key_id, outcome, count) VALUES (\(bind: kid), \(bind: outcome), \(bind: n))
                         ON CONFLICT (key_id, outcome) DO UPDATE SET count = key_usage.count + excluded.count
+                        """).run()
+                }
+                for (h, n) in u.hourly {
+                    try await tx.db.raw("""
+                        INSERT INTO key_usage_hourly (key_id, hour, outcome, count) VALUES (\(bind: kid), \(bind: h.hour), \(bind: h.outcome), \(bind: n))
+                        ON CONFLICT (key_id, hour, outcome) DO UPDATE SET count = key_usage_hourly.count + excluded.count
+                        """).run()
+                }
+                for (sc, use) in u.scopes {
+                    try await tx.db.raw("""
+                        INSERT INTO key_scope_usage (key_id, scope, count, first_seen, last_seen) VALUES (\(bind: kid), \(bind: sc.value), \(bind: use.count), \(bind: use.firstSeen), \(bind: use.lastSeen))
+                        ON CONFLICT (key_id, scope) DO UPDATE SET count = key_scope_usage.count + excluded.count, last_seen = excluded.last_seen
                         """).run()
                 }
                 for s in u.sources.values {
@@ -75,16 +117,39 @@ extension Store {
             for r in try await db.raw("SELECT outcome, count FROM key_usage WHERE key_id = \(bind: id.description)").all() {
                 outcomes[try r.decode(column: "outcome", as: String.self)] = try r.decode(column: "count", as: Int64.self)
             }
-            let sources = try await db.raw("SELECT source_id, ip, user_agent, client_cert_subject, client_cert_thumbprint, first_seen, last_seen, count FROM key_sources WHERE key_id = \(bind: id.description) ORDER BY last_seen DESC LIMIT 100").all().map { r in
-                UsageBatch.Source(
-                    sourceID: try r.decode(column: "source_id", as: String.self), ip: try r.decode(column: "ip", as: String?.self),
-                    userAgent: try r.decode(column: "user_agent", as: String?.self),
-                    clientCertSubject: try r.decode(column: "client_cert_subject", as: String?.self),
-                    clientCertThumbprint: try r.decode(column: "client_cert_thumbprint", as: String?.self),
-                    firstSeen: try r.decode(column: "first_seen", as: Int64.self), lastSeen: try r.decode(column: "last_seen", as: Int64.self),
-                    count: try r.decode(column: "count", as: Int64.self))
-            }
-            return KeyUsage(outcomes: outcomes, sources: sources)
+            return KeyUsage(outcomes: outcomes, sources: try await self.sources(of: id, in: db))
         }
+    }
+
+    /// Outcomes (by the hour, so from the hour containing `since`), sources and scopes seen
+    /// at or after `since`, for the hunt of a leaked key's recent use.
+    package func use(of id: KeyID, since: Date, in db: any SQLDatabase) async throws -> KeyUseSince {
+        let t = since.unixMillis
+        var outcomes: [String: Int64] = [:]
+        for r in try await db.raw("SELECT outcome, sum(count) AS n FROM key_usage_hourly WHERE key_id = \(bind: id.description) AND hour >= \(bind: t / 3_600_000) GROUP BY outcome").all() {
+            outcomes[try r.decode(column: "outcome", as: String.self)] = try r.decode(column: "n", as: Int64.self)
+        }
+        let sources = try await db.raw("SELECT source_id, ip, user_agent, client_cert_subject, client_cert_thumbprint, first_seen, last_seen, count FROM key_sources WHERE key_id = \(bind: id.description) AND last_seen >= \(bind: t) ORDER BY last_seen DESC LIMIT 100").all().map(Store.decodeSource)
+        let scopes = try await db.raw("SELECT scope, count, first_seen, last_seen FROM key_scope_usage WHERE key_id = \(bind: id.description) AND last_seen >= \(bind: t) ORDER BY scope").all().map { r in
+            (try r.decode(column: "scope", as: String.self),
+             UsageBatch.ScopeUse(firstSeen: try r.decode(column: "first_seen", as: Int64.self), lastSeen: try r.decode(column: "last_seen", as: Int64.self),
+                                 count: try r.decode(column: "count", as: Int64.self)))
+        }
+        return KeyUseSince(outcomes: outcomes, sources: sources, scopes: scopes)
+    }
+
+    /// Every observed source of a key (observed consumers), most recent first.
+    package func sources(of id: KeyID, in db: any SQLDatabase) async throws -> [UsageBatch.Source] {
+        try await db.raw("SELECT source_id, ip, user_agent, client_cert_subject, client_cert_thumbprint, first_seen, last_seen, count FROM key_sources WHERE key_id = \(bind: id.description) ORDER BY last_seen DESC LIMIT 100").all().map(Store.decodeSource)
+    }
+
+    static func decodeSource(_ r: any SQLRow) throws -> UsageBatch.Source {
+        UsageBatch.Source(
+            sourceID: try r.decode(column: "source_id", as: String.self), ip: try r.decode(column: "ip", as: String?.self),
+            userAgent: try r.decode(column: "user_agent", as: String?.self),
+            clientCertSubject: try r.decode(column: "client_cert_subject", as: String?.self),
+            clientCertThumbprint: try r.decode(column: "client_cert_thumbprint", as: String?.self),
+            firstSeen: try r.decode(column: "first_seen", as: Int64.self), lastSeen: try r.decode(column: "last_seen", as: Int64.self),
+            count: try r.decode(column: "count", as: Int64.self))
     }
 }

@@ -21,6 +21,7 @@ package final class KeyIndex: Sendable {
         var scopeSet: Int32
         var currentVersion: UInt32
         var revoked: Bool
+        var quarantined: Bool
         var environment: KeyEnvironment
     }
 
@@ -50,6 +51,7 @@ package final class KeyIndex: Sendable {
         package var graceUntil: Date?
         package var isCurrent: Bool
         package var revoked: Bool
+        package var quarantined: Bool
         package var environment: KeyEnvironment
     }
 
@@ -74,7 +76,7 @@ package final class KeyIndex: Sendable {
         let sid = t.intern(key.scopes)
         t.keys[key.id.raw] = KeyState(
             identity: key.identityID.raw, scopeSet: sid, currentVersion: UInt32(key.currentVersion),
-            revoked: key.status == .revoked, environment: key.environment
+            revoked: key.status == .revoked, quarantined: key.status == .quarantined, environment: key.environment
         )
         for v in key.versions {
             t.byDigest[v.digest] = VersionEntry(
@@ -102,7 +104,7 @@ package final class KeyIndex: Sendable {
                 scopes: t.scopeSets[Int(k.scopeSet)],
                 expiresAt: e.expiresAt == Int64.max ? nil : Date(unixMillis: e.expiresAt),
                 graceUntil: e.graceUntil == Int64.max ? nil : Date(unixMillis: e.graceUntil),
-                isCurrent: e.version == k.currentVersion, revoked: k.revoked, environment: k.environment
+                isCurrent: e.version == k.currentVersion, revoked: k.revoked, quarantined: k.quarantined, environment: k.environment
             )
         }
     }

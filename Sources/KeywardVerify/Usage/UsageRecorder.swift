@@ -17,6 +17,10 @@ package final class UsageRecorder: Sendable {
         var lastUsedAt: Int64?
         var outcomes: [String: Int64] = [:]
         var sources: [VerifySource: SourceStats] = [:]
+        /// Outcome counts per hour (for the incident hunt: what happened since a leak was first seen).
+        var hourly: [UsageBatch.HourOutcome: Int64] = [:]
+        /// Scopes that valid verifies asked for (observed use, against granted scopes).
+        var scopes: [Scope: SourceStats] = [:]
     }
 
     private let pending = Mutex<[KeyID: PerKey]>([:])
@@ -25,11 +29,11 @@ package final class UsageRecorder: Sendable {
 
     package init() {}
 
-    package func record(_ key: KeyID, outcome: String, at: Date, source: VerifySource?) {
+    package func record(_ key: KeyID, outcome: String, at: Date, source: VerifySource?, scopes: [Scope] = []) {
         let t = at.unixMillis
         let src = source.flatMap { $0.isEmpty ? nil : Self.bounded($0) }
         pending.withLock { b in
-            b[key, default: PerKey()].update(outcome: outcome, at: t, source: src, cap: maxSourcesPerKey)
+            b[key, default: PerKey()].update(outcome: outcome, at: t, source: src, scopes: scopes, cap: maxSourcesPerKey)
         }
     }
 
@@ -45,6 +49,8 @@ package final class UsageRecorder: Sendable {
             var u = UsageBatch.PerKey()
             u.lastUsedAt = p.lastUsedAt
             u.outcomes = p.outcomes
+            u.hourly = p.hourly
+            u.scopes = p.scopes.mapValues { UsageBatch.ScopeUse(firstSeen: $0.first, lastSeen: $0.last, count: $0.count) }
             for (s, st) in p.sources {
                 let sid = Self.sourceID(s)
                 u.sources[sid] = UsageBatch.Source(sourceID: sid, ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
@@ -62,6 +68,14 @@ package final class UsageRecorder: Sendable {
                 var cur = b[k] ?? PerKey()
                 if let t = u.lastUsedAt { cur.lastUsedAt = max(cur.lastUsedAt ?? t, t) }
                 for (o, n) in u.outcomes { cur.outcomes[o, default: 0] += n }
+                for (h, n) in u.hourly { cur.hourly[h, default: 0] += n }
+                for (sc, use) in u.scopes {
+                    var st = cur.scopes[sc] ?? SourceStats(first: use.firstSeen, last: use.lastSeen, count: 0)
+                    st.count += use.count
+                    st.first = min(st.first, use.firstSeen)
+                    st.last = max(st.last, use.lastSeen)
+                    cur.scopes[sc] = st
+                }
                 for s in u.sources.values {
                     let key = VerifySource(ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject, clientCertThumbprint: s.clientCertThumbprint)
                     var st = cur.sources[key] ?? SourceStats(first: s.firstSeen, last: s.lastSeen, count: 0)
@@ -88,9 +102,17 @@ package final class UsageRecorder: Sendable {
 }
 
 extension UsageRecorder.PerKey {
-    mutating func update(outcome: String, at t: Int64, source: VerifySource?, cap: Int) {
-        if outcome == "valid" { lastUsedAt = max(lastUsedAt ?? t, t) }
+    mutating func update(outcome: String, at t: Int64, source: VerifySource?, scopes used: [Scope], cap: Int) {
+        if outcome == "valid" {
+            lastUsedAt = max(lastUsedAt ?? t, t)
+            for sc in used {
+                if var st = scopes[sc] { st.count += 1; st.last = t; scopes[sc] = st } else if scopes.count < cap {
+                    scopes[sc] = UsageRecorder.SourceStats(first: t, last: t, count: 1)
+                }
+            }
+        }
         outcomes[outcome, default: 0] += 1
+        hourly[UsageBatch.HourOutcome(hour: t / 3_600_000, outcome: outcome), default: 0] += 1
         guard let source else { return }
         if var st = sources[source] {
             st.count += 1

@@ -6,8 +6,11 @@ import Metrics
 /// to `[.live]` answers `environment_mismatch` for test keys.
 package struct VerifierConfiguration: Sendable {
     package var acceptedEnvironments: Set<KeyEnvironment>
-    package init(acceptedEnvironments: Set<KeyEnvironment> = [.live, .test]) {
+    /// Scopes a quarantined key may still use; empty: it answers `quarantined` for everything.
+    package var quarantineScopes: Set<Scope>
+    package init(acceptedEnvironments: Set<KeyEnvironment> = [.live, .test], quarantineScopes: Set<Scope> = []) {
         self.acceptedEnvironments = acceptedEnvironments
+        self.quarantineScopes = quarantineScopes
     }
 }
 
@@ -42,7 +45,7 @@ package final class Verifier: Sendable {
         if recordUsage {
             outcomeCounters[outcome.reason?.rawValue ?? "valid"]?.increment()
             if let id = outcome.keyID {
-                usage.record(id, outcome: outcome.reason?.rawValue ?? "valid", at: clock.now(), source: source)
+                usage.record(id, outcome: outcome.reason?.rawValue ?? "valid", at: clock.now(), source: source, scopes: required)
             }
             let d = ContinuousClock.now - start
             latency.recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
@@ -70,11 +73,17 @@ package final class Verifier: Sendable {
         // A superseded version is valid until its grace window closes.
         if !hit.isCurrent, (hit.graceUntil ?? .distantPast) <= now { return .invalid(.rotated, hit) }
         if let exp = hit.expiresAt, exp <= now { return .invalid(.expired, hit) }
+        var held = hit.scopes
+        if hit.quarantined {
+            // Quarantine admits only the configured scopes, and only when the caller names them.
+            held = held.filter { config.quarantineScopes.contains($0) }
+            if held.isEmpty || required.isEmpty { return .invalid(.quarantined, hit) }
+            for s in required where !held.contains(s) { return .invalid(.quarantined, hit) }
+        }
         if !required.isEmpty {
-            let held = hit.scopes
             for s in required where !held.contains(s) { return .invalid(.insufficientScope, hit) }
         }
         return VerifyOutcome(reason: nil, keyID: hit.keyID, version: hit.version, identityID: hit.identityID,
-                             scopes: hit.scopes, expiresAt: hit.expiresAt)
+                             scopes: held, expiresAt: hit.expiresAt)
     }
 }

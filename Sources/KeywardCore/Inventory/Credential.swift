@@ -1,0 +1,99 @@
+import Foundation
+
+package enum CredentialStatus: String, Sendable, Codable, CaseIterable {
+    /// In use as far as Keyward knows.
+    case active
+    /// Found in a leak; its owner was told how to revoke it at the provider.
+    case exposed
+    /// Its owner says it is gone (revoked at the provider or no longer used).
+    case retired
+}
+
+/// A third-party credential brought into the inventory (an AWS key in a `.env`, a Stripe key
+/// in a Kubernetes Secret…). Keyward cannot revoke it at its provider; it can match a leak to
+/// it and tell the owner. Stored as DESIGN.md says: an HMAC fingerprint under the server's key,
+/// a SHA-256 digest only for high-entropy formats, a short prefix; never the plaintext.
+package struct Credential: Sendable, Equatable {
+    package var id: CredentialID
+    package var identityID: IdentityID
+    /// Where it was found, in its file's terms (`STRIPE_SECRET_KEY`, `prod:aws_secret_access_key`).
+    package var name: String
+    package var provider: String
+    package var ruleID: String?
+    package var environment: String
+    package var fingerprint: Fingerprint
+    package var digest: SecretDigest?
+    package var prefix: String
+    /// How it came in: dotenv, k8s-secret, aws-credentials or api.
+    package var origin: String
+    package var status: CredentialStatus
+    package var createdAt: Date
+    package var updatedAt: Date
+
+    package init(id: CredentialID, identityID: IdentityID, name: String, provider: String, ruleID: String?, environment: String,
+                 fingerprint: Fingerprint, digest: SecretDigest?, prefix: String, origin: String, status: CredentialStatus,
+                 createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.identityID = identityID
+        self.name = name
+        self.provider = provider
+        self.ruleID = ruleID
+        self.environment = environment
+        self.fingerprint = fingerprint
+        self.digest = digest
+        self.prefix = prefix
+        self.origin = origin
+        self.status = status
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+package enum ConsumerKind: String, Sendable, Codable, CaseIterable {
+    case deployment, pipeline, partner, agent, person
+}
+
+/// Who holds a credential, as declared by its owners (observed holders come from verify
+/// telemetry). Revoking a credential breaks its consumers: the blast radius lists them.
+package struct Consumer: Sendable, Equatable {
+    package var id: ConsumerID
+    package var name: String
+    package var kind: ConsumerKind
+    package var environment: String
+    package var contact: String?
+    /// Key ids (`key_…`) and credential ids (`crd_…`) it holds.
+    package var holds: [String]
+    package var createdAt: Date
+
+    package init(id: ConsumerID, name: String, kind: ConsumerKind, environment: String, contact: String?, holds: [String], createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.environment = environment
+        self.contact = contact
+        self.holds = holds
+        self.createdAt = createdAt
+    }
+}
+
+/// How to revoke a third-party credential at its provider (Keyward cannot do it for them).
+/// Keyed by the scanner rules' provider names; the fallback is the generic procedure.
+package enum ProviderRevocation {
+    package static func method(for provider: String) -> String {
+        switch provider.lowercased() {
+        case "aws": return "AWS IAM: create a new access key, update its holders, then `aws iam update-access-key --status Inactive` and `aws iam delete-access-key` for the exposed one."
+        case "github": return "GitHub: delete the token under Settings → Developer settings (or the organisation's credential list); GitHub also revokes tokens reported through its revocation API."
+        case "gitlab": return "GitLab: revoke the token under Access Tokens (or `POST /personal_access_tokens/:id/revoke`)."
+        case "stripe": return "Stripe: roll the key in the Dashboard (Developers → API keys → Roll key), with an expiry for the old one only if holders need time."
+        case "slack": return "Slack: revoke with `auth.revoke` or reinstall the app to rotate its tokens; regenerate exposed webhook URLs."
+        case "openai": return "OpenAI: delete the key on the API keys page and create a new one for its holders."
+        case "anthropic": return "Anthropic: disable and delete the key in the Console (API keys) and issue a new one."
+        case "google", "gcp": return "Google Cloud: delete the key (`gcloud iam service-accounts keys delete` or API key restrictions → delete) and create a new one."
+        case "azure": return "Azure: regenerate the key or secret (Key Vault, storage account keys or the app registration's client secrets)."
+        case "twilio": return "Twilio: create a new API key or rotate the auth token in the Console, then delete the exposed one."
+        case "sendgrid": return "SendGrid: delete the API key under Settings → API Keys and create a new one."
+        case "npm": return "npm: `npm token revoke <id>` and create a new token."
+        default: return "Revoke or rotate it in \(provider)'s console or API, update every holder listed in the blast radius, then mark the credential retired."
+        }
+    }
+}

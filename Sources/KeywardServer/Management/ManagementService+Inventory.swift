@@ -1,0 +1,122 @@
+import Crypto
+import Foundation
+import KeywardAPI
+import KeywardCore
+import KeywardStore
+
+/// Consumers, imported third-party credentials and webhook subscriptions.
+extension ManagementService {
+    // MARK: consumers
+
+    package func createConsumer(_ r: ConsumerCreateRequest, actor: Actor) async throws -> Consumer {
+        try Validate.text(r.name, field: "name", max: 200)
+        guard let kind = ConsumerKind(rawValue: r.kind) else {
+            throw KeywardError(.validation, "kind must be one of \(ConsumerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        try Validate.token(r.environment, field: "environment")
+        try Validate.optionalText(r.contact, field: "contact", max: 200)
+        let holds = r.holds ?? []
+        guard holds.count <= 100 else { throw KeywardError(.validation, "holds: at most 100 credentials") }
+        return try await store.write { tx in
+            for h in holds {
+                let known: Bool
+                if let k = KeyID(h) { known = try await self.store.key(k, in: tx.db) != nil }
+                else if let c = CredentialID(h) { known = try await self.store.credential(c, in: tx.db) != nil }
+                else { throw KeywardError(.validation, "holds: each entry is a key id (key_…) or a credential id (crd_…)") }
+                guard known else { throw KeywardError(.validation, "holds: \(h) does not exist") }
+            }
+            let c = Consumer(id: .random(), name: r.name, kind: kind, environment: r.environment, contact: r.contact, holds: holds, createdAt: tx.now)
+            try await self.store.insertConsumer(c, in: tx)
+            tx.audit(AuditEntry(actor: actor.name, action: "consumer.created", target: c.id.description, details: [
+                "name": c.name, "kind": kind.rawValue, "environment": c.environment, "holds": Set(holds).sorted().joined(separator: " "),
+            ]))
+            return Consumer(id: c.id, name: c.name, kind: c.kind, environment: c.environment, contact: c.contact, holds: Set(holds).sorted(), createdAt: c.createdAt)
+        }
+    }
+
+    // MARK: imported credentials
+
+    /// Brings third-party secrets into the inventory: fingerprinted under the server's HMAC key
+    /// (plus SHA-256 for high-entropy formats), owner and environment from the identity, the
+    /// plaintext dropped. A secret the identity already holds is not added twice.
+    package func importCredentials(_ r: CredentialImportRequest, actor: Actor) async throws -> [(Credential, Bool)] {
+        guard let iid = IdentityID(r.identityId) else { throw KeywardError(.validation, "identity_id is not an identity id") }
+        guard iid != .keyward else { throw KeywardError(.validation, "the built-in keyward identity holds no third-party credentials") }
+        let origin = r.origin ?? "api"
+        guard ["dotenv", "k8s-secret", "aws-credentials", "api"].contains(origin) else {
+            throw KeywardError(.validation, "origin must be dotenv, k8s-secret, aws-credentials or api")
+        }
+        guard (1...1_000).contains(r.items.count) else { throw KeywardError(.validation, "items: 1 to 1,000 credentials a call") }
+        struct Prepared { var name: String; var provider: String; var rule: String?; var fp: Fingerprint; var digest: SecretDigest?; var prefix: String }
+        var prepared: [Prepared] = []
+        for (i, item) in r.items.enumerated() {
+            try Validate.text(item.name, field: "items[\(i)].name", max: 200)
+            guard (8...4096).contains(item.secret.utf8.count) else { throw KeywardError(.validation, "items[\(i)].secret must be 8 to 4096 bytes") }
+            let provider = (item.provider ?? "unknown").lowercased()
+            guard (1...100).contains(provider.utf8.count), provider.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x5F }) else {
+                throw KeywardError(.validation, "items[\(i)].provider is 1 to 100 characters of a-z, 0-9, . - _")
+            }
+            if let rule = item.ruleId, !(1...100).contains(rule.utf8.count) { throw KeywardError(.validation, "items[\(i)].rule_id is too long") }
+            let secret = Secret(item.secret)
+            // A bare SHA-256 only when the value really is high-entropy (never of a password).
+            let digest = (item.highEntropy ?? false) && Self.looksHighEntropy(secret.bytes) ? secret.sha256 : nil
+            prepared.append(Prepared(name: item.name, provider: provider, rule: item.ruleId, fp: fingerprints.fingerprint(secret), digest: digest,
+                                     prefix: String(secret.displayPrefix.prefix(6))))
+        }
+        return try await store.write { tx in
+            guard let identity = try await self.store.identity(iid, in: tx.db) else { throw KeywardError.notFound("identity") }
+            guard identity.status == .active else { throw KeywardError(.conflict, "the identity is decommissioned") }
+            var out: [(Credential, Bool)] = []
+            for p in prepared {
+                let c = Credential(id: .random(), identityID: iid, name: p.name, provider: p.provider, ruleID: p.rule, environment: identity.environment,
+                                   fingerprint: p.fp, digest: p.digest, prefix: p.prefix, origin: origin, status: .active, createdAt: tx.now, updatedAt: tx.now)
+                let (stored, isNew) = try await self.store.insertCredential(c, in: tx)
+                if isNew {
+                    tx.audit(AuditEntry(actor: actor.name, action: "credential.imported", target: stored.id.description, details: [
+                        "identity_id": iid.description, "name": p.name, "provider": p.provider, "origin": origin,
+                        "fingerprint": p.fp.description, "prefix": p.prefix, "digest_kept": String(p.digest != nil),
+                    ]))
+                }
+                out.append((stored, isNew))
+            }
+            return out
+        }
+    }
+
+    /// At least 16 bytes with at least 3 bits of Shannon entropy per character: random tokens,
+    /// not words or short passwords.
+    static func looksHighEntropy(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 16 else { return false }
+        var counts = [Int](repeating: 0, count: 256)
+        for b in bytes { counts[Int(b)] += 1 }
+        let n = Double(bytes.count)
+        let h = counts.reduce(0.0) { acc, c in c == 0 ? acc : acc - Double(c) / n * log2(Double(c) / n) }
+        return h >= 3.0
+    }
+
+    // MARK: webhooks
+
+    package static let webhookEvents = ["incident.opened", "incident.contained", "incident.resolved", "key.revoked", "key.rotated", "key.expiring"]
+    static let webhookSealPurpose = "webhook-secret"
+
+    /// Creates a subscription; returns it with its signing secret (shown once).
+    package func createWebhook(_ r: WebhookCreateRequest, actor: Actor) async throws -> (WebhookRecord, String) {
+        guard r.url.utf8.count <= 2048, let url = URL(string: r.url), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = url.host, !host.isEmpty else {
+            throw KeywardError(.validation, "url must be an absolute http:// or https:// URL")
+        }
+        guard !r.events.isEmpty, r.events.count <= 20, r.events.allSatisfy({ $0 == "*" || Self.webhookEvents.contains($0) }) else {
+            throw KeywardError(.validation, "events: one or more of \(Self.webhookEvents.joined(separator: ", ")) or *")
+        }
+        let secret = "whsec_" + Hex.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+        let sealed = try fingerprints.seal(secret, purpose: Self.webhookSealPurpose)
+        return try await store.write { tx in
+            let w = WebhookRecord(id: .random(), url: r.url, secretSealed: sealed, events: Array(Set(r.events)).sorted(), status: "active", createdAt: tx.now)
+            try await self.store.insertWebhook(w, in: tx)
+            tx.audit(AuditEntry(actor: actor.name, action: "webhook.created", target: w.id.description, details: [
+                "url_host": host, "events": w.events.joined(separator: " "), "secret_fingerprint": self.fingerprints.fingerprint(value: secret).description,
+            ]))
+            return (w, secret)
+        }
+    }
+}

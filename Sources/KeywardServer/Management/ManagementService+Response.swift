@@ -1,0 +1,260 @@
+import Foundation
+import KeywardAPI
+import KeywardCore
+import KeywardStore
+
+/// An exposure as it arrived, validated; plaintext (if any) already reduced to a digest and a
+/// fingerprint under the server's key.
+package struct IncomingExposure: Sendable {
+    package var record: ExposureRecord
+    /// SHA-256 computed from a plaintext, used for matching even when it is not stored.
+    package var matchDigest: SecretDigest?
+    package var serverFingerprint: Fingerprint?
+    package init(record: ExposureRecord, matchDigest: SecretDigest?, serverFingerprint: Fingerprint?) {
+        self.record = record
+        self.matchDigest = matchDigest
+        self.serverFingerprint = serverFingerprint
+    }
+}
+
+/// Response to a leak (issue 5): record → match → classify → contain by policy → incident with
+/// its clock and blast radius → webhooks. All of it in one write transaction per report, so a
+/// report is either fully handled or not at all, and concurrent reports of one secret are
+/// serialised by the store (one incident, one revocation).
+extension ManagementService {
+    package func intake(_ items: [IncomingExposure], source: String, receivedAt: Date, actor: Actor) async throws -> [ExposureResult] {
+        try await store.write { tx in
+            var results: [ExposureResult] = []
+            for item in items {
+                results.append(try await self.handle(item, source: source, receivedAt: receivedAt, actor: actor, in: tx))
+            }
+            let accepted = results.filter { !$0.duplicate }.count
+            if accepted > 0 {
+                tx.audit(AuditEntry(actor: actor.name, action: "exposure.reported", target: "exposures", details: [
+                    "accepted": String(accepted), "duplicates": String(results.count - accepted), "source": source,
+                    "matched": String(results.filter { !$0.duplicate && $0.classification != ExposureClassification.unknown.rawValue }.count),
+                ]))
+            }
+            return results
+        }
+    }
+
+    private func handle(_ item: IncomingExposure, source: String, receivedAt: Date, actor: Actor, in tx: WriteTransaction) async throws -> ExposureResult {
+        var record = item.record
+        record.serverFingerprint = item.serverFingerprint?.hex
+        let digest = item.matchDigest ?? record.digest.flatMap { SecretDigest(hex: $0) }
+
+        // Match first, so a plaintext's digest is stored only when it names something high-entropy.
+        var keyMatch: (KeyID, Int)?
+        if let digest { keyMatch = try await store.keyVersion(digest: digest, in: tx.db) }
+        let credMatches = keyMatch == nil ? try await store.credentials(digest: digest, fingerprint: item.serverFingerprint, in: tx.db) : []
+        if item.matchDigest != nil, record.digest == nil, keyMatch != nil || credMatches.contains(where: { $0.digest != nil }) {
+            record.digest = digest?.hex
+        }
+
+        let (exposureID, isNew) = try await store.recordExposure(record, reporter: actor.name, receivedAt: receivedAt, in: tx)
+        guard isNew else {
+            let (cls, inc) = try await store.exposureMatch(exposureID, in: tx.db)
+            return ExposureResult(exposureId: exposureID, duplicate: true, classification: cls ?? ExposureClassification.unknown.rawValue,
+                                  incidentId: inc, action: nil)
+        }
+        let context = ExposureContext(id: exposureID, source: source, receivedAt: receivedAt, firstSeen: record.firstSeen,
+                                      where_: record.url ?? record.path ?? record.ruleID)
+        if let (keyID, version) = keyMatch, var key = try await store.key(keyID, in: tx.db) {
+            return try await containKey(&key, version: version, exposure: context, actor: actor, in: tx)
+        }
+        if let first = credMatches.first {
+            var result: ExposureResult?
+            for c in credMatches {
+                let r = try await notifyCredential(c, exposure: context, actor: actor, in: tx)
+                if c.id == first.id { result = r }
+            }
+            return result!
+        }
+        try await store.classifyExposure(exposureID, classification: .unknown, targetID: nil, incidentID: nil, in: tx)
+        return ExposureResult(exposureId: exposureID, duplicate: false, classification: ExposureClassification.unknown.rawValue, incidentId: nil, action: nil)
+    }
+
+    struct ExposureContext {
+        var id: String
+        var source: String
+        var receivedAt: Date
+        var firstSeen: Date?
+        var where_: String
+    }
+
+    // MARK: Keyward keys
+
+    private func containKey(_ key: inout APIKey, version: Int, exposure: ExposureContext, actor: Actor, in tx: WriteTransaction) async throws -> ExposureResult {
+        let now = store.clock.now()
+        let v = key.versions.first { $0.version == version }
+        let classification: ExposureClassification
+        if key.status == .revoked {
+            classification = .alreadyRevoked
+        } else if version != key.currentVersion, (v?.graceUntil ?? .distantPast) <= now {
+            classification = .rotated
+        } else if let exp = v?.expiresAt, exp <= now {
+            classification = .expired
+        } else if key.status == .quarantined {
+            classification = .alreadyQuarantined
+        } else {
+            classification = .live
+        }
+        var action: ContainmentAction? = nil
+        if classification == .live {
+            action = containment.action(environment: key.environment, source: exposure.source)
+        } else if classification == .alreadyQuarantined, containment.action(environment: key.environment, source: exposure.source) == .revoke {
+            action = .revoke
+        }
+        guard let action else {
+            // Nothing is trusted any more: the exposure is recorded and audited, no incident.
+            var details = ["exposure_id": exposure.id, "classification": classification.rawValue, "source": exposure.source, "version": String(version)]
+            if classification == .rotated, let cur = key.current {
+                details["current_version_exposed"] = String(try await store.exposureExists(digest: cur.digest, in: tx.db))
+            }
+            tx.audit(AuditEntry(actor: actor.name, action: "exposure.matched", target: key.id.description, details: details))
+            try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: nil, in: tx)
+            return ExposureResult(exposureId: exposure.id, duplicate: false, classification: classification.rawValue, incidentId: nil, action: nil)
+        }
+
+        if var open = try await store.incident(dedupeKey: key.id.description, in: tx.db) {
+            // The same key leaked again while its incident is open: one incident, one action.
+            open.exposureCount += 1
+            open.events.append(IncidentEvent(at: now, kind: "exposure_added", detail: "\(exposure.source): \(exposure.where_)"))
+            open.updatedAt = now
+            try await store.updateIncident(open, in: tx)
+            try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: open.id, in: tx)
+            return ExposureResult(exposureId: exposure.id, duplicate: false, classification: classification.rawValue,
+                                  incidentId: open.id.description, action: nil)
+        }
+
+        guard let identity = try await store.identity(key.identityID, in: tx.db) else { throw StoreError.corrupt("key without identity") }
+        let radius = try await blastRadius(of: key, version: version, identity: identity, in: tx.db)
+        let since = exposure.firstSeen.map { min($0, exposure.receivedAt) } ?? exposure.receivedAt.addingTimeInterval(-30 * 86_400)
+        let hunt = try await self.hunt(key.id, since: max(since, key.createdAt), in: tx.db)
+        let incidentID = IncidentID.random()
+        var events = [
+            IncidentEvent(at: exposure.receivedAt, kind: "received", detail: "\(exposure.source): \(exposure.where_)"),
+            IncidentEvent(at: now, kind: "matched", detail: "key \(key.id) version \(version) of identity \(identity.name) (\(classification.rawValue))"),
+        ]
+        var containedAt: Date?
+        let reason = "exposure \(exposure.id) reported by \(exposure.source)"
+        switch action {
+        case .revoke:
+            let ids = try await revoke(&key, reason: reason, actor: actor, cascadeFrom: nil, in: tx)
+            containedAt = store.clock.now()
+            events.append(IncidentEvent(at: containedAt!, kind: "contained", detail: "revoked \(ids.joined(separator: ", "))"))
+        case .quarantine:
+            let ids = try await quarantine(&key, reason: reason, actor: actor, cascadeFrom: nil, in: tx)
+            containedAt = store.clock.now()
+            events.append(IncidentEvent(at: containedAt!, kind: "contained", detail: "quarantined \(ids.joined(separator: ", "))"))
+        case .notify:
+            break
+        }
+        let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
+        let notified = try await store.webhooks(in: tx.db).contains { $0.status == "active" && ($0.events.contains("incident.opened") || $0.events.contains("*")) }
+        if notified { events.append(IncidentEvent(at: now, kind: "notified", detail: "incident.opened webhook queued for \(owner)")) }
+        let incident = Incident(
+            id: incidentID, status: containedAt == nil ? .open : .contained, targetKind: "key", targetID: key.id.description, targetVersion: version,
+            identityID: identity.id, environment: key.environment.rawValue, source: exposure.source, classification: classification, action: action,
+            receivedAt: exposure.receivedAt, matchedAt: now, containedAt: containedAt, notifiedAt: notified ? now : nil, exposureCount: 1,
+            blastRadiusJSON: Self.json(radius), huntJSON: Self.json(hunt),
+            guidance: Self.keyGuidance(key, identity: identity, action: action, consumers: radius.declaredConsumers.count + radius.observedConsumers.count),
+            events: events, createdAt: now, updatedAt: now)
+        try await store.insertIncident(incident, dedupeKey: key.id.description, in: tx)
+        try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: incidentID, in: tx)
+        tx.audit(AuditEntry(actor: actor.name, action: "incident.opened", target: incidentID.description, details: [
+            "key_id": key.id.description, "version": String(version), "classification": classification.rawValue, "action": action.rawValue,
+            "source": exposure.source, "exposure_id": exposure.id,
+            "time_to_contain_ms": incident.timeToContainMillis.map(String.init) ?? "not contained",
+        ]))
+        var data = ["incident_id": incidentID.description, "key_id": key.id.description, "identity_id": identity.id.description,
+                    "owner": owner, "action": action.rawValue, "classification": classification.rawValue, "source": exposure.source]
+        try await emit("incident.opened", data, in: tx)
+        if let ttc = incident.timeToContainMillis {
+            data["time_to_contain_ms"] = String(ttc)
+            try await emit("incident.contained", data, in: tx)
+        }
+        return ExposureResult(exposureId: exposure.id, duplicate: false, classification: classification.rawValue,
+                              incidentId: incidentID.description, action: action.rawValue)
+    }
+
+    static func keyGuidance(_ key: APIKey, identity: Identity, action: ContainmentAction, consumers: Int) -> String {
+        let scopes = key.scopes.map { "--scope \($0.value)" }.joined(separator: " ")
+        let issue = "keyward keys create --identity \(identity.id) \(scopes) --environment \(key.environment.rawValue)"
+        let deploy = consumers > 0 ? "deploy it to the \(consumers) consumer(s) in the blast radius" : "deploy it where the old key was used"
+        switch action {
+        case .revoke:
+            return "Key \(key.id) was revoked with every credential derived from it. Issue a successor (`\(issue)`, or POST /v1/keys), \(deploy), remove the leaked value from where it was found (rewrite history if it was committed), then resolve this incident."
+        case .quarantine:
+            return "Key \(key.id) is quarantined: verify answers `quarantined`. Rotate it to issue a successor (`keyward keys rotate \(key.id)`, or POST /v1/keys/\(key.id)/rotate; the exposed version stops at once), \(deploy), then resolve this incident."
+        case .notify:
+            return "Key \(key.id) is still valid (policy: notify). Rotate it (`keyward keys rotate \(key.id) --grace 0`) or revoke it, \(deploy), then resolve this incident."
+        }
+    }
+
+    // MARK: third-party credentials
+
+    private func notifyCredential(_ c: Credential, exposure: ExposureContext, actor: Actor, in tx: WriteTransaction) async throws -> ExposureResult {
+        let now = store.clock.now()
+        if var open = try await store.incident(dedupeKey: c.id.description, in: tx.db) {
+            open.exposureCount += 1
+            open.events.append(IncidentEvent(at: now, kind: "exposure_added", detail: "\(exposure.source): \(exposure.where_)"))
+            open.updatedAt = now
+            try await store.updateIncident(open, in: tx)
+            try await store.classifyExposure(exposure.id, classification: .thirdParty, targetID: c.id.description, incidentID: open.id, in: tx)
+            return ExposureResult(exposureId: exposure.id, duplicate: false, classification: ExposureClassification.thirdParty.rawValue,
+                                  incidentId: open.id.description, action: nil)
+        }
+        guard let identity = try await store.identity(c.identityID, in: tx.db) else { throw StoreError.corrupt("credential without identity") }
+        let radius = try await blastRadius(of: c, identity: identity, in: tx.db)
+        try await store.setCredentialStatus(c.id, .exposed, in: tx)
+        let incidentID = IncidentID.random()
+        let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
+        let notified = try await store.webhooks(in: tx.db).contains { $0.status == "active" && ($0.events.contains("incident.opened") || $0.events.contains("*")) }
+        var events = [
+            IncidentEvent(at: exposure.receivedAt, kind: "received", detail: "\(exposure.source): \(exposure.where_)"),
+            IncidentEvent(at: now, kind: "matched", detail: "\(c.provider) credential \(c.name) (\(c.id)) of identity \(identity.name)"),
+        ]
+        if notified { events.append(IncidentEvent(at: now, kind: "notified", detail: "incident.opened webhook queued for \(owner)")) }
+        let guidance = "Keyward cannot revoke this \(c.provider) credential at its provider. \(ProviderRevocation.method(for: c.provider)) Then import the new value (`keyward import … --identity \(identity.id)`) and resolve this incident."
+        let incident = Incident(
+            id: incidentID, status: .open, targetKind: "credential", targetID: c.id.description, targetVersion: nil, identityID: identity.id,
+            environment: c.environment, source: exposure.source, classification: .thirdParty, action: .notify, receivedAt: exposure.receivedAt,
+            matchedAt: now, containedAt: nil, notifiedAt: notified ? now : nil, exposureCount: 1, blastRadiusJSON: Self.json(radius),
+            huntJSON: "null", guidance: guidance, events: events, createdAt: now, updatedAt: now)
+        try await store.insertIncident(incident, dedupeKey: c.id.description, in: tx)
+        try await store.classifyExposure(exposure.id, classification: .thirdParty, targetID: c.id.description, incidentID: incidentID, in: tx)
+        tx.audit(AuditEntry(actor: actor.name, action: "incident.opened", target: incidentID.description, details: [
+            "credential_id": c.id.description, "provider": c.provider, "classification": ExposureClassification.thirdParty.rawValue,
+            "action": ContainmentAction.notify.rawValue, "source": exposure.source, "exposure_id": exposure.id,
+        ]))
+        try await emit("incident.opened", ["incident_id": incidentID.description, "credential_id": c.id.description, "identity_id": identity.id.description,
+                                           "owner": owner, "provider": c.provider, "action": "notify", "source": exposure.source,
+                                           "revocation": ProviderRevocation.method(for: c.provider)], in: tx)
+        return ExposureResult(exposureId: exposure.id, duplicate: false, classification: ExposureClassification.thirdParty.rawValue,
+                              incidentId: incidentID.description, action: ContainmentAction.notify.rawValue)
+    }
+
+    // MARK: incidents
+
+    /// Closes an incident by hand; a later leak of the same credential opens a new one.
+    package func resolveIncident(_ id: IncidentID, reason: String, actor: Actor) async throws -> Incident {
+        try Validate.text(reason, field: "reason", max: 500)
+        return try await store.write { tx in
+            guard var incident = try await self.store.incident(id, in: tx.db) else { throw KeywardError.notFound("incident") }
+            guard incident.status != .resolved else { throw KeywardError(.conflict, "the incident is already resolved") }
+            incident.status = .resolved
+            incident.updatedAt = tx.now
+            incident.events.append(IncidentEvent(at: tx.now, kind: "resolved", detail: reason))
+            try await self.store.updateIncident(incident, dedupeKey: "\(incident.targetID)#\(incident.id)", in: tx)
+            tx.audit(AuditEntry(actor: actor.name, action: "incident.resolved", target: id.description, details: ["reason": reason]))
+            try await self.emit("incident.resolved", ["incident_id": id.description, "target_id": incident.targetID], in: tx)
+            return incident
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        (try? String(decoding: WireCoding.encoder().encode(value), as: UTF8.self)) ?? "null"
+    }
+}

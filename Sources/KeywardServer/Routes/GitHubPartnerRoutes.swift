@@ -1,0 +1,126 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeywardAPI
+import KeywardCore
+import KeywardStore
+import NIOCore
+
+/// GitHub's secret-scanning partner program keys: `key_identifier` → P-256 public key, loaded
+/// from a file in the format GitHub publishes (`{"public_keys":[{"key_identifier","key","is_current"}]}`).
+package struct GitHubPartnerKeys: Sendable {
+    /// x9.63 bytes per key id (swift-crypto's key type is not Sendable here; rebuilding it per
+    /// report costs microseconds).
+    let keys: [String: Data]
+
+    package init(keys: [String: Data] = [:]) { self.keys = keys }
+
+    package static func load(_ path: String) throws -> GitHubPartnerKeys {
+        struct File: Decodable {
+            struct Key: Decodable {
+                var keyIdentifier: String
+                var key: String
+            }
+            var publicKeys: [Key]
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KeywardError(.validation, "--github-keys-file \(path): cannot read the file")
+        }
+        let dec = JSONDecoder()
+        dec.keyDecodingStrategy = .convertFromSnakeCase
+        guard let file = try? dec.decode(File.self, from: data) else {
+            throw KeywardError(.validation, "--github-keys-file \(path): expected {\"public_keys\":[{\"key_identifier\":…,\"key\":…}]}")
+        }
+        var keys: [String: Data] = [:]
+        for k in file.publicKeys {
+            guard let pk = try? P256.Signing.PublicKey(pemRepresentation: k.key) else {
+                throw KeywardError(.validation, "--github-keys-file \(path): key \(k.keyIdentifier.prefix(80)) is not a P-256 public key in PEM")
+            }
+            keys[k.keyIdentifier] = pk.x963Representation
+        }
+        return GitHubPartnerKeys(keys: keys)
+    }
+
+    /// Whether `signature` (base64 of a DER ECDSA P-256 signature) signs `body` under the key
+    /// named `identifier`. Unknown ids and malformed signatures are simply not valid.
+    func verify(identifier: String, signature: String, body: ByteBuffer) -> Verdict {
+        guard let raw = keys[identifier], let key = try? P256.Signing.PublicKey(x963Representation: raw) else { return .unknownKey }
+        guard let sigBytes = Data(base64Encoded: signature), let sig = try? P256.Signing.ECDSASignature(derRepresentation: sigBytes) else {
+            return .badSignature
+        }
+        return key.isValidSignature(sig, for: Data(body.readableBytesView)) ? .valid : .badSignature
+    }
+
+    enum Verdict: String { case valid, unknownKey = "unknown_key_id", badSignature = "bad_signature" }
+}
+
+/// `POST /v1/exposures/github`: GitHub's secret-scanning partner format, authenticated by
+/// GitHub's signature over the raw body instead of a bearer key. Answers
+/// `[{token_hash, token_type, label}]`. A bad signature or unknown key id is a 401, audited,
+/// and nothing is recorded or revoked. Delivering the same report again is a no-op.
+struct GitHubPartnerRoutes {
+    let management: ManagementService
+    let keys: GitHubPartnerKeys
+    static let maxBytes = 1 << 20
+    static let maxItems = 1_000
+
+    func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
+        let m = management, keys = keys
+        let io = JSONIO(maxBodyBytes: Self.maxBytes)
+        table.add(.post, "/v1/exposures/github")
+        router.post("/v1/exposures/github") { req, ctx in
+            let receivedAt = m.store.clock.now()
+            let keyID = req.headers[HTTPField.Name("Github-Public-Key-Identifier")!] ?? ""
+            let signature = req.headers[HTTPField.Name("Github-Public-Key-Signature")!] ?? ""
+            var request = req
+            let body: ByteBuffer
+            do { body = try await request.collectBody(upTo: Self.maxBytes) } catch {
+                throw KeywardError(.payloadTooLarge, "the request body exceeds \(Self.maxBytes) bytes")
+            }
+            let verdict: GitHubPartnerKeys.Verdict = keyID.isEmpty || signature.isEmpty ? .badSignature
+                : keys.verify(identifier: keyID, signature: signature, body: body)
+            guard verdict == .valid else {
+                try await m.auditRejectedPartnerReport(keyID: keyID, reason: verdict.rawValue, remote: ctx.remoteAddress)
+                throw KeywardError(.unauthorized, "the GitHub signature is not valid for this body")
+            }
+            let entries: [GitHubTokenReport]
+            do { entries = try WireCoding.decoder().decode([GitHubTokenReport].self, from: Data(body.readableBytesView)) } catch {
+                throw KeywardError(.badRequest, "expected a JSON array of {token, type, url, source}")
+            }
+            guard entries.count <= Self.maxItems else { throw KeywardError(.payloadTooLarge, "at most \(Self.maxItems) tokens a call") }
+            var incoming: [IncomingExposure] = []
+            for (i, e) in entries.enumerated() {
+                guard (8...4096).contains(e.token.utf8.count) else { throw KeywardError(.validation, "[\(i)].token must be 8 to 4096 bytes") }
+                guard (1...100).contains(e.type.utf8.count) else { throw KeywardError(.validation, "[\(i)].type must be 1 to 100 characters") }
+                if let u = e.url, u.utf8.count > 2048 { throw KeywardError(.validation, "[\(i)].url is too long") }
+                let secret = Secret(e.token)
+                let rule = "github-partner." + String(e.type.lowercased().map { c -> Character in
+                    c.isASCII && (c.isLetter || c.isNumber || c == "." || c == "-" || c == "_") ? c : "_"
+                }.prefix(80))
+                let record = ExposureRecord(source: ExposureReport.Source.partner.rawValue, ruleID: rule, provider: "github-secret-scanning",
+                                            digest: nil, scannerFingerprint: nil, path: nil, line: nil, commit: nil,
+                                            url: e.url ?? "github:\(e.source ?? "content")", firstSeen: nil)
+                incoming.append(IncomingExposure(record: record, matchDigest: secret.sha256, serverFingerprint: m.fingerprints.fingerprint(secret)))
+            }
+            let results = try await m.intake(incoming, source: ExposureReport.Source.partner.rawValue, receivedAt: receivedAt,
+                                             actor: Actor(name: "github-partner:\(keyID.prefix(64))", isAdmin: false))
+            let labels = zip(entries, results).map { e, r in
+                GitHubTokenLabel(tokenHash: Secret(e.token).sha256.hex, tokenType: e.type,
+                                 label: r.classification == ExposureClassification.unknown.rawValue ? "false_positive" : "true_positive")
+            }
+            return try io.respond(labels)
+        }
+    }
+}
+
+extension ManagementService {
+    /// SECURITY-CASES 59: a rejected partner report is audited (no body, no token).
+    func auditRejectedPartnerReport(keyID: String, reason: String, remote: String?) async throws {
+        try await store.write { tx in
+            tx.audit(AuditEntry(actor: "github-partner", action: "exposure.rejected", target: "exposures/github", details: [
+                "reason": reason, "key_identifier": String(keyID.prefix(128)), "remote": remote ?? "",
+            ]))
+        }
+    }
+}
