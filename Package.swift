@@ -82,6 +82,7 @@ let package = Package(
             name: "KeywardServer",
             dependencies: [
                 "KeywardCore",
+                "KeywardScanner",
                 "KeywardStore",
                 "KeywardVerify",
                 "KeywardAPI",
@@ -132,6 +133,7 @@ let package = Package(
                 "KeywardServer",
                 "KeywardAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -149,7 +151,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KeywardServerTests",
-            dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardServer", "KeywardAPI", "KeywardTesting"],
+            dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardServer", "KeywardAPI", "KeywardTesting",
+                           .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import KeywardAPI
 import KeywardCore
+import KeywardScanner
 import KeywardStore
 
 /// Consumers, imported third-party credentials and webhook subscriptions.
@@ -58,8 +59,10 @@ extension ManagementService {
             }
             if let rule = item.ruleId, !(1...100).contains(rule.utf8.count) { throw KeywardError(.validation, "items[\(i)].rule_id is too long") }
             let secret = Secret(item.secret)
-            // A bare SHA-256 only when the value really is high-entropy (never of a password).
-            let digest = (item.highEntropy ?? false) && Self.looksHighEntropy(secret.bytes) ? secret.sha256 : nil
+            // A bare SHA-256 only for a built-in high-entropy format whose value also looks
+            // random — never of a password, whatever the client claims.
+            let highEntropy = (item.highEntropy ?? false) && item.ruleId.map(Self.highEntropyRules.contains) == true && Self.looksHighEntropy(secret.bytes)
+            let digest = highEntropy ? secret.sha256 : nil
             prepared.append(Prepared(name: item.name, provider: provider, rule: item.ruleId, fp: fingerprints.fingerprint(secret), digest: digest,
                                      prefix: String(secret.displayPrefix.prefix(6))))
         }
@@ -82,6 +85,10 @@ extension ManagementService {
             return out
         }
     }
+
+    /// The scanner's built-in rules that describe high-entropy formats (rule metadata only;
+    /// nothing is compiled).
+    static let highEntropyRules: Set<String> = (try? RuleSet.builtIn()).map { Set($0.rules.filter(\.highEntropy).map(\.id)) } ?? []
 
     /// At least 16 bytes with at least 3 bits of Shannon entropy per character: random tokens,
     /// not words or short passwords.

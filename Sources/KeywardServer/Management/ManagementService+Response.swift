@@ -106,6 +106,9 @@ extension ManagementService {
         } else if classification == .alreadyQuarantined, containment.action(environment: key.environment, source: exposure.source) == .revoke {
             action = .revoke
         }
+        if let joined = try await joinOpenIncident(targetID: key.id.description, classification: classification, exposure: exposure, at: now, in: tx) {
+            return joined
+        }
         guard let action else {
             // Nothing is trusted any more: the exposure is recorded and audited, no incident.
             var details = ["exposure_id": exposure.id, "classification": classification.rawValue, "source": exposure.source, "version": String(version)]
@@ -115,17 +118,6 @@ extension ManagementService {
             tx.audit(AuditEntry(actor: actor.name, action: "exposure.matched", target: key.id.description, details: details))
             try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: nil, in: tx)
             return ExposureResult(exposureId: exposure.id, duplicate: false, classification: classification.rawValue, incidentId: nil, action: nil)
-        }
-
-        if var open = try await store.incident(dedupeKey: key.id.description, in: tx.db) {
-            // The same key leaked again while its incident is open: one incident, one action.
-            open.exposureCount += 1
-            open.events.append(IncidentEvent(at: now, kind: "exposure_added", detail: "\(exposure.source): \(exposure.where_)"))
-            open.updatedAt = now
-            try await store.updateIncident(open, in: tx)
-            try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: open.id, in: tx)
-            return ExposureResult(exposureId: exposure.id, duplicate: false, classification: classification.rawValue,
-                                  incidentId: open.id.description, action: nil)
         }
 
         guard let identity = try await store.identity(key.identityID, in: tx.db) else { throw StoreError.corrupt("key without identity") }
@@ -197,14 +189,8 @@ extension ManagementService {
 
     private func notifyCredential(_ c: Credential, exposure: ExposureContext, actor: Actor, in tx: WriteTransaction) async throws -> ExposureResult {
         let now = store.clock.now()
-        if var open = try await store.incident(dedupeKey: c.id.description, in: tx.db) {
-            open.exposureCount += 1
-            open.events.append(IncidentEvent(at: now, kind: "exposure_added", detail: "\(exposure.source): \(exposure.where_)"))
-            open.updatedAt = now
-            try await store.updateIncident(open, in: tx)
-            try await store.classifyExposure(exposure.id, classification: .thirdParty, targetID: c.id.description, incidentID: open.id, in: tx)
-            return ExposureResult(exposureId: exposure.id, duplicate: false, classification: ExposureClassification.thirdParty.rawValue,
-                                  incidentId: open.id.description, action: nil)
+        if let joined = try await joinOpenIncident(targetID: c.id.description, classification: .thirdParty, exposure: exposure, at: now, in: tx) {
+            return joined
         }
         guard let identity = try await store.identity(c.identityID, in: tx.db) else { throw StoreError.corrupt("credential without identity") }
         let radius = try await blastRadius(of: c, identity: identity, in: tx.db)
@@ -234,6 +220,19 @@ extension ManagementService {
                                            "revocation": ProviderRevocation.method(for: c.provider)], in: tx)
         return ExposureResult(exposureId: exposure.id, duplicate: false, classification: ExposureClassification.thirdParty.rawValue,
                               incidentId: incidentID.description, action: ContainmentAction.notify.rawValue)
+    }
+
+    /// The same credential leaked again while its incident is not resolved: the exposure joins
+    /// that incident's timeline; nothing is done twice.
+    private func joinOpenIncident(targetID: String, classification: ExposureClassification, exposure: ExposureContext, at now: Date,
+                                  in tx: WriteTransaction) async throws -> ExposureResult? {
+        guard var open = try await store.incident(dedupeKey: targetID, in: tx.db) else { return nil }
+        open.exposureCount += 1
+        open.events.append(IncidentEvent(at: now, kind: "exposure_added", detail: "\(exposure.source): \(exposure.where_)"))
+        open.updatedAt = now
+        try await store.updateIncident(open, in: tx)
+        try await store.classifyExposure(exposure.id, classification: classification, targetID: targetID, incidentID: open.id, in: tx)
+        return ExposureResult(exposureId: exposure.id, duplicate: false, classification: classification.rawValue, incidentId: open.id.description, action: nil)
     }
 
     // MARK: incidents
