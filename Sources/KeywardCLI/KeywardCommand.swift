@@ -10,7 +10,8 @@ package struct KeywardCommand: AsyncParsableCommand {
             Client commands read KEYWARD_ADDR (default http://127.0.0.1:8080) and KEYWARD_TOKEN (a management key).
             Exit codes: 0 ok, 1 check failed (keys verify, audit verify), 2 error.
             """,
-        subcommands: [ServeCommand.self, ScanCommand.self, IdentitiesCommand.self, KeysCommand.self, AuditCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, ScanCommand.self, IdentitiesCommand.self, KeysCommand.self, ImportCommand.self, ConsumersCommand.self,
+                      ExposuresCommand.self, IncidentsCommand.self, WebhooksCommand.self, AuditCommand.self, BenchCommand.self]
     )
 
     package init() {}

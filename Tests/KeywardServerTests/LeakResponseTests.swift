@@ -235,7 +235,7 @@ struct LeakResponseTests {
             let result = try #require(try r.decode(ExposureReceipt.self).results?.first)
             #expect(result.classification == "third_party" && result.action == "notify")
             let inc = try await s.request("GET", "/v1/incidents/\(try #require(result.incidentId))").decode(IncidentResponse.self)
-            #expect(inc.guidance.contains("Roll key"))
+            #expect(inc.guidance.contains("dashboard.stripe.com/apikeys"))
             #expect(inc.status == "open")
             #expect(try await s.request("GET", "/v1/credentials/\(creds[0].id)").json()["status"] as? String == "exposed")
 

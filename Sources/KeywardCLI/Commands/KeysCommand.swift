@@ -6,7 +6,7 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Issue, inspect, rotate, revoke and verify API keys.",
-        subcommands: [Create.self, List.self, Show.self, Rotate.self, Revoke.self, Verify.self]
+        subcommands: [Create.self, List.self, Show.self, Rotate.self, Revoke.self, Verify.self, BlastRadiusCommand.self]
     )
 
     static func printIssued(_ k: KeyIssuedResponse) {
@@ -38,12 +38,13 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "A name for the key.") var name: String?
         @Flag(help: "A key that never expires (needs --exception-reason).") var nonExpiring = false
         @Option(help: "Why this key is a policy exception.") var exceptionReason: String?
+        @Option(help: "Mint it from this live key of the same identity (revoked with it).") var derivedFrom: String?
 
         func run() async throws {
             guard let env = KeyEnvironmentDTO(rawValue: environment) else { throw CLIExit.error("--environment must be live or test") }
             let ttlSeconds = try ttl.map(Duration.parse)
             let req = KeyCreateRequest(identityId: identity, scopes: scopes, environment: env, ttlSeconds: ttlSeconds, name: name,
-                                       nonExpiring: nonExpiring ? true : nil, policyExceptionReason: exceptionReason)
+                                       nonExpiring: nonExpiring ? true : nil, policyExceptionReason: exceptionReason, derivedFrom: derivedFrom)
             let k = try await client.client().call("POST", "/v1/keys", body: req, as: KeyIssuedResponse.self)
             if client.json { try Output.json(k) } else { KeysCommand.printIssued(k) }
         }

@@ -36,8 +36,7 @@ struct ScanCommand: AsyncParsableCommand {
         do {
             let known = try baseline.map(Baseline.load)
             let key = try ScannerKey.load(path: fingerprintKeyFile, environment: env)
-            let cache = cacheDir == "none" ? nil : (cacheDir ?? (env["XDG_CACHE_HOME"] ?? ((env["HOME"] ?? NSTemporaryDirectory()) + "/.cache")) + "/keyward")
-            let scanner = try SecretScanner(ruleSet: RuleSet.builtIn(), cacheDirectory: cache)
+            let scanner = try SecretScanner(ruleSet: RuleSet.builtIn(), cacheDirectory: Self.cacheDirectory(cacheDir, env: env))
             let runner = ScanRunner(blobScanner: BlobScanner(scanner: scanner, key: key), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             var walkerWarnings: [String] = []
             let started = ContinuousClock.now
@@ -105,6 +104,7 @@ struct ScanCommand: AsyncParsableCommand {
         guard let token, !token.isEmpty else { throw CLIExit.error("--report-to needs KEYWARD_TOKEN (a key with keyward:report)") }
         let client = APIClient(base: url.hasSuffix("/") ? String(url.dropLast()) : url, token: token)
         var accepted = 0, duplicates = 0
+        var contained: [ExposureResult] = []
         for start in stride(from: 0, to: findings.count, by: 1_000) {
             let items = findings[start..<min(start + 1_000, findings.count)].map { f in
                 ExposureItem(ruleId: f.ruleId, provider: f.provider, sha256: f.highEntropy ? f.digest : nil, fingerprint: nil,
@@ -113,7 +113,17 @@ struct ScanCommand: AsyncParsableCommand {
             let receipt = try await client.call("POST", "/v1/exposures", body: ExposureReport(source: .scanner, items: items), as: ExposureReceipt.self)
             accepted += receipt.accepted
             duplicates += receipt.duplicates
+            contained += (receipt.results ?? []).filter { $0.action != nil }
         }
-        FileHandle.standardError.write(Data("keyward scan: reported \(findings.count) findings to \(url) (\(accepted) new, \(duplicates) already known)\n".utf8))
+        var summary = "keyward scan: reported \(findings.count) findings to \(url) (\(accepted) new, \(duplicates) already known)\n"
+        for r in contained {
+            summary += "keyward scan: a \(r.classification) credential was matched; action \(r.action ?? "-"), incident \(r.incidentId ?? "-")\n"
+        }
+        FileHandle.standardError.write(Data(summary.utf8))
+    }
+
+    /// The compiled rule database cache: the flag, else $XDG_CACHE_HOME/keyward or ~/.cache/keyward; `none` disables it.
+    static func cacheDirectory(_ flag: String?, env: [String: String]) -> String? {
+        flag == "none" ? nil : (flag ?? (env["XDG_CACHE_HOME"] ?? ((env["HOME"] ?? NSTemporaryDirectory()) + "/.cache")) + "/keyward")
     }
 }

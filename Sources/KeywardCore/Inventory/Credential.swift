@@ -76,24 +76,10 @@ package struct Consumer: Sendable, Equatable {
     }
 }
 
-/// How to revoke a third-party credential at its provider (Keyward cannot do it for them).
-/// Keyed by the scanner rules' provider names; the fallback is the generic procedure.
+/// How to revoke a third-party credential at its provider when no scanner rule describes it
+/// (each built-in rule carries its provider's own procedure; the server prefers that).
 package enum ProviderRevocation {
-    package static func method(for provider: String) -> String {
-        switch provider.lowercased() {
-        case "aws": return "AWS IAM: create a new access key, update its holders, then `aws iam update-access-key --status Inactive` and `aws iam delete-access-key` for the exposed one."
-        case "github": return "GitHub: delete the token under Settings → Developer settings (or the organisation's credential list); GitHub also revokes tokens reported through its revocation API."
-        case "gitlab": return "GitLab: revoke the token under Access Tokens (or `POST /personal_access_tokens/:id/revoke`)."
-        case "stripe": return "Stripe: roll the key in the Dashboard (Developers → API keys → Roll key), with an expiry for the old one only if holders need time."
-        case "slack": return "Slack: revoke with `auth.revoke` or reinstall the app to rotate its tokens; regenerate exposed webhook URLs."
-        case "openai": return "OpenAI: delete the key on the API keys page and create a new one for its holders."
-        case "anthropic": return "Anthropic: disable and delete the key in the Console (API keys) and issue a new one."
-        case "google", "gcp": return "Google Cloud: delete the key (`gcloud iam service-accounts keys delete` or API key restrictions → delete) and create a new one."
-        case "azure": return "Azure: regenerate the key or secret (Key Vault, storage account keys or the app registration's client secrets)."
-        case "twilio": return "Twilio: create a new API key or rotate the auth token in the Console, then delete the exposed one."
-        case "sendgrid": return "SendGrid: delete the API key under Settings → API Keys and create a new one."
-        case "npm": return "npm: `npm token revoke <id>` and create a new token."
-        default: return "Revoke or rotate it in \(provider)'s console or API, update every holder listed in the blast radius, then mark the credential retired."
-        }
+    package static func generic(provider: String) -> String {
+        "Revoke or rotate it in \(provider)'s console or API, update every holder listed in the blast radius, then mark the credential retired."
     }
 }

@@ -86,9 +86,18 @@ extension ManagementService {
         }
     }
 
-    /// The scanner's built-in rules that describe high-entropy formats (rule metadata only;
-    /// nothing is compiled).
-    static let highEntropyRules: Set<String> = (try? RuleSet.builtIn()).map { Set($0.rules.filter(\.highEntropy).map(\.id)) } ?? []
+    /// The scanner's built-in rule metadata (nothing is compiled): which formats are
+    /// high-entropy, and each provider's revocation procedure.
+    static let builtInRules: [Rule] = (try? RuleSet.builtIn().rules) ?? []
+    static let highEntropyRules: Set<String> = Set(builtInRules.filter(\.highEntropy).map(\.id))
+
+    /// How to revoke a credential at its provider: the matching rule's procedure, else the
+    /// provider's first rule's, else the generic one.
+    package static func revocationMethod(rule: String?, provider: String) -> String {
+        if let rule, let r = builtInRules.first(where: { $0.id == rule }), let text = r.revocation { return text }
+        if let r = builtInRules.first(where: { $0.provider == provider && $0.revocation != nil }), let text = r.revocation { return text }
+        return ProviderRevocation.generic(provider: provider)
+    }
 
     /// At least 16 bytes with at least 3 bits of Shannon entropy per character: random tokens,
     /// not words or short passwords.

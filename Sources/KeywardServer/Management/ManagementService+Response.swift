@@ -203,7 +203,8 @@ extension ManagementService {
             IncidentEvent(at: now, kind: "matched", detail: "\(c.provider) credential \(c.name) (\(c.id)) of identity \(identity.name)"),
         ]
         if notified { events.append(IncidentEvent(at: now, kind: "notified", detail: "incident.opened webhook queued for \(owner)")) }
-        let guidance = "Keyward cannot revoke this \(c.provider) credential at its provider. \(ProviderRevocation.method(for: c.provider)) Then import the new value (`keyward import … --identity \(identity.id)`) and resolve this incident."
+        let revocation = Self.revocationMethod(rule: c.ruleID, provider: c.provider)
+        let guidance = "Keyward cannot revoke this \(c.provider) credential at its provider. Revoke it there: \(revocation). Update its holders (blast radius), import the new value (`keyward import … --identity \(identity.id)`), then resolve this incident."
         let incident = Incident(
             id: incidentID, status: .open, targetKind: "credential", targetID: c.id.description, targetVersion: nil, identityID: identity.id,
             environment: c.environment, source: exposure.source, classification: .thirdParty, action: .notify, receivedAt: exposure.receivedAt,
@@ -217,7 +218,7 @@ extension ManagementService {
         ]))
         try await emit("incident.opened", ["incident_id": incidentID.description, "credential_id": c.id.description, "identity_id": identity.id.description,
                                            "owner": owner, "provider": c.provider, "action": "notify", "source": exposure.source,
-                                           "revocation": ProviderRevocation.method(for: c.provider)], in: tx)
+                                           "revocation": revocation], in: tx)
         return ExposureResult(exposureId: exposure.id, duplicate: false, classification: ExposureClassification.thirdParty.rawValue,
                               incidentId: incidentID.description, action: ContainmentAction.notify.rawValue)
     }

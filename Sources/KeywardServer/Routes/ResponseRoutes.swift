@@ -158,7 +158,7 @@ extension CredentialResponse {
     init(_ c: Credential, created: Bool?) {
         self.init(id: c.id.description, identityId: c.identityID.description, name: c.name, provider: c.provider, ruleId: c.ruleID,
                   environment: c.environment, fingerprint: c.fingerprint.description, hasDigest: c.digest != nil, prefix: c.prefix, origin: c.origin,
-                  status: c.status.rawValue, revocation: ProviderRevocation.method(for: c.provider), createdAt: c.createdAt, updatedAt: c.updatedAt,
+                  status: c.status.rawValue, revocation: ManagementService.revocationMethod(rule: c.ruleID, provider: c.provider), createdAt: c.createdAt, updatedAt: c.updatedAt,
                   created: created)
     }
 }
