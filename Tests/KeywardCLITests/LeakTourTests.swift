@@ -100,4 +100,25 @@ struct LeakTourTests {
         let broken = try e.kw("import", "dotenv", e.dir.file("broken.env"), "--identity", idn)
         #expect(broken.status == 2 && broken.stderr.contains("line 1"))
     }
+
+    @Test("serve refuses bad containment, quarantine and partner-key flags with exit 2 and creates no store")
+    func badServeFlags() throws {
+        let dir = try TempDirectory("keyward-flags")
+        defer { dir.remove() }
+        try "{\"public_keys\":[{\"key_identifier\":\"k\",\"key\":\"not a key\"}]}".write(toFile: dir.file("gh.json"), atomically: true, encoding: .utf8)
+        let cases: [([String], String)] = [
+            (["--containment", "live=explode"], "revoke, quarantine or notify"),
+            (["--containment", "twitter:live=revoke"], "containment source"),
+            (["--containment", "prod=revoke"], "live, test or *"),
+            (["--quarantine-scopes", "payments:read,bad scope"], "--quarantine-scopes"),
+            (["--github-keys-file", dir.file("missing.json")], "cannot read"),
+            (["--github-keys-file", dir.file("gh.json")], "not a P-256 public key"),
+        ]
+        for (args, message) in cases {
+            let r = try KeywardBinary.run(["serve", "--data-dir", dir.file("data"), "--port", "0"] + args)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("data")))
+    }
 }

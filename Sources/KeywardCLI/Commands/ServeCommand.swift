@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import KeywardAPI
 import KeywardCore
 import KeywardServer
+import KeywardVerify
 import Logging
 import ServiceLifecycle
 
@@ -42,6 +44,12 @@ struct ServeCommand: AsyncParsableCommand {
     var clientCa: String?
     @Option(name: .long, help: "With --client-ca: required (default) refuses connections without a client certificate; optional verifies one only when presented.")
     var clientCert: String?
+    @Option(name: .long, help: "Containment rules tried before the defaults, [source:]environment=action,… e.g. paste:test=notify (default $KEYWARD_CONTAINMENT; defaults live=revoke,test=quarantine).")
+    var containment: String?
+    @Option(name: .long, help: "Scopes a quarantined key may still use, comma-separated (default $KEYWARD_QUARANTINE_SCOPES; none).")
+    var quarantineScopes: String?
+    @Option(name: .long, help: "GitHub secret-scanning partner public keys, in GitHub's JSON format (default $KEYWARD_GITHUB_KEYS_FILE; partner reports refused).")
+    var githubKeysFile: String?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")
     var logLevel: String?
 
@@ -71,6 +79,17 @@ struct ServeCommand: AsyncParsableCommand {
         c.tlsCertificateFile = tlsCert ?? env["KEYWARD_TLS_CERT"]
         c.tlsKeyFile = tlsKey ?? env["KEYWARD_TLS_KEY"]
         c.clientCAFile = clientCa ?? env["KEYWARD_CLIENT_CA"]
+        if let rules = containment ?? env["KEYWARD_CONTAINMENT"] {
+            do {
+                c.containment = ContainmentPolicy(rules: try ContainmentPolicy.parseRules(rules, sources: Set(ExposureReport.Source.allCases.map(\.rawValue))))
+            } catch let e as KeywardError { throw CLIExit.error("--containment: \(e.message)") }
+        }
+        if let q = quarantineScopes ?? env["KEYWARD_QUARANTINE_SCOPES"] {
+            let scopes = q.split(separator: ",").map { Scope(String($0).trimmingCharacters(in: .whitespaces)) }
+            guard scopes.allSatisfy({ $0 != nil }) else { throw CLIExit.error("--quarantine-scopes takes comma-separated scopes like payments:read") }
+            c.verifier.quarantineScopes = Set(scopes.compactMap { $0 })
+        }
+        c.githubKeysFile = githubKeysFile ?? env["KEYWARD_GITHUB_KEYS_FILE"]
         switch clientCert ?? env["KEYWARD_CLIENT_CERT_MODE"] {
         case nil, "required": c.clientCertificateRequired = true
         case "optional": c.clientCertificateRequired = false
