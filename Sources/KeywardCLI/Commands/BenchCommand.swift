@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (run a release build): verify against /healthz, index memory.",
-        subcommands: [BenchVerifyCommand.self, BenchMemoryCommand.self, BenchTimingCommand.self, BenchScanCommand.self]
+        subcommands: [BenchVerifyCommand.self, BenchMemoryCommand.self, BenchTimingCommand.self, BenchScanCommand.self, BenchContainCommand.self]
     )
 }
 
