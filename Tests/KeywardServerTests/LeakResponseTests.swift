@@ -275,4 +275,36 @@ struct LeakResponseTests {
             #expect(try await s.leakReport().isEmpty)
         }
     }
+
+    @Test("the whole loop on PostgreSQL: import, intake, containment with cascade, hunt, blast radius, incidents, webhooks queued")
+    func loopOnPostgres() async throws {
+        let url = try PostgresServer.instance().createDatabase()
+        try await TestServer.with(database: url) { s in
+            let hook = try await s.request("POST", "/v1/webhooks", body: #"{"url":"http://127.0.0.1:9/hook","events":["incident.opened"]}"#, issuing: true)
+            #expect(hook.status == 201)
+            let idn = try await s.createIdentity()
+            let (id, key) = try await s.issueKey(identity: idn, scopes: ["payments:read"])
+            let (_, child) = try await s.issueKey(identity: idn, scopes: ["payments:read"], ttl: 600, extra: ["derived_from": id])
+            #expect(try await s.request("POST", "/v1/consumers", body: "{\"name\":\"checkout\",\"kind\":\"deployment\",\"environment\":\"production\",\"holds\":[\"\(id)\"]}").status == 201)
+            let pw = "pg-test-password-only"
+            s.ledger.record(pw)
+            #expect(try await s.request("POST", "/v1/credentials", body: "{\"identity_id\":\"\(idn)\",\"items\":[{\"name\":\"DB\",\"secret\":\"\(pw)\"}]}").status == 201)
+            #expect(try await s.request("POST", "/v1/keys/verify", body: "{\"key\":\"\(key)\",\"scopes\":[\"payments:read\"],\"source\":{\"ip\":\"10.1.1.1\"}}").status == 200)
+            try await Task.sleep(for: .milliseconds(400))
+            let r = try await Self.report(s, [["rule_id": "keyward.api-key", "sha256": Self.sha(key), "path": "a.env"]])
+            let result = try #require(try r.decode(ExposureReceipt.self).results?.first)
+            #expect(result.action == "revoke")
+            for k in [key, child] { #expect(try await s.verify(k)["reason"] as? String == "revoked") }
+            let inc = try await s.request("GET", "/v1/incidents/\(try #require(result.incidentId))").decode(IncidentResponse.self)
+            #expect(inc.hunt?.outcomes["valid"] == 1)
+            #expect(inc.blastRadius?.declaredConsumers.map(\.name) == ["checkout"])
+            #expect(inc.blastRadius?.derivedCredentials.count == 1)
+            #expect(inc.timeline.contains { $0.kind == "notified" })
+            let third = try await Self.report(s, source: "darknet", [["rule_id": "generic.password", "secret": pw, "url": "tor://x"]])
+            #expect(try third.decode(ExposureReceipt.self).results?.first?.classification == "third_party")
+            #expect(try await s.request("GET", "/v1/incidents?status=open").decode(ListResponse<IncidentResponse>.self).items.count == 1)
+            #expect(try await Self.chainIsValid(s))
+            #expect(try await s.leakReport().isEmpty)
+        }
+    }
 }

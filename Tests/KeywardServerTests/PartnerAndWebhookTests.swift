@@ -154,4 +154,25 @@ struct PartnerAndWebhookTests {
             }
         }
     }
+
+    @Test("key.expiring is announced once per key version that expires within the window")
+    func expiringAnnounced() async throws {
+        try await WebhookReceiver.with { receiver in
+            try await TestServer.with { s in
+                let hook = try await s.request("POST", "/v1/webhooks", body: #"{"url":"\#(receiver.url)","events":["key.expiring"]}"#, issuing: true)
+                #expect(hook.status == 201)
+                let idn = try await s.createIdentity()
+                let (soon, _) = try await s.issueKey(identity: idn, ttl: 3_600)
+                _ = try await s.issueKey(identity: idn, ttl: 20 * 86_400)
+                await s.runtime.webhooks.announceExpiring()
+                await s.runtime.webhooks.announceExpiring()
+                let arrived = try await eventually { receiver.all.count >= 1 }
+                #expect(arrived != nil)
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(receiver.all.count == 1)
+                let event = try WireCoding.decoder().decode(WebhookEvent.self, from: Data(try #require(receiver.all.first).body.utf8))
+                #expect(event.type == "key.expiring" && event.data["key_id"] == soon)
+            }
+        }
+    }
 }

@@ -146,7 +146,7 @@ package final class WebhookDispatcher: Service, Sendable {
     }
 
     /// Queues `key.expiring` for current versions expiring within the window, once each.
-    func announceExpiring() async {
+    package func announceExpiring() async {
         do {
             let now = store.clock.now()
             let due = try await store.keysExpiringUnannounced(before: now.addingTimeInterval(expiringWindow), now: now, limit: 500)

@@ -126,7 +126,7 @@ extension Store {
     package func use(of id: KeyID, since: Date, in db: any SQLDatabase) async throws -> KeyUseSince {
         let t = since.unixMillis
         var outcomes: [String: Int64] = [:]
-        for r in try await db.raw("SELECT outcome, sum(count) AS n FROM key_usage_hourly WHERE key_id = \(bind: id.description) AND hour >= \(bind: t / 3_600_000) GROUP BY outcome").all() {
+        for r in try await db.raw("SELECT outcome, CAST(sum(count) AS BIGINT) AS n FROM key_usage_hourly WHERE key_id = \(bind: id.description) AND hour >= \(bind: t / 3_600_000) GROUP BY outcome").all() {
             outcomes[try r.decode(column: "outcome", as: String.self)] = try r.decode(column: "n", as: Int64.self)
         }
         let sources = try await db.raw("SELECT source_id, ip, user_agent, client_cert_subject, client_cert_thumbprint, first_seen, last_seen, count FROM key_sources WHERE key_id = \(bind: id.description) AND last_seen >= \(bind: t) ORDER BY last_seen DESC LIMIT 100").all().map(Store.decodeSource)
