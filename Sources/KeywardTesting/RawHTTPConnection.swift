@@ -21,8 +21,6 @@ package final class RawHTTPConnection {
         guard let port = baseURL.split(separator: ":").last.flatMap({ UInt16($0) }) else { throw POSIXError(.EINVAL) }
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }
-        var tv = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
@@ -53,21 +51,40 @@ package final class RawHTTPConnection {
         }
     }
 
-    /// Reads one response (Content-Length bodies only, which is all Keyward sends).
-    package func read() throws -> Response {
+    /// Reads one response (Content-Length bodies only, which is all Keyward sends). Never
+    /// blocks a thread: it polls and sleeps, so an in-process server's tasks keep the
+    /// cooperative thread pool even while other tests hold threads.
+    package func read(timeout: Duration = .seconds(30)) async throws -> Response {
+        let deadline = ContinuousClock.now + timeout
         while true {
             if let r = try parse() { return r }
-            var buf = [UInt8](repeating: 0, count: 65_536)
-            let n = recv(fd, &buf, buf.count, 0)
-            guard n > 0 else { throw POSIXError(n == 0 ? .ECONNRESET : .ETIMEDOUT) }
-            pending += buf[0..<n]
+            guard let chunk = try receive() else {
+                guard ContinuousClock.now < deadline else { throw POSIXError(.ETIMEDOUT) }
+                try await Task.sleep(for: .milliseconds(1))
+                continue
+            }
+            guard !chunk.isEmpty else { throw POSIXError(.ECONNRESET) }
+            pending += chunk
         }
     }
 
-    /// True when the server has closed the connection (reads end of stream).
-    package func isClosedByPeer() -> Bool {
-        var buf = [UInt8](repeating: 0, count: 1024)
-        return recv(fd, &buf, buf.count, 0) == 0
+    /// True when the server closes the connection (end of stream) within `timeout`.
+    package func isClosedByPeer(timeout: Duration = .seconds(10)) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let chunk = try receive() { if chunk.isEmpty { return true } } else { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        return false
+    }
+
+    /// Bytes available now; [] at end of stream; nil when nothing is there yet.
+    private func receive() throws -> [UInt8]? {
+        var buf = [UInt8](repeating: 0, count: 65_536)
+        let n = recv(fd, &buf, buf.count, Int32(MSG_DONTWAIT))
+        if n > 0 { return Array(buf[0..<n]) }
+        if n == 0 { return [] }
+        if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
+        throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
     }
 
     private func parse() throws -> Response? {

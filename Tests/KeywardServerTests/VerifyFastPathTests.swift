@@ -24,7 +24,7 @@ struct VerifyFastPathTests {
                 + RawHTTPConnection.request("GET", "/v1/identities/\(idn)", token: s.adminKey)
                 + RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: verify)
             )
-            let r = try (0..<6).map { _ in try c.read() }
+            let r = try await (0..<6).asyncMap { _ in try await c.read() }
             #expect(r.map(\.status) == [200, 200, 401, 200, 200, 200])
             #expect(r[1].body.contains(#""valid":true"#))
             #expect(r[2].headers["content-type"] == "application/problem+json")
@@ -46,12 +46,12 @@ struct VerifyFastPathTests {
             let verify = RawHTTPConnection.request("POST", "/v1/keys/verify", token: bearer, body: #"{"key":"\#(key)"}"#)
             for _ in 0..<3 {
                 try c.send(verify)
-                #expect(try c.read().status == 200)
+                #expect(try await c.read().status == 200)
             }
             let revoke = try await s.request("POST", "/v1/keys/\(bearerID)/revoke", body: #"{"reason":"rotated out"}"#)
             #expect(revoke.status == 200)
             try c.send(verify)
-            let after = try c.read()
+            let after = try await c.read()
             #expect(after.status == 401)
             #expect(!after.body.contains(bearer) && !after.body.contains(key))
         }
@@ -69,22 +69,30 @@ struct VerifyFastPathTests {
             try c.send(String(whole[..<cut]))
             try await Task.sleep(for: .milliseconds(100))
             try c.send(String(whole[cut...]))
-            #expect(try c.read().body.contains(#""valid":true"#))
+            #expect(try await c.read().body.contains(#""valid":true"#))
 
             try c.send(RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: body, headers: ["Content-Type: text/plain"])
                 .replacingOccurrences(of: "Content-Type: application/json\r\n", with: ""))
-            let wrongType = try c.read()
+            let wrongType = try await c.read()
             #expect(wrongType.status == 400)
 
             let big = #"{"key":"\#(key)","pad":""# + String(repeating: "x", count: 70_000) + #""}"#
             try c.send(RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: big))
-            #expect(try c.read().status == 413)
+            #expect(try await c.read().status == 413)
 
             let closing = try RawHTTPConnection(baseURL: s.baseURL)
             try closing.send(RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: body, headers: ["Connection: close"]))
-            #expect(try closing.read().status == 200)
-            #expect(closing.isClosedByPeer())
+            #expect(try await closing.read().status == 200)
+            #expect(try await closing.isClosedByPeer())
             s.ledger.record(key)
         }
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ f: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for e in self { out.append(try await f(e)) }
+        return out
     }
 }
