@@ -92,6 +92,33 @@ struct LeakTourTests {
         #expect(show.stdout.contains("dashboard.stripe.com"))
         #expect(!show.stdout.contains(stripeLike))
 
+        // A Kubernetes Secret (base64 data and stringData) and an AWS credentials file. The
+        // values are synthetic and assembled at run time so the repository's self-scan stays clean.
+        let accessKey = "AKIA" + "QX7ZB2KD4MN6PR8T"
+        let secretKey = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYzq9v8T3kLm2w"
+        let manifest = """
+            apiVersion: v1
+            kind: Secret
+            metadata:
+              name: billing-aws
+              namespace: payments
+            data:
+              AWS_ACCESS_KEY_ID: \(Data(accessKey.utf8).base64EncodedString())
+            stringData:
+              note: "not a secret at all"
+            """
+        try manifest.write(toFile: e.dir.file("secret.yaml"), atomically: true, encoding: .utf8)
+        let k8s = try e.kw("import", "k8s-secret", e.dir.file("secret.yaml"), "--identity", idn, "--json")
+        #expect(k8s.status == 0, "\(k8s.stderr)")
+        #expect(k8s.stdout.contains("payments/billing-aws:data.AWS_ACCESS_KEY_ID") && k8s.stdout.contains("\"provider\" : \"aws\""))
+        try "[default]\naws_access_key_id = \(accessKey)\naws_secret_access_key = \(secretKey)\nregion = eu-west-1\n"
+            .write(toFile: e.dir.file("credentials"), atomically: true, encoding: .utf8)
+        let aws = try e.kw("import", "aws-credentials", e.dir.file("credentials"), "--identity", idn)
+        #expect(aws.status == 0, "\(aws.stderr)")
+        #expect(aws.stdout.contains("default:aws_secret_access_key"))
+        #expect(aws.stdout.contains("already held"), "the access key id came in with the Kubernetes Secret already")
+        #expect(!k8s.stdout.contains(accessKey) && !aws.stdout.contains(secretKey))
+
         let bad = try e.kw("import", "dotenv", e.dir.file("missing.env"), "--identity", idn)
         #expect(bad.status == 2)
         let badFormat = try e.kw("import", "yaml", envFile, "--identity", idn)
