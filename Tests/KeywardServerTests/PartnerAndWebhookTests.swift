@@ -175,4 +175,27 @@ struct PartnerAndWebhookTests {
             }
         }
     }
+
+    @Test("a dead receiver delays only its own deliveries, and shutdown does not wait for it")
+    func deadReceiverIsolated() async throws {
+        try await WebhookReceiver.with { receiver in
+            let clock = ContinuousClock()
+            var stopStarted = clock.now
+            try await TestServer.with(configure: { $0.webhookBaseDelay = .seconds(30) }) { s in
+                for url in ["http://127.0.0.1:1/dead", "http://192.0.2.1:9/unroutable", receiver.url] {
+                    let h = try await s.request("POST", "/v1/webhooks", body: #"{"url":"\#(url)","events":["key.revoked"]}"#, issuing: true)
+                    #expect(h.status == 201)
+                }
+                let idn = try await s.createIdentity()
+                for _ in 0..<3 {
+                    let (id, _) = try await s.issueKey(identity: idn)
+                    #expect(try await s.request("POST", "/v1/keys/\(id)/revoke", body: #"{"reason":"test"}"#).status == 200)
+                }
+                let arrived = try await eventually(timeout: .seconds(5)) { receiver.all.count == 3 }
+                #expect(arrived != nil, "the live receiver waited behind dead ones")
+                stopStarted = clock.now
+            }
+            #expect(clock.now - stopStarted < .seconds(5), "shutdown waited for deliveries to dead receivers")
+        }
+    }
 }

@@ -41,8 +41,10 @@ package final class WebhookDispatcher: Service, Sendable {
         self.expiringWindow = expiringWindow
         self.wake = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         var config = HTTPClient.Configuration()
-        config.timeout = .init(connect: .seconds(5), read: .seconds(10))
+        config.timeout = .init(connect: .seconds(3), read: .seconds(10))
         config.redirectConfiguration = .disallow
+        // A refused connection fails the attempt at once; the backoff above does the retrying.
+        config.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
         let cont = wake.continuation
         store.feed.subscribe { change in
@@ -52,8 +54,10 @@ package final class WebhookDispatcher: Service, Sendable {
 
     package func run() async throws {
         // Checks for due deliveries when woken by a commit, and at least every second (retries,
-        // other nodes' deliveries, expiry announcements).
-        await withGracefulShutdownHandler {
+        // other nodes' deliveries, expiry announcements). On graceful shutdown everything in
+        // flight is cancelled at once: an unfinished delivery stays pending and is sent after
+        // the restart (receivers must tolerate a repeat; `Keyward-Delivery` names it).
+        try? await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     while !Task.isCancelled {
@@ -64,6 +68,7 @@ package final class WebhookDispatcher: Service, Sendable {
                 group.addTask {
                     var lastExpiryCheck = ContinuousClock.now - .seconds(3600)
                     for await _ in self.wake.stream {
+                        if Task.isCancelled { break }
                         if ContinuousClock.now - lastExpiryCheck > .seconds(60) {
                             lastExpiryCheck = ContinuousClock.now
                             await self.announceExpiring()
@@ -74,23 +79,38 @@ package final class WebhookDispatcher: Service, Sendable {
                 await group.next()
                 group.cancelAll()
             }
-        } onGracefulShutdown: {
-            self.wake.continuation.finish()
         }
         try? await client.shutdown()
     }
 
-    /// Sends every due delivery once.
+    /// Sends every due delivery once: in order for each receiver, receivers in parallel (a
+    /// slow or dead receiver delays only its own deliveries).
     package func deliverDue() async {
+        let due: [WebhookID: (WebhookRecord, [WebhookDelivery])]
         do {
             let hooks = Dictionary(uniqueKeysWithValues: try await store.webhooks().map { ($0.id, $0) })
-            for var d in try await store.dueDeliveries(now: store.clock.now(), limit: 100) {
+            var grouped: [WebhookID: (WebhookRecord, [WebhookDelivery])] = [:]
+            for d in try await store.dueDeliveries(now: store.clock.now(), limit: 500) {
                 guard let hook = hooks[d.webhookID] else { continue }
-                await attempt(&d, hook: hook)
-                try await store.recordDeliveryAttempt(d)
+                grouped[d.webhookID, default: (hook, [])].1.append(d)
             }
+            due = grouped
         } catch {
             logger.warning("webhook dispatch failed", metadata: ["error": "\(String(describing: error).prefix(200))"])
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for (hook, deliveries) in due.values {
+                group.addTask {
+                    for var d in deliveries {
+                        await self.attempt(&d, hook: hook)
+                        if Task.isCancelled { return } // shutting down: this attempt does not count
+                        do { try await self.store.recordDeliveryAttempt(d) } catch {
+                            self.logger.warning("webhook delivery state not saved", metadata: ["delivery": "\(d.id)"])
+                        }
+                    }
+                }
+            }
         }
     }
 
