@@ -31,14 +31,11 @@ package enum APIKeyFormat {
         } else {
             return .malformed
         }
-        let body = bytes[tagLength..<(tagLength + randomLength)]
-        for b in body where Base62.value(of: b) == nil { return .malformed }
+        // Every byte of random and checksum is examined, valid or not, with table loads only.
+        guard Base62.allValid(bytes[tagLength...]) else { return .malformed }
         // DESIGN.md: CRC-32 of the ASCII bytes of `kw_<env>_<random>`, base62, MSD first, 6 chars.
         var check: UInt64 = 0
-        for b in bytes[(tagLength + randomLength)...] {
-            guard let v = Base62.value(of: b) else { return .malformed }
-            check = check * 62 + UInt64(v)
-        }
+        for b in bytes[(tagLength + randomLength)...] { check = check * 62 + UInt64(Base62.values[Int(b)]) }
         guard check <= UInt64(UInt32.max) else { return .malformed }
         let crc = CRC32.checksum(bytes[0..<(tagLength + randomLength)])
         return UInt32(check) == crc ? .wellFormed(env) : .malformed

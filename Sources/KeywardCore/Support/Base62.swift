@@ -2,15 +2,30 @@
 package enum Base62 {
     package static let alphabet: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
+    /// Each byte's value in the alphabet, 0xFF for bytes outside it: one table load per byte,
+    /// with no branch on the character's class (verify parses attacker-chosen keys; SECURITY-CASES 56).
+    static let values: [UInt8] = (0..<256).map { b -> UInt8 in
+        switch UInt8(b) {
+        case 0x30...0x39: return UInt8(b) - 0x30
+        case 0x41...0x5A: return UInt8(b) - 0x41 + 10
+        case 0x61...0x7A: return UInt8(b) - 0x61 + 36
+        default: return 0xFF
+        }
+    }
+
     /// Value of an ASCII byte in the alphabet, or nil. No normalisation: look-alikes are rejected.
     @inline(__always)
     package static func value(of byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: return byte - 0x30
-        case 0x41...0x5A: return byte - 0x41 + 10
-        case 0x61...0x7A: return byte - 0x61 + 36
-        default: return nil
-        }
+        let v = values[Int(byte)]
+        return v == 0xFF ? nil : v
+    }
+
+    /// True when every byte is in the alphabet; examines every byte whatever it finds.
+    @inline(__always)
+    package static func allValid(_ bytes: some Collection<UInt8>) -> Bool {
+        var invalid: UInt8 = 0
+        for b in bytes { invalid |= values[Int(b)] & 0x80 }
+        return invalid == 0
     }
 
     /// `value` written most significant digit first, left-padded with `0` to `width`.
