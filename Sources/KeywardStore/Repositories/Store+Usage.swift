@@ -73,41 +73,54 @@ package struct KeyUseSince: Sendable {
 }
 
 extension Store {
-    /// Writes a usage batch: one transaction, upserts, no audit (telemetry is not audit).
+    /// Writes a usage batch: one transaction, multi-row upserts (a few statements per second
+    /// however many keys were used, so the flush stays off verify's tail latency), no audit
+    /// (telemetry is not audit).
     package func flushUsage(_ batch: UsageBatch) async throws {
         guard !batch.isEmpty else { return }
-        try await write { tx in
-            for (id, u) in batch.keys {
-                let kid = id.description
-                if let t = u.lastUsedAt {
-                    try await tx.db.raw("UPDATE api_keys SET last_used_at = \(bind: t) WHERE id = \(bind: kid) AND (last_used_at IS NULL OR last_used_at < \(bind: t))").run()
-                }
-                for (outcome, n) in u.outcomes {
-                    try await tx.db.raw("""
-                        INSERT INTO key_usage (key_id, outcome, count) VALUES (\(bind: kid), \(bind: outcome), \(bind: n))
-                        ON CONFLICT (key_id, outcome) DO UPDATE SET count = key_usage.count + excluded.count
-                        """).run()
-                }
-                for (h, n) in u.hourly {
-                    try await tx.db.raw("""
-                        INSERT INTO key_usage_hourly (key_id, hour, outcome, count) VALUES (\(bind: kid), \(bind: h.hour), \(bind: h.outcome), \(bind: n))
-                        ON CONFLICT (key_id, hour, outcome) DO UPDATE SET count = key_usage_hourly.count + excluded.count
-                        """).run()
-                }
-                for (sc, use) in u.scopes {
-                    try await tx.db.raw("""
-                        INSERT INTO key_scope_usage (key_id, scope, count, first_seen, last_seen) VALUES (\(bind: kid), \(bind: sc.value), \(bind: use.count), \(bind: use.firstSeen), \(bind: use.lastSeen))
-                        ON CONFLICT (key_id, scope) DO UPDATE SET count = key_scope_usage.count + excluded.count, last_seen = excluded.last_seen
-                        """).run()
-                }
-                for s in u.sources.values {
-                    try await tx.db.raw("""
-                        INSERT INTO key_sources (key_id, source_id, ip, user_agent, client_cert_subject, client_cert_thumbprint, first_seen, last_seen, count)
-                        VALUES (\(bind: kid), \(bind: s.sourceID), \(bind: s.ip), \(bind: s.userAgent), \(bind: s.clientCertSubject), \(bind: s.clientCertThumbprint), \(bind: s.firstSeen), \(bind: s.lastSeen), \(bind: s.count))
-                        ON CONFLICT (key_id, source_id) DO UPDATE SET last_seen = excluded.last_seen, count = key_sources.count + excluded.count
-                        """).run()
-                }
+        var lastUsed: [[any Encodable & Sendable]] = []
+        var outcomes: [[any Encodable & Sendable]] = []
+        var hourly: [[any Encodable & Sendable]] = []
+        var scopes: [[any Encodable & Sendable]] = []
+        var sources: [[any Encodable & Sendable]] = []
+        for (id, u) in batch.keys {
+            let kid = id.description
+            if let t = u.lastUsedAt { lastUsed.append([kid, t]) }
+            for (outcome, n) in u.outcomes { outcomes.append([kid, outcome, n]) }
+            for (h, n) in u.hourly { hourly.append([kid, h.hour, h.outcome, n]) }
+            for (sc, use) in u.scopes { scopes.append([kid, sc.value, use.count, use.firstSeen, use.lastSeen]) }
+            for s in u.sources.values {
+                sources.append([kid, s.sourceID, s.ip, s.userAgent, s.clientCertSubject, s.clientCertThumbprint, s.firstSeen, s.lastSeen, s.count])
             }
+        }
+        try await write { tx in
+            try await Self.rows(lastUsed, in: tx, prefix: "WITH v(id, t) AS (VALUES ", suffix: """
+                ) UPDATE api_keys SET last_used_at = v.t FROM v WHERE api_keys.id = v.id AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.t)
+                """)
+            try await Self.rows(outcomes, in: tx, prefix: "INSERT INTO key_usage (key_id, outcome, count) VALUES ",
+                                suffix: " ON CONFLICT (key_id, outcome) DO UPDATE SET count = key_usage.count + excluded.count")
+            try await Self.rows(hourly, in: tx, prefix: "INSERT INTO key_usage_hourly (key_id, hour, outcome, count) VALUES ",
+                                suffix: " ON CONFLICT (key_id, hour, outcome) DO UPDATE SET count = key_usage_hourly.count + excluded.count")
+            try await Self.rows(scopes, in: tx, prefix: "INSERT INTO key_scope_usage (key_id, scope, count, first_seen, last_seen) VALUES ",
+                                suffix: " ON CONFLICT (key_id, scope) DO UPDATE SET count = key_scope_usage.count + excluded.count, last_seen = excluded.last_seen")
+            try await Self.rows(sources, in: tx, prefix: "INSERT INTO key_sources (key_id, source_id, ip, user_agent, client_cert_subject, client_cert_thumbprint, first_seen, last_seen, count) VALUES ",
+                                suffix: " ON CONFLICT (key_id, source_id) DO UPDATE SET last_seen = excluded.last_seen, count = key_sources.count + excluded.count")
+        }
+    }
+
+    /// `prefix (…), (…), … suffix`, 200 rows a statement (well under both databases' bind limits;
+    /// each batch has one row per conflict key, which a multi-row upsert needs).
+    private static func rows(_ rows: [[any Encodable & Sendable]], in tx: WriteTransaction, prefix: String, suffix: String) async throws {
+        for start in stride(from: 0, to: rows.count, by: 200) {
+            var q = SQLQueryString(stringLiteral: "")
+            q.appendInterpolation(unsafeRaw: prefix)
+            for (i, r) in rows[start..<min(start + 200, rows.count)].enumerated() {
+                q.appendInterpolation(unsafeRaw: i == 0 ? "(" : ", (")
+                q.appendInterpolation(binds: r)
+                q.appendInterpolation(unsafeRaw: ")")
+            }
+            q.appendInterpolation(unsafeRaw: suffix)
+            try await tx.db.raw(q).run()
         }
     }
 
