@@ -50,6 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
     var quarantineScopes: String?
     @Option(name: .long, help: "GitHub secret-scanning partner public keys, in GitHub's JSON format (default $KEYWARD_GITHUB_KEYS_FILE; partner reports refused).")
     var githubKeysFile: String?
+    @Option(name: .long, help: "How often verify telemetry (last use, outcomes, sources, scopes) is written to the store, in seconds (default $KEYWARD_USAGE_FLUSH_SECONDS or 5).")
+    var usageFlushSeconds: Int?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")
     var logLevel: String?
 
@@ -90,6 +92,10 @@ struct ServeCommand: AsyncParsableCommand {
             c.verifier.quarantineScopes = Set(scopes.compactMap { $0 })
         }
         c.githubKeysFile = githubKeysFile ?? env["KEYWARD_GITHUB_KEYS_FILE"]
+        if let raw = usageFlushSeconds.map(String.init) ?? env["KEYWARD_USAGE_FLUSH_SECONDS"] {
+            guard let v = Int(raw), (1...3_600).contains(v) else { throw CLIExit.error("--usage-flush-seconds must be from 1 to 3600") }
+            c.usageFlushInterval = .seconds(v)
+        }
         switch clientCert ?? env["KEYWARD_CLIENT_CERT_MODE"] {
         case nil, "required": c.clientCertificateRequired = true
         case "optional": c.clientCertificateRequired = false

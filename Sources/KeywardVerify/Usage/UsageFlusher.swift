@@ -18,7 +18,8 @@ package struct UsageFlusher: Service {
 
     package func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            // The wait ends early on graceful shutdown, so a long interval never delays it.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             await flush()
         }
         await flush()
