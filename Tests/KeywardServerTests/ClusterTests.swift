@@ -64,4 +64,27 @@ struct ClusterTests {
             }
         }
     }
+
+    @Test("two nodes on one database send each webhook delivery once")
+    func webhookDeliveredOnce() async throws {
+        let url = try PostgresServer.instance().createDatabase()
+        try await WebhookReceiver.with { receiver in
+            try await TestServer.with(database: url) { a in
+                try await TestServer.with(database: url, adminKey: a.adminKey) { b in
+                    let hook = try await a.request("POST", "/v1/webhooks", body: #"{"url":"\#(receiver.url)","events":["key.revoked"]}"#, issuing: true)
+                    #expect(hook.status == 201)
+                    let idn = try await a.createIdentity()
+                    for _ in 0..<5 {
+                        let (id, _) = try await a.issueKey(identity: idn)
+                        #expect(try await b.request("POST", "/v1/keys/\(id)/revoke", body: #"{"reason":"test"}"#).status == 200)
+                    }
+                    let arrived = try await eventually { receiver.all.count >= 5 }
+                    #expect(arrived != nil)
+                    try await Task.sleep(for: .seconds(2)) // both dispatchers have polled again by now
+                    let ids = receiver.all.compactMap { $0.headers["keyward-delivery"] }
+                    #expect(ids.count == 5 && Set(ids).count == 5, "deliveries: \(ids)")
+                }
+            }
+        }
+    }
 }

@@ -88,9 +88,12 @@ package final class WebhookDispatcher: Service, Sendable {
     package func deliverDue() async {
         let due: [WebhookID: (WebhookRecord, [WebhookDelivery])]
         do {
+            // A read first: most wake-ups find nothing due, and claiming takes a write transaction.
+            guard let next = try await store.nextDeliveryDue(), next <= store.clock.now() else { return }
             let hooks = Dictionary(uniqueKeysWithValues: try await store.webhooks().map { ($0.id, $0) })
             var grouped: [WebhookID: (WebhookRecord, [WebhookDelivery])] = [:]
-            for d in try await store.dueDeliveries(now: store.clock.now(), limit: 500) {
+            // Leased for longer than the slowest attempt (3 s connect + 10 s read).
+            for d in try await store.claimDueDeliveries(now: store.clock.now(), lease: .seconds(60), limit: 500) {
                 guard let hook = hooks[d.webhookID] else { continue }
                 grouped[d.webhookID, default: (hook, [])].1.append(d)
             }

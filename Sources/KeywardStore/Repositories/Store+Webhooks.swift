@@ -77,11 +77,18 @@ extension Store {
         return n
     }
 
-    /// Pending deliveries whose next attempt is due, oldest first.
-    package func dueDeliveries(now: Date, limit: Int) async throws -> [WebhookDelivery] {
-        try await read { db in
-            try await db.raw("SELECT \(unsafeRaw: Store.deliveryColumns) FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= \(bind: now.unixMillis) ORDER BY next_attempt_at, id LIMIT \(unsafeRaw: String(limit))")
+    /// Claims pending deliveries whose next attempt is due, oldest first: each is leased (its
+    /// next attempt moved `lease` ahead) in a write transaction, so when several nodes share a
+    /// database only one of them sends it. The attempt's outcome then sets the real next time.
+    package func claimDueDeliveries(now: Date, lease: Duration, limit: Int) async throws -> [WebhookDelivery] {
+        try await write { tx in
+            let due = try await tx.db.raw("SELECT \(unsafeRaw: Store.deliveryColumns) FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= \(bind: now.unixMillis) ORDER BY next_attempt_at, id LIMIT \(unsafeRaw: String(limit))")
                 .all().map(Store.decodeDelivery)
+            let until = now.unixMillis + lease.components.seconds * 1000
+            for d in due {
+                try await tx.db.raw("UPDATE webhook_deliveries SET next_attempt_at = \(bind: until) WHERE id = \(bind: d.id)").run()
+            }
+            return due
         }
     }
 
