@@ -23,7 +23,7 @@ struct SchemathesisTests {
         let r = try ProcessRunner.run(st, [
             "--config-file", config, "run", spec, "--url", url, "-H", "Authorization: Bearer \(try #require(key))",
             "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "25",
-            "--seed", "20261125", "-w", "2",
+            "--seed", "20261125", "-w", "1", // one worker: hypothesis describing lambdas from two threads hit a CPython AST race (SystemError)
         ], currentDirectory: dir.path)
         #expect(r.status == 0, "schemathesis failed:\n\(r.stdout.suffix(6000))")
         #expect(r.stdout.contains("passed"))
