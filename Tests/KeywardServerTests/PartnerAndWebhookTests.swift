@@ -198,4 +198,21 @@ struct PartnerAndWebhookTests {
             #expect(clock.now - stopStarted < .seconds(5), "shutdown waited for deliveries to dead receivers")
         }
     }
+
+    @Test("a receiver URL that is itself a credential is sealed: responses show scheme://host/… only, the store never holds it in clear")
+    func receiverURLSealed() async throws {
+        try await TestServer.with { s in
+            let token = "T0AAA0AAA/B0BBB0BBB/" + String(UInt64.random(in: .min ... .max), radix: 36) + "Zq9"
+            s.ledger.record(token)
+            let created = try await s.request("POST", "/v1/webhooks", body: #"{"url":"https://hooks.example.com:8443/services/\#(token)","events":["key.expiring"]}"#, issuing: true)
+            #expect(created.status == 201)
+            let w = try created.decode(WebhookResponse.self)
+            s.ledger.record(w.secret ?? "")
+            #expect(w.url == "https://hooks.example.com:8443/…")
+            let list = try await s.request("GET", "/v1/webhooks").decode(ListResponse<WebhookResponse>.self)
+            #expect(list.items.map(\.url) == ["https://hooks.example.com:8443/…"])
+            #expect(!created.text.contains(token))
+            #expect(try await s.leakReport().isEmpty)
+        }
+    }
 }

@@ -114,6 +114,7 @@ extension ManagementService {
 
     package static let webhookEvents = ["incident.opened", "incident.contained", "incident.resolved", "key.revoked", "key.rotated", "key.expiring"]
     static let webhookSealPurpose = "webhook-secret"
+    static let webhookURLSealPurpose = "webhook-url"
 
     /// Creates a subscription; returns it with its signing secret (shown once).
     package func createWebhook(_ r: WebhookCreateRequest, actor: Actor) async throws -> (WebhookRecord, String) {
@@ -126,8 +127,10 @@ extension ManagementService {
         }
         let secret = "whsec_" + Hex.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
         let sealed = try fingerprints.seal(secret, purpose: Self.webhookSealPurpose)
+        let sealedURL = try fingerprints.seal(r.url, purpose: Self.webhookURLSealPurpose)
+        let display = "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "") + "/…"
         return try await store.write { tx in
-            let w = WebhookRecord(id: .random(), url: r.url, secretSealed: sealed, events: Array(Set(r.events)).sorted(), status: "active", createdAt: tx.now)
+            let w = WebhookRecord(id: .random(), urlSealed: sealedURL, urlDisplay: display, secretSealed: sealed, events: Array(Set(r.events)).sorted(), status: "active", createdAt: tx.now)
             try await self.store.insertWebhook(w, in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: "webhook.created", target: w.id.description, details: [
                 "url_host": host, "events": w.events.joined(separator: " "), "secret_fingerprint": self.fingerprints.fingerprint(value: secret).description,

@@ -165,7 +165,7 @@ extension CredentialResponse {
 
 extension WebhookResponse {
     init(_ w: WebhookRecord, secret: String?) {
-        self.init(id: w.id.description, url: w.url, events: w.events, status: w.status, createdAt: w.createdAt, secret: secret)
+        self.init(id: w.id.description, url: w.urlDisplay, events: w.events, status: w.status, createdAt: w.createdAt, secret: secret)
     }
 }
 

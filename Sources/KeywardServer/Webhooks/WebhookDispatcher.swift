@@ -122,8 +122,9 @@ package final class WebhookDispatcher: Service, Sendable {
         let now = store.clock.now()
         do {
             let secret = try fingerprints.open(hook.secretSealed, purpose: ManagementService.webhookSealPurpose)
+            let url = try fingerprints.open(hook.urlSealed, purpose: ManagementService.webhookURLSealPurpose)
             let t = Int64(now.timeIntervalSince1970)
-            var req = HTTPClientRequest(url: hook.url)
+            var req = HTTPClientRequest(url: url)
             req.method = .POST
             req.headers.add(name: "Content-Type", value: "application/json")
             req.headers.add(name: "User-Agent", value: "keyward-webhooks")

@@ -44,7 +44,8 @@ extension Store {
             "CREATE TABLE key_scope_usage (key_id TEXT NOT NULL, scope TEXT NOT NULL, count BIGINT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, PRIMARY KEY (key_id, scope))",
             "CREATE TABLE incidents (id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, status TEXT NOT NULL, target_kind TEXT NOT NULL, target_id TEXT NOT NULL, target_version BIGINT, identity_id TEXT NOT NULL, environment TEXT NOT NULL, source TEXT NOT NULL, classification TEXT NOT NULL, action TEXT NOT NULL, received_at BIGINT NOT NULL, matched_at BIGINT NOT NULL, contained_at BIGINT, notified_at BIGINT, exposure_count BIGINT NOT NULL, blast_radius TEXT NOT NULL, hunt TEXT NOT NULL, guidance TEXT NOT NULL, events TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
             "CREATE INDEX incidents_target ON incidents (target_id)",
-            "CREATE TABLE webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, secret_sealed TEXT NOT NULL, events TEXT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL)",
+            // A receiver URL may itself be a credential (Slack's incoming webhooks): kept sealed, shown as scheme://host/….
+            "CREATE TABLE webhooks (id TEXT PRIMARY KEY, url_sealed TEXT NOT NULL, url_display TEXT NOT NULL, secret_sealed TEXT NOT NULL, events TEXT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL)",
             "CREATE TABLE webhook_deliveries (id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL, last_status BIGINT, last_error TEXT, created_at BIGINT NOT NULL, delivered_at BIGINT)",
             "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)",
             "CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, created_at)",

@@ -2,18 +2,22 @@ import Foundation
 import KeywardCore
 import SQLKit
 
-/// An outgoing webhook subscription. The signing secret is kept sealed (AES-GCM under a key
-/// derived from the server's HMAC key); it is shown once, by the call that creates it.
+/// An outgoing webhook subscription. The signing secret and the receiver URL (which may embed a
+/// credential, as Slack's do) are kept sealed (AES-GCM under a key derived from the server's
+/// HMAC key); the secret is shown once, by the call that creates it, the URL only as `urlDisplay`.
 package struct WebhookRecord: Sendable {
     package var id: WebhookID
-    package var url: String
+    package var urlSealed: String
+    /// `scheme://host[:port]/…`: never the path or query.
+    package var urlDisplay: String
     package var secretSealed: String
     package var events: [String]
     package var status: String
     package var createdAt: Date
-    package init(id: WebhookID, url: String, secretSealed: String, events: [String], status: String, createdAt: Date) {
+    package init(id: WebhookID, urlSealed: String, urlDisplay: String, secretSealed: String, events: [String], status: String, createdAt: Date) {
         self.id = id
-        self.url = url
+        self.urlSealed = urlSealed
+        self.urlDisplay = urlDisplay
         self.secretSealed = secretSealed
         self.events = events
         self.status = status
@@ -43,14 +47,15 @@ extension Store {
 
     package func insertWebhook(_ w: WebhookRecord, in tx: WriteTransaction) async throws {
         try await tx.db.raw("""
-            INSERT INTO webhooks (id, url, secret_sealed, events, status, created_at) VALUES (\(bind: w.id.description), \(bind: w.url), \(bind: w.secretSealed), \(bind: JSONColumn.encode(w.events)), \(bind: w.status), \(bind: w.createdAt.unixMillis))
+            INSERT INTO webhooks (id, url_sealed, url_display, secret_sealed, events, status, created_at) VALUES (\(bind: w.id.description), \(bind: w.urlSealed), \(bind: w.urlDisplay), \(bind: w.secretSealed), \(bind: JSONColumn.encode(w.events)), \(bind: w.status), \(bind: w.createdAt.unixMillis))
             """).run()
     }
 
     package func webhooks(in db: any SQLDatabase) async throws -> [WebhookRecord] {
-        try await db.raw("SELECT id, url, secret_sealed, events, status, created_at FROM webhooks ORDER BY id").all().map { r in
+        try await db.raw("SELECT id, url_sealed, url_display, secret_sealed, events, status, created_at FROM webhooks ORDER BY id").all().map { r in
             guard let id = WebhookID(try r.decode(column: "id", as: String.self)) else { throw StoreError.corrupt("webhook row") }
-            return WebhookRecord(id: id, url: try r.decode(column: "url", as: String.self), secretSealed: try r.decode(column: "secret_sealed", as: String.self),
+            return WebhookRecord(id: id, urlSealed: try r.decode(column: "url_sealed", as: String.self),
+                                 urlDisplay: try r.decode(column: "url_display", as: String.self), secretSealed: try r.decode(column: "secret_sealed", as: String.self),
                                  events: try JSONColumn.decode([String].self, from: try r.decode(column: "events", as: String.self)),
                                  status: try r.decode(column: "status", as: String.self),
                                  createdAt: Date(unixMillis: try r.decode(column: "created_at", as: Int64.self)))
