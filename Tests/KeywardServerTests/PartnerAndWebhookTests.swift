@@ -215,4 +215,24 @@ struct PartnerAndWebhookTests {
             #expect(try await s.leakReport().isEmpty)
         }
     }
+
+    @Test("a flood of forged partner reports is refused every time but audited at most 60 times a minute, with the rest counted")
+    func rejectionFlood() async throws {
+        let clock = ManualClock()
+        try await TestServer.with(clock: clock) { s in
+            for _ in 0..<75 {
+                #expect(try await Self.post(s, #"[{"token":"x","type":"t"}]"#, keyID: "forged", signature: "c2ln").status == 401)
+            }
+            var rejected: [AuditRecord] = []
+            try await s.runtime.store.forEachAudit { r in if r.action == "exposure.rejected" { rejected.append(r) }; return true }
+            #expect(rejected.count == 60)
+            // A minute later the next rejection is audited again, carrying the 15 that were only counted.
+            clock.advance(by: 61)
+            #expect(try await Self.post(s, #"[{"token":"x","type":"t"}]"#, keyID: "forged", signature: "c2ln").status == 401)
+            rejected = []
+            try await s.runtime.store.forEachAudit { r in if r.action == "exposure.rejected" { rejected.append(r) }; return true }
+            #expect(rejected.count == 61)
+            #expect(rejected.last?.details.contains(#""suppressed_before":"15""#) == true, "\(rejected.last?.details ?? "")")
+        }
+    }
 }

@@ -6,6 +6,7 @@ import KeywardAPI
 import KeywardCore
 import KeywardStore
 import NIOCore
+import Synchronization
 
 /// GitHub's secret-scanning partner program keys: `key_identifier` → P-256 public key, loaded
 /// from a file in the format GitHub publishes (`{"public_keys":[{"key_identifier","key","is_current"}]}`).
@@ -62,11 +63,12 @@ package struct GitHubPartnerKeys: Sendable {
 struct GitHubPartnerRoutes {
     let management: ManagementService
     let keys: GitHubPartnerKeys
+    let rejections = RejectionBudget(perMinute: 60)
     static let maxBytes = 1 << 20
     static let maxItems = 1_000
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let m = management, keys = keys
+        let m = management, keys = keys, rejections = rejections
         let io = JSONIO(maxBodyBytes: Self.maxBytes)
         table.add(.post, "/v1/exposures/github")
         router.post("/v1/exposures/github") { req, ctx in
@@ -81,7 +83,9 @@ struct GitHubPartnerRoutes {
             let verdict: GitHubPartnerKeys.Verdict = keyID.isEmpty || signature.isEmpty ? .badSignature
                 : keys.verify(identifier: keyID, signature: signature, body: body)
             guard verdict == .valid else {
-                try await m.auditRejectedPartnerReport(keyID: keyID, reason: verdict.rawValue, remote: ctx.remoteAddress)
+                if let suppressed = rejections.admit(now: receivedAt) {
+                    try await m.auditRejectedPartnerReport(keyID: keyID, reason: verdict.rawValue, remote: ctx.remoteAddress, suppressedBefore: suppressed)
+                }
                 throw KeywardError(.unauthorized, "the GitHub signature is not valid for this body")
             }
             let entries: [GitHubTokenReport]
@@ -116,11 +120,34 @@ struct GitHubPartnerRoutes {
 
 extension ManagementService {
     /// SECURITY-CASES 59: a rejected partner report is audited (no body, no token).
-    func auditRejectedPartnerReport(keyID: String, reason: String, remote: String?) async throws {
+    /// `suppressedBefore`: rejections over the audit budget since the last audited one.
+    func auditRejectedPartnerReport(keyID: String, reason: String, remote: String?, suppressedBefore: Int) async throws {
         try await store.write { tx in
             tx.audit(AuditEntry(actor: "github-partner", action: "exposure.rejected", target: "exposures/github", details: [
                 "reason": reason, "key_identifier": String(keyID.prefix(128)), "remote": remote ?? "",
+                "suppressed_before": String(suppressedBefore),
             ]))
+        }
+    }
+}
+
+/// At most `perMinute` audited rejections a minute, so a flood of forged reports cannot turn
+/// into a flood of synchronous audit writes. Rejections over the budget are still refused and
+/// counted; the count goes into the next audited one, so the audit log shows every rejection.
+final class RejectionBudget: Sendable {
+    private let perMinute: Int
+    private let state = Mutex<(windowStart: Date, used: Int, suppressed: Int)>((.distantPast, 0, 0))
+
+    init(perMinute: Int) { self.perMinute = perMinute }
+
+    /// nil: over budget (counted, not audited); otherwise how many were suppressed before this one.
+    func admit(now: Date) -> Int? {
+        state.withLock { s in
+            if now.timeIntervalSince(s.windowStart) >= 60 { s.windowStart = now; s.used = 0 }
+            guard s.used < perMinute else { s.suppressed += 1; return nil }
+            s.used += 1
+            defer { s.suppressed = 0 }
+            return s.suppressed
         }
     }
 }
