@@ -41,8 +41,8 @@ struct BenchContainCommand: AsyncParsableCommand {
             let repo = try makeRepo(dir + "/repo-\(i)", key: key)
             let clock = ContinuousClock()
             let t0 = clock.now
-            let pid = try spawn(exe, ["scan", repo, "--git", "--format", "json", "--cache-dir", cache, "--report-to", base],
-                                env: ["KEYWARD_TOKEN": seeded.reporter], out: dir + "/scan-\(i).out")
+            let pid = try BenchServer.spawn([exe, "scan", repo, "--git", "--format", "json", "--cache-dir", cache, "--report-to", base],
+                                            env: ["KEYWARD_TOKEN": seeded.reporter], stdout: dir + "/scan-\(i).out", stderr: nil)
             var revokedAt: Duration?
             var exitedAt: Duration?
             while revokedAt == nil || exitedAt == nil {
@@ -129,23 +129,5 @@ struct BenchContainCommand: AsyncParsableCommand {
         try FileManager.default.removeItem(atPath: path + "/config/orders.env")
         try git("add", "-A"); try git("commit", "-q", "-m", "remove config")
         return path
-    }
-
-    /// Starts a child with stdout and stderr to `out`; returns its pid.
-    func spawn(_ exe: String, _ args: [String], env extra: [String: String], out: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(extra) { $1 }
-        let argv = ([exe] + args).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in argv { free(p) }; for p in envp { free(p) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, exe, &actions, nil, argv, envp) == 0 else { throw CLIExit.error("cannot start \(exe)") }
-        return pid
     }
 }

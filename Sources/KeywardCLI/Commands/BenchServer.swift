@@ -9,18 +9,8 @@ struct BenchServer {
 
     static func start(dataDir: String, logDir: String) throws -> BenchServer {
         let out = logDir + "/server.out"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, logDir + "/server.err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let args = [ProcStatus.executablePath(), "serve", "--data-dir", dataDir, "--port", "0", "--log-level", "warning"]
-        let argv = args.map { strdup($0) } + [nil]
-        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in argv { free(p) }; for p in envp { free(p) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, args[0], &actions, nil, argv, envp) == 0 else { throw CLIExit.error("cannot start the server") }
+        let pid = try spawn([ProcStatus.executablePath(), "serve", "--data-dir", dataDir, "--port", "0", "--log-level", "warning"],
+                            stdout: out, stderr: logDir + "/server.err")
         for _ in 0..<600 {
             if let text = try? String(contentsOfFile: out, encoding: .utf8), let r = text.range(of: "listening on http://127.0.0.1:") {
                 let rest = text[r.upperBound...].prefix { $0.isNumber }
@@ -30,6 +20,29 @@ struct BenchServer {
         }
         kill(pid, SIGKILL)
         throw CLIExit.error("the server did not start")
+    }
+
+    /// Starts `args[0]` with stdin from /dev/null and stdout/stderr to files (the same file for
+    /// both when `stderr` is nil), the environment plus `env`; returns its pid.
+    static func spawn(_ args: [String], env extra: [String: String] = [:], stdout: String, stderr: String?) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        if let stderr {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(extra) { $1 }
+        let argv = args.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv { free(p) }; for p in envp { free(p) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, args[0], &actions, nil, argv, envp) == 0 else { throw CLIExit.error("cannot start \(args[0])") }
+        return pid
     }
 
     func stop() {

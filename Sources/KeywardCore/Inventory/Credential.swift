@@ -75,11 +75,3 @@ package struct Consumer: Sendable, Equatable {
         self.createdAt = createdAt
     }
 }
-
-/// How to revoke a third-party credential at its provider when no scanner rule describes it
-/// (each built-in rule carries its provider's own procedure; the server prefers that).
-package enum ProviderRevocation {
-    package static func generic(provider: String) -> String {
-        "Revoke or rotate it in \(provider)'s console or API, update every holder listed in the blast radius, then mark the credential retired."
-    }
-}

@@ -12,7 +12,7 @@ struct JSONIO: Sendable {
 
     /// The body, under the size limit and only as JSON.
     private func collect(_ request: Request) async throws -> ByteBuffer {
-        if let ct = request.headers[.contentType], !ct.lowercased().hasPrefix("application/json") {
+        if !Self.isJSON(request.headers[.contentType]) {
             throw KeywardError(.badRequest, "the body must be application/json")
         }
         var request = request
@@ -23,6 +23,11 @@ struct JSONIO: Sendable {
         } catch let e as HTTPError where e.status == .contentTooLarge {
             throw KeywardError(.payloadTooLarge, "the request body exceeds \(maxBodyBytes) bytes")
         }
+    }
+
+    /// No Content-Type, or an `application/json` one (shared with `VerifyFastPath`).
+    static func isJSON(_ contentType: String?) -> Bool {
+        contentType.map { $0.lowercased().hasPrefix("application/json") } ?? true
     }
 
     private func decodeCodable<T: Decodable>(_ type: T.Type, _ bytes: Data) throws -> T {

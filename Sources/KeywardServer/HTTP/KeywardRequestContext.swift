@@ -21,6 +21,10 @@ package struct KeywardRequestContext: RequestContext {
         return a.hasPrefix("127.") || a == "::1" || a.hasPrefix("::ffff:127.")
     }
 
+    /// Whether this request may carry a plaintext secret (leak intelligence, credential import):
+    /// only over TLS (`tls`: the server was started with --tls-cert) or from this machine.
+    func plaintextAllowed(tls: Bool) -> Bool { tls || isLoopback }
+
     /// Bodies are collected explicitly with the configured limit (64 KiB by default).
     package var maxUploadSize: Int { 64 * 1024 }
 }

@@ -115,8 +115,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private static func isCandidate(_ head: HTTPRequest) -> Bool {
         guard head.method == .post, head.path == "/v1/keys/verify" else { return false }
         if let connection = head.headerFields[.connection], connection.lowercased().contains("close") { return false }
-        if let ct = head.headerFields[.contentType], !ct.lowercased().hasPrefix("application/json") { return false }
-        return true
+        return JSONIO.isJSON(head.headerFields[.contentType])
     }
 
     /// The response body, or nil when the router should answer (any error or odd input).

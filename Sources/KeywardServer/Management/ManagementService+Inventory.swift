@@ -96,7 +96,7 @@ extension ManagementService {
     package static func revocationMethod(rule: String?, provider: String) -> String {
         if let rule, let r = builtInRules.first(where: { $0.id == rule }), let text = r.revocation { return text }
         if let r = builtInRules.first(where: { $0.provider == provider && $0.revocation != nil }), let text = r.revocation { return text }
-        return ProviderRevocation.generic(provider: provider)
+        return "Revoke or rotate it in \(provider)'s console or API, update every holder listed in the blast radius, then mark the credential retired."
     }
 
     /// At least 16 bytes with at least 3 bits of Shannon entropy per character: random tokens,

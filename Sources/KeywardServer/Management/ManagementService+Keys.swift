@@ -221,9 +221,8 @@ extension ManagementService {
         tx.audit(AuditEntry(actor: actor.name, action: "key.revoked", target: key.id.description, details: details))
         try await emit("key.revoked", ["key_id": key.id.description, "identity_id": key.identityID.description, "reason": reason], in: tx)
         var revoked = [key.id.description]
-        for child in try await store.derived(from: key.id.description, in: tx.db) where child.kind == "key" {
-            guard let cid = KeyID(child.id), var ck = try await store.key(cid, in: tx.db) else { continue }
-            revoked += try await revoke(&ck, reason: "derived from \(key.id) (\(reason))", actor: actor, cascadeFrom: key.id.description, in: tx)
+        for var child in try await derivedKeys(of: key, in: tx) {
+            revoked += try await revoke(&child, reason: "derived from \(key.id) (\(reason))", actor: actor, cascadeFrom: key.id.description, in: tx)
         }
         return revoked
     }
@@ -239,17 +238,29 @@ extension ManagementService {
         if let cascadeFrom { details["cascade_from"] = cascadeFrom }
         tx.audit(AuditEntry(actor: actor.name, action: "key.quarantined", target: key.id.description, details: details))
         var done = [key.id.description]
-        for child in try await store.derived(from: key.id.description, in: tx.db) where child.kind == "key" {
-            guard let cid = KeyID(child.id), var ck = try await store.key(cid, in: tx.db) else { continue }
-            done += try await quarantine(&ck, reason: "derived from \(key.id) (\(reason))", actor: actor, cascadeFrom: key.id.description, in: tx)
+        for var child in try await derivedKeys(of: key, in: tx) {
+            done += try await quarantine(&child, reason: "derived from \(key.id) (\(reason))", actor: actor, cascadeFrom: key.id.description, in: tx)
         }
         return done
     }
 
+    /// The keys minted directly from `parent` (what revoke and quarantine cascade to).
+    private func derivedKeys(of parent: APIKey, in tx: WriteTransaction) async throws -> [APIKey] {
+        var keys: [APIKey] = []
+        for child in try await store.derived(from: parent.id.description, in: tx.db) where child.kind == "key" {
+            if let id = KeyID(child.id), let k = try await store.key(id, in: tx.db) { keys.append(k) }
+        }
+        return keys
+    }
+
     /// Queues a webhook event in `tx` (delivered after commit by the dispatcher).
     func emit(_ type: String, _ data: [String: String], in tx: WriteTransaction) async throws {
-        let event = WebhookEvent(id: "evt_" + String(IncidentID.random().description.dropFirst(4)), type: type, createdAt: tx.now, data: data)
-        let payload = String(decoding: try WireCoding.encoder().encode(event), as: UTF8.self)
-        try await store.enqueueWebhookEvent(type, payload: payload, in: tx)
+        try await store.enqueueWebhookEvent(type, payload: try Self.webhookPayload(type, data, at: tx.now), in: tx)
+    }
+
+    /// The JSON body of a webhook event.
+    static func webhookPayload(_ type: String, _ data: [String: String], at: Date) throws -> String {
+        let event = WebhookEvent(id: "evt_" + String(IncidentID.random().description.dropFirst(4)), type: type, createdAt: at, data: data)
+        return String(decoding: try WireCoding.encoder().encode(event), as: UTF8.self)
     }
 }

@@ -144,7 +144,7 @@ extension ManagementService {
             break
         }
         let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
-        let notified = try await store.webhooks(in: tx.db).contains { $0.status == "active" && ($0.events.contains("incident.opened") || $0.events.contains("*")) }
+        let notified = try await incidentSubscribers(in: tx)
         if notified { events.append(IncidentEvent(at: now, kind: "notified", detail: "incident.opened webhook queued for \(owner)")) }
         let incident = Incident(
             id: incidentID, status: containedAt == nil ? .open : .contained, targetKind: "key", targetID: key.id.description, targetVersion: version,
@@ -197,7 +197,7 @@ extension ManagementService {
         try await store.setCredentialStatus(c.id, .exposed, in: tx)
         let incidentID = IncidentID.random()
         let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
-        let notified = try await store.webhooks(in: tx.db).contains { $0.status == "active" && ($0.events.contains("incident.opened") || $0.events.contains("*")) }
+        let notified = try await incidentSubscribers(in: tx)
         var events = [
             IncidentEvent(at: exposure.receivedAt, kind: "received", detail: "\(exposure.source): \(exposure.where_)"),
             IncidentEvent(at: now, kind: "matched", detail: "\(c.provider) credential \(c.name) (\(c.id)) of identity \(identity.name)"),
@@ -234,6 +234,11 @@ extension ManagementService {
         try await store.updateIncident(open, in: tx)
         try await store.classifyExposure(exposure.id, classification: classification, targetID: targetID, incidentID: open.id, in: tx)
         return ExposureResult(exposureId: exposure.id, duplicate: false, classification: classification.rawValue, incidentId: open.id.description, action: nil)
+    }
+
+    /// Whether an active webhook will carry `incident.opened` (the timeline's "notified").
+    private func incidentSubscribers(in tx: WriteTransaction) async throws -> Bool {
+        try await store.webhooks(in: tx.db).contains { $0.status == "active" && ($0.events.contains("incident.opened") || $0.events.contains("*")) }
     }
 
     // MARK: incidents

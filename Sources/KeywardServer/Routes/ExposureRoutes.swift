@@ -27,7 +27,7 @@ struct ExposureRoutes {
             guard report.items.count <= Self.maxItems else {
                 throw KeywardError(.payloadTooLarge, "at most \(Self.maxItems) items a call; split the report")
             }
-            let plaintextAllowed = tls || ctx.isLoopback
+            let plaintextAllowed = ctx.plaintextAllowed(tls: tls)
             let incoming = try report.items.enumerated().map { i, item in
                 try Self.validate(item, index: i, source: report.source, plaintextAllowed: plaintextAllowed, fingerprints: m.fingerprints)
             }

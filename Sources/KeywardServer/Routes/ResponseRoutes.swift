@@ -82,7 +82,7 @@ struct ResponseRoutes {
         table.add(.post, "/v1/credentials")
         router.post("/v1/credentials") { req, ctx in
             let actor = try auth.require(.admin, req)
-            guard tls || ctx.isLoopback else {
+            guard ctx.plaintextAllowed(tls: tls) else {
                 throw KeywardError(.badRequest, "credentials are imported as plaintext: only over TLS (--tls-cert) or from this machine")
             }
             let body = try await io.decode(CredentialImportRequest.self, from: req)

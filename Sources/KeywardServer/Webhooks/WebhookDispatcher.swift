@@ -57,7 +57,7 @@ package final class WebhookDispatcher: Service, Sendable {
         // other nodes' deliveries, expiry announcements). On graceful shutdown everything in
         // flight is cancelled at once: an unfinished delivery stays pending and is sent after
         // the restart (receivers must tolerate a repeat; `Keyward-Delivery` names it).
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     while !Task.isCancelled {
@@ -178,9 +178,9 @@ package final class WebhookDispatcher: Service, Sendable {
             try await store.write { tx in
                 for (id, version, expiresAt) in due {
                     try await self.store.markExpiryAnnounced(id, version: version, in: tx)
-                    let event = WebhookEvent(id: "evt_" + String(IncidentID.random().description.dropFirst(4)), type: "key.expiring", createdAt: tx.now,
-                                             data: ["key_id": id.description, "version": String(version), "expires_at": String(expiresAt.unixMillis)])
-                    try await self.store.enqueueWebhookEvent("key.expiring", payload: String(decoding: try WireCoding.encoder().encode(event), as: UTF8.self), in: tx)
+                    let payload = try ManagementService.webhookPayload(
+                        "key.expiring", ["key_id": id.description, "version": String(version), "expires_at": String(expiresAt.unixMillis)], at: tx.now)
+                    try await self.store.enqueueWebhookEvent("key.expiring", payload: payload, in: tx)
                 }
             }
         } catch {

@@ -22,7 +22,6 @@ enum ClusterNotice {
 
     /// `<node> <id>,<id>,…` or `<node> *` when the list would not fit.
     static func payload(node: String, changes: [StoreChange]) -> String? {
-        guard changes.contains(where: { if case .webhookQueued = $0 { false } else { true } }) else { return nil }
         var ids: [String] = []
         var seen = Set<String>()
         var length = node.count + 1
@@ -31,14 +30,14 @@ enum ClusterNotice {
             switch c {
             case .key(let k): id = k.id.description
             case .identity(let i): id = i.id.description
-            case .webhookQueued: continue
+            case .webhookQueued: continue // local wake-up only
             }
             guard seen.insert(id).inserted else { continue }
             length += id.count + 1
             if length > maxPayload { return node + " *" }
             ids.append(id)
         }
-        return node + " " + ids.joined(separator: ",")
+        return ids.isEmpty ? nil : node + " " + ids.joined(separator: ",")
     }
 
     /// The node that sent a payload, and what it names (nil ids: reload everything).
