@@ -7,9 +7,9 @@ struct BenchServer {
     let pid: pid_t
     let port: Int
 
-    static func start(dataDir: String, logDir: String) throws -> BenchServer {
+    static func start(dataDir: String, logDir: String, cpus: String? = nil) throws -> BenchServer {
         let out = logDir + "/server.out"
-        let pid = try spawn([ProcStatus.executablePath(), "serve", "--data-dir", dataDir, "--port", "0", "--log-level", "warning"],
+        let pid = try spawn(pinned(cpus) + [ProcStatus.executablePath(), "serve", "--data-dir", dataDir, "--port", "0", "--log-level", "warning"],
                             stdout: out, stderr: logDir + "/server.err")
         for _ in 0..<600 {
             if let text = try? String(contentsOfFile: out, encoding: .utf8), let r = text.range(of: "listening on http://127.0.0.1:") {
@@ -43,6 +43,11 @@ struct BenchServer {
         var pid: pid_t = 0
         guard posix_spawn(&pid, args[0], &actions, nil, argv, envp) == 0 else { throw CLIExit.error("cannot start \(args[0])") }
         return pid
+    }
+
+    /// `taskset -c <cpus>` in front of a command line, or nothing.
+    static func pinned(_ cpus: String?) -> [String] {
+        cpus.map { ["/usr/bin/taskset", "-c", $0] } ?? []
     }
 
     func stop() {

@@ -5,6 +5,7 @@ import KeywardCore
 import KeywardServer
 import KeywardVerify
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// `keyward serve`: the HTTP server on the embedded SQLite default or PostgreSQL.
@@ -52,8 +53,17 @@ struct ServeCommand: AsyncParsableCommand {
     var githubKeysFile: String?
     @Option(name: .long, help: "How often verify telemetry (last use, outcomes, sources, scopes) is written to the store, in seconds (default $KEYWARD_USAGE_FLUSH_SECONDS or 5).")
     var usageFlushSeconds: Int?
+    @Option(name: .long, help: "Event-loop threads (default $KEYWARD_EVENT_LOOPS, or one per CPU this process may run on).")
+    var eventLoops: Int?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")
     var logLevel: String?
+
+    /// `--event-loops` / KEYWARD_EVENT_LOOPS; nil when neither is given.
+    func eventLoopCount() throws -> Int? {
+        guard let raw = eventLoops.map(String.init) ?? ProcessInfo.processInfo.environment["KEYWARD_EVENT_LOOPS"] else { return nil }
+        guard let v = Int(raw), (1...1_024).contains(v) else { throw CLIExit.error("--event-loops must be from 1 to 1024") }
+        return v
+    }
 
     func configuration() throws -> (ServerConfiguration, Logger.Level) {
         let env = ProcessInfo.processInfo.environment
@@ -112,8 +122,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (config, level) = try configuration()
+        let loops = CPUSet.eventLoops(configured: try eventLoopCount())
         var logger = Logger(label: "keyward") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
+        if let loops {
+            // Sizes NIO's shared group, which the HTTP server, the store's connections and the
+            // webhook client all use; this process sets it once, before any of them starts.
+            NIOSingletons.groupLoopCountSuggestion = loops
+            logger.info("event loops", metadata: ["count": "\(loops)"])
+        }
         let runtime: KeywardRuntime
         let secret: Secret?
         do {
