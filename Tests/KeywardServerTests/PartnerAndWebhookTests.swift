@@ -106,7 +106,7 @@ struct PartnerAndWebhookTests {
                 _ = key
 
                 let wanted: Set = ["key.rotated", "incident.opened", "incident.contained", "key.revoked"]
-                let arrived = try await eventually(timeout: .seconds(20)) {
+                let arrived = await eventually(timeout: .seconds(20)) {
                     Set(receiver.all.compactMap { $0.headers["keyward-event"] }).isSuperset(of: wanted)
                 }
                 #expect(arrived != nil, "events received: \(receiver.all.compactMap { $0.headers["keyward-event"] })")
@@ -166,7 +166,7 @@ struct PartnerAndWebhookTests {
                 _ = try await s.issueKey(identity: idn, ttl: 20 * 86_400)
                 await s.runtime.webhooks.announceExpiring()
                 await s.runtime.webhooks.announceExpiring()
-                let arrived = try await eventually { receiver.all.count >= 1 }
+                let arrived = await eventually { receiver.all.count >= 1 }
                 #expect(arrived != nil)
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(receiver.all.count == 1)
@@ -191,7 +191,7 @@ struct PartnerAndWebhookTests {
                     let (id, _) = try await s.issueKey(identity: idn)
                     #expect(try await s.request("POST", "/v1/keys/\(id)/revoke", body: #"{"reason":"test"}"#).status == 200)
                 }
-                let arrived = try await eventually(timeout: .seconds(5)) { receiver.all.count == 3 }
+                let arrived = await eventually(timeout: .seconds(5)) { receiver.all.count == 3 }
                 #expect(arrived != nil, "the live receiver waited behind dead ones")
                 stopStarted = clock.now
             }
