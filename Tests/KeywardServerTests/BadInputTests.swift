@@ -153,6 +153,23 @@ struct BadInputTests {
             _ = try await s.request("GET", "/v1/identities", token: .some(key + "x"))
             _ = try await s.request("POST", "/v1/keys/\(key)/revoke", body: "{\"reason\":\"\(key)\"}")
             #expect(try await s.leakReport().isEmpty)
+
+            // Keyward's own scanner finds nothing in the logs and the error bodies; the same text
+            // with the key appended is a finding, so the scan is not blind.
+            let dir = try TempDirectory("keyward-58")
+            defer { dir.remove() }
+            let text = s.logs.all.joined(separator: "\n") + "\n" + s.nonIssuingBodies + "\n"
+            func findings(_ body: String) throws -> [[String: Any]] {
+                let file = dir.file("out-\(UInt32.random(in: 0...UInt32.max)).log")
+                try Data(body.utf8).write(to: URL(fileURLWithPath: file))
+                let r = try KeywardBinary.run(["scan", "--cache-dir", NSTemporaryDirectory() + "keyward-test-rule-cache", file, "--format", "json"],
+                                              env: ["XDG_CONFIG_HOME": dir.file("config")])
+                let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+                return doc?["findings"] as? [[String: Any]] ?? []
+            }
+            let clean = try findings(text)
+            #expect(clean.isEmpty, "\(clean.map { $0["rule_id"] ?? $0["rule"] ?? "?" })")
+            #expect(try findings(text + "token=" + key + "\n").count == 1)
         }
     }
 }
