@@ -31,11 +31,7 @@ package final class SecretScanner: Sendable {
 
     package init(ruleSet: RuleSet, cacheDirectory: String? = nil) throws {
         self.ruleSet = ruleSet
-        // The detect database also finds long base64 runs (internal id = rules.count), decoded
-        // and scanned once more so a secret wrapped in base64 (a Kubernetes Secret, a config
-        // blob) is found.
-        detect = try HyperscanDatabase.cached(ruleSet.rules + [Base64Runs.rule], ruleDigest: ruleSet.digest + Base64Runs.version,
-                                              cacheDirectory: cacheDirectory, startOfMatch: false)
+        detect = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: false)
         database = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: true)
         confirmer = try Confirmer(ruleSet)
     }
@@ -115,10 +111,7 @@ package final class SecretScanner: Sendable {
         try hsScan(detect, data, from: 0, to: data.count, scratch: worker.detectScratch, into: detected)
         var ends = Set<UInt64>()
         var candidates: [(rule: Int, to: Int)] = []
-        var base64Ends: [Int] = []
-        let internalID = UInt32(rules.count)
         for (id, _, to) in detected.items where ends.insert(UInt64(id) << 40 | to).inserted {
-            if id == internalID { base64Ends.append(Int(to)); continue }
             candidates.append((Int(id), Int(to)))
         }
         candidates.sort { $0.to < $1.to }
@@ -151,8 +144,11 @@ package final class SecretScanner: Sendable {
             if confirmer.survives(m, in: data) { confirmed.append(m) }
         }
         var reported = confirmer.resolve(matched: matched, confirmed: confirmed)
-        if depth == 0 && !base64Ends.isEmpty {
-            for run in Base64Runs.runs(endingAt: base64Ends, in: data)
+        // Long base64 runs are decoded and scanned once more, so a secret wrapped in base64 (a
+        // Kubernetes Secret, a config blob) is found.
+        let runs = depth == 0 ? Base64Runs.find(in: data) : []
+        if !runs.isEmpty {
+            for run in runs
             where !reported.contains(where: { $0.secretFrom < run.upperBound && run.lowerBound < $0.secretTo }) {
                 guard let decoded = Base64Runs.decodeText(UnsafeRawBufferPointer(rebasing: data[run])) else { continue }
                 let framed = [0x0A] + decoded + [0x0A]
