@@ -46,7 +46,7 @@ struct BenchVerifyCommand: AsyncParsableCommand {
         // its p99 (3.3–3.7 ms) while /healthz, which hands work to other threads and sleeps
         // between, did not. `--share-cpus` measures that arrangement.
         let all = CPUSet.allowed() ?? Array(0..<ProcessInfo.processInfo.activeProcessorCount)
-        let split = !shareCPUs && all.count >= 2
+        let split = !shareCPUs && all.count >= 2 && FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset")
         let serverCPUs = split ? Self.cpuList(all.prefix(all.count / 2)) : nil
         let clientCPUs = split ? Self.cpuList(all.dropFirst(all.count / 2)) : nil
         let threads = threads ?? (split ? all.count - all.count / 2 : all.count)
