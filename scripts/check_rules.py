@@ -22,7 +22,9 @@ How a finding is made (the Swift engine must reproduce this exactly)
 1. Candidates. All patterns are compiled into one Hyperscan block-mode database with
    HS_FLAG_SOM_LEFTMOST (no HS_FLAG_UTF8: patterns are ASCII and inputs may be any bytes; no
    HS_FLAG_CASELESS: a pattern that wants it starts with (?i)). Every callback gives
-   (rule, from, to).
+   (rule, from, to). (The Swift engine finds the same candidates in two passes, and scans a rule
+   with a `token` {alphabet, min_length} only inside runs of min_length or more alphabet
+   characters, since such a pattern has no literal to anchor on; the claim is checked here.)
 2. Captures. Hyperscan has no capture groups, so the rule's regex is run again over exactly
    [from, to) as a full match (Python: rx.fullmatch(data, from, to); ICU/NSRegularExpression: a
    region [from, to) with transparent bounds ON and anchoring bounds OFF, `matches`). The
@@ -110,7 +112,7 @@ GENERATORS = ("rsa-pkcs1", "rsa-pkcs8", "ec-sec1", "ec-pkcs8", "dsa", "ed25519-p
               "ssh2-encrypted", "openvpn-static", "gcp-service-account", "base64-pem")
 REQUIRED = {"id": str, "provider": str, "name": str, "pattern": str, "secret_group": int, "keywords": list,
             "high_entropy": bool, "revocation": str, "examples": list, "negative_examples": list}
-OPTIONAL = {"min_entropy": (int, float), "checksum": str, "generated_examples": list}
+OPTIONAL = {"min_entropy": (int, float), "checksum": str, "generated_examples": list, "token": dict}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -320,6 +322,29 @@ def _find_group(tree, gid):
     return None
 
 
+def token_claim_errors(pattern, token, n=300, seed=11):
+    """A token rule's claim: every match holds a run of min_length characters of its alphabet.
+    Checked on n random matches of the pattern's shortest form, and on every example's match."""
+    import random  # noqa: PLC0415
+    import re._parser as P  # noqa: PLC0415
+    alphabet, need = set(token["alphabet"]), token["min_length"]
+
+    def longest(text):
+        best = cur = 0
+        for ch in text:
+            cur = cur + 1 if ch in alphabet else 0
+            best = max(best, cur)
+        return best
+    tree = P.parse(pattern)
+    rnd = random.Random(seed)
+    for _ in range(n):
+        out = []
+        _sample(tree, rnd, out)
+        if longest("".join(out)) < need:
+            return ["token: a match of this pattern (%r) has no run of %d alphabet characters" % ("".join(out), need)]
+    return []
+
+
 def random_secret_entropy_floor(pattern, group, n=1000, seed=7):
     """Smallest entropy among n random secrets of the rule's own format (about the 0.1% quantile)."""
     import random  # noqa: PLC0415
@@ -434,6 +459,11 @@ def rule_schema_errors(r, seen_ids):
         errs.append("name and revocation must be non-empty")
     if not d["keywords"] or any(not isinstance(k, str) or not k or k != k.lower() for k in d["keywords"]):
         errs.append("keywords must be non-empty lower-case strings")
+    if "token" in d:
+        t = d["token"]
+        if set(t) != {"alphabet", "min_length"} or not isinstance(t.get("alphabet"), str) or not t["alphabet"] \
+                or not t["alphabet"].isascii() or not isinstance(t.get("min_length"), int) or t["min_length"] < 8:
+            errs.append("token must be {alphabet: non-empty ASCII string, min_length: integer >= 8}")
     if "min_entropy" in d and not (0 < d["min_entropy"] <= 8):
         errs.append("min_entropy out of range")
     if "checksum" in d and d["checksum"] not in CHECKSUMS:
@@ -713,6 +743,11 @@ def run_checks(rules_dir, verbose=False):
                     e.append("secret_group %d > groups %d" % (r.group, r.rx.groups))
             except (re.error, UnicodeEncodeError) as ex:
                 e.append("python re: %s" % ex)
+        if not e and "token" in r.d:
+            e += token_claim_errors(r.pattern, r.d["token"])
+            for ex in r.d["examples"]:
+                for m in r.rx.finditer(ex.encode()):
+                    e += token_claim_errors(re.escape(m.group(0).decode()), r.d["token"], n=1)
         if not e and r.min_entropy is not None and r.d["high_entropy"]:
             floor = random_secret_entropy_floor(r.pattern, r.group)
             if floor is not None and r.min_entropy > floor:

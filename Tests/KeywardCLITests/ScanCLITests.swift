@@ -183,7 +183,7 @@ struct RuleCacheTests {
         let scan = { try KeywardBinary.run(["scan", "--cache-dir", cache, dir.file("repo")], env: ScanCLITests.env(dir)) }
         #expect(try scan().status == 1)
         let files = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".hsdb") }
-        #expect(files.count == 2) // detect and locate databases
+        #expect(files.count == 3) // detect, token-rule and locate databases
         for f in files {
             var data = try Data(contentsOf: URL(fileURLWithPath: cache + "/" + f))
             let original = data

@@ -26,6 +26,31 @@ struct RuleExamplesTests {
         #expect(rules.contains { $0.id.hasPrefix("keyward.") && $0.checksum == "keyward-crc32" })
     }
 
+    @Test("token rules (found inside alphabet runs, not by the detect database) find every example among look-alike noise, at any place")
+    func tokenRules() throws {
+        let rules = Self.scanner.rules
+        let tokenRules = rules.indices.filter { rules[$0].token != nil }
+        #expect(tokenRules.count >= 3)
+        var rng = SystemRandomNumberGenerator()
+        func noise() -> String {
+            // Long runs of each alphabet that are not secrets: hex digests, dotted identifiers, base58-ish words.
+            let hex = (0..<64).map { _ in "0123456789abcdef".randomElement(using: &rng)! }
+            let dotted = (0..<70).map { _ in "abcdefghij.klmnopqrs_tuvwxyz-".randomElement(using: &rng)! }
+            let b58 = (0..<60).map { _ in "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".randomElement(using: &rng)! }
+            return [String(hex), String(dotted), String(b58), "see \(String(hex))-\(String(hex.prefix(8)))"].shuffled(using: &rng).joined(separator: " ")
+        }
+        for i in tokenRules {
+            for ex in rules[i].examples {
+                // Alone, at the very start and end, and in the middle of noise on both sides.
+                for text in [ex, noise() + "\n" + ex, ex + "\n" + noise(), noise() + "\n" + ex + "\n" + noise() + "\n" + ex] {
+                    let expected = text.components(separatedBy: ex).count - 1
+                    let hits = try Self.findings(text).filter { $0.rule == i }
+                    #expect(hits.count == expected, "\(rules[i].id): \(hits.count) of \(expected) in \(text.count) bytes")
+                }
+            }
+        }
+    }
+
     @Test("every example is confirmed by its own rule and reported")
     func examples() throws {
         var failures: [String] = []

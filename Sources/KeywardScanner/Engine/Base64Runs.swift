@@ -14,35 +14,15 @@ package enum Base64Runs {
     static let minRun = 48
 
     /// The base64 alphabet (standard and URL-safe), as a lookup table.
-    private static let alphabet: [Bool] = {
-        var t = [Bool](repeating: false, count: 256)
-        for c in Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_".utf8) { t[Int(c)] = true }
-        return t
-    }()
+    private static let alphabet = ByteRuns.table("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
 
     static func isB64(_ c: UInt8) -> Bool { alphabet[Int(c)] }
 
     /// Every run in `data` (byte ranges, padding included, delimiter excluded), in order.
-    ///
-    /// Skip scan: with every run of 48+ that starts before `p` already seen, and `data[p - 1]`
-    /// not in the alphabet, the next such run, if any, covers `p + 47`. When that byte is not in
-    /// the alphabet, no run starts in `p...p + 47` and the scan moves 48 ahead; when it is, the
-    /// maximal run around it is measured, checked and skipped.
     package static func find(in data: UnsafeRawBufferPointer) -> [Range<Int>] {
-        let n = data.count
         var out: [Range<Int>] = []
-        alphabet.withUnsafeBufferPointer { table in
-            var p = 0
-            while p + minRun - 1 < n {
-                let probe = p + minRun - 1
-                guard table[Int(data[probe])] else { p = probe + 1; continue }
-                var lo = probe
-                while lo > p && table[Int(data[lo - 1])] { lo -= 1 }
-                var hi = probe + 1
-                while hi < n && table[Int(data[hi])] { hi += 1 }
-                if hi - lo >= minRun, let run = accept(lo, hi, data) { out.append(run) }
-                p = hi + 1
-            }
+        ByteRuns.forEach(in: data, of: alphabet, atLeast: minRun) { lo, hi in
+            if let run = accept(lo, hi, data) { out.append(run) }
         }
         return out
     }
@@ -103,5 +83,42 @@ package enum Base64Runs {
         }
         guard !out.isEmpty, Double(printable) >= 0.95 * Double(out.count) else { return nil }
         return out
+    }
+}
+
+/// Maximal runs of bytes from one alphabet, at least some length long, found by a skip scan.
+/// Hand-written: a byte loop no library offers, and the reason it is fast is the skip.
+enum ByteRuns {
+    /// A 256-entry membership table for the ASCII characters of `alphabet`.
+    static func table(_ alphabet: String) -> [Bool] {
+        var t = [Bool](repeating: false, count: 256)
+        for c in alphabet.utf8 { t[Int(c)] = true }
+        return t
+    }
+
+    /// Calls `body(lo, hi)` for every maximal run `lo..<hi` of `table` bytes at least `minLength`
+    /// long, in order.
+    ///
+    /// With every such run that starts before `p` already seen, and `data[p - 1]` not in the
+    /// alphabet, the next one, if any, covers `p + minLength - 1`. When that byte is not in the
+    /// alphabet, no run starts in `p...p + minLength - 1` and the scan moves `minLength` ahead;
+    /// when it is, the maximal run around it is measured and skipped. Ordinary text costs a
+    /// few reads per `minLength` bytes.
+    static func forEach(in data: UnsafeRawBufferPointer, of table: [Bool], atLeast minLength: Int, _ body: (Int, Int) -> Void) {
+        precondition(minLength >= 1 && table.count == 256)
+        let n = data.count
+        table.withUnsafeBufferPointer { table in
+            var p = 0
+            while p + minLength - 1 < n {
+                let probe = p + minLength - 1
+                guard table[Int(data[probe])] else { p = probe + 1; continue }
+                var lo = probe
+                while lo > p && table[Int(data[lo - 1])] { lo -= 1 }
+                var hi = probe + 1
+                while hi < n && table[Int(data[hi])] { hi += 1 }
+                if hi - lo >= minLength { body(lo, hi) }
+                p = hi + 1
+            }
+        }
     }
 }

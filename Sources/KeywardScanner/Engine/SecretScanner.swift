@@ -23,15 +23,35 @@ package struct SecretHit: Sendable, Equatable {
 /// The two-stage engine: Hyperscan over the whole buffer, confirm only candidates.
 package final class SecretScanner: Sendable {
     package let ruleSet: RuleSet
-    /// Whole-input scan, end offsets only (fast).
+    /// Whole-input scan, end offsets only (fast), of every rule without a `token`.
     let detect: HyperscanDatabase
+    /// The rule index of each detect database id.
+    let detectRules: [Int]
+    /// The `token` rules: their database (end offsets), the rule index of each of its ids, and
+    /// each one's alphabet table and minimum run length.
+    let tokenDB: HyperscanDatabase?
+    let tokenRules: [Int]
+    let tokenRuns: [(table: [Bool], minLength: Int)]
     /// Windows around candidates, with start of match.
     let database: HyperscanDatabase
     let confirmer: Confirmer
 
     package init(ruleSet: RuleSet, cacheDirectory: String? = nil) throws {
         self.ruleSet = ruleSet
-        detect = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: false)
+        let all = ruleSet.rules
+        detectRules = all.indices.filter { all[$0].token == nil }
+        tokenRules = all.indices.filter { all[$0].token != nil }
+        detect = try HyperscanDatabase.cached(detectRules.map { all[$0] }, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: false)
+        tokenDB = tokenRules.isEmpty ? nil
+            : try HyperscanDatabase.cached(tokenRules.map { all[$0] }, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: false)
+        // Runs are looked for once per distinct (alphabet, length).
+        var runs: [(table: [Bool], minLength: Int)] = []
+        for i in tokenRules {
+            let t = all[i].token!
+            let entry = (ByteRuns.table(t.alphabet), t.minLength)
+            if !runs.contains(where: { $0.table == entry.0 && $0.minLength == entry.1 }) { runs.append(entry) }
+        }
+        tokenRuns = runs
         database = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: true)
         confirmer = try Confirmer(ruleSet)
     }
@@ -42,17 +62,22 @@ package final class SecretScanner: Sendable {
     package final class Worker {
         let scratch: OpaquePointer
         let detectScratch: OpaquePointer
-        init(scratch: OpaquePointer, detectScratch: OpaquePointer) {
+        let tokenScratch: OpaquePointer?
+        init(scratch: OpaquePointer, detectScratch: OpaquePointer, tokenScratch: OpaquePointer?) {
             self.scratch = scratch
             self.detectScratch = detectScratch
+            self.tokenScratch = tokenScratch
         }
         deinit {
             hs_free_scratch(scratch)
             hs_free_scratch(detectScratch)
+            if let tokenScratch { hs_free_scratch(tokenScratch) }
         }
     }
 
-    package func makeWorker() throws -> Worker { Worker(scratch: try database.makeScratch(), detectScratch: try detect.makeScratch()) }
+    package func makeWorker() throws -> Worker {
+        Worker(scratch: try database.makeScratch(), detectScratch: try detect.makeScratch(), tokenScratch: try tokenDB?.makeScratch())
+    }
 
     private final class Candidates {
         var items: [(UInt32, UInt64, UInt64)] = []
@@ -111,8 +136,12 @@ package final class SecretScanner: Sendable {
         try hsScan(detect, data, from: 0, to: data.count, scratch: worker.detectScratch, into: detected)
         var ends = Set<UInt64>()
         var candidates: [(rule: Int, to: Int)] = []
-        for (id, _, to) in detected.items where ends.insert(UInt64(id) << 40 | to).inserted {
-            candidates.append((Int(id), Int(to)))
+        for (id, _, to) in detected.items {
+            let rule = detectRules[Int(id)]
+            if ends.insert(UInt64(rule) << 40 | to).inserted { candidates.append((rule, Int(to))) }
+        }
+        for (rule, to) in try tokenCandidates(data, worker: worker) where ends.insert(UInt64(rule) << 40 | UInt64(to)).inserted {
+            candidates.append((rule, to))
         }
         candidates.sort { $0.to < $1.to }
         // Pass 2: locate each candidate's start with the SOM database on a window before its end
@@ -165,6 +194,43 @@ package final class SecretScanner: Sendable {
             reported.sort { $0.secretFrom < $1.secretFrom }
         }
         return (confirmed, reported)
+    }
+
+    /// Candidates (rule, end) of the `token` rules: every long enough run of an alphabet, with
+    /// one byte of context on each side, is copied into one buffer (runs separated by a
+    /// newline, which no alphabet holds and which reads like the start or end of the input),
+    /// the token database scans that buffer once, and each end is mapped back. A match lies
+    /// within a run plus its context, so no candidate is lost; an extra one (a match ending on
+    /// a separator where the input simply ended) is dropped at the locate stage.
+    private func tokenCandidates(_ data: UnsafeRawBufferPointer, worker: Worker) throws -> [(Int, Int)] {
+        guard let tokenDB, let scratch = worker.tokenScratch else { return [] }
+        var windows: [Range<Int>] = []
+        for r in tokenRuns {
+            ByteRuns.forEach(in: data, of: r.table, atLeast: r.minLength) { lo, hi in windows.append(max(0, lo - 1)..<min(data.count, hi + 1)) }
+        }
+        guard !windows.isEmpty else { return [] }
+        var buffer: [UInt8] = [0x0A]
+        var starts: [Int] = [] // where each window begins in `buffer`
+        for w in windows {
+            starts.append(buffer.count)
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: data[w]))
+            buffer.append(0x0A)
+        }
+        let found = Candidates()
+        try buffer.withUnsafeBytes { try hsScan(tokenDB, $0, from: 0, to: $0.count, scratch: scratch, into: found) }
+        var out: [(Int, Int)] = []
+        for (id, _, to) in found.items {
+            // The window holding the match's last byte.
+            let last = Int(to) - 1
+            var lo = 0, hi = starts.count - 1
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if starts[mid] <= last { lo = mid } else { hi = mid - 1 }
+            }
+            let end = windows[lo].lowerBound + (Int(to) - starts[lo])
+            if starts[lo] <= last, end <= data.count { out.append((tokenRules[Int(id)], end)) }
+        }
+        return out
     }
 
     /// Runs the SOM database over [first end - window, last end] and records the leftmost start

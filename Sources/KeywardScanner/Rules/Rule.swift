@@ -16,9 +16,23 @@ package struct Rule: Codable, Sendable, Hashable {
     package var examples: [String]
     package var negativeExamples: [String]
     package var generatedExamples: [String]?
+    /// For a pattern with no literal for Hyperscan to anchor on: every match holds a run of at
+    /// least `minLength` characters of `alphabet`. Such a rule is left out of the detect
+    /// database (where it made Hyperscan run an automaton over every byte) and its candidates
+    /// come from those runs instead (see `SecretScanner`).
+    package var token: Token?
+
+    package struct Token: Codable, Sendable, Hashable {
+        package var alphabet: String
+        package var minLength: Int
+        enum CodingKeys: String, CodingKey {
+            case alphabet
+            case minLength = "min_length"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case id, provider, name, pattern, keywords, checksum, revocation, examples
+        case id, provider, name, pattern, keywords, checksum, revocation, examples, token
         case secretGroup = "secret_group"
         case highEntropy = "high_entropy"
         case minEntropy = "min_entropy"
