@@ -47,6 +47,31 @@ struct Base64RunsTests {
         #expect(found > 50, "the random texts must hold runs, or the comparison shows nothing")
     }
 
+    @Test("searching only inside the runs of a wider alphabet finds the same runs")
+    func withinRegions() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["Ab9", "+/", "-_", ".", "=", ":", " ", "\n", "\"", "Zz", "é"]
+        for _ in 0..<200 {
+            var s = ""
+            for _ in 0..<Int.random(in: 0..<300, using: &rng) { s += pieces.randomElement(using: &rng)! }
+            let bytes = Array(s.utf8)
+            // Runs of at least 48 of the base64 alphabet plus '.', found plainly.
+            func wide(_ c: UInt8) -> Bool { c.isLetterOrDigitASCII || "+/-_.".utf8.contains(c) }
+            var regions: [Range<Int>] = []
+            var i = 0
+            while i < bytes.count {
+                guard wide(bytes[i]) else { i += 1; continue }
+                var j = i
+                while j < bytes.count && wide(bytes[j]) { j += 1 }
+                if j - i >= 48 { regions.append(i..<j) }
+                i = j
+            }
+            bytes.withUnsafeBytes { raw in
+                #expect(Base64Runs.find(in: raw, within: regions) == Base64Runs.find(in: raw), "\(s)")
+            }
+        }
+    }
+
     /// Every maximal run checked directly: the definition, read plainly.
     static func reference(_ s: String) -> [String] {
         let b = Array(s.utf8)

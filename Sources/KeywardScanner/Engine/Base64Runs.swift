@@ -13,15 +13,17 @@ package enum Base64Runs {
     static let maxRun = 1 << 20
     static let minRun = 48
 
-    /// The base64 alphabet (standard and URL-safe), as a lookup table.
-    private static let alphabet = ByteRuns.table("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
+    /// The base64 alphabet (standard and URL-safe), and as a lookup table.
+    static let alphabetCharacters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
+    private static let alphabet = ByteRuns.table(alphabetCharacters)
 
     static func isB64(_ c: UInt8) -> Bool { alphabet[Int(c)] }
 
-    /// Every run in `data` (byte ranges, padding included, delimiter excluded), in order.
-    package static func find(in data: UnsafeRawBufferPointer) -> [Range<Int>] {
+    /// Every run in `data` (byte ranges, padding included, delimiter excluded), in order; only
+    /// inside `regions` when given (runs of a wider alphabet that holds this one).
+    package static func find(in data: UnsafeRawBufferPointer, within regions: [Range<Int>]? = nil) -> [Range<Int>] {
         var out: [Range<Int>] = []
-        ByteRuns.forEach(in: data, of: alphabet, atLeast: minRun) { lo, hi in
+        ByteRuns.forEach(in: data, of: alphabet, atLeast: minRun, within: regions) { lo, hi in
             if let run = accept(lo, hi, data) { out.append(run) }
         }
         return out
@@ -104,21 +106,35 @@ enum ByteRuns {
     /// alphabet, no run starts in `p...p + minLength - 1` and the scan moves `minLength` ahead;
     /// when it is, the maximal run around it is measured and skipped. Ordinary text costs a
     /// few reads per `minLength` bytes.
-    static func forEach(in data: UnsafeRawBufferPointer, of table: [Bool], atLeast minLength: Int, _ body: (Int, Int) -> Void) {
+    ///
+    /// With `regions`, only inside those ranges, each of which must be bounded by bytes outside
+    /// the alphabet (or the ends of `data`), as the runs of a wider alphabet are: one skip scan
+    /// for the widest alphabet then finds the few places worth a look for all the others.
+    static func forEach(in data: UnsafeRawBufferPointer, of table: [Bool], atLeast minLength: Int, within regions: [Range<Int>]? = nil,
+                        _ body: (Int, Int) -> Void) {
         precondition(minLength >= 1 && table.count == 256)
-        let n = data.count
         table.withUnsafeBufferPointer { table in
-            var p = 0
-            while p + minLength - 1 < n {
-                let probe = p + minLength - 1
-                guard table[Int(data[probe])] else { p = probe + 1; continue }
-                var lo = probe
-                while lo > p && table[Int(data[lo - 1])] { lo -= 1 }
-                var hi = probe + 1
-                while hi < n && table[Int(data[hi])] { hi += 1 }
-                if hi - lo >= minLength { body(lo, hi) }
-                p = hi + 1
+            for region in regions ?? [0..<data.count] {
+                var p = region.lowerBound
+                let n = region.upperBound
+                while p + minLength - 1 < n {
+                    let probe = p + minLength - 1
+                    guard table[Int(data[probe])] else { p = probe + 1; continue }
+                    var lo = probe
+                    while lo > p && table[Int(data[lo - 1])] { lo -= 1 }
+                    var hi = probe + 1
+                    while hi < n && table[Int(data[hi])] { hi += 1 }
+                    if hi - lo >= minLength { body(lo, hi) }
+                    p = hi + 1
+                }
             }
         }
+    }
+
+    /// The maximal runs of `table` bytes at least `minLength` long.
+    static func runs(in data: UnsafeRawBufferPointer, of table: [Bool], atLeast minLength: Int) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        forEach(in: data, of: table, atLeast: minLength) { out.append($0..<$1) }
+        return out
     }
 }

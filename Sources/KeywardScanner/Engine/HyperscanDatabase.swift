@@ -1,6 +1,7 @@
 import CHyperscan
 import Crypto
 import Foundation
+import KeywardCore
 
 /// All rule patterns compiled into one Hyperscan block-mode database. Two are built from the
 /// same rules: a fast "detect" database without start-of-match tracking that scans whole
@@ -90,7 +91,7 @@ package final class HyperscanDatabase: @unchecked Sendable {
         var h = SHA256()
         h.update(data: Array("\(ruleDigest)\u{0}\(startOfMatch)\u{0}\(version)".utf8))
         for r in rules { h.update(data: Array(r.pattern.utf8) + [0]) }
-        let key = Array(h.finalize()).prefix(16).map { String(format: "%02x", $0) }.joined() + "-" + (startOfMatch ? "locate" : "detect")
+        let key = Hex.encode(Array(h.finalize()).prefix(16)) + "-" + (startOfMatch ? "locate" : "detect")
         let path = (dir as NSString).appendingPathComponent("rules-\(key).hsdb")
         if let data = FileManager.default.contents(atPath: path), data.count > 36 {
             // Layout: 32-byte SHA-256 of the rest; 4-byte count n; n 4-byte no-SOM rule indexes;

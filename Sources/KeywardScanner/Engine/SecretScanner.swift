@@ -32,6 +32,9 @@ package final class SecretScanner: Sendable {
     let tokenDB: HyperscanDatabase?
     let tokenRules: [Int]
     let tokenRuns: [(table: [Bool], minLength: Int)]
+    /// The union of the token alphabets and base64's, and the shortest run any of them needs:
+    /// one skip scan with it finds the regions the others then search.
+    let wideRuns: (table: [Bool], minLength: Int)
     /// Windows around candidates, with start of match.
     let database: HyperscanDatabase
     let confirmer: Confirmer
@@ -52,6 +55,8 @@ package final class SecretScanner: Sendable {
             if !runs.contains(where: { $0.table == entry.0 && $0.minLength == entry.1 }) { runs.append(entry) }
         }
         tokenRuns = runs
+        wideRuns = (ByteRuns.table(tokenRules.map { all[$0].token!.alphabet }.joined() + Base64Runs.alphabetCharacters),
+                    min(Base64Runs.minRun, runs.map(\.minLength).min() ?? Base64Runs.minRun))
         database = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: true)
         confirmer = try Confirmer(ruleSet)
     }
@@ -140,7 +145,8 @@ package final class SecretScanner: Sendable {
             let rule = detectRules[Int(id)]
             if ends.insert(UInt64(rule) << 40 | to).inserted { candidates.append((rule, Int(to))) }
         }
-        for (rule, to) in try tokenCandidates(data, worker: worker) where ends.insert(UInt64(rule) << 40 | UInt64(to)).inserted {
+        let regions = ByteRuns.runs(in: data, of: wideRuns.table, atLeast: wideRuns.minLength)
+        for (rule, to) in try tokenCandidates(data, within: regions, worker: worker) where ends.insert(UInt64(rule) << 40 | UInt64(to)).inserted {
             candidates.append((rule, to))
         }
         candidates.sort { $0.to < $1.to }
@@ -175,7 +181,7 @@ package final class SecretScanner: Sendable {
         var reported = confirmer.resolve(matched: matched, confirmed: confirmed)
         // Long base64 runs are decoded and scanned once more, so a secret wrapped in base64 (a
         // Kubernetes Secret, a config blob) is found.
-        let runs = depth == 0 ? Base64Runs.find(in: data) : []
+        let runs = depth == 0 ? Base64Runs.find(in: data, within: regions) : []
         if !runs.isEmpty {
             for run in runs
             where !reported.contains(where: { $0.secretFrom < run.upperBound && run.lowerBound < $0.secretTo }) {
@@ -202,11 +208,13 @@ package final class SecretScanner: Sendable {
     /// the token database scans that buffer once, and each end is mapped back. A match lies
     /// within a run plus its context, so no candidate is lost; an extra one (a match ending on
     /// a separator where the input simply ended) is dropped at the locate stage.
-    private func tokenCandidates(_ data: UnsafeRawBufferPointer, worker: Worker) throws -> [(Int, Int)] {
-        guard let tokenDB, let scratch = worker.tokenScratch else { return [] }
+    private func tokenCandidates(_ data: UnsafeRawBufferPointer, within regions: [Range<Int>], worker: Worker) throws -> [(Int, Int)] {
+        guard let tokenDB, let scratch = worker.tokenScratch, !regions.isEmpty else { return [] }
         var windows: [Range<Int>] = []
         for r in tokenRuns {
-            ByteRuns.forEach(in: data, of: r.table, atLeast: r.minLength) { lo, hi in windows.append(max(0, lo - 1)..<min(data.count, hi + 1)) }
+            ByteRuns.forEach(in: data, of: r.table, atLeast: r.minLength, within: regions) { lo, hi in
+                windows.append(max(0, lo - 1)..<min(data.count, hi + 1))
+            }
         }
         guard !windows.isEmpty else { return [] }
         var buffer: [UInt8] = [0x0A]

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KeywardCore
 
 /// The scanner's HMAC key (DESIGN.md): fingerprints in findings, SARIF and baselines are
 /// HMAC-SHA256 under it, so a password never appears as a bare, brute-forceable hash.
@@ -39,10 +40,10 @@ package struct ScannerKey: Sendable {
 
     package func fingerprint(_ secret: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: secret, using: SymmetricKey(data: bytes))
-        return "hmac-sha256:" + Array(mac).prefix(16).map { String(format: "%02x", $0) }.joined()
+        return "hmac-sha256:" + Hex.encode(Array(mac).prefix(16))
     }
 
     package static func sha256(_ secret: [UInt8]) -> String {
-        Array(SHA256.hash(data: secret)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(Array(SHA256.hash(data: secret)))
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KeywardCore
 
 /// Every built-in rule, in load order (files by name, rules in file order), and the filters.
 package struct RuleSet: Sendable {
@@ -44,7 +45,7 @@ package struct RuleSet: Sendable {
         guard let filters else { throw ScanError.rules("_filters.json is missing") }
         var seen = Set<String>()
         for r in rules where !seen.insert(r.id).inserted { throw ScanError.rules("duplicate rule id \(r.id)") }
-        return RuleSet(rules: rules, filters: filters, digest: Array(hasher.finalize()).map { String(format: "%02x", $0) }.joined())
+        return RuleSet(rules: rules, filters: filters, digest: Hex.encode(Array(hasher.finalize())))
     }
 }
 
