@@ -19,6 +19,7 @@ package struct KeywardCommand: AsyncParsableCommand {
     /// Parses and runs, mapping every failure to exit 2 with a one-line message
     /// (ArgumentParser's usage error 64 becomes 2 as well).
     package static func runMain() async -> Never {
+        CrashReports.redactOrRestart()
         do {
             var command = try parseAsRoot()
             if var async = command as? any AsyncParsableCommand {
