@@ -11,11 +11,9 @@ struct CrashReportTests {
     func redacted() async throws {
         let dir = try TempDirectory("keyward-crash")
         defer { dir.remove() }
-        try FileManager.default.createDirectory(atPath: dir.file("logs"), withIntermediateDirectories: true)
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = nil
-        let p = try BackgroundProcess(KeywardBinary.path(), ["serve", "--data-dir", dir.file("data"), "--port", "0"],
-                                      environment: env, logDirectory: dir.file("logs"))
+        let p = try Self.serve(dir, env: env)
         let out = try await p.waitForOutput { $0.contains("listening on http") }
         let key = try #require(out.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("kw_live_") }.map(String.init))
         let line = try #require(out.split(separator: "\n").first { $0.contains("listening on http") })
@@ -24,6 +22,8 @@ struct CrashReportTests {
         // Restarted with the settings: same pid, the variable in its environment.
         let environ = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(p.pid)/environ"))
         #expect(environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "SWIFT_BACKTRACE=enable=yes,registers=none,images=none,sanitize=yes" })
+        // Started with core dumps allowed, it turned them off: a core file would hold all of memory.
+        if Self.canRaiseCoreLimit { #expect(Self.softCoreLimit(p.pid) == "0") }
 
         // The key has just been through the server (bearer and body) when it crashes.
         let verify = try ProcessRunner.run("/usr/bin/curl", ["-s", "-X", "POST", url + "/v1/keys/verify", "-H", "Authorization: Bearer \(key)",
@@ -51,17 +51,41 @@ struct CrashReportTests {
         }
     }
 
-    @Test("a value of SWIFT_BACKTRACE set by the user is kept, and exit codes survive the restart")
+    @Test("a value of SWIFT_BACKTRACE set by the user is kept, with the core limit, and exit codes survive the restart")
     func userSettingKept() async throws {
         let dir = try TempDirectory("keyward-crash")
         defer { dir.remove() }
-        let (p, _, _) = try await KeywardBinary.serve(dataDirectory: dir.file("data"), env: ["SWIFT_BACKTRACE": "enable=no"])
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        let p = try Self.serve(dir, env: env)
         defer { _ = p.stop() }
+        _ = try await p.waitForOutput { $0.contains("listening on http") }
         let environ = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(p.pid)/environ"))
         #expect(environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "SWIFT_BACKTRACE=enable=no" })
-        var env = ProcessInfo.processInfo.environment
+        if Self.canRaiseCoreLimit { #expect(Self.softCoreLimit(p.pid) == "unlimited") }
         env["SWIFT_BACKTRACE"] = nil
         #expect(try ProcessRunner.run(KeywardBinary.path(), ["frobnicate"], environment: env).status == 2)
         #expect(try ProcessRunner.run(KeywardBinary.path(), ["--help"], environment: env).status == 0)
+    }
+
+    /// `keyward serve` started through a shell that first allows core dumps (soft limit unlimited).
+    static func serve(_ dir: TempDirectory, env: [String: String]) throws -> BackgroundProcess {
+        try FileManager.default.createDirectory(atPath: dir.file("logs"), withIntermediateDirectories: true)
+        return try BackgroundProcess("/bin/sh", ["-c", "ulimit -S -c unlimited 2>/dev/null; exec \"$0\" \"$@\"", KeywardBinary.path(),
+                                                 "serve", "--data-dir", dir.file("data"), "--port", "0"],
+                                     environment: env, logDirectory: dir.file("logs"))
+    }
+
+    /// Whether this process's hard core limit lets a child raise its soft limit to unlimited.
+    static var canRaiseCoreLimit: Bool { hardCoreLimit(getpid()) == "unlimited" }
+
+    static func softCoreLimit(_ pid: pid_t) -> String? { coreLimit(pid)?.soft }
+    static func hardCoreLimit(_ pid: pid_t) -> String? { coreLimit(pid)?.hard }
+
+    static func coreLimit(_ pid: pid_t) -> (soft: String, hard: String)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Max core file size") }) else { return nil }
+        let fields = line.dropFirst("Max core file size".count).split(whereSeparator: \.isWhitespace)
+        return fields.count >= 2 ? (String(fields[0]), String(fields[1])) : nil
     }
 }
