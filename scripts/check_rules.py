@@ -323,25 +323,28 @@ def _find_group(tree, gid):
 
 
 def token_claim_errors(pattern, token, n=300, seed=11):
-    """A token rule's claim: every match holds a run of min_length characters of its alphabet.
-    Checked on n random matches of the pattern's shortest form, and on every example's match."""
+    """A token rule's claim: every match is a run of at least min_length characters of its
+    alphabet, give or take one other character at each end (a delimiter), so that the run plus
+    one byte each side holds the whole match. Checked on n random matches of the pattern's
+    shortest form, and on every example's match."""
     import random  # noqa: PLC0415
     import re._parser as P  # noqa: PLC0415
     alphabet, need = set(token["alphabet"]), token["min_length"]
 
-    def longest(text):
-        best = cur = 0
-        for ch in text:
-            cur = cur + 1 if ch in alphabet else 0
-            best = max(best, cur)
-        return best
+    def holds(text):
+        if text and text[0] not in alphabet:
+            text = text[1:]
+        if text and text[-1] not in alphabet:
+            text = text[:-1]
+        return len(text) >= need and all(ch in alphabet for ch in text)
     tree = P.parse(pattern)
     rnd = random.Random(seed)
     for _ in range(n):
         out = []
         _sample(tree, rnd, out)
-        if longest("".join(out)) < need:
-            return ["token: a match of this pattern (%r) has no run of %d alphabet characters" % ("".join(out), need)]
+        if not holds("".join(out)):
+            return ["token: a match of this pattern (%r) is not a run of %d or more alphabet characters "
+                    "with at most one other character at each end" % ("".join(out), need)]
     return []
 
 

@@ -40,6 +40,19 @@ struct RuleExamplesTests {
             return [String(hex), String(dotted), String(b58), "see \(String(hex))-\(String(hex.prefix(8)))"].shuffled(using: &rng).joined(separator: " ")
         }
         for i in tokenRules {
+            // The claim itself, on each example's match: a run of the alphabet, give or take one
+            // other character at each end.
+            let token = try #require(rules[i].token)
+            let regex = try NSRegularExpression(pattern: rules[i].pattern)
+            for example in rules[i].examples {
+                let ex = "\n" + example + "\n" // framed as the scanner frames every input
+                let m = try #require(regex.firstMatch(in: ex, range: NSRange(ex.startIndex..., in: ex)), "\(rules[i].id)")
+                var text = Array(ex.utf8)[m.range.lowerBound..<m.range.upperBound]
+                let alphabet = Set(token.alphabet.utf8)
+                if let f = text.first, !alphabet.contains(f) { text = text.dropFirst() }
+                if let l = text.last, !alphabet.contains(l) { text = text.dropLast() }
+                #expect(text.count >= token.minLength && text.allSatisfy(alphabet.contains), "\(rules[i].id): \(ex)")
+            }
             for ex in rules[i].examples {
                 // Alone, at the very start and end, and in the middle of noise on both sides.
                 for text in [ex, noise() + "\n" + ex, ex + "\n" + noise(), noise() + "\n" + ex + "\n" + noise() + "\n" + ex] {

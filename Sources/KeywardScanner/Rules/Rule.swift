@@ -16,8 +16,9 @@ package struct Rule: Codable, Sendable, Hashable {
     package var examples: [String]
     package var negativeExamples: [String]
     package var generatedExamples: [String]?
-    /// For a pattern with no literal for Hyperscan to anchor on: every match holds a run of at
-    /// least `minLength` characters of `alphabet`. Such a rule is left out of the detect
+    /// For a pattern with no literal for Hyperscan to anchor on: every match is a run of at
+    /// least `minLength` characters of `alphabet`, give or take one other character at each
+    /// end (a delimiter), so the run plus a byte each side holds the whole match. Such a rule is left out of the detect
     /// database (where it made Hyperscan run an automaton over every byte) and its candidates
     /// come from those runs instead (see `SecretScanner`).
     package var token: Token?
