@@ -17,9 +17,9 @@ import Logging
 /// Both classes are timed by one call site of one non-inlined function (see `measure`);
 /// `--aa-control` checks that the harness itself does not side with a class.
 struct BenchTimingCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "timing", abstract: "Constant-time check of verify (paired t-test).")
+    static let configuration = CommandConfiguration(commandName: "timing", abstract: "Constant-time check of verify (paired and Welch t-tests).")
 
-    @Option(help: "Verifies per sample.") var samples: Int = 100_000
+    @Option(help: "Pairs of verifies timed (one near-miss of each class per pair).") var samples: Int = 100_000
     @Option(help: "Keys in the index.") var keys: Int = 100_000
     @Flag(help: "Also time a deliberately leaky check (byte-wise early-exit compare with the stored key), to show the test detects one.")
     var leakyControl = false
