@@ -465,8 +465,10 @@ def rule_schema_errors(r, seen_ids):
     if "token" in d:
         t = d["token"]
         if set(t) != {"alphabet", "min_length"} or not isinstance(t.get("alphabet"), str) or not t["alphabet"] \
-                or not t["alphabet"].isascii() or not isinstance(t.get("min_length"), int) or t["min_length"] < 8:
-            errs.append("token must be {alphabet: non-empty ASCII string, min_length: integer >= 8}")
+                or not t["alphabet"].isascii() or not isinstance(t.get("min_length"), int) or t["min_length"] < 8 \
+                or any(ch.isspace() for ch in t["alphabet"]):
+            errs.append("token must be {alphabet: non-empty ASCII string without white space (the engine separates runs "
+                        "with a newline), min_length: integer >= 8}")
     if "min_entropy" in d and not (0 < d["min_entropy"] <= 8):
         errs.append("min_entropy out of range")
     if "checksum" in d and d["checksum"] not in CHECKSUMS:
