@@ -43,6 +43,7 @@ struct RuleExamplesTests {
             // The claim itself, on each example's match: a run of the alphabet, give or take one
             // other character at each end.
             let token = try #require(rules[i].token)
+            #expect(!token.alphabet.contains { $0.isWhitespace }, "runs are separated by a newline in the token buffer")
             let regex = try NSRegularExpression(pattern: rules[i].pattern)
             for example in rules[i].examples {
                 let ex = "\n" + example + "\n" // framed as the scanner frames every input
