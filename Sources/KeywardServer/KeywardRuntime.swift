@@ -8,6 +8,7 @@ import KeywardStore
 import KeywardVerify
 import Logging
 import NIOCore
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -25,10 +26,13 @@ package final class KeywardRuntime: Sendable {
     let githubKeys: GitHubPartnerKeys
     let signingKey: Data
     let logger: Logger
+    /// Built (and its files read) once, at start, so bad TLS files fail before the store is touched.
+    let tls: TLSConfiguration?
 
     private init(config: ServerConfiguration, store: Store, index: KeyIndex, verifier: Verifier, usage: UsageRecorder,
                  management: ManagementService, registry: PrometheusCollectorRegistry, webhooks: WebhookDispatcher, githubKeys: GitHubPartnerKeys,
-                 signingKey: Data, logger: Logger) {
+                 signingKey: Data, logger: Logger, tls: TLSConfiguration?) {
+        self.tls = tls
         self.webhooks = webhooks
         self.githubKeys = githubKeys
         self.config = config
@@ -46,7 +50,7 @@ package final class KeywardRuntime: Sendable {
     /// Returns the runtime and, on first start only, the admin key's plaintext.
     package static func start(_ config: ServerConfiguration, logger: Logger) async throws -> (KeywardRuntime, Secret?) {
         try config.validate()
-        _ = try TLSSetup.configuration(config) // bad TLS files fail before the store is touched
+        let tls = try TLSSetup.configuration(config)
         let githubKeys = try config.githubKeysFile.map(GitHubPartnerKeys.load) ?? GitHubPartnerKeys()
         let usesDataFolder = config.databaseURL == nil || config.hmacKeyFile == nil || config.auditSigningKeyFile == nil
         if usesDataFolder { try DataFolder.prepare(config.dataDirectory) }
@@ -66,7 +70,7 @@ package final class KeywardRuntime: Sendable {
             let secret = try await management.bootstrapIfEmpty()
             let rt = KeywardRuntime(config: config, store: store, index: index, verifier: verifier, usage: usage,
                                     management: management, registry: registry, webhooks: webhooks, githubKeys: githubKeys,
-                                    signingKey: signingKey.rawRepresentation, logger: logger)
+                                    signingKey: signingKey.rawRepresentation, logger: logger, tls: tls)
             return (rt, secret)
         } catch {
             await store.close()
@@ -103,7 +107,7 @@ package final class KeywardRuntime: Sendable {
             VerifyFastPath(verifier: verifier, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, logger: logger),
         ]))
         let server: HTTPServerBuilder
-        if let tls = try TLSSetup.configuration(config) { server = try .tls(http1, tlsConfiguration: tls) } else { server = http1 }
+        if let tls { server = try .tls(http1, tlsConfiguration: tls) } else { server = http1 }
         let app = Application(
             router: makeRouter(),
             server: server,

@@ -20,17 +20,25 @@ package enum KeywardBinary {
     }
 
     /// `keyward serve` on a free port in `dataDirectory`: returns the process, base URL and
-    /// (on a new store) the admin key it printed once.
-    package static func serve(dataDirectory: String, extraArgs: [String] = [], env: [String: String] = [:]) async throws -> (BackgroundProcess, String, String?) {
+    /// (on a new store) the admin key it printed once. `launcher` goes in front of the command
+    /// (e.g. `taskset -c 0`, a shell that sets limits and `exec`s it); an `env` value of nil
+    /// removes that variable.
+    package static func serve(dataDirectory: String, extraArgs: [String] = [], env: [String: String?] = [:],
+                              launcher: [String] = []) async throws -> (BackgroundProcess, String, String?) {
         var environment = ProcessInfo.processInfo.environment
-        environment.merge(env) { $1 }
+        for (k, v) in env { environment[k] = v }
         try FileManager.default.createDirectory(atPath: dataDirectory + "-logs", withIntermediateDirectories: true)
-        let p = try BackgroundProcess(path(), ["serve", "--data-dir", dataDirectory, "--port", "0"] + extraArgs,
-                                      environment: environment, logDirectory: dataDirectory + "-logs")
+        let command = launcher + [path(), "serve", "--data-dir", dataDirectory, "--port", "0"] + extraArgs
+        let p = try BackgroundProcess(command[0], Array(command.dropFirst()), environment: environment, logDirectory: dataDirectory + "-logs")
         let out = try await p.waitForOutput { $0.contains("listening on http") }
         let line = out.split(separator: "\n").first { $0.contains("listening on http") }!
         let url = String(line[line.range(of: "http")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
         let key = out.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("kw_live_") }.map(String.init)
         return (p, url, key)
+    }
+
+    /// The environment of a running process (`/proc/<pid>/environ`), one `NAME=value` each.
+    package static func environment(of pid: pid_t) throws -> [String] {
+        try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 }

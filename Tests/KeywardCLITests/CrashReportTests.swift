@@ -11,17 +11,11 @@ struct CrashReportTests {
     func redacted() async throws {
         let dir = try TempDirectory("keyward-crash")
         defer { dir.remove() }
-        var env = ProcessInfo.processInfo.environment
-        env["SWIFT_BACKTRACE"] = nil
-        let p = try Self.serve(dir, env: env)
-        let out = try await p.waitForOutput { $0.contains("listening on http") }
-        let key = try #require(out.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("kw_live_") }.map(String.init))
-        let line = try #require(out.split(separator: "\n").first { $0.contains("listening on http") })
-        let url = String(line[line.range(of: "http")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
+        let (p, url, admin) = try await Self.serve(dir, backtrace: nil)
+        let key = try #require(admin)
 
         // Restarted with the settings: same pid, the variable in its environment.
-        let environ = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(p.pid)/environ"))
-        #expect(environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "SWIFT_BACKTRACE=enable=yes,registers=none,images=none,sanitize=yes" })
+        #expect(try KeywardBinary.environment(of: p.pid).contains("SWIFT_BACKTRACE=enable=yes,registers=none,images=none,sanitize=yes"))
         // Started with core dumps allowed, it turned them off: a core file would hold all of memory.
         if Self.canRaiseCoreLimit { #expect(Self.softCoreLimit(p.pid) == "0") }
 
@@ -55,25 +49,21 @@ struct CrashReportTests {
     func userSettingKept() async throws {
         let dir = try TempDirectory("keyward-crash")
         defer { dir.remove() }
-        var env = ProcessInfo.processInfo.environment
-        env["SWIFT_BACKTRACE"] = "enable=no"
-        let p = try Self.serve(dir, env: env)
+        let (p, _, _) = try await Self.serve(dir, backtrace: "enable=no")
         defer { _ = p.stop() }
-        _ = try await p.waitForOutput { $0.contains("listening on http") }
-        let environ = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(p.pid)/environ"))
-        #expect(environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "SWIFT_BACKTRACE=enable=no" })
+        #expect(try KeywardBinary.environment(of: p.pid).contains("SWIFT_BACKTRACE=enable=no"))
         if Self.canRaiseCoreLimit { #expect(Self.softCoreLimit(p.pid) == "unlimited") }
+        var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = nil
         #expect(try ProcessRunner.run(KeywardBinary.path(), ["frobnicate"], environment: env).status == 2)
         #expect(try ProcessRunner.run(KeywardBinary.path(), ["--help"], environment: env).status == 0)
     }
 
-    /// `keyward serve` started through a shell that first allows core dumps (soft limit unlimited).
-    static func serve(_ dir: TempDirectory, env: [String: String]) throws -> BackgroundProcess {
-        try FileManager.default.createDirectory(atPath: dir.file("logs"), withIntermediateDirectories: true)
-        return try BackgroundProcess("/bin/sh", ["-c", "ulimit -S -c unlimited 2>/dev/null; exec \"$0\" \"$@\"", KeywardBinary.path(),
-                                                 "serve", "--data-dir", dir.file("data"), "--port", "0"],
-                                     environment: env, logDirectory: dir.file("logs"))
+    /// `keyward serve` started through a shell that first allows core dumps (soft limit
+    /// unlimited), with SWIFT_BACKTRACE set to `backtrace` or removed.
+    static func serve(_ dir: TempDirectory, backtrace: String?) async throws -> (BackgroundProcess, String, String?) {
+        try await KeywardBinary.serve(dataDirectory: dir.file("data"), env: ["SWIFT_BACKTRACE": backtrace],
+                                      launcher: ["/bin/sh", "-c", "ulimit -S -c unlimited 2>/dev/null; exec \"$0\" \"$@\""])
     }
 
     /// Whether this process's hard core limit lets a child raise its soft limit to unlimited.

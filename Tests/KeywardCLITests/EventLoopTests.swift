@@ -18,12 +18,8 @@ struct EventLoopTests {
     }
 
     static func serve(_ dir: TempDirectory, prefix: [String], args: [String] = []) async throws -> (BackgroundProcess, String) {
-        try FileManager.default.createDirectory(atPath: dir.file("logs"), withIntermediateDirectories: true)
-        let command = prefix + [KeywardBinary.path(), "serve", "--data-dir", dir.file("data"), "--port", "0"] + args
-        let p = try BackgroundProcess(command[0], Array(command.dropFirst()), logDirectory: dir.file("logs"))
-        let out = try await p.waitForOutput { $0.contains("listening on http") }
-        let line = try #require(out.split(separator: "\n").first { $0.contains("listening on http") })
-        return (p, String(line[line.range(of: "http")!.lowerBound...]).trimmingCharacters(in: .whitespaces))
+        let (p, url, _) = try await KeywardBinary.serve(dataDirectory: dir.file("data"), extraArgs: args, launcher: prefix)
+        return (p, url)
     }
 
     static func healthz(_ url: String) throws -> Int32 {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import KeywardAPI
 import KeywardCore
@@ -14,7 +13,7 @@ import Testing
 struct LeakResponseTests {
     static let builtin = "idn_00000000000000000000000000000000"
 
-    static func sha(_ s: String) -> String { SHA256.hash(data: Array(s.utf8)).map { String(format: "%02x", $0) }.joined() }
+    static func sha(_ s: String) -> String { SecretDigest(hashing: s.utf8).hex }
 
     static func report(_ s: TestServer, source: String = "scanner", _ items: [[String: Any]], token: String? = nil) async throws -> TestServer.Reply {
         let body = try JSONSerialization.data(withJSONObject: ["source": source, "items": items])

@@ -60,7 +60,7 @@ struct PartnerAndWebhookTests {
             #expect(ok.status == 200)
             let labels = try ok.decode([GitHubTokenLabel].self)
             #expect(labels.map(\.label) == ["true_positive", "false_positive"])
-            #expect(labels[0].tokenHash == SHA256.hash(data: Array(key.utf8)).map { String(format: "%02x", $0) }.joined())
+            #expect(labels[0].tokenHash == SecretDigest(hashing: key.utf8).hex)
             #expect(!ok.text.contains(key))
             #expect(try await s.verify(key)["reason"] as? String == "revoked")
 
@@ -101,9 +101,8 @@ struct PartnerAndWebhookTests {
                 let (id, key) = try await s.issueKey(identity: idn)
                 let rot = try await s.request("POST", "/v1/keys/\(id)/rotate", body: #"{"grace_seconds":0}"#, issuing: true)
                 s.ledger.record(try #require(rot.json()["key"] as? String))
-                let body = "{\"source\":\"scanner\",\"items\":[{\"rule_id\":\"keyward.api-key\",\"sha256\":\"\(SHA256.hash(data: Array((rot.json()["key"] as! String).utf8)).map { String(format: "%02x", $0) }.joined())\",\"path\":\"a.env\"}]}"
+                let body = "{\"source\":\"scanner\",\"items\":[{\"rule_id\":\"keyward.api-key\",\"sha256\":\"\(SecretDigest(hashing: (rot.json()["key"] as! String).utf8).hex)\",\"path\":\"a.env\"}]}"
                 #expect(try await s.request("POST", "/v1/exposures", body: body).status == 202)
-                _ = key
 
                 let wanted: Set = ["key.rotated", "incident.opened", "incident.contained", "key.revoked"]
                 let arrived = await eventually(timeout: .seconds(20)) {

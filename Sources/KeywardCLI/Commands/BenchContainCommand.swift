@@ -83,7 +83,7 @@ struct BenchContainCommand: AsyncParsableCommand {
         config.dataDirectory = dataDir
         var logger = Logger(label: "keyward.bench")
         logger.logLevel = .error
-        let (rt, adminSecret) = try await KeywardRuntime.start(config, logger: logger)
+        let (rt, _) = try await KeywardRuntime.start(config, logger: logger)
         do {
             let m = rt.management
             func bearer(_ scope: String) async throws -> String {
@@ -103,7 +103,6 @@ struct BenchContainCommand: AsyncParsableCommand {
             }
             let seeded = Seeded(admin: try await bearer("keyward:read"), verifyBearer: try await bearer("keyward:verify"),
                                 reporter: try await bearer("keyward:report"), leaked: leaked)
-            _ = adminSecret
             await rt.shutdown()
             return seeded
         } catch {

@@ -45,9 +45,11 @@ struct BenchServer {
         return pid
     }
 
+    static let taskset = "/usr/bin/taskset"
+
     /// `taskset -c <cpus>` in front of a command line, or nothing.
     static func pinned(_ cpus: String?) -> [String] {
-        cpus.map { ["/usr/bin/taskset", "-c", $0] } ?? []
+        cpus.map { [taskset, "-c", $0] } ?? []
     }
 
     func stop() {

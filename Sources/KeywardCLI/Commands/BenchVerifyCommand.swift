@@ -46,13 +46,12 @@ struct BenchVerifyCommand: AsyncParsableCommand {
         // its p99 (3.3–3.7 ms) while /healthz, which hands work to other threads and sleeps
         // between, did not. `--share-cpus` measures that arrangement.
         let all = CPUSet.allowed() ?? Array(0..<ProcessInfo.processInfo.activeProcessorCount)
-        let split = !shareCPUs && all.count >= 2 && FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset")
+        let split = !shareCPUs && all.count >= 2 && FileManager.default.isExecutableFile(atPath: BenchServer.taskset)
         let serverCPUs = split ? Self.cpuList(all.prefix(all.count / 2)) : nil
         let clientCPUs = split ? Self.cpuList(all.dropFirst(all.count / 2)) : nil
         let threads = threads ?? (split ? all.count - all.count / 2 : all.count)
-        let cpus = all.count
         let server = try BenchServer.start(dataDir: dir + "/data", logDir: dir, cpus: serverCPUs)
-        print("bench verify: " + (split ? "server on CPUs \(serverCPUs!), wrk (\(threads) threads) on CPUs \(clientCPUs!)" : "server and wrk (\(threads) threads) share \(cpus) CPUs"))
+        print("bench verify: " + (split ? "server on CPUs \(serverCPUs!), wrk (\(threads) threads) on CPUs \(clientCPUs!)" : "server and wrk (\(threads) threads) share \(all.count) CPUs"))
         defer { server.stop() }
         print("bench verify: server pid \(server.pid) on port \(server.port), RSS \(String(format: "%.0f", ProcStatus.rssMiB(pid: server.pid))) MiB")
 

@@ -105,12 +105,13 @@ struct ScanCommand: AsyncParsableCommand {
         let client = APIClient(base: url.hasSuffix("/") ? String(url.dropLast()) : url, token: token)
         var accepted = 0, duplicates = 0
         var contained: [ExposureResult] = []
+        let dates = ISO8601DateFormatter()
         for start in stride(from: 0, to: findings.count, by: 1_000) {
             let items = findings[start..<min(start + 1_000, findings.count)].map { f in
                 // For history findings, the first commit's date is when the secret was first exposed:
                 // the server's incident hunt starts there.
                 ExposureItem(ruleId: f.ruleId, provider: f.provider, sha256: f.highEntropy ? f.digest : nil, fingerprint: nil,
-                             path: f.path, line: f.line, commit: f.commit, firstSeen: f.date.flatMap { ISO8601DateFormatter().date(from: $0) })
+                             path: f.path, line: f.line, commit: f.commit, firstSeen: f.date.flatMap { dates.date(from: $0) })
             }
             let receipt = try await client.call("POST", "/v1/exposures", body: ExposureReport(source: .scanner, items: items), as: ExposureReceipt.self)
             accepted += receipt.accepted

@@ -62,10 +62,27 @@ package enum InventoryImport {
         character == " " || character == "\t"
     }
 
-    fileprivate static func trimmed(_ text: Substring) -> Substring {
+    fileprivate static func trimmed<C: BidirectionalCollection>(_ text: C) -> C.SubSequence where C.Element == Character {
         guard let first = text.firstIndex(where: { !isBlank($0) }) else { return text[text.endIndex...] }
         let last = text.lastIndex(where: { !isBlank($0) })!
         return text[first...last]
+    }
+
+    /// Cuts a comment off the end of a line: a marker that follows a space or tab (`KEY=a#b`
+    /// keeps its `#`).
+    fileprivate static func stripComment<C: Collection>(_ text: C, markers: [Character] = ["#"]) -> C.SubSequence where C.Element == Character {
+        var previous: Character?
+        for index in text.indices {
+            if markers.contains(text[index]), let previous, isBlank(previous) { return text[..<index] }
+            previous = text[index]
+        }
+        return text[...]
+    }
+
+    /// Whether only blanks, then nothing or a comment, follow (after a closing quote or a marker).
+    fileprivate static func onlyBlanksOrComment(_ text: some Collection<Character>) -> Bool {
+        let rest = text.drop(while: isBlank)
+        return rest.isEmpty || rest.first == "#"
     }
 }
 
@@ -109,17 +126,18 @@ extension InventoryImport {
                     throw InventoryImportError(line: lineNumber, message: "invalid key name (keys must match [A-Za-z_][A-Za-z0-9_.-]*)")
                 }
                 let raw = rest[rest.index(after: equals)...]
+                let start = raw.drop(while: isBlank)
                 let value: String
-                switch raw.drop(while: isBlank).first {
+                switch start.first {
                 case "'":
-                    let body = raw.drop(while: isBlank).dropFirst()
+                    let body = start.dropFirst()
                     guard let close = body.firstIndex(of: "'") else {
                         throw InventoryImportError(line: lineNumber, message: "unterminated single-quoted value for \(key)")
                     }
                     value = String(body[..<close])
                     try checkAfterQuote(body[body.index(after: close)...], key: key, line: lineNumber)
                 case "\"":
-                    let (text, trailing) = try doubleQuoted(raw.drop(while: isBlank).dropFirst(), lines: lines,
+                    let (text, trailing) = try doubleQuoted(start.dropFirst(), lines: lines,
                                                             next: &index, key: key, line: lineNumber)
                     value = text
                     try checkAfterQuote(trailing, key: key, line: index)
@@ -140,16 +158,6 @@ extension InventoryImport {
             return key.unicodeScalars.allSatisfy { scalar in
                 scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "_.-".unicodeScalars.contains(scalar))
             }
-        }
-
-        /// An unquoted value ends at a `#` that follows whitespace (`KEY=a#b` keeps its `#`).
-        static func stripComment(_ raw: Substring) -> Substring {
-            var previous: Character?
-            for index in raw.indices {
-                if raw[index] == "#", let previous, isBlank(previous) { return raw[..<index] }
-                previous = raw[index]
-            }
-            return raw
         }
 
         /// Reads a double-quoted value starting just after its opening quote, continuing onto
@@ -193,8 +201,7 @@ extension InventoryImport {
 
         /// After a closing quote only whitespace or a comment may follow.
         static func checkAfterQuote(_ trailing: Substring, key: String, line: Int) throws {
-            let rest = trailing.drop(while: isBlank)
-            if !rest.isEmpty && rest.first != "#" {
+            if !onlyBlanksOrComment(trailing) {
                 throw InventoryImportError(line: line, message: "unexpected text after the closing quote of \(key)")
             }
         }
@@ -236,7 +243,7 @@ extension InventoryImport {
                 }
                 let canonical = key.lowercased()
                 guard secretKeys.contains(canonical) else { continue }
-                let value = String(trimmed(stripComment(line[line.index(after: equals)...])))
+                let value = String(trimmed(stripComment(line[line.index(after: equals)...], markers: ["#", ";"])))
                 if !value.isEmpty {
                     results.append(ImportedValue(name: "\(profile):\(canonical)", value: value, line: lineNumber))
                 }
@@ -259,14 +266,6 @@ extension InventoryImport {
             return String(name)
         }
 
-        static func stripComment(_ raw: Substring) -> Substring {
-            var previous: Character?
-            for index in raw.indices {
-                if raw[index] == "#" || raw[index] == ";", let previous, isBlank(previous) { return raw[..<index] }
-                previous = raw[index]
-            }
-            return raw
-        }
     }
 }
 
@@ -470,8 +469,7 @@ extension InventoryImport {
             var ranges: [Range<Int>] = []
             var start = 0
             for (index, line) in lines.enumerated() where isDocumentMarker(line) {
-                let rest = line.dropFirst(3).drop(while: isBlank)
-                if !rest.isEmpty && rest.first != "#" {
+                if !onlyBlanksOrComment(line.dropFirst(3)) {
                     throw InventoryImportError(line: index + 1, message: "content after a document marker is not supported")
                 }
                 ranges.append(start..<index)
@@ -573,8 +571,7 @@ extension InventoryImport {
                 return .scalar(try readBlockScalar(column: column, parentIndent: parentIndent, key: key))
             case "\"", "'":
                 let (value, endLine, endColumn) = try readQuoted(line: position, column: column, key: key)
-                let rest = lines[endLine][endColumn...].drop(while: isBlank)
-                if !rest.isEmpty && rest.first != "#" {
+                if !onlyBlanksOrComment(lines[endLine][endColumn...]) {
                     throw error(at: endLine, "unexpected text after the quoted value of '\(key)'")
                 }
                 position = endLine + 1
@@ -582,7 +579,7 @@ extension InventoryImport {
             case "&", "*", "!":
                 throw error(at: position, "anchors, aliases and tags are not supported (key '\(key)')")
             case "{", "[":
-                let text = String(trimmed(Substring(String(stripComment(line[column...])))))
+                let text = String(trimmed(stripComment(line[column...])))
                 position += 1
                 if text == "{}" { return .mapping([]) }
                 if text == "[]" { return .opaque }
@@ -645,7 +642,7 @@ extension InventoryImport {
                 text.append(character)
                 column += 1
             }
-            return (String(trimmed(Substring(String(text)))), hadComment)
+            return (String(trimmed(text)), hadComment)
         }
 
         /// A single- or double-quoted scalar starting at `column` of line `start`, possibly over
@@ -866,22 +863,12 @@ extension InventoryImport {
             for index in column..<line.count {
                 if line[index] == "#", index > column, isBlank(line[index - 1]) { return nil }
                 if line[index] == ":", index + 1 == line.count || isBlank(line[index + 1]) {
-                    let key = String(trimmed(Substring(String(line[column..<index]))))
+                    let key = String(trimmed(line[column..<index]))
                     guard !key.isEmpty else { throw error(at: position, "empty mapping key") }
                     return (key, index + 1)
                 }
             }
             return nil
-        }
-
-        /// Cuts a `#` comment (one that follows whitespace) off the end of a line.
-        private func stripComment(_ text: ArraySlice<Character>) -> ArraySlice<Character> {
-            var index = text.startIndex
-            while index < text.endIndex {
-                if text[index] == "#", index > text.startIndex, isBlank(text[index - 1]) { return text[..<index] }
-                index += 1
-            }
-            return text
         }
 
         private func isSequenceEntry(_ line: [Character], at column: Int) -> Bool {

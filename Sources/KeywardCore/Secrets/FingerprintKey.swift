@@ -32,7 +32,7 @@ package struct FingerprintKey: Sendable {
 extension FingerprintKey {
     /// A separate key for another purpose (HKDF-SHA256 over the HMAC key), so one configured
     /// secret serves several uses without any two sharing a key.
-    package func derivedKey(purpose: String) -> SymmetricKey {
+    private func derivedKey(purpose: String) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array("keyward/\(purpose)".utf8), outputByteCount: 32)
     }
 

@@ -44,8 +44,9 @@ extension ManagementService {
         guard let iid = IdentityID(r.identityId) else { throw KeywardError(.validation, "identity_id is not an identity id") }
         guard iid != .keyward else { throw KeywardError(.validation, "the built-in keyward identity holds no third-party credentials") }
         let origin = r.origin ?? "api"
-        guard ["dotenv", "k8s-secret", "aws-credentials", "api"].contains(origin) else {
-            throw KeywardError(.validation, "origin must be dotenv, k8s-secret, aws-credentials or api")
+        let origins = InventoryFormat.allCases.map(\.rawValue) + ["api"]
+        guard origins.contains(origin) else {
+            throw KeywardError(.validation, "origin must be \(origins.dropLast().joined(separator: ", ")) or api")
         }
         guard (1...1_000).contains(r.items.count) else { throw KeywardError(.validation, "items: 1 to 1,000 credentials a call") }
         struct Prepared { var name: String; var provider: String; var rule: String?; var fp: Fingerprint; var digest: SecretDigest?; var prefix: String }

@@ -253,14 +253,19 @@ extension ManagementService {
         return keys
     }
 
-    /// Queues a webhook event in `tx` (delivered after commit by the dispatcher).
-    func emit(_ type: String, _ data: [String: String], in tx: WriteTransaction) async throws {
-        try await store.enqueueWebhookEvent(type, payload: try Self.webhookPayload(type, data, at: tx.now), in: tx)
+    /// Queues a webhook event in `tx` (see `Store.emitWebhook`); returns the receivers queued.
+    @discardableResult
+    func emit(_ type: String, _ data: [String: String], in tx: WriteTransaction) async throws -> Int {
+        try await store.emitWebhook(type, data, in: tx)
     }
+}
 
-    /// The JSON body of a webhook event.
-    static func webhookPayload(_ type: String, _ data: [String: String], at: Date) throws -> String {
-        let event = WebhookEvent(id: "evt_" + String(IncidentID.random().description.dropFirst(4)), type: type, createdAt: at, data: data)
-        return String(decoding: try WireCoding.encoder().encode(event), as: UTF8.self)
+extension Store {
+    /// Queues a webhook event in `tx` for every active receiver that subscribes to it (delivered
+    /// after commit by the dispatcher); returns how many were queued.
+    @discardableResult
+    func emitWebhook(_ type: String, _ data: [String: String], in tx: WriteTransaction) async throws -> Int {
+        let event = WebhookEvent(id: "evt_" + String(IncidentID.random().description.dropFirst(4)), type: type, createdAt: tx.now, data: data)
+        return try await enqueueWebhookEvent(type, payload: String(decoding: try WireCoding.encoder().encode(event), as: UTF8.self), in: tx)
     }
 }

@@ -100,10 +100,11 @@ extension ManagementService {
         } else {
             classification = .live
         }
+        let policy = containment.action(environment: key.environment, source: exposure.source)
         var action: ContainmentAction? = nil
         if classification == .live {
-            action = containment.action(environment: key.environment, source: exposure.source)
-        } else if classification == .alreadyQuarantined, containment.action(environment: key.environment, source: exposure.source) == .revoke {
+            action = policy
+        } else if classification == .alreadyQuarantined, policy == .revoke {
             action = .revoke
         }
         if let joined = try await joinOpenIncident(targetID: key.id.description, classification: classification, exposure: exposure, at: now, in: tx) {
@@ -144,7 +145,9 @@ extension ManagementService {
             break
         }
         let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
-        let notified = try await incidentSubscribers(in: tx)
+        var data = ["incident_id": incidentID.description, "key_id": key.id.description, "identity_id": identity.id.description,
+                    "owner": owner, "action": action.rawValue, "classification": classification.rawValue, "source": exposure.source]
+        let notified = try await emit("incident.opened", data, in: tx) > 0
         if notified { events.append(IncidentEvent(at: now, kind: "notified", detail: "incident.opened webhook queued for \(owner)")) }
         let incident = Incident(
             id: incidentID, status: containedAt == nil ? .open : .contained, targetKind: "key", targetID: key.id.description, targetVersion: version,
@@ -160,9 +163,6 @@ extension ManagementService {
             "source": exposure.source, "exposure_id": exposure.id,
             "time_to_contain_ms": incident.timeToContainMillis.map(String.init) ?? "not contained",
         ]))
-        var data = ["incident_id": incidentID.description, "key_id": key.id.description, "identity_id": identity.id.description,
-                    "owner": owner, "action": action.rawValue, "classification": classification.rawValue, "source": exposure.source]
-        try await emit("incident.opened", data, in: tx)
         if let ttc = incident.timeToContainMillis {
             data["time_to_contain_ms"] = String(ttc)
             try await emit("incident.contained", data, in: tx)
@@ -197,13 +197,15 @@ extension ManagementService {
         try await store.setCredentialStatus(c.id, .exposed, in: tx)
         let incidentID = IncidentID.random()
         let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
-        let notified = try await incidentSubscribers(in: tx)
+        let revocation = Self.revocationMethod(rule: c.ruleID, provider: c.provider)
+        let notified = try await emit("incident.opened", ["incident_id": incidentID.description, "credential_id": c.id.description,
+                                                          "identity_id": identity.id.description, "owner": owner, "provider": c.provider,
+                                                          "action": "notify", "source": exposure.source, "revocation": revocation], in: tx) > 0
         var events = [
             IncidentEvent(at: exposure.receivedAt, kind: "received", detail: "\(exposure.source): \(exposure.where_)"),
             IncidentEvent(at: now, kind: "matched", detail: "\(c.provider) credential \(c.name) (\(c.id)) of identity \(identity.name)"),
         ]
         if notified { events.append(IncidentEvent(at: now, kind: "notified", detail: "incident.opened webhook queued for \(owner)")) }
-        let revocation = Self.revocationMethod(rule: c.ruleID, provider: c.provider)
         let guidance = "Keyward cannot revoke this \(c.provider) credential at its provider. Revoke it there: \(revocation). Update its holders (blast radius), import the new value (`keyward import … --identity \(identity.id)`), then resolve this incident."
         let incident = Incident(
             id: incidentID, status: .open, targetKind: "credential", targetID: c.id.description, targetVersion: nil, identityID: identity.id,
@@ -216,9 +218,6 @@ extension ManagementService {
             "credential_id": c.id.description, "provider": c.provider, "classification": ExposureClassification.thirdParty.rawValue,
             "action": ContainmentAction.notify.rawValue, "source": exposure.source, "exposure_id": exposure.id,
         ]))
-        try await emit("incident.opened", ["incident_id": incidentID.description, "credential_id": c.id.description, "identity_id": identity.id.description,
-                                           "owner": owner, "provider": c.provider, "action": "notify", "source": exposure.source,
-                                           "revocation": revocation], in: tx)
         return ExposureResult(exposureId: exposure.id, duplicate: false, classification: ExposureClassification.thirdParty.rawValue,
                               incidentId: incidentID.description, action: ContainmentAction.notify.rawValue)
     }
@@ -234,11 +233,6 @@ extension ManagementService {
         try await store.updateIncident(open, in: tx)
         try await store.classifyExposure(exposure.id, classification: classification, targetID: targetID, incidentID: open.id, in: tx)
         return ExposureResult(exposureId: exposure.id, duplicate: false, classification: classification.rawValue, incidentId: open.id.description, action: nil)
-    }
-
-    /// Whether an active webhook will carry `incident.opened` (the timeline's "notified").
-    private func incidentSubscribers(in tx: WriteTransaction) async throws -> Bool {
-        try await store.webhooks(in: tx.db).contains { $0.status == "active" && ($0.events.contains("incident.opened") || $0.events.contains("*")) }
     }
 
     // MARK: incidents

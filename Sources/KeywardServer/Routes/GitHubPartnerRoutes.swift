@@ -94,6 +94,7 @@ struct GitHubPartnerRoutes {
             }
             guard entries.count <= Self.maxItems else { throw KeywardError(.payloadTooLarge, "at most \(Self.maxItems) tokens a call") }
             var incoming: [IncomingExposure] = []
+            var digests: [SecretDigest] = []
             for (i, e) in entries.enumerated() {
                 guard (8...4096).contains(e.token.utf8.count) else { throw KeywardError(.validation, "[\(i)].token must be 8 to 4096 bytes") }
                 guard (1...100).contains(e.type.utf8.count) else { throw KeywardError(.validation, "[\(i)].type must be 1 to 100 characters") }
@@ -105,12 +106,13 @@ struct GitHubPartnerRoutes {
                 let record = ExposureRecord(source: ExposureReport.Source.partner.rawValue, ruleID: rule, provider: "github-secret-scanning",
                                             digest: nil, scannerFingerprint: nil, path: nil, line: nil, commit: nil,
                                             url: e.url ?? "github:\(e.source ?? "content")", firstSeen: nil)
-                incoming.append(IncomingExposure(record: record, matchDigest: secret.sha256, serverFingerprint: m.fingerprints.fingerprint(secret)))
+                digests.append(secret.sha256)
+                incoming.append(IncomingExposure(record: record, matchDigest: digests[i], serverFingerprint: m.fingerprints.fingerprint(secret)))
             }
             let results = try await m.intake(incoming, source: ExposureReport.Source.partner.rawValue, receivedAt: receivedAt,
                                              actor: Actor(name: "github-partner:\(keyID.prefix(64))", isAdmin: false))
-            let labels = zip(entries, results).map { e, r in
-                GitHubTokenLabel(tokenHash: Secret(e.token).sha256.hex, tokenType: e.type,
+            let labels = zip(entries.indices, results).map { i, r in
+                GitHubTokenLabel(tokenHash: digests[i].hex, tokenType: entries[i].type,
                                  label: r.classification == ExposureClassification.unknown.rawValue ? "false_positive" : "true_positive")
             }
             return try io.respond(labels)

@@ -38,10 +38,7 @@ struct ManagementRoutes {
                 filter.status = st
             }
             let limit = try req.intQuery("limit", default: 50, range: 1...500)
-            let cursor = try q.get("cursor").map { c -> String in
-                guard let v = PageCursor.decode(c), IdentityID(v) != nil else { throw KeywardError(.badRequest, "cursor is not valid") }
-                return v
-            }
+            let cursor = try req.cursorQuery(IdentityID.self)
             let page = try await m.store.listIdentities(filter, limit: limit, after: cursor)
             return try io.respond(ListResponse(items: page.items.map { IdentityResponse($0) }, nextCursor: page.nextCursor))
         }
@@ -107,10 +104,7 @@ struct ManagementRoutes {
                 filter.environment = env
             }
             let limit = try req.intQuery("limit", default: 50, range: 1...500)
-            let cursor = try q.get("cursor").map { c -> String in
-                guard let v = PageCursor.decode(c), KeyID(v) != nil else { throw KeywardError(.badRequest, "cursor is not valid") }
-                return v
-            }
+            let cursor = try req.cursorQuery(KeyID.self)
             let page = try await m.store.listKeys(filter, limit: limit, after: cursor)
             let now = clock.now()
             return try io.respond(ListResponse(items: page.items.map { KeyResponse($0, now: now) }, nextCursor: page.nextCursor))

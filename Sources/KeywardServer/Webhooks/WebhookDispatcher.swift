@@ -178,9 +178,8 @@ package final class WebhookDispatcher: Service, Sendable {
             try await store.write { tx in
                 for (id, version, expiresAt) in due {
                     try await self.store.markExpiryAnnounced(id, version: version, in: tx)
-                    let payload = try ManagementService.webhookPayload(
-                        "key.expiring", ["key_id": id.description, "version": String(version), "expires_at": String(expiresAt.unixMillis)], at: tx.now)
-                    try await self.store.enqueueWebhookEvent("key.expiring", payload: payload, in: tx)
+                    try await self.store.emitWebhook(
+                        "key.expiring", ["key_id": id.description, "version": String(version), "expires_at": String(expiresAt.unixMillis)], in: tx)
                 }
             }
         } catch {

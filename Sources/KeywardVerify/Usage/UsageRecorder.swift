@@ -11,13 +11,22 @@ package final class UsageRecorder: Sendable {
         var first: Int64
         var last: Int64
         var count: Int64
+
+        /// Adds `count` uses seen between `first` and `last` (a batch put back after a failed write).
+        static func merged(_ current: SourceStats?, first: Int64, last: Int64, count: Int64) -> SourceStats {
+            var st = current ?? SourceStats(first: first, last: last, count: 0)
+            st.count += count
+            st.first = min(st.first, first)
+            st.last = max(st.last, last)
+            return st
+        }
     }
 
     struct PerKey {
         var lastUsedAt: Int64?
-        var outcomes: [String: Int64] = [:]
         var sources: [VerifySource: SourceStats] = [:]
-        /// Outcome counts per hour (for the incident hunt: what happened since a leak was first seen).
+        /// Outcome counts per hour (for the incident hunt: what happened since a leak was first seen);
+        /// the totals by outcome are summed from these when a batch is taken.
         var hourly: [UsageBatch.HourOutcome: Int64] = [:]
         /// Scopes that valid verifies asked for (observed use, against granted scopes).
         var scopes: [Scope: SourceStats] = [:]
@@ -48,7 +57,7 @@ package final class UsageRecorder: Sendable {
         for (k, p) in taken {
             var u = UsageBatch.PerKey()
             u.lastUsedAt = p.lastUsedAt
-            u.outcomes = p.outcomes
+            for (h, n) in p.hourly { u.outcomes[h.outcome, default: 0] += n }
             u.hourly = p.hourly
             u.scopes = p.scopes.mapValues { UsageBatch.ScopeUse(firstSeen: $0.first, lastSeen: $0.last, count: $0.count) }
             for (s, st) in p.sources {
@@ -67,22 +76,13 @@ package final class UsageRecorder: Sendable {
             for (k, u) in batch.keys {
                 var cur = b[k] ?? PerKey()
                 if let t = u.lastUsedAt { cur.lastUsedAt = max(cur.lastUsedAt ?? t, t) }
-                for (o, n) in u.outcomes { cur.outcomes[o, default: 0] += n }
                 for (h, n) in u.hourly { cur.hourly[h, default: 0] += n }
                 for (sc, use) in u.scopes {
-                    var st = cur.scopes[sc] ?? SourceStats(first: use.firstSeen, last: use.lastSeen, count: 0)
-                    st.count += use.count
-                    st.first = min(st.first, use.firstSeen)
-                    st.last = max(st.last, use.lastSeen)
-                    cur.scopes[sc] = st
+                    cur.scopes[sc] = .merged(cur.scopes[sc], first: use.firstSeen, last: use.lastSeen, count: use.count)
                 }
                 for s in u.sources.values {
                     let key = VerifySource(ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject, clientCertThumbprint: s.clientCertThumbprint)
-                    var st = cur.sources[key] ?? SourceStats(first: s.firstSeen, last: s.lastSeen, count: 0)
-                    st.count += s.count
-                    st.first = min(st.first, s.firstSeen)
-                    st.last = max(st.last, s.lastSeen)
-                    cur.sources[key] = st
+                    cur.sources[key] = .merged(cur.sources[key], first: s.firstSeen, last: s.lastSeen, count: s.count)
                 }
                 b[k] = cur
             }
@@ -111,7 +111,6 @@ extension UsageRecorder.PerKey {
                 }
             }
         }
-        outcomes[outcome, default: 0] += 1
         hourly[UsageBatch.HourOutcome(hour: t / 3_600_000, outcome: outcome), default: 0] += 1
         guard let source else { return }
         if var st = sources[source] {
