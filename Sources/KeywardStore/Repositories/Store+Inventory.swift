@@ -86,7 +86,7 @@ extension Store {
 
     package func consumer(_ id: ConsumerID, in db: any SQLDatabase) async throws -> Consumer? {
         guard let row = try await db.raw("SELECT id, name, kind, environment, contact, created_at FROM consumers WHERE id = \(bind: id.description)").first() else { return nil }
-        return try await decodeConsumer(row, in: db)
+        return try await decodeConsumers([row], in: db).first
     }
 
     package func consumer(_ id: ConsumerID) async throws -> Consumer? {
@@ -95,11 +95,7 @@ extension Store {
 
     /// Declared consumers holding `target` (a key or credential id).
     package func consumers(holding target: String, in db: any SQLDatabase) async throws -> [Consumer] {
-        var out: [Consumer] = []
-        for r in try await db.raw("SELECT c.id, c.name, c.kind, c.environment, c.contact, c.created_at FROM consumers c JOIN consumer_holdings h ON h.consumer_id = c.id WHERE h.target_id = \(bind: target) ORDER BY c.id").all() {
-            out.append(try await decodeConsumer(r, in: db))
-        }
-        return out
+        try await decodeConsumers(db.raw("SELECT c.id, c.name, c.kind, c.environment, c.contact, c.created_at FROM consumers c JOIN consumer_holdings h ON h.consumer_id = c.id WHERE h.target_id = \(bind: target) ORDER BY c.id").all(), in: db)
     }
 
     package func listConsumers(holding target: String?, limit: Int, after cursor: String?) async throws -> Page<Consumer> {
@@ -110,22 +106,35 @@ extension Store {
             } else {
                 rows = try await db.raw("SELECT id, name, kind, environment, contact, created_at FROM consumers WHERE id > \(bind: cursor ?? "") ORDER BY id LIMIT \(unsafeRaw: String(limit + 1))").all()
             }
-            var items: [Consumer] = []
-            for r in rows { items.append(try await self.decodeConsumer(r, in: db)) }
+            var items = try await self.decodeConsumers(rows, in: db)
             let more = items.count > limit
             if more { items.removeLast() }
             return Page(items: items, nextCursor: more ? items.last.map { PageCursor.encode($0.id.description) } : nil)
         }
     }
 
-    private func decodeConsumer(_ row: any SQLRow, in db: any SQLDatabase) async throws -> Consumer {
-        guard let id = ConsumerID(try row.decode(column: "id", as: String.self)),
-              let kind = ConsumerKind(rawValue: try row.decode(column: "kind", as: String.self)) else { throw StoreError.corrupt("consumer row") }
-        let holds = try await db.raw("SELECT target_id FROM consumer_holdings WHERE consumer_id = \(bind: id.description) ORDER BY target_id").all()
-            .map { try $0.decode(column: "target_id", as: String.self) }
-        return Consumer(id: id, name: try row.decode(column: "name", as: String.self), kind: kind,
-                        environment: try row.decode(column: "environment", as: String.self), contact: try row.decode(column: "contact", as: String?.self),
-                        holds: holds, createdAt: Date(unixMillis: try row.decode(column: "created_at", as: Int64.self)))
+    /// Consumer rows with what each holds, read in one query for all of them.
+    private func decodeConsumers(_ rows: [any SQLRow], in db: any SQLDatabase) async throws -> [Consumer] {
+        guard !rows.isEmpty else { return [] }
+        var q = SQLQueryString("SELECT consumer_id, target_id FROM consumer_holdings WHERE consumer_id IN (")
+        for (i, row) in rows.enumerated() {
+            if i > 0 { q.appendInterpolation(unsafeRaw: ", ") }
+            q.appendInterpolation(bind: try row.decode(column: "id", as: String.self))
+        }
+        q.appendInterpolation(unsafeRaw: ") ORDER BY target_id")
+        var holds: [String: [String]] = [:]
+        for r in try await db.raw(q).all() {
+            holds[try r.decode(column: "consumer_id", as: String.self), default: []].append(try r.decode(column: "target_id", as: String.self))
+        }
+        return try rows.map { row in
+            let raw = try row.decode(column: "id", as: String.self)
+            guard let id = ConsumerID(raw), let kind = ConsumerKind(rawValue: try row.decode(column: "kind", as: String.self)) else {
+                throw StoreError.corrupt("consumer row")
+            }
+            return Consumer(id: id, name: try row.decode(column: "name", as: String.self), kind: kind,
+                            environment: try row.decode(column: "environment", as: String.self), contact: try row.decode(column: "contact", as: String?.self),
+                            holds: holds[raw] ?? [], createdAt: Date(unixMillis: try row.decode(column: "created_at", as: Int64.self)))
+        }
     }
 
     // MARK: derived credentials
