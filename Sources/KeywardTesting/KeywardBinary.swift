@@ -37,6 +37,15 @@ package enum KeywardBinary {
         return (p, url, key)
     }
 
+    /// The compiled rule cache the test suite shares (a first compile takes about 10 s).
+    package static let ruleCache = NSTemporaryDirectory() + "keyward-test-rule-cache"
+
+    /// `keyward scan`'s environment for a test: its fingerprint key and caches under `dir`, never
+    /// in the real home folder.
+    package static func scanEnvironment(_ dir: TempDirectory) -> [String: String] {
+        ["XDG_CONFIG_HOME": dir.file("config"), "XDG_CACHE_HOME": dir.file("cache-unused")]
+    }
+
     /// The environment of a running process (`/proc/<pid>/environ`), one `NAME=value` each.
     package static func environment(of pid: pid_t) throws -> [String] {
         try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }

@@ -34,8 +34,8 @@ struct LeakTourTests {
         try FileManager.default.removeItem(atPath: repo.path + "/config/orders.env")
         try repo.commit("README.md", "# orders service\n", "remove config")
 
-        let scan = try KeywardBinary.run(["scan", repo.path, "--git", "--format", "json", "--report-to", e.url],
-                                         env: ["KEYWARD_TOKEN": reporter])
+        let scan = try KeywardBinary.run(["scan", "--cache-dir", ScanCLITests.cache, repo.path, "--git", "--format", "json", "--report-to", e.url],
+                                         env: ScanCLITests.env(e.dir).merging(["KEYWARD_TOKEN": reporter]) { $1 })
         #expect(scan.status == 1, "findings exit 1: \(scan.stderr)")
         #expect(scan.stderr.contains("action revoke"), "\(scan.stderr)")
         #expect(!scan.stdout.contains(key) && !scan.stderr.contains(key))

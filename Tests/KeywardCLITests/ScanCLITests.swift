@@ -6,11 +6,9 @@ import Testing
 /// `keyward scan` through the built binary (SECURITY-CASES 61–63).
 @Suite("keyward scan", .serialized)
 struct ScanCLITests {
-    static let cache = NSTemporaryDirectory() + "keyward-test-rule-cache"
+    static let cache = KeywardBinary.ruleCache
 
-    static func env(_ dir: TempDirectory) -> [String: String] {
-        ["XDG_CONFIG_HOME": dir.file("config"), "XDG_CACHE_HOME": dir.file("cache-unused")]
-    }
+    static func env(_ dir: TempDirectory) -> [String: String] { KeywardBinary.scanEnvironment(dir) }
 
     static func scan(_ args: [String], in dir: TempDirectory, stdin: String? = nil) throws -> ProcessResult {
         try KeywardBinary.run(["scan", "--cache-dir", cache] + args, env: env(dir), stdin: stdin)

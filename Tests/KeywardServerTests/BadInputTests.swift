@@ -162,8 +162,8 @@ struct BadInputTests {
             func findings(_ body: String) throws -> [[String: Any]] {
                 let file = dir.file("out-\(UInt32.random(in: 0...UInt32.max)).log")
                 try Data(body.utf8).write(to: URL(fileURLWithPath: file))
-                let r = try KeywardBinary.run(["scan", "--cache-dir", NSTemporaryDirectory() + "keyward-test-rule-cache", file, "--format", "json"],
-                                              env: ["XDG_CONFIG_HOME": dir.file("config")])
+                let r = try KeywardBinary.run(["scan", "--cache-dir", KeywardBinary.ruleCache, file, "--format", "json"],
+                                              env: KeywardBinary.scanEnvironment(dir))
                 let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
                 return doc?["findings"] as? [[String: Any]] ?? []
             }
