@@ -158,6 +158,21 @@ package final class TestServer: Sendable {
 }
 
 extension TestServer {
+    /// Every audit record, in chain order.
+    package func auditRecords() async throws -> [AuditRecord] {
+        var records: [AuditRecord] = []
+        try await runtime.store.forEachAudit { records.append($0); return true }
+        return records
+    }
+
+    /// Whether the audit chain verifies, link by link.
+    package func auditChainIsValid() async throws -> Bool {
+        var v = AuditChainVerifier()
+        for r in try await auditRecords() { _ = v.feed(r) }
+        if case .ok = v.finish() { return true }
+        return false
+    }
+
     /// Where any plaintext of the suite was found: the SQLite file and its WAL, every log
     /// line, every response body except those that issued a key, every audit row.
     /// Empty means no leak (SECURITY-CASES 57, 58).
@@ -169,11 +184,7 @@ extension TestServer {
         }
         if !ledger.leaks(in: logs.all.joined(separator: "\n")).isEmpty { found.append("server log") }
         if !ledger.leaks(in: nonIssuingBodies).isEmpty { found.append("a response body") }
-        var audit = ""
-        try await runtime.store.forEachAudit { r in
-            audit += "\(r.actor) \(r.action) \(r.target) \(r.details)\n"
-            return true
-        }
+        let audit = try await auditRecords().map { "\($0.actor) \($0.action) \($0.target) \($0.details)\n" }.joined()
         if !ledger.leaks(in: audit).isEmpty { found.append("an audit record") }
         return found
     }

@@ -20,18 +20,9 @@ struct LeakResponseTests {
         return try await s.request("POST", "/v1/exposures", body: String(decoding: body, as: UTF8.self), token: .some(token))
     }
 
-    static func auditActions(_ s: TestServer) async throws -> [String] {
-        var actions: [String] = []
-        try await s.runtime.store.forEachAudit { actions.append($0.action); return true }
-        return actions
-    }
+    static func auditActions(_ s: TestServer) async throws -> [String] { try await s.auditRecords().map(\.action) }
 
-    static func chainIsValid(_ s: TestServer) async throws -> Bool {
-        var v = AuditChainVerifier()
-        try await s.runtime.store.forEachAudit { v.feed($0) }
-        if case .ok = v.finish() { return true }
-        return false
-    }
+    static func chainIsValid(_ s: TestServer) async throws -> Bool { try await s.auditChainIsValid() }
 
     @Test("a live key found by a scanner is revoked in the intake transaction; the incident has its timeline, clock and blast radius")
     func liveKeyRevoked() async throws {

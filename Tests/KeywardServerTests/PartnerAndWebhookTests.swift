@@ -52,8 +52,7 @@ struct PartnerAndWebhookTests {
                 #expect(!r.text.contains(key))
             }
             #expect(try await s.verify(key)["valid"] as? Bool == true, "nothing is revoked by an unauthenticated report")
-            var rejected = 0
-            try await s.runtime.store.forEachAudit { r in if r.action == "exposure.rejected" { rejected += 1 }; return true }
+            let rejected = try await s.auditRecords().filter { $0.action == "exposure.rejected" }.count
             #expect(rejected == 4)
 
             let ok = try await Self.post(s, body, keyID: partner.id, signature: try partner.sign(body))
@@ -69,8 +68,7 @@ struct PartnerAndWebhookTests {
             let incidents = try await s.request("GET", "/v1/incidents?target_id=\(id)").decode(ListResponse<IncidentResponse>.self)
             #expect(incidents.items.count == 1)
             #expect(incidents.items.first?.source == "partner")
-            var revoked = 0
-            try await s.runtime.store.forEachAudit { r in if r.action == "key.revoked" { revoked += 1 }; return true }
+            let revoked = try await s.auditRecords().filter { $0.action == "key.revoked" }.count
             #expect(revoked == 1)
             #expect(try await s.leakReport().isEmpty)
         }
@@ -222,14 +220,12 @@ struct PartnerAndWebhookTests {
             for _ in 0..<75 {
                 #expect(try await Self.post(s, #"[{"token":"x","type":"t"}]"#, keyID: "forged", signature: "c2ln").status == 401)
             }
-            var rejected: [AuditRecord] = []
-            try await s.runtime.store.forEachAudit { r in if r.action == "exposure.rejected" { rejected.append(r) }; return true }
+            var rejected = try await s.auditRecords().filter { $0.action == "exposure.rejected" }
             #expect(rejected.count == 60)
             // A minute later the next rejection is audited again, carrying the 15 that were only counted.
             clock.advance(by: 61)
             #expect(try await Self.post(s, #"[{"token":"x","type":"t"}]"#, keyID: "forged", signature: "c2ln").status == 401)
-            rejected = []
-            try await s.runtime.store.forEachAudit { r in if r.action == "exposure.rejected" { rejected.append(r) }; return true }
+            rejected = try await s.auditRecords().filter { $0.action == "exposure.rejected" }
             #expect(rejected.count == 61)
             #expect(rejected.last?.details.contains(#""suppressed_before":"15""#) == true, "\(rejected.last?.details ?? "")")
         }
