@@ -55,7 +55,7 @@ extension ManagementService {
             try Validate.text(item.name, field: "items[\(i)].name", max: 200)
             guard (8...4096).contains(item.secret.utf8.count) else { throw KeywardError(.validation, "items[\(i)].secret must be 8 to 4096 bytes") }
             let provider = (item.provider ?? "unknown").lowercased()
-            guard (1...100).contains(provider.utf8.count), provider.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x5F }) else {
+            guard Validate.isRuleName(provider) else {
                 throw KeywardError(.validation, "items[\(i)].provider is 1 to 100 characters of a-z, 0-9, . - _")
             }
             if let rule = item.ruleId, !(1...100).contains(rule.utf8.count) { throw KeywardError(.validation, "items[\(i)].rule_id is too long") }

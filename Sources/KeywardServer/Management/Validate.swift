@@ -30,6 +30,11 @@ enum Validate {
         else { throw KeywardError(.validation, "\(field) must be 1 to 32 characters of a-z, 0-9, _ and -") }
     }
 
+    /// A rule or provider name: 1 to 100 characters of a-z, 0-9, `.`, `-`, `_`.
+    static func isRuleName(_ s: String) -> Bool {
+        (1...100).contains(s.utf8.count) && s.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x5F }
+    }
+
     static func labels(_ l: [String: String]) throws {
         guard l.count <= 64 else { throw KeywardError(.validation, "labels: at most 64 entries") }
         for (k, v) in l {

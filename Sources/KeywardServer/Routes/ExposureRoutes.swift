@@ -40,8 +40,7 @@ struct ExposureRoutes {
     static func validate(_ i: ExposureItem, index: Int, source: ExposureReport.Source, plaintextAllowed: Bool,
                          fingerprints: FingerprintKey) throws -> IncomingExposure {
         func bad(_ m: String) -> KeywardError { KeywardError(.validation, "items[\(index)]: \(m)") }
-        let ruleOK = (1...100).contains(i.ruleId.utf8.count) && i.ruleId.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x5F }
-        guard ruleOK else { throw bad("rule_id is 1 to 100 characters of a-z, 0-9, . - _") }
+        guard Validate.isRuleName(i.ruleId) else { throw bad("rule_id is 1 to 100 characters of a-z, 0-9, . - _") }
         var digest: String?
         if let d = i.sha256 {
             guard let parsed = SecretDigest(hex: d) else { throw bad("sha256 must be 64 hex characters") }
