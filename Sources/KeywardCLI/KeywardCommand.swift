@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeywardCore
 
 /// `keyward`: server, scanner and command-line client in one binary.
 package struct KeywardCommand: AsyncParsableCommand {
@@ -29,7 +30,8 @@ package struct KeywardCommand: AsyncParsableCommand {
             }
             Foundation.exit(0)
         } catch let e as CLIExit {
-            if let m = e.message { FileHandle.standardError.write(Data("keyward: \(m)\n".utf8)) }
+            // A one-line message that may quote a server's answer or a file name: shown safe for the terminal.
+            if let m = e.message { FileHandle.standardError.write(Data("keyward: \(TerminalText.safe(m))\n".utf8)) }
             Foundation.exit(e.code)
         } catch {
             let code = exitCode(for: error)
@@ -38,7 +40,7 @@ package struct KeywardCommand: AsyncParsableCommand {
                 Foundation.exit(0)
             }
             let message = fullMessage(for: error)
-            FileHandle.standardError.write(Data(((message.isEmpty ? "keyward: error" : message) + "\n").utf8))
+            FileHandle.standardError.write(Data(((message.isEmpty ? "keyward: error" : TerminalText.safe(message, keepingNewlines: true)) + "\n").utf8))
             Foundation.exit(2)
         }
     }

@@ -75,7 +75,7 @@ struct IdentitiesCommand: AsyncParsableCommand {
             if client.json { try Output.json(page); return }
             Output.table(["ID", "NAME", "KIND", "ENV", "TECHNICAL OWNER", "STATUS"],
                          page.items.map { [$0.id, $0.name, $0.kind, $0.environment, $0.technicalOwner ?? "-", $0.status] })
-            if let next = page.nextCursor { print("next page: --cursor \(next)") }
+            if let next = page.nextCursor { Output.line("next page: --cursor \(next)") }
         }
     }
 

@@ -12,7 +12,7 @@ struct KeysCommand: AsyncParsableCommand {
     static func printIssued(_ k: KeyIssuedResponse) {
         Output.fields([("id", k.id), ("version", String(k.version)), ("identity", k.identityId), ("environment", k.environment),
                        ("scopes", k.scopes.joined(separator: " ")), ("expires", Output.date(k.expiresAt))])
-        print("\nkey (shown once, store it now):\n\n    \(k.key)\n")
+        Output.line("\nkey (shown once, store it now):\n\n    \(k.key)\n")
     }
 
     static func printKey(_ k: KeyResponse) {
@@ -20,11 +20,11 @@ struct KeysCommand: AsyncParsableCommand {
                        ("prefix", k.prefix), ("environment", k.environment), ("scopes", k.scopes.joined(separator: " ")),
                        ("expires", Output.date(k.expiresAt)), ("last used", Output.date(k.lastUsedAt)), ("created", Output.date(k.createdAt))]
                       + (k.revokedAt.map { [("revoked", Output.date($0)), ("revoke reason", k.revokeReason ?? "-")] } ?? []))
-        print("")
+        Output.line("")
         Output.table(["VERSION", "STATE", "PREFIX", "FINGERPRINT", "GRACE UNTIL"],
                      k.versions.map { [String($0.version), $0.state, $0.prefix, String($0.fingerprint.prefix(28)) + "…", Output.date($0.graceUntil)] })
         if let u = k.usage, !u.isEmpty {
-            print("\nverify outcomes: " + u.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            Output.line("\nverify outcomes: \(u.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         }
     }
 
@@ -69,7 +69,7 @@ struct KeysCommand: AsyncParsableCommand {
             if client.json { try Output.json(page); return }
             Output.table(["ID", "PREFIX", "VERSION", "STATUS", "IDENTITY", "EXPIRES"],
                          page.items.map { [$0.id, $0.prefix, String($0.version), $0.status, $0.identityId, Output.date($0.expiresAt)] })
-            if let next = page.nextCursor { print("next page: --cursor \(next)") }
+            if let next = page.nextCursor { Output.line("next page: --cursor \(next)") }
         }
     }
 
@@ -125,9 +125,9 @@ struct KeysCommand: AsyncParsableCommand {
             if client.json {
                 try Output.json(r)
             } else if r.valid {
-                print("valid: key \(r.keyId ?? "-") version \(r.version.map(String.init) ?? "-"), identity \(r.identityId ?? "-"), scopes \(r.scopes?.joined(separator: " ") ?? "-")")
+                Output.line("valid: key \(r.keyId ?? "-") version \(r.version.map(String.init) ?? "-"), identity \(r.identityId ?? "-"), scopes \(r.scopes?.joined(separator: " ") ?? "-")")
             } else {
-                print("invalid: \(r.reason ?? "unknown")" + (r.keyId.map { " (key \($0))" } ?? ""))
+                Output.line("invalid: \(r.reason ?? "unknown")\(r.keyId.map { " (key \($0))" } ?? "")")
             }
             if !r.valid { throw CLIExit(1) }
         }

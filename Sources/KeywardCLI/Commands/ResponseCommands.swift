@@ -18,21 +18,21 @@ struct BlastRadiusCommand: AsyncParsableCommand {
                        ("scopes", r.scopes.joined(separator: " ")), ("resources", r.resources.joined(separator: " ")),
                        ("third parties", r.thirdParties.isEmpty ? "-" : r.thirdParties.joined(separator: ", "))])
         if !r.derivedCredentials.isEmpty {
-            Swift.print("\nderived credentials (revoked with it):")
+            Output.line("\nderived credentials (revoked with it):")
             Output.table(["KIND", "ID", "STATUS"], r.derivedCredentials.map { [$0.kind, $0.id, $0.status] })
         }
         if !r.declaredConsumers.isEmpty {
-            Swift.print("\ndeclared consumers (break when it is revoked):")
+            Output.line("\ndeclared consumers (break when it is revoked):")
             Output.table(["ID", "NAME", "KIND", "ENVIRONMENT", "CONTACT"], r.declaredConsumers.map { [$0.id, $0.name, $0.kind, $0.environment, $0.contact ?? "-"] })
         }
         if !r.observedConsumers.isEmpty {
-            Swift.print("\nobserved by verify:")
+            Output.line("\nobserved by verify:")
             Output.table(["IP", "USER AGENT", "CERT SUBJECT", "COUNT", "LAST SEEN", "DECLARED"], r.observedConsumers.map {
                 [$0.ip ?? "-", $0.userAgent ?? "-", $0.clientCertSubject ?? "-", String($0.count), Output.date($0.lastSeen), $0.undeclared ? "no" : "yes"]
             })
         }
         if !r.reuse.isEmpty {
-            Swift.print("\nthe same secret registered elsewhere:")
+            Output.line("\nthe same secret registered elsewhere:")
             Output.table(["KIND", "ID", "IDENTITY", "ENVIRONMENT"], r.reuse.map { [$0.kind, $0.id, $0.identityId ?? "-", $0.environment ?? "-"] })
         }
     }
@@ -74,8 +74,8 @@ struct ExposuresCommand: AsyncParsableCommand {
             let receipt = try await client.client().call("POST", "/v1/exposures", body: ExposureReport(source: src, items: [item]), as: ExposureReceipt.self)
             if client.json { try Output.json(receipt); return }
             for r in receipt.results ?? [] {
-                print("exposure \(r.exposureId): \(r.classification)" + (r.duplicate ? " (already reported)" : "")
-                      + (r.action.map { ", action \($0)" } ?? "") + (r.incidentId.map { ", incident \($0)" } ?? ""))
+                let action = r.action.map { ", action \($0)" } ?? "", incident = r.incidentId.map { ", incident \($0)" } ?? ""
+                Output.line("exposure \(r.exposureId): \(r.classification)\(r.duplicate ? " (already reported)" : "")\(action)\(incident)")
             }
         }
     }
@@ -102,7 +102,7 @@ struct IncidentsCommand: AsyncParsableCommand {
             Output.table(["ID", "STATUS", "TARGET", "SOURCE", "ACTION", "TIME TO CONTAIN", "RECEIVED"], page.items.map {
                 [$0.id, $0.status, $0.targetId, $0.source, $0.action, $0.timeToContainMs.map { "\($0) ms" } ?? "-", Output.date($0.receivedAt)]
             })
-            if let next = page.nextCursor { print("next page: --cursor \(next)") }
+            if let next = page.nextCursor { Output.line("next page: --cursor \(next)") }
         }
     }
 
@@ -116,15 +116,15 @@ struct IncidentsCommand: AsyncParsableCommand {
             Output.fields([("id", i.id), ("status", i.status), ("target", "\(i.targetKind) \(i.targetId)" + (i.targetVersion.map { " v\($0)" } ?? "")),
                            ("identity", i.identityId), ("source", i.source), ("classification", i.classification), ("action", i.action),
                            ("time to contain", i.timeToContainMs.map { "\($0) ms" } ?? "not contained"), ("exposures", String(i.exposureCount))])
-            print("\ntimeline:")
+            Output.line("\ntimeline:")
             Output.table(["AT", "EVENT", "DETAIL"], i.timeline.map { [Output.date($0.at), $0.kind, $0.detail] })
             if let h = i.hunt {
-                print("\nuse since \(Output.date(h.since)): " + (h.outcomes.isEmpty ? "none recorded" : h.outcomes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))
-                if !h.scopesUsed.isEmpty { print("scopes used: " + h.scopesUsed.map { "\($0.scope) (\($0.count))" }.joined(separator: ", ")) }
-                for s in h.sources { print("  from \(s.ip ?? "-") \(s.userAgent ?? "-") ×\(s.count), last \(Output.date(s.lastSeen))") }
+                Output.line("\nuse since \(Output.date(h.since)): \(h.outcomes.isEmpty ? "none recorded" : h.outcomes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+                if !h.scopesUsed.isEmpty { Output.line("scopes used: \(h.scopesUsed.map { "\($0.scope) (\($0.count))" }.joined(separator: ", "))") }
+                for s in h.sources { Output.line("  from \(s.ip ?? "-") \(s.userAgent ?? "-") ×\(s.count), last \(Output.date(s.lastSeen))") }
             }
-            if let r = i.blastRadius { print("\nblast radius when it was found:"); BlastRadiusCommand.print(r) }
-            print("\nnext: \(i.guidance)")
+            if let r = i.blastRadius { Output.line("\nblast radius when it was found:"); BlastRadiusCommand.print(r) }
+            Output.line("\nnext: \(i.guidance)")
         }
     }
 
@@ -135,7 +135,7 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Option(help: "What was done.") var reason: String
         func run() async throws {
             let i = try await client.client().call("POST", "/v1/incidents/\(Query.path(id))/resolve", body: IncidentResolveRequest(reason: reason), as: IncidentResponse.self)
-            if client.json { try Output.json(i) } else { print("incident \(i.id) resolved") }
+            if client.json { try Output.json(i) } else { Output.line("incident \(i.id) resolved") }
         }
     }
 }
@@ -177,7 +177,7 @@ struct ConsumersCommand: AsyncParsableCommand {
             let page = try await client.client().call("GET", "/v1/consumers" + Query.string(q), as: ListResponse<ConsumerResponse>.self)
             if client.json { try Output.json(page); return }
             Output.table(["ID", "NAME", "KIND", "ENVIRONMENT", "HOLDS"], page.items.map { [$0.id, $0.name, $0.kind, $0.environment, String($0.holds.count)] })
-            if let next = page.nextCursor { print("next page: --cursor \(next)") }
+            if let next = page.nextCursor { Output.line("next page: --cursor \(next)") }
         }
     }
 
@@ -206,7 +206,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             let w = try await client.client().call("POST", "/v1/webhooks", body: WebhookCreateRequest(url: url, events: events), as: WebhookResponse.self)
             if client.json { try Output.json(w); return }
             Output.fields([("id", w.id), ("url", w.url), ("events", w.events.joined(separator: " "))])
-            print("\nsigning secret (shown once; verify Keyward-Signature: t=…,v1=hex(HMAC-SHA256(secret, \"t.body\"))):\n\n    \(w.secret ?? "-")\n")
+            Output.line("\nsigning secret (shown once; verify Keyward-Signature: t=…,v1=hex(HMAC-SHA256(secret, \"t.body\"))):\n\n    \(w.secret ?? "-")\n")
         }
     }
 

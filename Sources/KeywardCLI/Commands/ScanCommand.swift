@@ -84,7 +84,7 @@ struct ScanCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(report)
             }
             if let reportTo { try await self.report(findings, to: reportTo, token: env["KEYWARD_TOKEN"]) }
-            for w in walkerWarnings + result.warnings { FileHandle.standardError.write(Data("keyward: warning: \(w)\n".utf8)) }
+            for w in walkerWarnings + result.warnings { Output.warn("\(w)") }
             let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let mb = Double(result.stats.bytes) / 1e6
             FileHandle.standardError.write(Data(String(format: "keyward scan: %d findings in %d files (%.1f MB, %d binary skipped) in %.2fs (%.0f MB/s)\n",
@@ -118,11 +118,10 @@ struct ScanCommand: AsyncParsableCommand {
             duplicates += receipt.duplicates
             contained += (receipt.results ?? []).filter { $0.action != nil }
         }
-        var summary = "keyward scan: reported \(findings.count) findings to \(url) (\(accepted) new, \(duplicates) already known)\n"
+        Output.note("keyward scan: reported \(findings.count) findings to \(url) (\(accepted) new, \(duplicates) already known)")
         for r in contained {
-            summary += "keyward scan: a \(r.classification) credential was matched; action \(r.action ?? "-"), incident \(r.incidentId ?? "-")\n"
+            Output.note("keyward scan: a \(r.classification) credential was matched; action \(r.action ?? "-"), incident \(r.incidentId ?? "-")")
         }
-        FileHandle.standardError.write(Data(summary.utf8))
     }
 
     /// The compiled rule database cache: the flag, else $XDG_CACHE_HOME/keyward or ~/.cache/keyward; `none` disables it.

@@ -1,9 +1,12 @@
 import Foundation
 import KeywardAPI
+import KeywardCore
 
-/// Plain aligned tables for humans; `--json` prints the wire JSON instead.
+/// Plain aligned tables for humans; `--json` prints the wire JSON instead. Every cell, field
+/// and line passes through `TerminalText.safe` (issue 10 item 8); JSON is data and stays as is.
 enum Output {
-    static func table(_ headers: [String], _ rows: [[String]]) {
+    static func table(_ headers: [String], _ rawRows: [[String]]) {
+        let rows = rawRows.map { $0.map { TerminalText.safe($0) } }
         var widths = headers.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {
@@ -16,8 +19,17 @@ enum Output {
 
     static func fields(_ pairs: [(String, String)]) {
         let w = pairs.map(\.0.count).max() ?? 0
-        for (k, v) in pairs { print(k.padding(toLength: w, withPad: " ", startingAt: 0) + "  " + v) }
+        for (k, v) in pairs { print(k.padding(toLength: w, withPad: " ", startingAt: 0) + "  " + TerminalText.safe(v)) }
     }
+
+    /// One line on standard output; interpolated values are made safe (see `TerminalLine`).
+    static func line(_ l: TerminalLine) { print(l.text) }
+
+    /// One line on standard error.
+    static func note(_ l: TerminalLine) { FileHandle.standardError.write(Data((l.text + "\n").utf8)) }
+
+    /// `keyward: warning: …` on standard error.
+    static func warn(_ l: TerminalLine) { note("keyward: warning: \(raw: l)") }
 
     static func json<T: Encodable>(_ value: T) throws {
         let enc = WireCoding.encoder()

@@ -1,4 +1,5 @@
 import Foundation
+import KeywardCore
 
 /// Output formats of `keyward scan`. None of them carries a secret: previews are redacted and
 /// fingerprints are HMACs under the scanner key.
@@ -16,10 +17,13 @@ package enum Reporter {
         }
     }
 
+    /// One line per finding for a terminal: every field through `TerminalText.safe`, so a file
+    /// name or commit author cannot carry escape sequences, bidi controls or a forged line.
     static func text(_ findings: [Finding]) -> String {
         findings.map { f in
-            var s = "\(f.path):\(f.line):\(f.columnStart): \(f.ruleId) (\(f.name)) \(f.preview) \(f.fingerprint)"
-            if let c = f.commit { s += " commit \(c.prefix(12))" + (f.author.map { " by \($0)" } ?? "") + (f.date.map { " on \($0)" } ?? "") }
+            let t = { (s: String) in TerminalText.safe(s) }
+            var s = "\(t(f.path)):\(f.line):\(f.columnStart): \(t(f.ruleId)) (\(t(f.name))) \(t(f.preview)) \(t(f.fingerprint))"
+            if let c = f.commit { s += " commit \(t(String(c.prefix(12))))" + (f.author.map { " by \(t($0))" } ?? "") + (f.date.map { " on \(t($0))" } ?? "") }
             return s + "\n"
         }.joined()
     }
