@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import KeywardCore
+import KeywardScanner
 import KeywardStore
 import KeywardVerify
 import Logging
@@ -56,12 +57,14 @@ package final class KeywardRuntime: Sendable {
         if usesDataFolder { try DataFolder.prepare(config.dataDirectory) }
         let fingerprints = try DataFolder.hmacKey(config: config)
         let signingKey = try DataFolder.auditSigningKey(at: DataFolder.auditSigningKeyPath(config: config), create: config.auditSigningKeyFile == nil)
+        // Every free-text field is checked with the scanner's rules: compile them now (cached), not on a request.
+        CredentialShape.prepare(cacheDirectory: config.ruleCacheDirectory)
         let store = try await Store.open(try config.storeConfiguration, clock: config.clock, logger: logger)
         do {
             let registry = PrometheusCollectorRegistry()
             let factory = PrometheusMetricsFactory(registry: registry)
             let index = KeyIndex()
-            let usage = UsageRecorder()
+            let usage = UsageRecorder(redact: { CredentialShape.shared.rule(in: $0) })
             let verifier = Verifier(index: index, usage: usage, config: config.verifier, clock: config.clock, metrics: factory)
             let management = ManagementService(store: store, policy: config.policy, fingerprints: fingerprints, containment: config.containment, logger: logger)
             let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,
@@ -93,7 +96,8 @@ package final class KeywardRuntime: Sendable {
         ManagementRoutes(management: management, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
         AuditRoutes(store: store, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)
         let tls = config.tlsCertificateFile != nil
-        ExposureRoutes(management: management, auth: auth, tls: tls).register(on: router, table: table)
+        ExposureRoutes(management: management, auth: auth, tls: tls, plaintextFromLoopback: config.acceptPlaintextFromLoopback,
+                       quota: ReporterQuota(limits: config.reporterQuota)).register(on: router, table: table)
         GitHubPartnerRoutes(management: management, keys: githubKeys).register(on: router, table: table)
         ResponseRoutes(management: management, auth: auth, io: io, tls: tls).register(on: router, table: table)
         return router

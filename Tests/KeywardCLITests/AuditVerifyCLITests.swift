@@ -1,4 +1,5 @@
 import Foundation
+import KeywardCore
 import KeywardTesting
 import Testing
 
@@ -74,7 +75,10 @@ struct AuditVerifyCLITests {
         defer { dir.remove() }
         let cut = try copy(dir, "cut")
         try sql(cut, "DELETE FROM audit_log WHERE seq >= 6; UPDATE audit_head SET seq = 5, hash = (SELECT hash FROM audit_log WHERE seq = 5)")
-        #expect(try verify(cut).status == 0) // self-consistent without the checkpoint
+        // The chain and its head agree, but the identities created by the deleted records remain.
+        let unaudited = try verify(cut)
+        #expect(unaudited.status == 1)
+        #expect(unaudited.stdout.contains("no audit record creates it"), "\(unaudited.stdout)")
         let r = try verify(cut, checkpoint: cp)
         #expect(r.status == 1)
         #expect(r.stdout.contains("truncated"))
@@ -88,5 +92,91 @@ struct AuditVerifyCLITests {
         // A file that is not a checkpoint is an error, not a verdict.
         try Data("nope".utf8).write(to: URL(fileURLWithPath: forged))
         #expect(try verify(dir.file("data"), checkpoint: forged).status == 2)
+    }
+
+    @Test("a truncated tail while the stored head says more: exit 1 naming the head (case 75, issue 10 item 9)")
+    func truncatedBelowHead() async throws {
+        let (dir, _) = try await Self.prepare()
+        defer { dir.remove() }
+        let cut = try copy(dir, "cut")
+        try sql(cut, "DELETE FROM audit_log WHERE seq >= 6")
+        let r = try verify(cut)
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("ends at record 5") && r.stdout.contains("stored head is record 7"), "\(r.stdout)")
+        #expect(!r.stdout.contains("audit chain ok"))
+    }
+
+    /// A stopped server's data folder after a realistic session: identities created and one
+    /// decommissioned, keys issued, rotated and revoked, a leak reported (contained, incident)
+    /// and the incident resolved.
+    static func session() async throws -> (dir: TempDirectory, key: String, identity: String, incident: String, leaked: String) {
+        let dir = try TempDirectory("keyward-audit")
+        let (p, url, admin) = try await KeywardBinary.serve(dataDirectory: dir.file("data"))
+        let env = ["KEYWARD_ADDR": url, "KEYWARD_TOKEN": try #require(admin)]
+        func json(_ args: String...) throws -> [String: Any] {
+            let r = try KeywardBinary.run(args + ["--json"], env: env)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any] ?? [:]
+        }
+        func identity(_ name: String) throws -> String {
+            try #require(try json("identities", "create", "--name", name, "--kind", "workload", "--environment", "prod", "--technical-owner", "ops",
+                                  "--purpose", "p", "--allowed-scope", "a:read")["id"] as? String)
+        }
+        let idn = try identity("orders"), retired = try identity("legacy")
+        let key = try #require(try json("keys", "create", "--identity", idn, "--scope", "a:read", "--ttl", "7d")["id"] as? String)
+        _ = try json("keys", "rotate", key, "--grace", "60")
+        _ = try json("keys", "revoke", key, "--reason", "replaced")
+        let leaked = try json("keys", "create", "--identity", idn, "--scope", "a:read", "--ttl", "7d")
+        let leakedID = try #require(leaked["id"] as? String)
+        let digest = SecretDigest(hashing: try #require(leaked["key"] as? String).utf8).hex
+        _ = try json("keys", "create", "--identity", retired, "--scope", "a:read", "--ttl", "1d")
+        _ = try json("identities", "decommission", retired, "--reason", "retired")
+        let receipt = try json("exposures", "report", "--source", "paste", "--sha256", digest)
+        let incident = try #require(((receipt["results"] as? [[String: Any]])?.first?["incident_id"]) as? String)
+        _ = try json("incidents", "resolve", incident, "--reason", "successor deployed")
+        #expect(p.stop() == 0)
+        return (dir, key, retired, incident, leakedID)
+    }
+
+    @Test("after a realistic session the state matches the audit: exit 0 (case 75)")
+    func cleanSession() async throws {
+        let s = try await Self.session()
+        defer { s.dir.remove() }
+        let r = try verify(s.dir.file("data"))
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("audit chain ok") && r.stdout.contains("state ok"), "\(r.stdout)")
+    }
+
+    @Test("a state edit around the audit: exit 1 naming the table, the id, the field and both values (case 75, issue 10 item 9)")
+    func stateEdited() async throws {
+        let s = try await Self.session()
+        defer { s.dir.remove() }
+        let cases: [(name: String, sql: String, expect: [String])] = [
+            ("unrevoked", "UPDATE api_keys SET status = 'active', revoked_at = NULL, revoke_reason = NULL WHERE id = '\(s.key)'",
+             ["api_keys \(s.key)", "status is active", "says revoked"]),
+            ("undecommissioned", "UPDATE identities SET status = 'active', decommissioned_at = NULL WHERE id = '\(s.identity)'",
+             ["identities \(s.identity)", "status is active", "says decommissioned"]),
+            ("unresolved", "UPDATE incidents SET status = 'open' WHERE id = '\(s.incident)'",
+             ["incidents \(s.incident)", "status is open", "says resolved"]),
+            ("escalated", "UPDATE api_keys SET scopes = '[\"keyward:admin\"]' WHERE id = '\(s.leaked)'",
+             ["api_keys \(s.leaked)", "scopes is keyward:admin", "says a:read"]),
+            ("unexpired", "UPDATE api_key_versions SET expires_at = NULL WHERE key_id = '\(s.leaked)'",
+             ["api_keys \(s.leaked)", "version 1 expires_at is none"]),
+            ("planted", """
+                INSERT INTO identities (id, name, kind, environment, data_classification, labels, allowed_scopes, status, created_at, updated_at)
+                SELECT 'idn_ffffffffffffffffffffffffffffffff', name || '2', kind, environment, data_classification, labels, allowed_scopes, 'active',
+                       created_at, updated_at FROM identities WHERE id = '\(s.identity)'
+                """,
+             ["identities idn_ffffffffffffffffffffffffffffffff", "no audit record creates it"]),
+            ("deleted", "DELETE FROM incidents WHERE id = '\(s.incident)'", ["incidents \(s.incident)", "row is missing"]),
+        ]
+        for c in cases {
+            let copy = try copy(s.dir, c.name)
+            try sql(copy, c.sql)
+            let r = try verify(copy)
+            #expect(r.status == 1, "\(c.name): \(r.stdout) \(r.stderr)")
+            #expect(r.stdout.contains("audit chain ok") && r.stdout.contains("state: FAILED"), "\(c.name): \(r.stdout)")
+            for text in c.expect { #expect(r.stdout.contains(text), "\(c.name) lacks \(text): \(r.stdout)") }
+        }
     }
 }

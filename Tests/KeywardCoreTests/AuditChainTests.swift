@@ -93,3 +93,29 @@ struct AuditChainTests {
         #expect(a == "{\"a\":\"2\",\"z\":\"1\"}")
     }
 }
+
+/// Issue 10 item 9: without a checkpoint, the head the store keeps beside the log still tells a
+/// deleted tail (SECURITY-CASES 75).
+@Suite("Audit chain and its stored head")
+struct AuditHeadTests {
+    @Test("a chain that ends before the stored head fails naming both")
+    func truncatedTail() {
+        let c = AuditChainTests().chain(13)
+        var v = AuditChainVerifier(storedHead: (seq: 13, hash: c[12].hash))
+        for r in c.prefix(11) { v.feed(r) }
+        guard case .broken(let seq, let problem) = v.finish() else { Issue.record("truncation not detected"); return }
+        #expect(seq == 12)
+        #expect(problem.contains("ends at record 11") && problem.contains("stored head is record 13") && problem.contains(c[12].hash))
+
+        var whole = AuditChainVerifier(storedHead: (seq: 13, hash: c[12].hash))
+        for r in c { whole.feed(r) }
+        #expect(whole.finish() == .ok(count: 13, headSeq: 13, headHash: c[12].hash))
+        // A head that names another hash for the last record, or stops before the end.
+        var edited = AuditChainVerifier(storedHead: (seq: 13, hash: c[11].hash))
+        for r in c { edited.feed(r) }
+        guard case .broken(13, _) = edited.finish() else { Issue.record("edited head not detected"); return }
+        var behind = AuditChainVerifier(storedHead: (seq: 11, hash: c[10].hash))
+        for r in c { behind.feed(r) }
+        guard case .broken(12, _) = behind.finish() else { Issue.record("records beyond the head not detected"); return }
+    }
+}

@@ -16,8 +16,14 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute the audit chain from the store; exit 1 naming the first bad record.",
-            discussion: "With --checkpoint, also prove the chain still contains that signed head (no truncation or rewrite since).")
+            abstract: "Prove the audit chain and the state it accounts for; exit 1 naming the first bad record or disagreement.",
+            discussion: """
+                Recomputes the hash chain and checks that it ends at the head the store keeps beside it (a deleted tail fails). \
+                Then replays the records into the keys, identities and incidents they imply and compares every row of those tables \
+                (status, versions, expiry and grace, scopes, owner): an edit made around the audit, such as a key un-revoked in the \
+                database, fails naming the table, the id, the field and both values. With --checkpoint, also proves the chain still \
+                contains that signed head (a rewrite of the whole chain and its head since then fails). Exit 0 ok, 1 a finding, 2 error.
+                """)
         @Option(help: "Data folder of a SQLite store (default $KEYWARD_DATA_DIR or ./keyward-data).") var dataDir: String?
         @Option(help: "postgres://… or sqlite:PATH instead of --data-dir.") var database: String?
         @Option(help: "A checkpoint JSON file saved from GET /v1/audit/checkpoint.") var checkpoint: String?
@@ -53,7 +59,7 @@ struct AuditCommand: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("keyward: warning: no trusted public key; checking the checkpoint against the key it names\n".utf8))
                 }
                 guard c.isValidSignature(trusted: trusted) else {
-                    print("audit chain: FAILED — the checkpoint's signature is not valid")
+                    Output.line("audit chain: FAILED — the checkpoint's signature is not valid")
                     throw CLIExit(1)
                 }
                 cp = c
@@ -62,19 +68,24 @@ struct AuditCommand: AsyncParsableCommand {
             logger.logLevel = .error
             let store: Store
             do { store = try await Store.open(storeConfig, logger: logger) } catch { throw CLIExit.error("\(error)") }
-            var verifier = AuditChainVerifier(checkpoint: cp)
+            let verdict: AuditVerdict
             do {
-                try await store.forEachAudit { verifier.feed($0) }
+                verdict = try await store.verifyAudit(checkpoint: cp)
             } catch {
                 await store.close()
                 throw CLIExit.error("cannot read the audit log: \(error)")
             }
             await store.close()
-            switch verifier.finish() {
-            case .ok(let count, let seq, let hash):
-                print("audit chain ok: \(count) records, head seq \(seq) hash \(hash)" + (cp.map { ", contains checkpoint seq \($0.seq)" } ?? ""))
-            case .broken(let seq, let problem):
-                print("audit chain: FAILED at record \(seq): \(problem)")
+            switch verdict {
+            case .ok(let count, let seq, let hash, let rows, let skipped):
+                Output.line("audit chain ok: \(count) records, head seq \(seq) hash \(hash)\(cp.map { ", contains checkpoint seq \($0.seq)" } ?? "")")
+                Output.line("state ok: \(rows) rows of keys, identities and incidents match the audit\(skipped > 0 ? " (\(skipped) records not interpreted)" : "")")
+            case .chainBroken(let seq, let problem):
+                Output.line("audit chain: FAILED at record \(seq): \(problem)")
+                throw CLIExit(1)
+            case .stateDiffers(let d, let count):
+                Output.line("audit chain ok: \(count) records")
+                Output.line("state: FAILED — \(d)")
                 throw CLIExit(1)
             }
         }
@@ -89,7 +100,7 @@ struct AuditCommand: AsyncParsableCommand {
             if let output {
                 let data = try WireCoding.encoder().encode(cp)
                 guard FileManager.default.createFile(atPath: output, contents: data) else { throw CLIExit.error("cannot write \(output)") }
-                print("checkpoint seq \(cp.seq) written to \(output)")
+                Output.line("checkpoint seq \(cp.seq) written to \(output)")
             } else {
                 try Output.json(cp)
             }

@@ -51,6 +51,12 @@ struct ServeCommand: AsyncParsableCommand {
     var quarantineScopes: String?
     @Option(name: .long, help: "GitHub secret-scanning partner public keys, in GitHub's JSON format (default $KEYWARD_GITHUB_KEYS_FILE; partner reports refused).")
     var githubKeysFile: String?
+    @Option(name: .long, help: "Compiled scanner-rule cache, shared with keyward scan; 'none' compiles at every start (default $KEYWARD_RULE_CACHE_DIR or ~/.cache/keyward).")
+    var ruleCacheDir: String?
+    @Flag(name: .long, help: "Accept plaintext leak intelligence from this host over plain HTTP (default $KEYWARD_ACCEPT_PLAINTEXT_FROM_LOOPBACK=1 or off: only over TLS).")
+    var acceptPlaintextFromLoopback = false
+    @Option(name: .long, help: "Exposure items one reporter key may send an hour; a quarter of it at once (default $KEYWARD_REPORT_QUOTA_ITEMS or 20000).")
+    var reportQuotaItems: Int?
     @Option(name: .long, help: "How often verify telemetry (last use, outcomes, sources, scopes) is written to the store, in seconds (default $KEYWARD_USAGE_FLUSH_SECONDS or 5).")
     var usageFlushSeconds: Int?
     @Option(name: .long, help: "Event-loop threads (default $KEYWARD_EVENT_LOOPS, or one per CPU this process may run on).")
@@ -105,6 +111,13 @@ struct ServeCommand: AsyncParsableCommand {
         if let raw = usageFlushSeconds.map(String.init) ?? env["KEYWARD_USAGE_FLUSH_SECONDS"] {
             guard let v = Int(raw), (1...3_600).contains(v) else { throw CLIExit.error("--usage-flush-seconds must be from 1 to 3600") }
             c.usageFlushInterval = .seconds(v)
+        }
+        c.ruleCacheDirectory = ScanCommand.cacheDirectory(ruleCacheDir ?? env["KEYWARD_RULE_CACHE_DIR"], env: env)
+        c.acceptPlaintextFromLoopback = acceptPlaintextFromLoopback || ["1", "true", "yes"].contains(env["KEYWARD_ACCEPT_PLAINTEXT_FROM_LOOPBACK"]?.lowercased() ?? "")
+        if let raw = reportQuotaItems.map(String.init) ?? env["KEYWARD_REPORT_QUOTA_ITEMS"] {
+            guard let v = Int(raw), (1_000...10_000_000).contains(v) else { throw CLIExit.error("--report-quota-items must be from 1000 to 10000000") }
+            c.reporterQuota.itemsPerHour = v
+            c.reporterQuota.itemBurst = max(1_000, v / 4)
         }
         switch clientCert ?? env["KEYWARD_CLIENT_CERT_MODE"] {
         case nil, "required": c.clientCertificateRequired = true

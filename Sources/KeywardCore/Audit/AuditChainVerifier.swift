@@ -10,8 +10,14 @@ package struct AuditChainVerifier: Sendable {
     private var firstProblem: (Int64, String)?
     private let checkpoint: AuditCheckpoint?
     private var checkpointSeen = false
+    private let storedHead: (seq: Int64, hash: String)?
 
-    package init(checkpoint: AuditCheckpoint? = nil) { self.checkpoint = checkpoint }
+    /// `storedHead`: the head the store keeps beside the log (`audit_head`), read in the same
+    /// snapshot. The chain must end exactly there, or its tail was deleted (or the head edited).
+    package init(checkpoint: AuditCheckpoint? = nil, storedHead: (seq: Int64, hash: String)? = nil) {
+        self.checkpoint = checkpoint
+        self.storedHead = storedHead
+    }
 
     /// Feeds the next record in `seq` order. Returns false once the chain is broken.
     @discardableResult
@@ -46,6 +52,14 @@ package struct AuditChainVerifier: Sendable {
         if let (seq, problem) = firstProblem { return .broken(seq: seq, problem: problem) }
         if let cp = checkpoint, !checkpointSeen {
             return .broken(seq: cp.seq, problem: "the chain ends at record \(expectedSeq - 1) but the checkpoint is at record \(cp.seq) (truncated)")
+        }
+        let last = expectedSeq - 1
+        if let head = storedHead, head.seq != last || head.hash != prevHash {
+            // The first record that is missing, beyond the head, or not the head.
+            let (seq, what) = head.seq > last ? (last + 1, "truncated: records after \(last) were deleted")
+                : head.seq < last ? (head.seq + 1, "records after the head were added, or the head was edited")
+                : (last, "the head or the last record was edited")
+            return .broken(seq: seq, problem: "the chain ends at record \(last) (hash \(prevHash)) but the stored head is record \(head.seq) (hash \(head.hash)): \(what)")
         }
         return .ok(count: expectedSeq - 1, headSeq: expectedSeq - 1, headHash: prevHash)
     }

@@ -42,6 +42,16 @@ package struct ServerConfiguration: Sendable {
     /// GitHub secret-scanning partner public keys (GitHub's JSON format); nil: the partner
     /// endpoint answers 401 to everything.
     package var githubKeysFile: String?
+    /// Plaintext leak intelligence (`POST /v1/exposures` with `secret`) from a loopback peer over
+    /// plain HTTP. Default off: a proxy on this host makes every remote client look local, so
+    /// only TLS counts unless an operator says this host's loopback is trusted.
+    package var acceptPlaintextFromLoopback = false
+    /// Compiled scanner-rule cache (shared with `keyward scan`), for the check that refuses
+    /// credentials in free-text fields; nil compiles in memory at every start (about 20 s).
+    /// Default `$XDG_CACHE_HOME/keyward` or `~/.cache/keyward`.
+    package var ruleCacheDirectory: String?
+    /// Per-reporter intake quota of `POST /v1/exposures` (items and bytes an hour; 429 beyond).
+    package var reporterQuota = ReporterQuota.Limits.default
     /// Webhook retries: attempts before giving up, and the first backoff (doubling, ≤ 5 min).
     package var webhookMaxAttempts = 8
     package var webhookBaseDelay: Duration = .seconds(1)
