@@ -17,6 +17,10 @@ package struct ExposureItem: Codable, Sendable {
     package var provider: String?
     /// Lower-case hex SHA-256 of the secret (high-entropy formats only).
     package var sha256: String?
+    /// With `sha256`: hex SHA-256 of "keyward-possession-v1:" followed by the secret, which only
+    /// a holder of the plaintext can compute. A digest without it opens an incident but
+    /// contains nothing unless an admin reports it (README: who may revoke).
+    package var possessionProof: String?
     /// The scanner's HMAC fingerprint (under the scanner's own key).
     package var fingerprint: String?
     package var path: String?
@@ -27,8 +31,9 @@ package struct ExposureItem: Codable, Sendable {
     /// Leak intelligence only: the plaintext as found, accepted over TLS or from loopback,
     /// fingerprinted on arrival and dropped (never stored, logged or echoed).
     package var secret: String?
-    package init(ruleId: String, provider: String? = nil, sha256: String? = nil, fingerprint: String? = nil, path: String? = nil, line: Int? = nil,
-                 commit: String? = nil, url: String? = nil, firstSeen: Date? = nil, secret: String? = nil) {
+    package init(ruleId: String, provider: String? = nil, sha256: String? = nil, possessionProof: String? = nil, fingerprint: String? = nil,
+                 path: String? = nil, line: Int? = nil, commit: String? = nil, url: String? = nil, firstSeen: Date? = nil, secret: String? = nil) {
+        self.possessionProof = possessionProof
         self.secret = secret
         self.ruleId = ruleId
         self.provider = provider
@@ -59,9 +64,12 @@ package struct ExposureReceipt: Codable, Sendable {
 package struct ExposureResult: Codable, Sendable {
     package var exposureId: String
     package var duplicate: Bool
-    /// live, already_revoked, rotated, expired, already_quarantined, third_party, unknown
+    /// live, already_revoked, rotated, expired, already_quarantined, third_party, unknown, or
+    /// `withheld`: a `keyward:report` key that showed no possession of the secret (a digest
+    /// only) is not told whether the digest names a credential.
     package var classification: String
     package var incidentId: String?
+    package static let withheld = "withheld"
     /// revoke, quarantine, notify (absent when nothing was done)
     package var action: String?
     package init(exposureId: String, duplicate: Bool, classification: String, incidentId: String?, action: String?) {

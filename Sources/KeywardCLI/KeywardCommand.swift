@@ -12,7 +12,7 @@ package struct KeywardCommand: AsyncParsableCommand {
             Exit codes: 0 ok, 1 check failed (keys verify, audit verify), 2 error.
             """,
         subcommands: [ServeCommand.self, ScanCommand.self, IdentitiesCommand.self, KeysCommand.self, ImportCommand.self, ConsumersCommand.self,
-                      ExposuresCommand.self, IncidentsCommand.self, WebhooksCommand.self, AuditCommand.self, BenchCommand.self]
+                      ExposuresCommand.self, IncidentsCommand.self, WebhooksCommand.self, AuditCommand.self, AdminCommand.self, BenchCommand.self]
     )
 
     package init() {}

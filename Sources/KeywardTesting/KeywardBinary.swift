@@ -26,6 +26,7 @@ package enum KeywardBinary {
     package static func serve(dataDirectory: String, extraArgs: [String] = [], env: [String: String?] = [:],
                               launcher: [String] = []) async throws -> (BackgroundProcess, String, String?) {
         var environment = ProcessInfo.processInfo.environment
+        environment["KEYWARD_RULE_CACHE_DIR"] = ruleCache
         for (k, v) in env { environment[k] = v }
         try FileManager.default.createDirectory(atPath: dataDirectory + "-logs", withIntermediateDirectories: true)
         let command = launcher + [path(), "serve", "--data-dir", dataDirectory, "--port", "0"] + extraArgs

@@ -39,6 +39,7 @@ package final class TestServer: Sendable {
     ) async throws -> R {
         let dir = try TempDirectory("keyward-server")
         var config = ServerConfiguration()
+        config.ruleCacheDirectory = KeywardBinary.ruleCache
         config.port = 0
         config.dataDirectory = dir.path
         config.databaseURL = database

@@ -14,6 +14,8 @@ struct LeakResponseTests {
     static let builtin = "idn_00000000000000000000000000000000"
 
     static func sha(_ s: String) -> String { SecretDigest(hashing: s.utf8).hex }
+    /// What `keyward scan --report-to` sends beside the digest: proof that it held the key.
+    static func proof(_ s: String) -> String { PossessionProof.proof(of: Array(s.utf8)).hex }
 
     static func report(_ s: TestServer, source: String = "scanner", _ items: [[String: Any]], token: String? = nil) async throws -> TestServer.Reply {
         let body = try JSONSerialization.data(withJSONObject: ["source": source, "items": items])
@@ -30,7 +32,7 @@ struct LeakResponseTests {
             let idn = try await s.createIdentity()
             let (id, key) = try await s.issueKey(identity: idn, scopes: ["payments:read", "payments:write"])
             let (_, reporter) = try await s.issueKey(identity: Self.builtin, scopes: ["keyward:report"])
-            let r = try await Self.report(s, [["rule_id": "keyward.api-key", "sha256": Self.sha(key), "path": "config/app.env", "line": 3,
+            let r = try await Self.report(s, [["rule_id": "keyward.api-key", "sha256": Self.sha(key), "possession_proof": Self.proof(key), "path": "config/app.env", "line": 3,
                                                "commit": "0123456789abcdef0123456789abcdef01234567"]], token: reporter)
             #expect(r.status == 202)
             let receipt = try r.decode(ExposureReceipt.self)
@@ -70,7 +72,7 @@ struct LeakResponseTests {
             let idn = try await s.createIdentity()
             let (id, key) = try await s.issueKey(identity: idn)
             let (_, reporter) = try await s.issueKey(identity: Self.builtin, scopes: ["keyward:report"])
-            let item: [String: Any] = ["rule_id": "keyward.api-key", "sha256": Self.sha(key), "path": "a.env", "line": 1]
+            let item: [String: Any] = ["rule_id": "keyward.api-key", "sha256": Self.sha(key), "possession_proof": Self.proof(key), "path": "a.env", "line": 1]
             let first = try await Self.report(s, [item], token: reporter).decode(ExposureReceipt.self)
             let again = try await Self.report(s, [item], token: reporter).decode(ExposureReceipt.self)
             #expect(first.accepted == 1 && again.duplicates == 1 && again.accepted == 0)
@@ -82,7 +84,8 @@ struct LeakResponseTests {
                 for n in 0..<16 {
                     g.addTask {
                         try await Self.report(s, source: n % 2 == 0 ? "scanner" : "internal",
-                                              [["rule_id": "keyward.api-key", "sha256": Self.sha(key), "path": "copy-\(n).env"]], token: reporter).status
+                                              [["rule_id": "keyward.api-key", "sha256": Self.sha(key), "possession_proof": Self.proof(key), "path": "copy-\(n).env"]],
+                                              token: reporter).status
                     }
                 }
                 for try await status in g { #expect(status == 202) }
@@ -205,7 +208,8 @@ struct LeakResponseTests {
 
     @Test("leak intelligence: a third-party credential's plaintext is matched by fingerprint, never stored or echoed; the owner is told how to revoke it")
     func thirdPartyCredential() async throws {
-        try await TestServer.with { s in
+        // Plaintext intelligence over plain HTTP only because this host's loopback is declared trusted.
+        try await TestServer.with(configure: { $0.acceptPlaintextFromLoopback = true }) { s in
             let idn = try await s.createIdentity()
             let stripeLike = "sk_live_" + String(repeating: "T3stOnlyNotReal", count: 2) + "x9Q"
             let password = "hunter2-correct-horse"
@@ -269,7 +273,7 @@ struct LeakResponseTests {
     @Test("the whole loop on PostgreSQL: import, intake, containment with cascade, hunt, blast radius, incidents, webhooks queued")
     func loopOnPostgres() async throws {
         let url = try PostgresServer.instance().createDatabase()
-        try await TestServer.with(database: url) { s in
+        try await TestServer.with(database: url, configure: { $0.acceptPlaintextFromLoopback = true }) { s in
             let hook = try await s.request("POST", "/v1/webhooks", body: #"{"url":"http://127.0.0.1:9/hook","events":["incident.opened"]}"#, issuing: true)
             #expect(hook.status == 201)
             let idn = try await s.createIdentity()

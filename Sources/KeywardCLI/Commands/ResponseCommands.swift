@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeywardAPI
+import KeywardCore
 
 /// `keyward keys blast-radius ID`
 struct BlastRadiusCommand: AsyncParsableCommand {
@@ -70,8 +71,17 @@ struct ExposuresCommand: AsyncParsableCommand {
                 guard let d = ISO8601DateFormatter().date(from: firstSeen) else { throw CLIExit.error("--first-seen must be an RFC 3339 time like 2026-11-01T12:00:00Z") }
                 seen = d
             }
-            let item = ExposureItem(ruleId: rule, sha256: sha256?.lowercased(), path: path, url: url, firstSeen: seen, secret: secret)
-            let receipt = try await client.client().call("POST", "/v1/exposures", body: ExposureReport(source: src, items: [item]), as: ExposureReceipt.self)
+            let api = try client.client()
+            var item = ExposureItem(ruleId: rule, sha256: sha256?.lowercased(), path: path, url: url, firstSeen: seen, secret: secret)
+            if let secret, !api.base.lowercased().hasPrefix("https://") {
+                // No plaintext over plain HTTP: its digest and a possession proof instead. The server
+                // then matches keys and high-entropy imports; a password needs TLS to be matched.
+                let bytes = Array(secret.utf8)
+                item.secret = nil
+                item.sha256 = SecretDigest(hashing: bytes).hex
+                item.possessionProof = PossessionProof.proof(of: bytes).hex
+            }
+            let receipt = try await api.call("POST", "/v1/exposures", body: ExposureReport(source: src, items: [item]), as: ExposureReceipt.self)
             if client.json { try Output.json(receipt); return }
             for r in receipt.results ?? [] {
                 let action = r.action.map { ", action \($0)" } ?? "", incident = r.incidentId.map { ", incident \($0)" } ?? ""

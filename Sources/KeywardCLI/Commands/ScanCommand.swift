@@ -110,7 +110,8 @@ struct ScanCommand: AsyncParsableCommand {
             let items = findings[start..<min(start + 1_000, findings.count)].map { f in
                 // For history findings, the first commit's date is when the secret was first exposed:
                 // the server's incident hunt starts there.
-                ExposureItem(ruleId: f.ruleId, provider: f.provider, sha256: f.highEntropy ? f.digest : nil, fingerprint: nil,
+                ExposureItem(ruleId: f.ruleId, provider: f.provider, sha256: f.highEntropy ? f.digest : nil,
+                             possessionProof: f.highEntropy ? f.possessionProof : nil, fingerprint: nil,
                              path: f.path, line: f.line, commit: f.commit, firstSeen: f.date.flatMap { dates.date(from: $0) })
             }
             let receipt = try await client.call("POST", "/v1/exposures", body: ExposureReport(source: .scanner, items: items), as: ExposureReceipt.self)

@@ -14,6 +14,7 @@ package struct KeywardError: Error, Sendable, CustomStringConvertible {
             case forbidden = "auth:forbidden"
             case policyDenied = "policy:denied"
             case conflict = "state:conflict"
+            case rateLimited = "request:rate_limited"
             case unavailable = "server:unavailable"
             case internalError = "server:internal"
         }
@@ -29,6 +30,9 @@ package struct KeywardError: Error, Sendable, CustomStringConvertible {
         package static let forbidden = Code(.forbidden)
         package static let policyDenied = Code(.policyDenied)
         package static let conflict = Code(.conflict)
+        /// 429 with `Retry-After` (a quota or rate limit).
+        package static let rateLimited = Code(.rateLimited)
+        /// 503 with `Retry-After`: a fault that a retry may get past (storage, a stale index).
         package static let unavailable = Code(.unavailable)
         package static let internalError = Code(.internalError)
 
@@ -41,12 +45,15 @@ package struct KeywardError: Error, Sendable, CustomStringConvertible {
     package let detail: String?
     /// For `policyDenied`: the rule that failed (e.g. `lifetime.exceeds_maximum`).
     package let rule: String?
+    /// For `unavailable` and `rateLimited`: seconds a client should wait (HTTP `Retry-After`); default 1.
+    package let retryAfter: Int?
 
-    package init(_ code: Code, _ message: String, detail: String? = nil, rule: String? = nil) {
+    package init(_ code: Code, _ message: String, detail: String? = nil, rule: String? = nil, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.detail = detail
         self.rule = rule
+        self.retryAfter = retryAfter
     }
 
     package var description: String {

@@ -14,7 +14,8 @@ package struct Scope: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.value = value
     }
 
-    package var isReserved: Bool { value.hasPrefix("keyward:") }
+    /// In the `keyward:` namespace, in any letter case (`KEYWARD:admin` is no way around it).
+    package var isReserved: Bool { value.utf8.count >= 8 && value.prefix(8).lowercased() == "keyward:" }
     package var description: String { value }
     package static func < (a: Scope, b: Scope) -> Bool { a.value < b.value }
 

@@ -64,9 +64,13 @@ package struct KeyVersion: Sendable, Equatable {
     package var createdAt: Date
     /// Set when a newer version replaced this one: valid until then, `rotated` after.
     package var graceUntil: Date?
+    /// `PossessionProof.check` of this version's secret: written when the version is issued and
+    /// read only by exposure matching (`Store.keyVersion(digest:)`), never loaded into the index.
+    package var possessionCheck: SecretDigest?
 
     package init(version: Int, digest: SecretDigest, fingerprint: Fingerprint, prefix: String,
-                 expiresAt: Date?, createdAt: Date, graceUntil: Date? = nil) {
+                 expiresAt: Date?, createdAt: Date, graceUntil: Date? = nil, possessionCheck: SecretDigest? = nil) {
+        self.possessionCheck = possessionCheck
         self.version = version
         self.digest = digest
         self.fingerprint = fingerprint

@@ -60,12 +60,14 @@ package struct IssuancePolicy: Sendable {
         if r.scopes.isEmpty {
             return .deny(rule: "scopes.required", message: "a key needs at least one scope")
         }
-        if !identity.isBuiltIn, let reserved = r.scopes.first(where: \.isReserved) {
-            return .deny(rule: "scopes.reserved_namespace", message: "scope \(reserved) is reserved for Keyward's own management keys")
+        // A refused scope is never echoed (it may be anything); the identity's own allowed scopes may be.
+        if !identity.isBuiltIn, r.scopes.contains(where: \.isReserved) {
+            return .deny(rule: "scopes.reserved_namespace", message: "a requested scope is in the keyward: namespace, reserved for Keyward's own management keys")
         }
         let allowed = Set(identity.allowedScopes)
-        if let outside = r.scopes.first(where: { !allowed.contains($0) }) {
-            return .deny(rule: "scopes.outside_allowed", message: "scope \(outside) is not in the identity's allowed scopes")
+        if r.scopes.contains(where: { !allowed.contains($0) }) {
+            let list = identity.allowedScopes.map(\.value).sorted().joined(separator: ", ")
+            return .deny(rule: "scopes.outside_allowed", message: "a requested scope is not in the identity's allowed scopes (\(list.isEmpty ? "none" : list))")
         }
         let maxLife = maxLifetime[r.environment] ?? defaultLifetime
         if r.nonExpiring {

@@ -1,4 +1,5 @@
 import Foundation
+import KeywardCore
 
 /// Where a blob came from (a file, a git blob, stdin).
 package struct BlobOrigin: Sendable {
@@ -90,7 +91,8 @@ package struct BlobScanner: Sendable {
             ruleId: rule.id, provider: rule.provider, name: rule.name, path: origin.path, line: line, endLine: endLine,
             columnStart: col, columnEnd: endCol, commit: origin.commit, author: origin.author, date: origin.date,
             preview: Redaction.preview(secret, highEntropy: rule.highEntropy), fingerprint: key.fingerprint(secret),
-            highEntropy: rule.highEntropy, digest: rule.highEntropy ? ScannerKey.sha256(secret) : nil)
+            highEntropy: rule.highEntropy, digest: rule.highEntropy ? ScannerKey.sha256(secret) : nil,
+            possessionProof: rule.highEntropy ? PossessionProof.proof(of: secret).hex : nil)
     }
 }
 

@@ -20,6 +20,9 @@ package struct Finding: Codable, Sendable, Equatable {
     /// SHA-256 of the secret, kept only for high-entropy formats and only in memory for
     /// `--report-to`; never written by a reporter.
     package var digest: String?
+    /// `PossessionProof.proof` of the secret (hex), beside `digest` and like it kept only in
+    /// memory for `--report-to`: it shows the server that the reporter held the plaintext.
+    package var possessionProof: String?
 
     enum CodingKeys: String, CodingKey {
         case ruleId = "rule_id", provider, name, path, line

@@ -25,9 +25,13 @@ struct JSONIO: Sendable {
         }
     }
 
-    /// No Content-Type, or an `application/json` one (shared with `VerifyFastPath`).
+    /// No Content-Type, or the media type `application/json` with any parameters (RFC 8259 §11;
+    /// RFC 9110 §8.3.1: type and subtype are case-insensitive). `application/jsonx` is not JSON.
+    /// Shared with `VerifyFastPath`.
     static func isJSON(_ contentType: String?) -> Bool {
-        contentType.map { $0.lowercased().hasPrefix("application/json") } ?? true
+        guard let contentType else { return true }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
     }
 
     private func decodeCodable<T: Decodable>(_ type: T.Type, _ bytes: Data) throws -> T {
@@ -46,6 +50,13 @@ struct JSONIO: Sendable {
             bytes = Data("{}".utf8)
         }
         return try decodeCodable(T.self, bytes)
+    }
+
+    /// Decodes a required body and returns its size in bytes too (quotas).
+    func decodeCounted<T: Decodable>(_ type: T.Type, from request: Request) async throws -> (T, Int) {
+        let bytes = Data(try await collect(request).readableBytesView)
+        guard !bytes.isEmpty else { throw KeywardError(.badRequest, "the request needs a JSON body") }
+        return (try decodeCodable(T.self, bytes), bytes.count)
     }
 
     /// Like `decode`, but tries `fast` on the raw body first (nil falls back to Codable).

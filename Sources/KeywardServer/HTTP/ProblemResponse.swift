@@ -20,6 +20,7 @@ enum ProblemResponse {
         case .forbidden: return .forbidden
         case .conflict: return .conflict
         case .unavailable: return .serviceUnavailable
+        case .rateLimited: return .tooManyRequests
         default: return .internalServerError
         }
     }
@@ -31,6 +32,7 @@ enum ProblemResponse {
         var headers = extraHeaders
         headers[.contentType] = "application/problem+json"
         if error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"keyward\"" }
+        if error.code == .unavailable || error.code == .rateLimited { headers[.retryAfter] = String(max(1, error.retryAfter ?? 1)) }
         let body = (try? WireCoding.encoder().encode(problem)) ?? Data()
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

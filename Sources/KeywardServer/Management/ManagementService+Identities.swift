@@ -45,7 +45,7 @@ package struct IdentityChanges: Sendable {
 extension ManagementService {
     package func createIdentity(_ n: NewIdentity, actor: Actor) async throws -> Identity {
         try Validate.text(n.name, field: "name", max: 200)
-        if n.name == "keyward" { throw KeywardError(.conflict, "the name keyward is reserved for the built-in identity") }
+        if n.name.lowercased() == "keyward" { throw KeywardError(.conflict, "the name keyward is reserved for the built-in identity") }
         try Validate.optionalText(n.businessOwner, field: "business_owner", max: 200)
         try Validate.optionalText(n.technicalOwner, field: "technical_owner", max: 200)
         try Validate.optionalText(n.purpose, field: "purpose", max: 1000)

@@ -53,12 +53,12 @@ extension ManagementService {
         var prepared: [Prepared] = []
         for (i, item) in r.items.enumerated() {
             try Validate.text(item.name, field: "items[\(i)].name", max: 200)
-            guard (8...4096).contains(item.secret.utf8.count) else { throw KeywardError(.validation, "items[\(i)].secret must be 8 to 4096 bytes") }
+            guard (8...4096).contains(Validate.length(item.secret)) else { throw KeywardError(.validation, "items[\(i)].secret must be 8 to 4096 characters") }
             let provider = (item.provider ?? "unknown").lowercased()
             guard Validate.isRuleName(provider) else {
                 throw KeywardError(.validation, "items[\(i)].provider is 1 to 100 characters of a-z, 0-9, . - _")
             }
-            if let rule = item.ruleId, !(1...100).contains(rule.utf8.count) { throw KeywardError(.validation, "items[\(i)].rule_id is too long") }
+            if let rule = item.ruleId, !(1...100).contains(Validate.length(rule)) { throw KeywardError(.validation, "items[\(i)].rule_id is too long") }
             let secret = Secret(item.secret)
             // A bare SHA-256 only for a built-in high-entropy format whose value also looks
             // random — never of a password, whatever the client claims.
@@ -119,17 +119,14 @@ extension ManagementService {
 
     /// Creates a subscription; returns it with its signing secret (shown once).
     package func createWebhook(_ r: WebhookCreateRequest, actor: Actor) async throws -> (WebhookRecord, String) {
-        guard r.url.utf8.count <= 2048, let url = URL(string: r.url), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = url.host, !host.isEmpty else {
-            throw KeywardError(.validation, "url must be an absolute http:// or https:// URL")
-        }
+        let (scheme, host, port) = try Validate.webhookURL(r.url)
         guard !r.events.isEmpty, r.events.count <= 20, r.events.allSatisfy({ $0 == "*" || Self.webhookEvents.contains($0) }) else {
             throw KeywardError(.validation, "events: one or more of \(Self.webhookEvents.joined(separator: ", ")) or *")
         }
         let secret = "whsec_" + Hex.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
         let sealed = try fingerprints.seal(secret, purpose: Self.webhookSealPurpose)
         let sealedURL = try fingerprints.seal(r.url, purpose: Self.webhookURLSealPurpose)
-        let display = "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "") + "/…"
+        let display = "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "") + "/…"
         return try await store.write { tx in
             let w = WebhookRecord(id: .random(), urlSealed: sealedURL, urlDisplay: display, secretSealed: sealed, events: Array(Set(r.events)).sorted(), status: "active", createdAt: tx.now)
             try await self.store.insertWebhook(w, in: tx)

@@ -116,7 +116,8 @@ extension ManagementService {
                 key.versions[i].graceUntil = graceUntil
             }
             let next = KeyVersion(version: cur.version + 1, digest: secret.sha256, fingerprint: self.fingerprints.fingerprint(secret),
-                                  prefix: secret.displayPrefix, expiresAt: expiresAt, createdAt: tx.now)
+                                  prefix: secret.displayPrefix, expiresAt: expiresAt, createdAt: tx.now,
+                                  possessionCheck: PossessionProof.check(of: secret.bytes))
             try await self.store.insertVersion(next, of: id, in: tx)
             key.versions.append(next)
             key.currentVersion = next.version
@@ -139,17 +140,12 @@ extension ManagementService {
         return try await store.write { tx in
             guard var key = try await self.store.key(id, in: tx.db) else { throw KeywardError.notFound("key") }
             guard key.status != .revoked else { throw KeywardError(.conflict, "the key is already revoked") }
-            if key.identityID == .keyward, key.scopes.contains(.admin) {
-                // Never lock every administrator out: another usable admin key must remain.
-                var others = 0
-                for kid in try await self.store.keyIDs(of: .keyward, in: tx.db) where kid != id {
-                    if let k = try await self.store.key(kid, in: tx.db), k.status == .active, k.scopes.contains(.admin),
-                       (k.current?.expiresAt ?? .distantFuture) > tx.now {
-                        others += 1
-                    }
-                }
-                guard others > 0 else {
-                    throw KeywardError(.conflict, "this is the last active keyward:admin key; issue another admin key before revoking it")
+            if key.identityID == .keyward {
+                // Never lock every administrator out by hand: a usable admin key must remain once
+                // the whole cascade has run (a key derived from this one dies with it).
+                let doomed = try await self.cascade(from: key, in: tx)
+                guard try await self.usableAdminKeys(excluding: doomed, in: tx) > 0 else {
+                    throw KeywardError(.conflict, "revoking this key (with the keys derived from it) would leave no usable keyward:admin key; issue another admin key first")
                 }
             }
             try await self.revoke(&key, reason: reason, actor: actor, cascadeFrom: nil, in: tx)
@@ -242,6 +238,28 @@ extension ManagementService {
             done += try await quarantine(&child, reason: "derived from \(key.id) (\(reason))", actor: actor, cascadeFrom: key.id.description, in: tx)
         }
         return done
+    }
+
+    /// `key` and every key derived from it, transitively: what a revocation of `key` revokes.
+    func cascade(from key: APIKey, in tx: WriteTransaction) async throws -> Set<KeyID> {
+        var doomed: Set<KeyID> = [key.id]
+        var frontier = [key]
+        while let k = frontier.popLast() {
+            for child in try await derivedKeys(of: k, in: tx) where doomed.insert(child.id).inserted { frontier.append(child) }
+        }
+        return doomed
+    }
+
+    /// Active, unexpired `keyward:admin` keys outside `excluding`.
+    func usableAdminKeys(excluding: Set<KeyID>, in tx: WriteTransaction) async throws -> Int {
+        var count = 0
+        for kid in try await store.keyIDs(of: .keyward, in: tx.db) where !excluding.contains(kid) {
+            if let k = try await store.key(kid, in: tx.db), k.status == .active, k.scopes.contains(.admin),
+               (k.current?.expiresAt ?? .distantFuture) > tx.now {
+                count += 1
+            }
+        }
+        return count
     }
 
     /// The keys minted directly from `parent` (what revoke and quarantine cascade to).

@@ -2,18 +2,30 @@ import Foundation
 import KeywardAPI
 import KeywardCore
 import KeywardStore
+import Logging
 
 /// An exposure as it arrived, validated; plaintext (if any) already reduced to a digest and a
 /// fingerprint under the server's key.
 package struct IncomingExposure: Sendable {
+    /// What the report shows about who held the secret (README: who may revoke).
+    package enum Evidence: Sendable {
+        /// The server saw the plaintext (leak intelligence over TLS, a signed partner report).
+        case plaintext
+        /// A possession proof beside the digest; it counts only if it matches the stored check.
+        case proof(SecretDigest)
+        /// A digest, a fingerprint or a location only.
+        case none
+    }
     package var record: ExposureRecord
     /// SHA-256 computed from a plaintext, used for matching even when it is not stored.
     package var matchDigest: SecretDigest?
     package var serverFingerprint: Fingerprint?
-    package init(record: ExposureRecord, matchDigest: SecretDigest?, serverFingerprint: Fingerprint?) {
+    package var evidence: Evidence
+    package init(record: ExposureRecord, matchDigest: SecretDigest?, serverFingerprint: Fingerprint?, evidence: Evidence) {
         self.record = record
         self.matchDigest = matchDigest
         self.serverFingerprint = serverFingerprint
+        self.evidence = evidence
     }
 }
 
@@ -25,8 +37,11 @@ extension ManagementService {
     package func intake(_ items: [IncomingExposure], source: String, receivedAt: Date, actor: Actor) async throws -> [ExposureResult] {
         try await store.write { tx in
             var results: [ExposureResult] = []
+            var shown: [Bool] = []
             for item in items {
-                results.append(try await self.handle(item, source: source, receivedAt: receivedAt, actor: actor, in: tx))
+                let (result, possession) = try await self.handle(item, source: source, receivedAt: receivedAt, actor: actor, in: tx)
+                results.append(result)
+                shown.append(possession)
             }
             let accepted = results.filter { !$0.duplicate }.count
             if accepted > 0 {
@@ -35,17 +50,25 @@ extension ManagementService {
                     "matched": String(results.filter { !$0.duplicate && $0.classification != ExposureClassification.unknown.rawValue }.count),
                 ]))
             }
-            return results
+            // A reporter that showed no possession (a digest only) learns nothing about what the
+            // digest names: not whether it matched, was live, or what was done. Admins see all.
+            return zip(results, shown).map { r, possession in
+                actor.isAdmin || possession ? r
+                    : ExposureResult(exposureId: r.exposureId, duplicate: r.duplicate, classification: ExposureResult.withheld, incidentId: nil, action: nil)
+            }
         }
     }
 
-    private func handle(_ item: IncomingExposure, source: String, receivedAt: Date, actor: Actor, in tx: WriteTransaction) async throws -> ExposureResult {
+    /// The result, and whether the report showed possession of the secret.
+    private func handle(_ item: IncomingExposure, source: String, receivedAt: Date, actor: Actor,
+                        in tx: WriteTransaction) async throws -> (ExposureResult, Bool) {
+        let plaintext = if case .plaintext = item.evidence { true } else { false }
         var record = item.record
         record.serverFingerprint = item.serverFingerprint?.hex
         let digest = item.matchDigest ?? record.digest.flatMap { SecretDigest(hex: $0) }
 
         // Match first, so a plaintext's digest is stored only when it names something high-entropy.
-        var keyMatch: (KeyID, Int)?
+        var keyMatch: (id: KeyID, version: Int, possessionCheck: SecretDigest?)?
         if let digest { keyMatch = try await store.keyVersion(digest: digest, in: tx.db) }
         let credMatches = keyMatch == nil ? try await store.credentials(digest: digest, fingerprint: item.serverFingerprint, in: tx.db) : []
         if item.matchDigest != nil, record.digest == nil, keyMatch != nil || credMatches.contains(where: { $0.digest != nil }) {
@@ -55,13 +78,14 @@ extension ManagementService {
         let (exposureID, isNew) = try await store.recordExposure(record, reporter: actor.name, receivedAt: receivedAt, in: tx)
         guard isNew else {
             let (cls, inc) = try await store.exposureMatch(exposureID, in: tx.db)
-            return ExposureResult(exposureId: exposureID, duplicate: true, classification: cls ?? ExposureClassification.unknown.rawValue,
-                                  incidentId: inc, action: nil)
+            return (ExposureResult(exposureId: exposureID, duplicate: true, classification: cls ?? ExposureClassification.unknown.rawValue,
+                                   incidentId: inc, action: nil), plaintext || Self.proves(item.evidence, keyMatch?.possessionCheck))
         }
         let context = ExposureContext(id: exposureID, source: source, receivedAt: receivedAt, firstSeen: record.firstSeen,
                                       where_: record.url ?? record.path ?? record.ruleID)
-        if let (keyID, version) = keyMatch, var key = try await store.key(keyID, in: tx.db) {
-            return try await containKey(&key, version: version, exposure: context, actor: actor, in: tx)
+        if let match = keyMatch, var key = try await store.key(match.id, in: tx.db) {
+            let possession = plaintext || Self.proves(item.evidence, match.possessionCheck)
+            return (try await containKey(&key, version: match.version, exposure: context, possession: possession, actor: actor, in: tx), possession)
         }
         if let first = credMatches.first {
             var result: ExposureResult?
@@ -69,10 +93,17 @@ extension ManagementService {
                 let r = try await notifyCredential(c, exposure: context, actor: actor, in: tx)
                 if c.id == first.id { result = r }
             }
-            return result!
+            return (result!, plaintext)
         }
         try await store.classifyExposure(exposureID, classification: .unknown, targetID: nil, incidentID: nil, in: tx)
-        return ExposureResult(exposureId: exposureID, duplicate: false, classification: ExposureClassification.unknown.rawValue, incidentId: nil, action: nil)
+        return (ExposureResult(exposureId: exposureID, duplicate: false, classification: ExposureClassification.unknown.rawValue, incidentId: nil, action: nil),
+                plaintext)
+    }
+
+    /// A possession proof that hashes to the key version's stored check.
+    static func proves(_ evidence: IncomingExposure.Evidence, _ check: SecretDigest?) -> Bool {
+        guard case .proof(let proof) = evidence, let check else { return false }
+        return PossessionProof.verify(proof, against: check)
     }
 
     struct ExposureContext {
@@ -85,7 +116,12 @@ extension ManagementService {
 
     // MARK: Keyward keys
 
-    private func containKey(_ key: inout APIKey, version: Int, exposure: ExposureContext, actor: Actor, in tx: WriteTransaction) async throws -> ExposureResult {
+    /// Containment needs evidence that the reporter held the secret (`possession`: a plaintext,
+    /// a signed partner report or a valid possession proof) or an admin reporter: a digest
+    /// alone (from a backup, a read-only role, old report traffic) opens an incident and
+    /// notifies the owner, and revokes or quarantines nothing.
+    private func containKey(_ key: inout APIKey, version: Int, exposure: ExposureContext, possession: Bool, actor: Actor,
+                            in tx: WriteTransaction) async throws -> ExposureResult {
         let now = store.clock.now()
         let v = key.versions.first { $0.version == version }
         let classification: ExposureClassification
@@ -100,7 +136,8 @@ extension ManagementService {
         } else {
             classification = .live
         }
-        let policy = containment.action(environment: key.environment, source: exposure.source)
+        let mayContain = possession || actor.isAdmin
+        let policy = mayContain ? containment.action(environment: key.environment, source: exposure.source) : .notify
         var action: ContainmentAction? = nil
         if classification == .live {
             action = policy
@@ -130,6 +167,11 @@ extension ManagementService {
             IncidentEvent(at: exposure.receivedAt, kind: "received", detail: "\(exposure.source): \(exposure.where_)"),
             IncidentEvent(at: now, kind: "matched", detail: "key \(key.id) version \(version) of identity \(identity.name) (\(classification.rawValue))"),
         ]
+        if !mayContain {
+            let would = containment.action(environment: key.environment, source: exposure.source)
+            events.append(IncidentEvent(at: now, kind: "containment_withheld", detail:
+                "the report named the key by its digest only, with no proof that the reporter held it; policy would \(would.rawValue) it. Confirm, then revoke or rotate it by hand"))
+        }
         var containedAt: Date?
         let reason = "exposure \(exposure.id) reported by \(exposure.source)"
         switch action {
@@ -143,6 +185,13 @@ extension ManagementService {
             events.append(IncidentEvent(at: containedAt!, kind: "contained", detail: "quarantined \(ids.joined(separator: ", "))"))
         case .notify:
             break
+        }
+        if key.identityID == .keyward, action != .notify, try await usableAdminKeys(excluding: [], in: tx) == 0 {
+            // Revoking a leaked admin key is right even when it was the last one; recovery is offline.
+            logger.critical("a leaked keyward admin key was contained and no usable keyward:admin key remains; run `keyward admin recover` on the server's host",
+                            metadata: ["key_id": "\(key.id)"])
+            events.append(IncidentEvent(at: store.clock.now(), kind: "admin_access_lost",
+                                        detail: "no usable keyward:admin key remains: run `keyward admin recover` where the data folder (or the database and HMAC key file) is"))
         }
         let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
         var data = ["incident_id": incidentID.description, "key_id": key.id.description, "identity_id": identity.id.description,
@@ -160,7 +209,7 @@ extension ManagementService {
         try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: incidentID, in: tx)
         tx.audit(AuditEntry(actor: actor.name, action: "incident.opened", target: incidentID.description, details: [
             "key_id": key.id.description, "version": String(version), "classification": classification.rawValue, "action": action.rawValue,
-            "source": exposure.source, "exposure_id": exposure.id,
+            "source": exposure.source, "exposure_id": exposure.id, "evidence": possession ? "possession" : "digest_only",
             "time_to_contain_ms": incident.timeToContainMillis.map(String.init) ?? "not contained",
         ]))
         if let ttc = incident.timeToContainMillis {

@@ -62,9 +62,37 @@ package final class ManagementService: Sendable {
         return secret
     }
 
+    /// Offline recovery of management access (`keyward admin recover`), for when every admin key
+    /// was revoked (a leaked admin key is revoked by containment, whatever remains) or lost.
+    /// Like Vault's `operator generate-root`, it needs material only an operator of this
+    /// installation has: the store itself and the HMAC key file, opened locally, not over
+    /// HTTP. Issues a new non-expiring `keyward:admin` key, audited as `admin.recovered` with
+    /// the local operator, and returns its plaintext once.
+    package func recoverAdmin(operator name: String, host: String) async throws -> (APIKey, Secret, usableBefore: Int) {
+        guard try await store.identity(.keyward) != nil else {
+            throw KeywardError(.validation, "this store was never started: run keyward serve once, which creates the first admin key")
+        }
+        let secret = APIKeyFormat.generate(environment: .live)
+        let actor = "local-operator:\(name)@\(host)"
+        return try await store.write { tx in
+            let before = try await self.usableAdminKeys(excluding: [], in: tx)
+            let key = self.newKey(secret: secret, identity: .keyward, name: "recovered admin", environment: .live,
+                                  scopes: [.admin], expiresAt: nil, now: tx.now)
+            try await self.store.insertKey(key, in: tx)
+            tx.audit(AuditEntry(actor: actor, action: "admin.recovered", target: IdentityID.keyward.description, details: [
+                "admin_key_id": key.id.description, "usable_admin_keys_before": String(before),
+            ]))
+            tx.audit(AuditEntry(actor: actor, action: "policy.exception", target: key.id.description,
+                                details: ["rule": "lifetime.non_expiring", "reason": "admin recovery"]))
+            tx.audit(self.issuedEntry(key, actor: Actor(name: actor, isAdmin: true)))
+            return (key, secret, before)
+        }
+    }
+
     func newKey(secret: Secret, identity: IdentityID, name: String?, environment: KeyEnvironment, scopes: [Scope], expiresAt: Date?, now: Date) -> APIKey {
         let version = KeyVersion(version: 1, digest: secret.sha256, fingerprint: fingerprints.fingerprint(secret),
-                                 prefix: secret.displayPrefix, expiresAt: expiresAt, createdAt: now)
+                                 prefix: secret.displayPrefix, expiresAt: expiresAt, createdAt: now,
+                                 possessionCheck: PossessionProof.check(of: secret.bytes))
         return APIKey(id: .random(), identityID: identity, name: name, environment: environment, scopes: scopes.sorted(),
                       status: .active, currentVersion: 1, createdAt: now, updatedAt: now, versions: [version])
     }

@@ -96,9 +96,10 @@ struct GitHubPartnerRoutes {
             var incoming: [IncomingExposure] = []
             var digests: [SecretDigest] = []
             for (i, e) in entries.enumerated() {
-                guard (8...4096).contains(e.token.utf8.count) else { throw KeywardError(.validation, "[\(i)].token must be 8 to 4096 bytes") }
-                guard (1...100).contains(e.type.utf8.count) else { throw KeywardError(.validation, "[\(i)].type must be 1 to 100 characters") }
-                if let u = e.url, u.utf8.count > 2048 { throw KeywardError(.validation, "[\(i)].url is too long") }
+                guard (8...4096).contains(Validate.length(e.token)) else { throw KeywardError(.validation, "[\(i)].token must be 8 to 4096 characters") }
+                guard (1...100).contains(Validate.length(e.type)) else { throw KeywardError(.validation, "[\(i)].type must be 1 to 100 characters") }
+                if let u = e.url, Validate.length(u) > 2048 { throw KeywardError(.validation, "[\(i)].url is too long") }
+                if let u = e.url { try Validate.printable(u, field: "[\(i)].url") }
                 let secret = Secret(e.token)
                 let rule = "github-partner." + String(e.type.lowercased().map { c -> Character in
                     c.isASCII && (c.isLetter || c.isNumber || c == "." || c == "-" || c == "_") ? c : "_"
@@ -107,7 +108,9 @@ struct GitHubPartnerRoutes {
                                             digest: nil, scannerFingerprint: nil, path: nil, line: nil, commit: nil,
                                             url: e.url ?? "github:\(e.source ?? "content")", firstSeen: nil)
                 digests.append(secret.sha256)
-                incoming.append(IncomingExposure(record: record, matchDigest: digests[i], serverFingerprint: m.fingerprints.fingerprint(secret)))
+                // GitHub saw the plaintext and signed the report: possession shown.
+                incoming.append(IncomingExposure(record: record, matchDigest: digests[i], serverFingerprint: m.fingerprints.fingerprint(secret),
+                                                 evidence: .plaintext))
             }
             let results = try await m.intake(incoming, source: ExposureReport.Source.partner.rawValue, receivedAt: receivedAt,
                                              actor: Actor(name: "github-partner:\(keyID.prefix(64))", isAdmin: false))

@@ -52,6 +52,10 @@ extension Store {
             // Keys already announced as expiring soon (one webhook per key version).
             "CREATE TABLE expiry_notices (key_id TEXT NOT NULL, version BIGINT NOT NULL, sent_at BIGINT NOT NULL, PRIMARY KEY (key_id, version))",
         ],
+        [
+            // Issue 10: SHA-256 of a possession proof (KeywardCore.PossessionProof); null for versions issued before.
+            "ALTER TABLE api_key_versions ADD COLUMN possession_check TEXT",
+        ],
     ]
 
     package func migrate() async throws {

@@ -26,7 +26,7 @@ extension Store {
 
     package func insertVersion(_ v: KeyVersion, of id: KeyID, in tx: WriteTransaction) async throws {
         try await tx.db.raw("""
-            INSERT INTO api_key_versions (key_id, version, digest, fingerprint, prefix, expires_at, created_at, grace_until) VALUES (\(bind: id.description), \(bind: Int64(v.version)), \(bind: v.digest.hex), \(bind: v.fingerprint.hex), \(bind: v.prefix), \(bind: v.expiresAt?.unixMillis), \(bind: v.createdAt.unixMillis), \(bind: v.graceUntil?.unixMillis))
+            INSERT INTO api_key_versions (key_id, version, digest, fingerprint, prefix, expires_at, created_at, grace_until, possession_check) VALUES (\(bind: id.description), \(bind: Int64(v.version)), \(bind: v.digest.hex), \(bind: v.fingerprint.hex), \(bind: v.prefix), \(bind: v.expiresAt?.unixMillis), \(bind: v.createdAt.unixMillis), \(bind: v.graceUntil?.unixMillis), \(bind: v.possessionCheck?.hex))
             """).run()
     }
 
@@ -140,10 +140,12 @@ extension Store {
         return (try row.decode(column: "key_id", as: String.self), v)
     }
 
-    /// The key version with this SHA-256 digest, if any.
-    package func keyVersion(digest: SecretDigest, in db: any SQLDatabase) async throws -> (KeyID, Int)? {
-        guard let r = try await db.raw("SELECT key_id, version FROM api_key_versions WHERE digest = \(bind: digest.hex)").first(),
+    /// The key version with this SHA-256 digest, if any, with its possession check (nil for
+    /// versions issued before checks were kept).
+    package func keyVersion(digest: SecretDigest, in db: any SQLDatabase) async throws -> (id: KeyID, version: Int, possessionCheck: SecretDigest?)? {
+        guard let r = try await db.raw("SELECT key_id, version, possession_check FROM api_key_versions WHERE digest = \(bind: digest.hex)").first(),
               let id = KeyID(try r.decode(column: "key_id", as: String.self)) else { return nil }
-        return (id, Int(try r.decode(column: "version", as: Int64.self)))
+        let check = try r.decode(column: "possession_check", as: String?.self).flatMap(SecretDigest.init(hex:))
+        return (id, Int(try r.decode(column: "version", as: Int64.self)), check)
     }
 }

@@ -36,7 +36,14 @@ package final class UsageRecorder: Sendable {
     /// Caps distinct sources held per key between flushes (a flood of spoofed sources cannot grow memory).
     private let maxSourcesPerKey = 64
 
-    package init() {}
+    /// Telemetry fields are free text from the caller (`source` of verify): a value in which
+    /// this finds a credential (it returns the rule) is stored as `[redacted: <rule>]`. Run when
+    /// a batch is taken, off the verify path. The server passes the scanner's rules.
+    private let redact: @Sendable (String) -> String?
+
+    package init(redact: @escaping @Sendable (String) -> String? = { _ in nil }) {
+        self.redact = redact
+    }
 
     package func record(_ key: KeyID, outcome: String, at: Date, source: VerifySource?, scopes: [Scope] = []) {
         let t = at.unixMillis
@@ -60,7 +67,8 @@ package final class UsageRecorder: Sendable {
             for (h, n) in p.hourly { u.outcomes[h.outcome, default: 0] += n }
             u.hourly = p.hourly
             u.scopes = p.scopes.mapValues { UsageBatch.ScopeUse(firstSeen: $0.first, lastSeen: $0.last, count: $0.count) }
-            for (s, st) in p.sources {
+            for (raw, st) in p.sources {
+                let s = redacted(raw)
                 let sid = Self.sourceID(s)
                 u.sources[sid] = UsageBatch.Source(sourceID: sid, ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
                                                    clientCertThumbprint: s.clientCertThumbprint, firstSeen: st.first, lastSeen: st.last, count: st.count)
@@ -87,6 +95,12 @@ package final class UsageRecorder: Sendable {
                 b[k] = cur
             }
         }
+    }
+
+    private func redacted(_ s: VerifySource) -> VerifySource {
+        func clean(_ v: String?) -> String? { v.map { v in redact(v).map { "[redacted: \($0)]" } ?? v } }
+        return VerifySource(ip: clean(s.ip), userAgent: clean(s.userAgent), clientCertSubject: clean(s.clientCertSubject),
+                            clientCertThumbprint: clean(s.clientCertThumbprint))
     }
 
     static func bounded(_ s: VerifySource) -> VerifySource {
