@@ -107,9 +107,11 @@ package final class KeywardRuntime: Sendable {
     /// when `signals` is set. `onListening` receives the bound port.
     package func makeServiceGroup(signals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> ServiceGroup {
         let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes
-        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [
+        // Timeouts, connection caps and close-after-response for both paths (issue 10 item 3).
+        let tracker = ConnectionTracker(limits: config.connections, openFileLimit: OpenFileLimit.current, registry: registry, logger: logger)
+        let http1 = GuardedHTTP1Channel.http1(configuration: .init(additionalChannelHandlers: [
             VerifyFastPath(verifier: verifier, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, logger: logger),
-        ]))
+        ]), limits: config.connections, tracker: tracker)
         let server: HTTPServerBuilder
         if let tls { server = try .tls(http1, tlsConfiguration: tls) } else { server = http1 }
         let app = Application(

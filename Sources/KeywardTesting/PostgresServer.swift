@@ -74,6 +74,35 @@ package final class PostgresServer: Sendable {
         return "postgres://\(user)@127.0.0.1:\(port)/\(name)?tlsmode=disable"
     }
 
+    /// A new empty database owned by a new login role without superuser rights; returns the
+    /// role and a `postgres://` URL that connects as it. For tests that take a privilege away
+    /// from the server (a superuser bypasses every privilege check).
+    package func createDatabaseWithOwnRole() throws -> (role: String, url: String) {
+        let n = counter.withLock { c -> Int in c += 1; return c }
+        let role = "kw_role_\(n)", name = "kw_test_\(n)"
+        let bin = try Self.binDirectory()
+        let common = ["-h", "127.0.0.1", "-p", String(port), "-U", user]
+        let r1 = try ProcessRunner.run("\(bin)/createuser", common + ["--login", "--no-superuser", "--no-createdb", "--no-createrole", role])
+        guard r1.status == 0 else { throw PostgresLaunchError(description: "createuser failed: \(r1.stderr)") }
+        let r2 = try ProcessRunner.run("\(bin)/createdb", common + ["-O", role, name])
+        guard r2.status == 0 else { throw PostgresLaunchError(description: "createdb failed: \(r2.stderr)") }
+        return (role, "postgres://\(role)@127.0.0.1:\(port)/\(name)?tlsmode=disable")
+    }
+
+    /// Runs `sql` as the superuser in the database `url` names (psql, stops at the first error);
+    /// returns psql's unaligned, tuples-only output.
+    @discardableResult
+    package func superuserSQL(_ sql: String, in url: String) throws -> String {
+        guard let name = url.split(separator: "/").last?.split(separator: "?").first.map(String.init) else {
+            throw PostgresLaunchError(description: "no database name in \(url)")
+        }
+        let bin = try Self.binDirectory()
+        let r = try ProcessRunner.run("\(bin)/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", name,
+                                                     "-v", "ON_ERROR_STOP=1", "-X", "-A", "-t", "-c", sql])
+        guard r.status == 0 else { throw PostgresLaunchError(description: "psql failed: \(r.stderr)") }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     private static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }

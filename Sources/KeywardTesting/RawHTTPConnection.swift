@@ -16,11 +16,21 @@ package final class RawHTTPConnection {
         package var body: String
     }
 
-    /// Connects to `http://127.0.0.1:<port>` (the form of `TestServer.baseURL`).
-    package init(baseURL: String) throws {
+    /// Connects to `http://127.0.0.1:<port>` (the form of `TestServer.baseURL`), from
+    /// `source` when given (any 127.x.y.z: a second client address on loopback).
+    package init(baseURL: String, source: String? = nil) throws {
         guard let port = baseURL.split(separator: ":").last.flatMap({ UInt16($0) }) else { throw POSIXError(.EINVAL) }
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let rc = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard rc == 0 else { close(fd); throw POSIXError(.EADDRNOTAVAIL) }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
@@ -75,6 +85,12 @@ package final class RawHTTPConnection {
             if let chunk = try receive() { if chunk.isEmpty { return true } } else { try await Task.sleep(for: .milliseconds(1)) }
         }
         return false
+    }
+
+    /// True when the server ends the connection within `timeout`: end of stream, or a reset
+    /// (a server that closes with unread input resets). Reads and drops any answer before it.
+    package func isEndedByPeer(timeout: Duration = .seconds(30)) async throws -> Bool {
+        do { return try await isClosedByPeer(timeout: timeout) } catch let e as POSIXError where e.code == .ECONNRESET { return true }
     }
 
     /// Bytes available now; [] at end of stream; nil when nothing is there yet.

@@ -72,6 +72,13 @@ struct CLITourTests {
         #expect(audit.status == 0)
         #expect(audit.stdout.contains("audit chain ok"))
 
+        // SECURITY-CASES 57: while the server runs, its WAL and a backup (sqlite3 .backup) hold no plaintext either.
+        let backup = e.dir.file("backup.sqlite")
+        #expect(try ProcessRunner.run("/usr/bin/sqlite3", [e.dir.file("data/keyward.sqlite"), ".backup '\(backup)'"]).status == 0)
+        let live = ["data/keyward.sqlite-wal", "backup.sqlite"].map { FileManager.default.contents(atPath: e.dir.file($0)) ?? Data() }
+        #expect(live.allSatisfy { !$0.isEmpty })
+        for k in [key, newKey, e.token] { for d in live { #expect(d.range(of: Data(k.utf8)) == nil) } }
+
         // Graceful shutdown on SIGTERM.
         #expect(e.server.stop(SIGTERM) == 0)
         // No plaintext in the database, WAL or the server's log output.

@@ -63,6 +63,17 @@ struct ServeCommand: AsyncParsableCommand {
     var eventLoops: Int?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")
     var logLevel: String?
+    // Slow and greedy clients (issue 10 item 3); defaults in ConnectionLimits.
+    @Option(name: .long, help: "Close a connection with no request in progress after this many seconds (default $KEYWARD_IDLE_TIMEOUT_SECONDS or 75; keep it above a load balancer's idle timeout).")
+    var idleTimeoutSeconds: Int?
+    @Option(name: .long, help: "Seconds from a request's first byte until its whole head has arrived (default $KEYWARD_HEAD_TIMEOUT_SECONDS or 10).")
+    var headTimeoutSeconds: Int?
+    @Option(name: .long, help: "Seconds from a request's head until its whole body has arrived (default $KEYWARD_BODY_TIMEOUT_SECONDS or 30).")
+    var bodyTimeoutSeconds: Int?
+    @Option(name: .long, help: "Open connections at most; more are closed at once (default $KEYWARD_MAX_CONNECTIONS or 8192, lowered to fit the open-file limit).")
+    var maxConnections: Int?
+    @Option(name: .long, help: "Open connections at most from one IPv4 address or IPv6 /64 (default $KEYWARD_MAX_CONNECTIONS_PER_SOURCE or 1024).")
+    var maxConnectionsPerSource: Int?
 
     /// `--event-loops` / KEYWARD_EVENT_LOOPS; nil when neither is given.
     func eventLoopCount() throws -> Int? {
@@ -119,6 +130,22 @@ struct ServeCommand: AsyncParsableCommand {
             c.reporterQuota.itemsPerHour = v
             c.reporterQuota.itemBurst = max(1_000, v / 4)
         }
+        func integer(_ flag: Int?, _ name: String, _ variable: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let raw = flag.map(String.init) ?? env[variable] else { return nil }
+            guard let v = Int(raw), range.contains(v) else { throw CLIExit.error("\(name) must be from \(range.lowerBound) to \(range.upperBound)") }
+            return v
+        }
+        for (flag, name, variable, path) in [
+            (idleTimeoutSeconds, "--idle-timeout-seconds", "KEYWARD_IDLE_TIMEOUT_SECONDS", \ConnectionLimits.idleTimeout),
+            (headTimeoutSeconds, "--head-timeout-seconds", "KEYWARD_HEAD_TIMEOUT_SECONDS", \ConnectionLimits.headTimeout),
+            (bodyTimeoutSeconds, "--body-timeout-seconds", "KEYWARD_BODY_TIMEOUT_SECONDS", \ConnectionLimits.bodyTimeout),
+        ] {
+            if let v = try integer(flag, name, variable, 1...3_600) { c.connections[keyPath: path] = .seconds(v) }
+        }
+        if let v = try integer(maxConnections, "--max-connections", "KEYWARD_MAX_CONNECTIONS", 1...1_000_000) { c.connections.maxConnections = v }
+        if let v = try integer(maxConnectionsPerSource, "--max-connections-per-source", "KEYWARD_MAX_CONNECTIONS_PER_SOURCE", 1...1_000_000) {
+            c.connections.maxConnectionsPerSource = v
+        }
         switch clientCert ?? env["KEYWARD_CLIENT_CERT_MODE"] {
         case nil, "required": c.clientCertificateRequired = true
         case "optional": c.clientCertificateRequired = false
@@ -135,6 +162,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (config, level) = try configuration()
+        OpenFileLimit.raise() // one descriptor per connection; see ConnectionLimits.maxConnections
         let loops = CPUSet.eventLoops(configured: try eventLoopCount())
         var logger = Logger(label: "keyward") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level

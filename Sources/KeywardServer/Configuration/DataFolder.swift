@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
 import KeywardCore
+import KeywardStore
 
-/// The data folder's key files: created 0700/0600 on first start, refused if readable by others.
+/// The data folder's key and store files: created 0700/0600 on first start, refused if readable by others.
 package enum DataFolder {
     package static func prepare(_ path: String) throws {
         let fm = FileManager.default
@@ -18,10 +19,7 @@ package enum DataFolder {
     package static func loadOrCreateKey(at path: String, create: Bool, generate: () -> [UInt8]) throws -> [UInt8] {
         let fm = FileManager.default
         if fm.fileExists(atPath: path) {
-            let attrs = try fm.attributesOfItem(atPath: path)
-            if let perms = attrs[.posixPermissions] as? NSNumber, perms.intValue & 0o077 != 0 {
-                throw KeywardError(.validation, "key file \(path) is readable by group or others; chmod 600 it")
-            }
+            try refuseShared(path, kind: "key file")
             guard let data = fm.contents(atPath: path), !data.isEmpty else {
                 throw KeywardError(.validation, "key file \(path) is empty or unreadable")
             }
@@ -36,6 +34,24 @@ package enum DataFolder {
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count, fsync(fd) == 0 else { throw KeywardError(.validation, "cannot write key file \(path)") }
         return bytes
+    }
+
+    /// Refuses a SQLite store whose file, WAL or shared-memory file others may read (SECURITY-CASES 57:
+    /// the digests, fingerprints and audit chain are for this server only). The store creates
+    /// them 0600; this catches a file copied in, restored from a backup or chmod-ed since.
+    package static func checkStoreFiles(_ store: StoreConfiguration) throws {
+        guard case .sqlite(let path) = store.backend else { return }
+        for file in [path, path + "-wal", path + "-shm", path + "-journal"] where FileManager.default.fileExists(atPath: file) {
+            try refuseShared(file, kind: "store file")
+        }
+    }
+
+    /// Throws when group or others have any access to `path` (the same rule for key and store files).
+    private static func refuseShared(_ path: String, kind: String) throws {
+        let attrs = try FileManager.default.attributesOfItem(atPath: path)
+        if let perms = attrs[.posixPermissions] as? NSNumber, perms.intValue & 0o077 != 0 {
+            throw KeywardError(.validation, "\(kind) \(path) is readable by group or others (mode \(String(perms.intValue & 0o777, radix: 8))); chmod 600 it")
+        }
     }
 
     package static func hmacKey(config: ServerConfiguration) throws -> FingerprintKey {

@@ -55,6 +55,9 @@ package struct ServerConfiguration: Sendable {
     /// Webhook retries: attempts before giving up, and the first backoff (doubling, ≤ 5 min).
     package var webhookMaxAttempts = 8
     package var webhookBaseDelay: Duration = .seconds(1)
+    /// Timeouts and connection caps against slow and greedy clients (idle 75 s, head 10 s,
+    /// body 30 s; 8,192 connections, 1,024 per source); see `ConnectionLimits`.
+    package var connections = ConnectionLimits()
 
     package init() {}
 
@@ -83,5 +86,6 @@ package struct ServerConfiguration: Sendable {
             throw KeywardError(.validation, "--client-ca needs --tls-cert and --tls-key")
         }
         guard maxBodyBytes >= 1024 else { throw KeywardError(.validation, "the body limit must be at least 1 KiB") }
+        try connections.validate()
     }
 }

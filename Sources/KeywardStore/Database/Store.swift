@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import KeywardCore
 import Logging
 import NIOCore
@@ -37,7 +40,10 @@ package final class Store: Sendable {
         switch config.backend {
         case .sqlite(let path):
             let dir = (path as NSString).deletingLastPathComponent
-            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            try createPrivately(path)
             let conn: SQLiteConnection
             do {
                 conn = try await SQLiteConnection.open(storage: .file(path: path), logger: sqlLogger).get()
@@ -86,6 +92,18 @@ package final class Store: Sendable {
         }
     }
 
+    /// Creates an absent SQLite file with mode 0600 before SQLite opens it, whatever the
+    /// folder's mode or the umask: SQLite gives the `-wal` and `-shm` files it creates the
+    /// main file's mode, so all three stay private. An existing file is left as it is (the
+    /// server refuses to start on one others can read: `DataFolder.checkStoreFiles`).
+    private static func createPrivately(_ path: String) throws {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 { Glibc.close(fd); return }
+        guard errno == EEXIST else {
+            throw StoreError.unavailable("cannot create SQLite file \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
     package func close() async {
         if let l = listener.withLock({ l in defer { l = nil }; return l }) { await l.stop() }
         _ = await pool.drain()
@@ -101,7 +119,7 @@ package final class Store: Sendable {
             return r
         } catch {
             await pool.release(db)
-            throw error
+            throw reported(error)
         }
     }
 
@@ -137,8 +155,16 @@ package final class Store: Sendable {
         } catch {
             if began { try? await db.raw("ROLLBACK").run() }
             await pool.release(db)
-            throw error
+            throw reported(error)
         }
+    }
+
+    /// A driver error classified (`StoreFault`): a fault becomes `StoreError.unavailable` and
+    /// is logged (the client only sees 503); anything else is returned as it came.
+    private func reported(_ error: any Error) -> any Error {
+        guard let fault = StoreFault.classify(error) else { return error }
+        logger.warning("store fault", metadata: ["error": "\(String(describing: fault).prefix(300))"])
+        return fault
     }
 }
 

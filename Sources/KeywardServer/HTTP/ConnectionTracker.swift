@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+import Prometheus
+import Synchronization
+
+/// Counts open connections, in total and per source, admits a new one only under both caps,
+/// and exports the counts in `/metrics`. One lock per accepted and per closed connection,
+/// nothing per request.
+package final class ConnectionTracker: Sendable {
+    /// Where a connection comes from, for the per-source cap: an IPv4 address, or the /64 of
+    /// an IPv6 one (an IPv4-mapped IPv6 address counts as its IPv4 address).
+    enum Source: Hashable {
+        case v4(UInt32)
+        case v6(UInt64)
+
+        init?(_ address: SocketAddress?) {
+            switch address {
+            case .v4(let a):
+                self = .v4(a.address.sin_addr.s_addr)
+            case .v6(let a):
+                var raw = a.address.sin6_addr
+                let bytes = withUnsafeBytes(of: &raw) { Array($0) }
+                if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+                    self = .v4(bytes[12..<16].reduce(0) { $0 << 8 | UInt32($1) })
+                } else {
+                    self = .v6(bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) })
+                }
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// An admitted connection; hand it back to `release` when the connection closes.
+    struct Admission: Sendable {
+        let source: Source?
+    }
+
+    /// Which phase of a connection ran out of time.
+    enum Phase: String, CaseIterable {
+        case idle, head, body
+    }
+
+    private struct Counts {
+        var total = 0
+        var bySource: [Source: Int] = [:]
+    }
+
+    package let maxTotal: Int
+    package let maxPerSource: Int
+    private let counts = Mutex(Counts())
+    private let open: Gauge
+    private let refusedTotal: Counter
+    private let refusedPerSource: Counter
+    private let timedOut: [Phase: Counter]
+
+    /// `openFileLimit` (the soft RLIMIT_NOFILE, nil when unknown) lowers the total cap so the
+    /// process keeps descriptors for its store and for admin access when the cap is reached.
+    package init(limits: ConnectionLimits, openFileLimit: Int?, registry: PrometheusCollectorRegistry, logger: Logger) {
+        maxTotal = limits.effectiveMaxConnections(openFileLimit: openFileLimit)
+        maxPerSource = min(limits.maxConnectionsPerSource, maxTotal)
+        if maxTotal < limits.maxConnections {
+            logger.notice("connection cap lowered to fit the open-file limit", metadata: [
+                "max_connections": "\(maxTotal)", "open_file_limit": "\(openFileLimit ?? 0)",
+            ])
+        }
+        open = registry.makeGauge(name: "keyward_http_connections_open")
+        refusedTotal = registry.makeCounter(name: "keyward_http_connections_refused_total", labels: [("cap", "total")])
+        refusedPerSource = registry.makeCounter(name: "keyward_http_connections_refused_total", labels: [("cap", "source")])
+        timedOut = Dictionary(uniqueKeysWithValues: Phase.allCases.map {
+            ($0, registry.makeCounter(name: "keyward_http_connections_timed_out_total", labels: [("phase", $0.rawValue)]))
+        })
+    }
+
+    /// Counts the connection in, or nil (and counts a refusal) when a cap is reached.
+    func admit(_ address: SocketAddress?) -> Admission? {
+        let source = Source(address)
+        let refused: Counter? = counts.withLock { c in
+            guard c.total < maxTotal else { return refusedTotal }
+            if let source {
+                let n = c.bySource[source, default: 0]
+                guard n < maxPerSource else { return refusedPerSource }
+                c.bySource[source] = n + 1
+            }
+            c.total += 1
+            return nil
+        }
+        if let refused {
+            refused.increment()
+            return nil
+        }
+        open.increment()
+        return Admission(source: source)
+    }
+
+    func release(_ admission: Admission) {
+        counts.withLock { c in
+            c.total -= 1
+            if let source = admission.source {
+                let n = c.bySource[source, default: 1] - 1
+                c.bySource[source] = n > 0 ? n : nil
+            }
+        }
+        open.decrement()
+    }
+
+    func timedOut(_ phase: Phase) {
+        timedOut[phase]?.increment()
+    }
+}
