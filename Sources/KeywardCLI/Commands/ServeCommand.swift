@@ -162,6 +162,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (config, level) = try configuration()
+        Self.prepareProcess()
         OpenFileLimit.raise() // one descriptor per connection; see ConnectionLimits.maxConnections
         let loops = CPUSet.eventLoops(configured: try eventLoopCount())
         var logger = Logger(label: "keyward") { StreamLogHandler.standardError(label: $0) }
