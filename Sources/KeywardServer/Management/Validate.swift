@@ -124,12 +124,11 @@ extension Validate {
             } else if v6.isUnspecified || v6.words[0] & 0xFF00 == 0xFF00 || v6.words[0] & 0xFFC0 == 0xFE80 {
                 throw refused
             }
-        } else if host.first?.isNumber == true, host.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == "x" }) {
-            // Numeric: only the canonical dotted quad is accepted.
-            guard let quad = canonicalIPv4(host) else { throw refused }
+        } else if let quad = canonicalIPv4(host) {
             if !usableIPv4(quad) { throw refused }
-        } else if host.split(separator: ".").last.map({ $0.allSatisfy(\.isNumber) }) == true {
-            // A name whose last label is all digits is read as an address by some resolvers.
+        } else if host.split(separator: ".", omittingEmptySubsequences: false).last?.first?.isLetter != true {
+            // Not a dotted quad, so a name, whose last label starts with a letter (as the schema
+            // says): `0`, `0x7f.1`, `127.1`, `2130706433` and `example.123` are addresses to inet_aton.
             throw refused
         }
         return (scheme, host, url.port)
