@@ -66,7 +66,7 @@ package final class KeywardRuntime: Sendable {
             let factory = PrometheusMetricsFactory(registry: registry)
             let index = KeyIndex()
             let usage = UsageRecorder(redact: { CredentialShape.shared.rule(in: $0) })
-            let verifier = Verifier(index: index, usage: usage, config: config.verifier, clock: config.clock, metrics: factory)
+            let verifier = Verifier(index: index, usage: usage, freshness: store.feed.freshness, config: config.verifier, clock: config.clock, metrics: factory)
             let management = ManagementService(store: store, policy: config.policy, fingerprints: fingerprints, containment: config.containment, logger: logger)
             let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,
                                              baseDelay: config.webhookBaseDelay)
@@ -92,7 +92,7 @@ package final class KeywardRuntime: Sendable {
             openAPI = ByteBuffer(bytes: data)
         }
         router.add(middleware: ProblemMiddleware(routes: table, logger: logger))
-        SystemRoutes(registry: registry, index: index, openAPI: openAPI).register(on: router, table: table)
+        SystemRoutes(registry: registry, verifier: verifier, openAPI: openAPI).register(on: router, table: table)
         VerifyRoutes(verifier: verifier, auth: auth, io: io).register(on: router, table: table)
         ManagementRoutes(management: management, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
         AuditRoutes(store: store, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)

@@ -59,6 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
     var reportQuotaItems: Int?
     @Option(name: .long, help: "How often verify telemetry (last use, outcomes, sources, scopes) is written to the store, in seconds (default $KEYWARD_USAGE_FLUSH_SECONDS or 5).")
     var usageFlushSeconds: Int?
+    @Option(name: .long, help: "Milliseconds the key index may lag the PostgreSQL change feed before verify answers 503 and /readyz turns 503 (default $KEYWARD_MAX_STALENESS_MS or 2000).")
+    var maxStalenessMs: Int?
     @Option(name: .long, help: "Event-loop threads (default $KEYWARD_EVENT_LOOPS, or one per CPU this process may run on).")
     var eventLoops: Int?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")
@@ -122,6 +124,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let raw = usageFlushSeconds.map(String.init) ?? env["KEYWARD_USAGE_FLUSH_SECONDS"] {
             guard let v = Int(raw), (1...3_600).contains(v) else { throw CLIExit.error("--usage-flush-seconds must be from 1 to 3600") }
             c.usageFlushInterval = .seconds(v)
+        }
+        if let raw = maxStalenessMs.map(String.init) ?? env["KEYWARD_MAX_STALENESS_MS"] {
+            guard let v = Int(raw), (1_000...3_600_000).contains(v) else { throw CLIExit.error("--max-staleness-ms must be from 1000 to 3600000") }
+            c.maxStaleness = .milliseconds(v)
         }
         c.ruleCacheDirectory = ScanCommand.cacheDirectory(ruleCacheDir ?? env["KEYWARD_RULE_CACHE_DIR"], env: env)
         c.acceptPlaintextFromLoopback = acceptPlaintextFromLoopback || ["1", "true", "yes"].contains(env["KEYWARD_ACCEPT_PLAINTEXT_FROM_LOOPBACK"]?.lowercased() ?? "")

@@ -23,6 +23,13 @@ package struct ServerConfiguration: Sendable {
     package var policy = IssuancePolicy()
     /// Which key environments verify accepts. Default both.
     package var verifier = VerifierConfiguration()
+    /// How stale the key index may grow (a lost PostgreSQL change feed) before verify and the
+    /// management bearer check answer 503 and `/readyz` answers 503; shorthand for
+    /// `verifier.maxStaleness`, whose comment gives the reasons. Default 2 s; 1 s to 1 h.
+    package var maxStaleness: Duration {
+        get { verifier.maxStaleness }
+        set { verifier.maxStaleness = newValue }
+    }
     /// Largest request body accepted. Default 64 KiB; larger answers 413.
     package var maxBodyBytes: Int = 64 * 1024
     /// How often verify usage is written to the store. Default 5 s: each flush writes a row
@@ -86,6 +93,9 @@ package struct ServerConfiguration: Sendable {
             throw KeywardError(.validation, "--client-ca needs --tls-cert and --tls-key")
         }
         guard maxBodyBytes >= 1024 else { throw KeywardError(.validation, "the body limit must be at least 1 KiB") }
+        guard maxStaleness >= .seconds(1), maxStaleness <= .seconds(3_600) else {
+            throw KeywardError(.validation, "--max-staleness-ms must be from 1000 to 3600000")
+        }
         try connections.validate()
     }
 }

@@ -36,7 +36,7 @@ struct VerifyRoutes {
         let source = body.source.map {
             VerifySource(ip: $0.ip, userAgent: $0.userAgent, clientCertSubject: $0.clientCertSubject, clientCertThumbprint: $0.clientCertThumbprint)
         }
-        let outcome = verifier.verify(body.key, required: required, source: source)
+        let outcome = try verifier.verify(body.key, required: required, source: source)
         var out = ByteBuffer()
         out.reserveCapacity(256)
         VerifyCodec.encode(VerifyResponse(outcome), into: &out)

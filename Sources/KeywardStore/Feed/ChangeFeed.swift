@@ -14,6 +14,9 @@ package enum StoreChange: Sendable {
 /// Between nodes on PostgreSQL, `ClusterListener` publishes other nodes' commits here too.
 package final class ChangeFeed: Sendable {
     private let subscribers = Mutex<[@Sendable (StoreChange) -> Void]>([])
+    /// How complete this feed is: always fresh in-process; moved by `ClusterListener`'s
+    /// heartbeat between nodes.
+    package let freshness = FeedFreshness()
 
     package init() {}
 

@@ -40,35 +40,66 @@ enum ClusterNotice {
         return ids.isEmpty ? nil : node + " " + ids.joined(separator: ",")
     }
 
-    /// The node that sent a payload, and what it names (nil ids: reload everything).
-    static func parse(_ payload: String) -> (node: Substring, ids: [Substring]?)? {
+    /// What a notice body says.
+    enum Body: Equatable {
+        case changes([Substring])
+        case reloadAll
+        /// A heartbeat; its sender's monotonic send time (`FeedFreshness.now`).
+        case ping(Int64)
+    }
+
+    /// `<node> ping:<stamp>`: sent by a node to itself, on the same channel as the changes so
+    /// it comes back behind every change committed before it was sent.
+    static func ping(node: String, stamp: Int64) -> String { node + " ping:" + String(stamp) }
+
+    /// The node that sent a payload, and what it says.
+    static func parse(_ payload: String) -> (node: Substring, body: Body)? {
         guard let space = payload.firstIndex(of: " ") else { return nil }
         let node = payload[..<space]
         let rest = payload[payload.index(after: space)...]
-        if rest == "*" { return (node, nil) }
-        return (node, rest.split(separator: ","))
+        if rest == "*" { return (node, .reloadAll) }
+        if rest.hasPrefix("ping:") {
+            guard let stamp = Int64(rest.dropFirst("ping:".count)) else { return nil }
+            return (node, .ping(stamp))
+        }
+        return (node, .changes(rest.split(separator: ",")))
     }
 }
 
-/// The LISTEN side: one dedicated connection, reconnected with a 1 s pause if it drops.
+/// The LISTEN side: one dedicated connection (application_name `keyward-listen-<node>`),
+/// reconnected with a 1 s pause if it drops, and a heartbeat on it that keeps the feed's
+/// `FeedFreshness` current (see there for why an echoed ping proves freshness).
 final class ClusterListener: Sendable {
+    /// How often a ping is sent. A node is at most this much plus one round trip behind when
+    /// healthy, well inside any sensible staleness bound (`VerifierConfiguration.maxStaleness`).
+    static let heartbeatInterval: Duration = .milliseconds(250)
+    /// A connection whose pings have not come back for this long is dropped and made again
+    /// (a half-open TCP connection would otherwise hang until the kernel gives up on it).
+    static let echoTimeout: Duration = .seconds(5)
+
     private let configuration: PostgresConnection.Configuration
     private let nodeID: String
     private let logger: Logger
     private let state = Mutex<(task: Task<Void, Never>?, connection: PostgresConnection?, stopped: Bool)>((nil, nil, false))
 
     init(configuration: PostgresConnection.Configuration, nodeID: String, logger: Logger) {
+        var configuration = configuration
+        configuration.options.additionalStartupParameters.append(("application_name", Self.applicationName(node: nodeID)))
         self.configuration = configuration
         self.nodeID = nodeID
         self.logger = logger
     }
 
-    /// Starts listening and returns once the first LISTEN is in place, so no commit after
-    /// `start` returns can be missed.
+    static func applicationName(node: String) -> String { "keyward-listen-" + node }
+
+    /// Starts listening and returns once the first LISTEN is in place and the first ping has
+    /// come back, so no commit after `start` returns can be missed and the node starts fresh.
     func start(store: Store) async throws {
+        let freshness = store.feed.freshness
+        freshness.enterCluster(applicationName: Self.applicationName(node: nodeID))
         let (ready, readyCont) = AsyncStream.makeStream(of: Result<Void, any Error>.self)
         let task = Task { [self] in
-            var first = true
+            var connections = 0
             while !(state.withLock { $0.stopped }) {
                 do {
                     let conn = try await PostgresConnection.connect(
@@ -80,25 +111,32 @@ final class ClusterListener: Sendable {
                     }
                     if stopped { try? await conn.close(); return }
                     try await conn.listen(on: ClusterNotice.channel) { notices in
-                        if first {
-                            first = false
-                            readyCont.yield(.success(()))
-                        } else {
+                        connections += 1
+                        freshness.setConnected(true)
+                        if connections > 1 {
+                            // Notices sent while this node was away are gone: reload every key
+                            // before a ping on this connection can mark the node fresh again (case 52).
                             logger.notice("cluster listener reconnected; reloading every key")
                             try await store.publishReloadAll()
+                            freshness.noteReconnect()
                         }
-                        for try await n in notices { await self.handle(n.payload, store: store) }
+                        try await follow(conn, notices, store: store) {
+                            readyCont.yield(.success(()))
+                            readyCont.finish()
+                        }
                     }
-                    try? await conn.close()
                 } catch {
-                    if first {
+                    if freshness.staleness() == nil {
+                        // Never fresh: the node cannot start.
                         readyCont.yield(.failure(error))
+                        readyCont.finish()
                         return
                     }
                     if state.withLock({ $0.stopped }) { return }
                     logger.warning("cluster listener lost its connection; retrying in 1 s", metadata: ["error": "\(String(describing: error).prefix(200))"])
                 }
-                state.withLock { $0.connection = nil }
+                freshness.setConnected(false)
+                if let conn = state.withLock({ s in defer { s.connection = nil }; return s.connection }) { try? await conn.close() }
                 try? await Task.sleep(for: .seconds(1))
             }
         }
@@ -119,23 +157,66 @@ final class ClusterListener: Sendable {
         await task?.value
     }
 
-    private func handle(_ payload: String, store: Store) async {
-        guard let (node, ids) = ClusterNotice.parse(payload), node != nodeID else { return }
-        do {
-            guard let ids else { try await store.publishReloadAll(); return }
-            var changes: [StoreChange] = []
-            for id in ids {
-                if let k = KeyID(String(id)) {
-                    if let key = try await store.key(k) { changes.append(.key(key)) }
-                } else if let i = IdentityID(String(id)) {
-                    if let idn = try await store.identity(i) { changes.append(.identity(idn)) }
+    private enum LostFeed: Error { case closed, noEcho }
+
+    /// Applies notices in order and sends heartbeats until the connection fails (then throws).
+    private func follow(_ conn: PostgresConnection, _ notices: PostgresNotificationSequence, store: Store,
+                        onFresh: @escaping @Sendable () -> Void) async throws {
+        let freshness = store.feed.freshness
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await n in notices {
+                    if let sent = try await self.handle(n.payload, store: store) {
+                        freshness.markFresh(asOf: sent)
+                        onFresh()
+                    }
+                }
+                throw LostFeed.closed
+            }
+            group.addTask {
+                let since = FeedFreshness.now()
+                while true {
+                    let ping = ClusterNotice.ping(node: self.nodeID, stamp: FeedFreshness.now())
+                    let rows = try await conn.query("SELECT pg_notify(\(ClusterNotice.channel), \(ping))", logger: self.logger)
+                    for try await _ in rows {}
+                    if FeedFreshness.now() - max(since, freshness.asOf) > FeedFreshness.nanoseconds(Self.echoTimeout) {
+                        self.logger.warning("cluster listener: no ping came back for 5 s; reconnecting")
+                        throw LostFeed.noEcho
+                    }
+                    try await Task.sleep(for: Self.heartbeatInterval)
                 }
             }
-            store.feed.publish(changes)
-        } catch {
-            logger.warning("cluster listener could not reload a change; reloading every key", metadata: ["error": "\(String(describing: error).prefix(200))"])
-            try? await store.publishReloadAll()
+            defer { group.cancelAll() }
+            _ = try await group.next()
         }
+    }
+
+    /// Applies one notice. Returns the send stamp when it is this node's own ping. Throws when a
+    /// change could not be applied: the node must not look fresh with a change missing, so the
+    /// connection is dropped and made again, and every key reloaded.
+    private func handle(_ payload: String, store: Store) async throws -> Int64? {
+        guard let (node, body) = ClusterNotice.parse(payload) else { return nil }
+        switch body {
+        case .ping(let stamp): return node == nodeID ? stamp : nil
+        case _ where node == nodeID: return nil // already applied in-process
+        case .reloadAll: try await store.publishReloadAll()
+        case .changes(let ids):
+            do {
+                var changes: [StoreChange] = []
+                for id in ids {
+                    if let k = KeyID(String(id)) {
+                        if let key = try await store.key(k) { changes.append(.key(key)) }
+                    } else if let i = IdentityID(String(id)) {
+                        if let idn = try await store.identity(i) { changes.append(.identity(idn)) }
+                    }
+                }
+                store.feed.publish(changes)
+            } catch {
+                logger.warning("cluster listener could not reload a change; reloading every key", metadata: ["error": "\(String(describing: error).prefix(200))"])
+                try await store.publishReloadAll()
+            }
+        }
+        return nil
     }
 }
 

@@ -73,10 +73,20 @@ package final class KeyIndex: Sendable {
     }
 
     private static func apply(_ key: APIKey, to t: inout Tables) {
+        var revoked = key.status == .revoked, quarantined = key.status == .quarantined
+        if let old = t.keys[key.id.raw] {
+            // States can arrive out of order: a full reload (after a lost change feed, case 52)
+            // reads pages while this node's own writes publish newer states. A key only moves
+            // forward — its version grows, revocation is final, quarantine is lifted only by a
+            // rotation (a new version) — so an older state never undoes a newer one.
+            if UInt32(key.currentVersion) < old.currentVersion { return }
+            revoked = revoked || old.revoked
+            if UInt32(key.currentVersion) == old.currentVersion { quarantined = quarantined || old.quarantined }
+        }
         let sid = t.intern(key.scopes)
         t.keys[key.id.raw] = KeyState(
             identity: key.identityID.raw, scopeSet: sid, currentVersion: UInt32(key.currentVersion),
-            revoked: key.status == .revoked, quarantined: key.status == .quarantined, environment: key.environment
+            revoked: revoked, quarantined: quarantined && !revoked, environment: key.environment
         )
         for v in key.versions {
             t.byDigest[v.digest] = VersionEntry(
