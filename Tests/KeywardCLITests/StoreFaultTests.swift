@@ -120,4 +120,40 @@ struct StoreFaultTests {
         #expect(p.stop(SIGTERM) == 0)
         #expect(try Self.sqlite(db, "PRAGMA integrity_check") == "ok")
     }
+
+    @Test("the write lock held by another process past the 5 s busy timeout: 503 + Retry-After; verify answers; writes resume when it is let go")
+    func busyTimeout() async throws {
+        let dir = try TempDirectory("keyward-fault")
+        defer { dir.remove() }
+        let data = dir.file("data")
+        let (p, url, admin) = try await KeywardBinary.serve(dataDirectory: data)
+        defer { p.stop() }
+        let c = Client(url: url, token: try #require(admin))
+        let idn = try await c.send("POST", "/v1/identities", #"""
+            {"name":"svc","kind":"service","environment":"prod","business_owner":"ops","technical_owner":"ops","purpose":"p","allowed_scopes":["a:read"]}
+            """#)
+        let idnID = try #require(Self.json(idn)["id"] as? String, "\(idn.status) \(idn.body)")
+        let body = #"{"identity_id":"\#(idnID)","scopes":["a:read"],"environment":"live"}"#
+        let first = try await c.send("POST", "/v1/keys", body)
+        let key = try #require(Self.json(first)["key"] as? String)
+
+        // Another process (a backup tool, a careless sqlite3 session) takes the write lock and keeps it.
+        let holder = try BackgroundProcess("/usr/bin/python3", ["-c", """
+            import signal, sqlite3, sys
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("BEGIN IMMEDIATE")
+            print("locked", flush=True)
+            signal.pause()
+            """, data + "/keyward.sqlite"], logDirectory: dir.path)
+        defer { holder.stop() }
+        _ = try await holder.waitForOutput { $0.contains("locked") }
+        let refused = try await c.send("POST", "/v1/keys", body)
+        #expect(Self.isUnavailable(refused), "\(refused.status) \(refused.body)")
+        let v = try await c.send("POST", "/v1/keys/verify", #"{"key":"\#(key)"}"#)
+        #expect(Self.json(v)["valid"] as? Bool == true)
+
+        holder.stop()
+        #expect(try await c.send("POST", "/v1/keys", body).status == 201)
+        #expect(try Self.sqlite(data + "/keyward.sqlite", "SELECT count(*) FROM api_keys") == "3") // the admin key and two issued
+    }
 }
