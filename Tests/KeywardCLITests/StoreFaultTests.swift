@@ -18,6 +18,16 @@ struct StoreFaultTests {
         }
     }
 
+    /// `keyward serve` in `data` with an identity that may hold `a:read`: the process, a client with the admin key, the identity's id.
+    static func start(_ data: String, _ extraArgs: [String] = []) async throws -> (BackgroundProcess, Client, String) {
+        let (p, url, admin) = try await KeywardBinary.serve(dataDirectory: data, extraArgs: extraArgs)
+        let c = Client(url: url, token: try #require(admin))
+        let idn = try await c.send("POST", "/v1/identities", #"""
+            {"name":"svc","kind":"service","environment":"prod","business_owner":"ops","technical_owner":"ops","purpose":"p","allowed_scopes":["a:read"]}
+            """#)
+        return (p, c, try #require(Self.json(idn)["id"] as? String, "\(idn.status) \(idn.body)"))
+    }
+
     static func json(_ r: RawHTTPConnection.Response) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(r.body.utf8))) as? [String: Any] ?? [:]
     }
@@ -55,13 +65,8 @@ struct StoreFaultTests {
         let dir = try TempDirectory("keyward-fault")
         defer { dir.remove() }
         let data = dir.file("data")
-        let (p, url, admin) = try await KeywardBinary.serve(dataDirectory: data, extraArgs: ["--usage-flush-seconds", "1"])
+        let (p, c, idnID) = try await Self.start(data, ["--usage-flush-seconds", "1"])
         defer { p.stop() }
-        let c = Client(url: url, token: try #require(admin))
-        let idn = try await c.send("POST", "/v1/identities", #"""
-            {"name":"svc","kind":"service","environment":"prod","business_owner":"ops","technical_owner":"ops","purpose":"p","allowed_scopes":["a:read"]}
-            """#)
-        let idnID = try #require(Self.json(idn)["id"] as? String, "\(idn.status) \(idn.body)")
         func issue() async throws -> RawHTTPConnection.Response {
             try await c.send("POST", "/v1/keys", #"{"identity_id":"\#(idnID)","scopes":["a:read"],"environment":"live"}"#)
         }
@@ -126,13 +131,8 @@ struct StoreFaultTests {
         let dir = try TempDirectory("keyward-fault")
         defer { dir.remove() }
         let data = dir.file("data")
-        let (p, url, admin) = try await KeywardBinary.serve(dataDirectory: data)
+        let (p, c, idnID) = try await Self.start(data)
         defer { p.stop() }
-        let c = Client(url: url, token: try #require(admin))
-        let idn = try await c.send("POST", "/v1/identities", #"""
-            {"name":"svc","kind":"service","environment":"prod","business_owner":"ops","technical_owner":"ops","purpose":"p","allowed_scopes":["a:read"]}
-            """#)
-        let idnID = try #require(Self.json(idn)["id"] as? String, "\(idn.status) \(idn.body)")
         let body = #"{"identity_id":"\#(idnID)","scopes":["a:read"],"environment":"live"}"#
         let first = try await c.send("POST", "/v1/keys", body)
         let key = try #require(Self.json(first)["key"] as? String)
