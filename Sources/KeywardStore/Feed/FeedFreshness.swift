@@ -83,11 +83,7 @@ package final class FeedFreshness: Sendable {
     @inline(__always)
     static func now() -> Int64 {
         var ts = timespec()
-        #if os(Linux)
         clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
-        #else
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        #endif
         return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
     }
 
