@@ -4,6 +4,7 @@ import KeywardAPI
 import KeywardCore
 import KeywardServer
 import KeywardStore
+import KeywardVerify
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -150,6 +151,11 @@ package final class TestServer: Sendable {
         let r = try await request("POST", "/v1/keys/verify", body: String(decoding: try JSONSerialization.data(withJSONObject: obj), as: UTF8.self))
         guard r.status == 200 else { throw KeywardError(.internalError, "verify: \(r.status) \(r.text)") }
         return r.json()
+    }
+
+    /// Writes the verify usage recorded so far, now, as the flusher would (instead of waiting for it).
+    package func flushUsage() async {
+        await UsageFlusher(recorder: runtime.usage, store: runtime.store, logger: logs.logger()).flush()
     }
 
     /// Bodies of every response except those that issued a key.

@@ -187,7 +187,7 @@ struct LeakResponseTests {
                 let body = "{\"key\":\"\(key)\",\"scopes\":[\"payments:read\"],\"source\":{\"ip\":\"\(ip)\",\"user_agent\":\"\(ua)\"}}"
                 #expect(try await s.request("POST", "/v1/keys/verify", body: body).status == 200)
             }
-            try await Task.sleep(for: .milliseconds(400)) // usage is flushed every 100 ms in tests
+            await s.flushUsage()
             let radius = try await s.request("GET", "/v1/keys/\(id)/blast-radius").decode(BlastRadius.self)
             #expect(Set(radius.declaredConsumers.map(\.name)) == ["checkout", "acme-billing"])
             #expect(radius.thirdParties == ["acme-billing"])
@@ -284,7 +284,7 @@ struct LeakResponseTests {
             s.ledger.record(pw)
             #expect(try await s.request("POST", "/v1/credentials", body: "{\"identity_id\":\"\(idn)\",\"items\":[{\"name\":\"DB\",\"secret\":\"\(pw)\"}]}").status == 201)
             #expect(try await s.request("POST", "/v1/keys/verify", body: "{\"key\":\"\(key)\",\"scopes\":[\"payments:read\"],\"source\":{\"ip\":\"10.1.1.1\"}}").status == 200)
-            try await Task.sleep(for: .milliseconds(400))
+            await s.flushUsage()
             let r = try await Self.report(s, [["rule_id": "keyward.api-key", "sha256": Self.sha(key), "path": "a.env"]])
             let result = try #require(try r.decode(ExposureReceipt.self).results?.first)
             #expect(result.action == "revoke")

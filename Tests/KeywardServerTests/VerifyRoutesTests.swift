@@ -125,7 +125,7 @@ struct VerifyRoutesTests {
             #expect(after["key_id"] as? String == id)
             #expect(try await s.verify(v2)["valid"] as? Bool == true)
             // Usage during the grace window was recorded for the key.
-            try await Task.sleep(for: .milliseconds(300))
+            await s.flushUsage()
             let show = try await s.request("GET", "/v1/keys/\(id)")
             #expect((show.json()["usage"] as? [String: Int])?["rotated"] == 1)
             #expect((show.json()["usage"] as? [String: Int])?["valid"] == 2)
@@ -169,7 +169,7 @@ struct VerifyRoutesTests {
                 #expect(try await s.request("POST", "/v1/keys/verify", body: body).status == 200)
             }
             _ = try await s.verify(key, scopes: ["nope:x"])
-            try await Task.sleep(for: .milliseconds(400))
+            await s.flushUsage()
             let show = try await s.request("GET", "/v1/keys/\(id)")
             #expect(show.json()["last_used_at"] is String)
             #expect((show.json()["usage"] as? [String: Int]) == ["valid": 5, "insufficient_scope": 1])
