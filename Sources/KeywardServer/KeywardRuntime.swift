@@ -57,9 +57,9 @@ package final class KeywardRuntime: Sendable {
         if usesDataFolder { try DataFolder.prepare(config.dataDirectory) }
         let fingerprints = try DataFolder.hmacKey(config: config)
         let signingKey = try DataFolder.auditSigningKey(at: DataFolder.auditSigningKeyPath(config: config), create: config.auditSigningKeyFile == nil)
+        try DataFolder.checkStoreFiles(try config.storeConfiguration)
         // Every free-text field is checked with the scanner's rules: compile them now (cached), not on a request.
         CredentialShape.prepare(cacheDirectory: config.ruleCacheDirectory)
-        try DataFolder.checkStoreFiles(try config.storeConfiguration)
         let store = try await Store.open(try config.storeConfiguration, clock: config.clock, logger: logger)
         do {
             let registry = PrometheusCollectorRegistry()

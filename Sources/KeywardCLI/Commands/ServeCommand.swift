@@ -129,13 +129,6 @@ struct ServeCommand: AsyncParsableCommand {
             guard let v = Int(raw), (1_000...3_600_000).contains(v) else { throw CLIExit.error("--max-staleness-ms must be from 1000 to 3600000") }
             c.maxStaleness = .milliseconds(v)
         }
-        c.ruleCacheDirectory = ScanCommand.cacheDirectory(ruleCacheDir ?? env["KEYWARD_RULE_CACHE_DIR"], env: env)
-        c.acceptPlaintextFromLoopback = acceptPlaintextFromLoopback || ["1", "true", "yes"].contains(env["KEYWARD_ACCEPT_PLAINTEXT_FROM_LOOPBACK"]?.lowercased() ?? "")
-        if let raw = reportQuotaItems.map(String.init) ?? env["KEYWARD_REPORT_QUOTA_ITEMS"] {
-            guard let v = Int(raw), (1_000...10_000_000).contains(v) else { throw CLIExit.error("--report-quota-items must be from 1000 to 10000000") }
-            c.reporterQuota.itemsPerHour = v
-            c.reporterQuota.itemBurst = max(1_000, v / 4)
-        }
         func integer(_ flag: Int?, _ name: String, _ variable: String, _ range: ClosedRange<Int>) throws -> Int? {
             guard let raw = flag.map(String.init) ?? env[variable] else { return nil }
             guard let v = Int(raw), range.contains(v) else { throw CLIExit.error("\(name) must be from \(range.lowerBound) to \(range.upperBound)") }
@@ -151,6 +144,13 @@ struct ServeCommand: AsyncParsableCommand {
         if let v = try integer(maxConnections, "--max-connections", "KEYWARD_MAX_CONNECTIONS", 1...1_000_000) { c.connections.maxConnections = v }
         if let v = try integer(maxConnectionsPerSource, "--max-connections-per-source", "KEYWARD_MAX_CONNECTIONS_PER_SOURCE", 1...1_000_000) {
             c.connections.maxConnectionsPerSource = v
+        }
+        c.ruleCacheDirectory = ScanCommand.cacheDirectory(ruleCacheDir ?? env["KEYWARD_RULE_CACHE_DIR"], env: env)
+        c.acceptPlaintextFromLoopback = acceptPlaintextFromLoopback || ["1", "true", "yes"].contains(env["KEYWARD_ACCEPT_PLAINTEXT_FROM_LOOPBACK"]?.lowercased() ?? "")
+        if let raw = reportQuotaItems.map(String.init) ?? env["KEYWARD_REPORT_QUOTA_ITEMS"] {
+            guard let v = Int(raw), (1_000...10_000_000).contains(v) else { throw CLIExit.error("--report-quota-items must be from 1000 to 10000000") }
+            c.reporterQuota.itemsPerHour = v
+            c.reporterQuota.itemBurst = max(1_000, v / 4)
         }
         switch clientCert ?? env["KEYWARD_CLIENT_CERT_MODE"] {
         case nil, "required": c.clientCertificateRequired = true
