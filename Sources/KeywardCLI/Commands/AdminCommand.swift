@@ -52,7 +52,7 @@ struct AdminCommand: AsyncParsableCommand {
             let user = env["SUDO_USER"] ?? env["USER"] ?? String(getuid())
             let host = ProcessInfo.processInfo.hostName
             do {
-                let (key, secret, before) = try await management.recoverAdmin(operator: TerminalSafe.plain(user), host: TerminalSafe.plain(host))
+                let (key, secret, before) = try await management.recoverAdmin(operator: AuditActorName.plain(user), host: AuditActorName.plain(host))
                 await store.close()
                 print("""
                     Recovered management access. The new keyward:admin key is shown only this once:
@@ -71,7 +71,7 @@ struct AdminCommand: AsyncParsableCommand {
 }
 
 /// Operator and host names go into the audit record: printable ASCII, bounded.
-enum TerminalSafe {
+enum AuditActorName {
     static func plain(_ s: String) -> String {
         String(s.unicodeScalars.filter { $0.isASCII && $0.value >= 0x21 && $0.value < 0x7F }.prefix(64).map(Character.init))
     }

@@ -109,9 +109,8 @@ extension Validate {
     static func webhookURL(_ raw: String) throws -> (scheme: String, host: String, port: Int?) {
         let invalid = KeywardError(.validation, "url must be an absolute http:// or https:// URL")
         guard length(raw) <= 2048 else { throw KeywardError(.validation, "url is longer than 2048 characters") }
-        guard !raw.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " || isBidiControl($0) }) else {
-            throw KeywardError(.validation, "url contains control characters or spaces")
-        }
+        try printable(raw, field: "url")
+        guard !raw.contains(" ") else { throw KeywardError(.validation, "url contains spaces") }
         guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
               var host = url.host?.lowercased(), !host.isEmpty else { throw invalid }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
