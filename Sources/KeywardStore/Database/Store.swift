@@ -18,20 +18,23 @@ package final class Store: Sendable {
     package let isPostgres: Bool
     package let feed = ChangeFeed()
     package let clock: WallClock
-    private let pool: AsyncPool<any SQLDatabase>
-    private let closers: [@Sendable () async -> Void]
+    private let pool: AsyncPool<any StoreConnection>
+    private let connections: [any StoreConnection]
     private let logger: Logger
     /// Names this process in cluster notices (PostgreSQL only), so it skips its own.
-    let nodeID = String(UInt64.random(in: .min ... .max), radix: 16)
+    let nodeID: String
     private let listener = Mutex<ClusterListener?>(nil)
 
-    private init(isPostgres: Bool, handles: [any SQLDatabase], closers: [@Sendable () async -> Void], clock: WallClock, logger: Logger) {
+    private init(isPostgres: Bool, connections: [any StoreConnection], clock: WallClock, logger: Logger, nodeID: String = Store.newNodeID()) {
         self.isPostgres = isPostgres
-        self.pool = AsyncPool(handles)
-        self.closers = closers
+        self.nodeID = nodeID
+        self.pool = AsyncPool(connections)
+        self.connections = connections
         self.clock = clock
         self.logger = logger
     }
+
+    private static func newNodeID() -> String { String(UInt64.random(in: .min ... .max), radix: 16) }
 
     /// Opens (creating if needed) and migrates the store.
     package static func open(_ config: StoreConfiguration, clock: WallClock = .system, logger: Logger) async throws -> Store {
@@ -54,7 +57,8 @@ package final class Store: Sendable {
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"] {
                 try await db.raw(SQLQueryString(pragma)).run()
             }
-            let store = Store(isPostgres: false, handles: [db], closers: [{ try? await conn.close().get() }], clock: clock, logger: logger)
+            let store = Store(isPostgres: false, connections: [SQLiteStoreConnection(db: db, closer: { try? await conn.close().get() })],
+                              clock: clock, logger: logger)
             try await store.migrate()
             return store
         case .postgres(let url):
@@ -62,23 +66,17 @@ package final class Store: Sendable {
             do { pgConfig = try SQLPostgresConfiguration(url: url) } catch {
                 throw StoreError.configuration("cannot parse the PostgreSQL URL")
             }
-            var handles: [any SQLDatabase] = []
-            var closers: [@Sendable () async -> Void] = []
+            let nodeID = Store.newNodeID()
+            var connections: [any StoreConnection] = []
             for i in 0..<max(1, config.postgresPoolSize) {
-                let conn: PostgresConnection
                 do {
-                    conn = try await PostgresConnection.connect(
-                        on: MultiThreadedEventLoopGroup.singleton.any(), configuration: pgConfig.coreConfiguration,
-                        id: i, logger: sqlLogger
-                    ).get()
+                    connections.append(try await PostgresStoreConnection.connect(configuration: pgConfig.coreConfiguration, node: nodeID, id: i, logger: sqlLogger))
                 } catch {
-                    for c in closers { await c() }
+                    for c in connections { await c.close() }
                     throw StoreError.unavailable("cannot connect to PostgreSQL: \(String(describing: error).prefix(200))")
                 }
-                handles.append(conn.sql(queryLogLevel: nil))
-                closers.append { try? await conn.close() }
             }
-            let store = Store(isPostgres: true, handles: handles, closers: closers, clock: clock, logger: logger)
+            let store = Store(isPostgres: true, connections: connections, clock: clock, logger: logger, nodeID: nodeID)
             do {
                 try await store.migrate()
                 let listener = ClusterListener(configuration: pgConfig.coreConfiguration, nodeID: store.nodeID, logger: sqlLogger)
@@ -107,18 +105,18 @@ package final class Store: Sendable {
     package func close() async {
         if let l = listener.withLock({ l in defer { l = nil }; return l }) { await l.stop() }
         _ = await pool.drain()
-        for c in closers { await c() }
+        for c in connections { await c.close() }
     }
 
     /// Runs `body` with a connection (no transaction).
     package func read<R: Sendable>(_ body: (any SQLDatabase) async throws -> R) async throws -> R {
-        let db = await pool.acquire()
+        let slot = await pool.acquire()
         do {
-            let r = try await body(db)
-            await pool.release(db)
+            let r = try await body(try await slot.database())
+            await pool.release(slot)
             return r
         } catch {
-            await pool.release(db)
+            await pool.release(slot)
             throw reported(error)
         }
     }
@@ -126,7 +124,12 @@ package final class Store: Sendable {
     /// Runs `body` in a write transaction that holds the audit head, appends the audit
     /// records `body` asked for, commits, then publishes the changes.
     package func write<R: Sendable>(_ body: (WriteTransaction) async throws -> R) async throws -> R {
-        let db = await pool.acquire()
+        let slot = await pool.acquire()
+        let db: any SQLDatabase
+        do { db = try await slot.database() } catch {
+            await pool.release(slot)
+            throw reported(error)
+        }
         var began = false
         do {
             try await db.raw(isPostgres ? "BEGIN" : "BEGIN IMMEDIATE").run()
@@ -149,12 +152,12 @@ package final class Store: Sendable {
             }
             try await db.raw("COMMIT").run()
             began = false
-            await pool.release(db)
+            await pool.release(slot)
             feed.publish(tx.changes)
             return result
         } catch {
             if began { try? await db.raw("ROLLBACK").run() }
-            await pool.release(db)
+            await pool.release(slot)
             throw reported(error)
         }
     }

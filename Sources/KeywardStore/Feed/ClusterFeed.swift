@@ -159,10 +159,14 @@ final class ClusterListener: Sendable {
 
     private enum LostFeed: Error { case closed, noEcho }
 
-    /// Applies notices in order and sends heartbeats until the connection fails (then throws).
+    /// Applies notices in order and sends heartbeats until the connection fails or the pings
+    /// stop coming back (then throws). Leaving closes the connection first, so nothing still
+    /// waits on it: a statement in flight is failed by the driver's clean-up, and a ping on a
+    /// connection already closed fails at once (`GuardedPostgres`).
     private func follow(_ conn: PostgresConnection, _ notices: PostgresNotificationSequence, store: Store,
                         onFresh: @escaping @Sendable () -> Void) async throws {
         let freshness = store.feed.freshness
+        let db = GuardedPostgres(connection: conn).sql(queryLogLevel: nil)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await n in notices {
@@ -174,22 +178,33 @@ final class ClusterListener: Sendable {
                 throw LostFeed.closed
             }
             group.addTask {
-                let since = FeedFreshness.now()
                 while true {
                     let ping = ClusterNotice.ping(node: self.nodeID, stamp: FeedFreshness.now())
-                    let rows = try await conn.query("SELECT pg_notify(\(ClusterNotice.channel), \(ping))", logger: self.logger)
-                    for try await _ in rows {}
+                    try await db.raw("SELECT pg_notify(\(bind: ClusterNotice.channel), \(bind: ping))").run()
+                    try await Task.sleep(for: Self.heartbeatInterval)
+                }
+            }
+            group.addTask {
+                // Apart from the pings: a ping that never returns (a half-open connection) must not stop this check.
+                let since = FeedFreshness.now()
+                while true {
+                    try await Task.sleep(for: Self.heartbeatInterval)
                     if FeedFreshness.now() - max(since, freshness.asOf) > FeedFreshness.nanoseconds(Self.echoTimeout) {
                         self.logger.warning("cluster listener: no ping came back for 5 s; reconnecting")
                         throw LostFeed.noEcho
                     }
-                    try await Task.sleep(for: Self.heartbeatInterval)
                 }
             }
-            defer { group.cancelAll() }
+            defer {
+                Self.startClosing(conn)
+                group.cancelAll()
+            }
             _ = try await group.next()
         }
     }
+
+    /// Closes without waiting (the synchronous overload: the caller's defer cannot await).
+    private static func startClosing(_ conn: PostgresConnection) { let _: EventLoopFuture<Void> = conn.close() }
 
     /// Applies one notice. Returns the send stamp when it is this node's own ping. Throws when a
     /// change could not be applied: the node must not look fresh with a change missing, so the
