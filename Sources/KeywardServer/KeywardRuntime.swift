@@ -59,7 +59,7 @@ package final class KeywardRuntime: Sendable {
         let signingKey = try DataFolder.auditSigningKey(at: DataFolder.auditSigningKeyPath(config: config), create: config.auditSigningKeyFile == nil)
         try DataFolder.checkStoreFiles(try config.storeConfiguration)
         // Every free-text field is checked with the scanner's rules: compile them now (cached), not on a request.
-        CredentialShape.prepare(cacheDirectory: config.ruleCacheDirectory)
+        await CredentialShape.prepare(cacheDirectory: config.ruleCacheDirectory)
         let store = try await Store.open(try config.storeConfiguration, clock: config.clock, logger: logger)
         do {
             let registry = PrometheusCollectorRegistry()

@@ -13,10 +13,10 @@ package enum KeywardBinary {
 
     /// Runs `keyward args…` to completion.
     @discardableResult
-    package static func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
+    package static func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil) async throws -> ProcessResult {
         var environment = ProcessInfo.processInfo.environment
         environment.merge(env) { $1 }
-        return try ProcessRunner.run(path(), args, environment: environment, stdin: stdin)
+        return try await ProcessRunner.run(path(), args, environment: environment, stdin: stdin)
     }
 
     /// `keyward serve` on a free port in `dataDirectory`: returns the process, base URL and

@@ -47,10 +47,10 @@ package final class PostgresServer: Sendable {
         let user = isRoot ? "postgres" : (ProcessInfo.processInfo.environment["USER"] ?? "postgres")
         let dir = "/tmp/keyward-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        if isRoot { try ProcessRunner.run("/bin/chown", ["postgres:postgres", dir]) }
+        if isRoot { try ProcessRunner.runBlocking("/bin/chown", ["postgres:postgres", dir]) }
         func asUser(_ exe: String, _ args: [String]) throws -> ProcessResult {
-            isRoot ? try ProcessRunner.run("/usr/sbin/runuser", ["-u", "postgres", "--", exe] + args)
-                   : try ProcessRunner.run(exe, args)
+            isRoot ? try ProcessRunner.runBlocking("/usr/sbin/runuser", ["-u", "postgres", "--", exe] + args)
+                   : try ProcessRunner.runBlocking(exe, args)
         }
         let data = dir + "/data"
         let initdb = try asUser("\(bin)/initdb", ["-D", data, "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"])
@@ -69,7 +69,7 @@ package final class PostgresServer: Sendable {
         let n = counter.withLock { c -> Int in c += 1; return c }
         let name = "kw_test_\(n)"
         let bin = try Self.binDirectory()
-        let r = try ProcessRunner.run("\(bin)/createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", user, name])
+        let r = try ProcessRunner.runBlocking("\(bin)/createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", user, name])
         guard r.status == 0 else { throw PostgresLaunchError(description: "createdb failed: \(r.stderr)") }
         return "postgres://\(user)@127.0.0.1:\(port)/\(name)?tlsmode=disable"
     }
@@ -82,9 +82,9 @@ package final class PostgresServer: Sendable {
         let role = "kw_role_\(n)", name = "kw_test_\(n)"
         let bin = try Self.binDirectory()
         let common = ["-h", "127.0.0.1", "-p", String(port), "-U", user]
-        let r1 = try ProcessRunner.run("\(bin)/createuser", common + ["--login", "--no-superuser", "--no-createdb", "--no-createrole", role])
+        let r1 = try ProcessRunner.runBlocking("\(bin)/createuser", common + ["--login", "--no-superuser", "--no-createdb", "--no-createrole", role])
         guard r1.status == 0 else { throw PostgresLaunchError(description: "createuser failed: \(r1.stderr)") }
-        let r2 = try ProcessRunner.run("\(bin)/createdb", common + ["-O", role, name])
+        let r2 = try ProcessRunner.runBlocking("\(bin)/createdb", common + ["-O", role, name])
         guard r2.status == 0 else { throw PostgresLaunchError(description: "createdb failed: \(r2.stderr)") }
         return (role, "postgres://\(role)@127.0.0.1:\(port)/\(name)?tlsmode=disable")
     }
@@ -97,7 +97,7 @@ package final class PostgresServer: Sendable {
             throw PostgresLaunchError(description: "no database name in \(url)")
         }
         let bin = try Self.binDirectory()
-        let r = try ProcessRunner.run("\(bin)/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", name,
+        let r = try ProcessRunner.runBlocking("\(bin)/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", name,
                                                      "-v", "ON_ERROR_STOP=1", "-X", "-A", "-t", "-c", sql])
         guard r.status == 0 else { throw PostgresLaunchError(description: "psql failed: \(r.stderr)") }
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -8,14 +8,14 @@ import Testing
 @Suite("keyward serve connection limits", .serialized)
 struct ConnectionLimitFlagTests {
     @Test("bad timeout and connection-cap values exit 2 naming the flag")
-    func badValues() throws {
+    func badValues() async throws {
         for args in [["--idle-timeout-seconds", "0"], ["--head-timeout-seconds", "soon"], ["--body-timeout-seconds", "3601"],
                      ["--max-connections", "0"], ["--max-connections-per-source", "-3"]] {
-            let r = try KeywardBinary.run(["serve", "--data-dir", "/nonexistent/keyward-limits"] + args)
+            let r = try await KeywardBinary.run(["serve", "--data-dir", "/nonexistent/keyward-limits"] + args)
             #expect(r.status == 2, "\(args)")
             #expect(!r.stderr.isEmpty, "\(args)")
         }
-        let r = try KeywardBinary.run(["serve", "--data-dir", "/nonexistent/keyward-limits"], env: ["KEYWARD_HEAD_TIMEOUT_SECONDS": "0"])
+        let r = try await KeywardBinary.run(["serve", "--data-dir", "/nonexistent/keyward-limits"], env: ["KEYWARD_HEAD_TIMEOUT_SECONDS": "0"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("--head-timeout-seconds"))
     }

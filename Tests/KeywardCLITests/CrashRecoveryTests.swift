@@ -12,7 +12,7 @@ struct CrashRecoveryTests {
         let data = dir.file("data")
         let (p, url, key) = try await KeywardBinary.serve(dataDirectory: data, extraArgs: ["--log-level", "warning"])
         let env = ["KEYWARD_ADDR": url, "KEYWARD_TOKEN": try #require(key)]
-        let idn = try KeywardBinary.run(["identities", "create", "--name", "svc", "--kind", "service", "--environment", "prod",
+        let idn = try await KeywardBinary.run(["identities", "create", "--name", "svc", "--kind", "service", "--environment", "prod",
                                          "--technical-owner", "ops", "--purpose", "p", "--allowed-scope", "a:read", "--json"], env: env)
         let idnID = try #require((try JSONSerialization.jsonObject(with: Data(idn.stdout.utf8)) as? [String: Any])?["id"] as? String)
         // A writer process issuing, rotating and revoking in a loop, killed with the server mid-flight.
@@ -33,20 +33,20 @@ struct CrashRecoveryTests {
         #expect(p.stop(SIGKILL) == 128 + SIGKILL)
         _ = writer.stop(SIGTERM)
 
-        let integrity = try ProcessRunner.run("/usr/bin/sqlite3", [data + "/keyward.sqlite", "PRAGMA integrity_check"])
+        let integrity = try await ProcessRunner.run("/usr/bin/sqlite3", [data + "/keyward.sqlite", "PRAGMA integrity_check"])
         #expect(integrity.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
-        let halfRotated = try ProcessRunner.run("/usr/bin/sqlite3", [data + "/keyward.sqlite",
+        let halfRotated = try await ProcessRunner.run("/usr/bin/sqlite3", [data + "/keyward.sqlite",
             "SELECT count(*) FROM api_keys k WHERE k.current_version != (SELECT max(version) FROM api_key_versions v WHERE v.key_id = k.id) OR NOT EXISTS (SELECT 1 FROM api_key_versions v WHERE v.key_id = k.id)"])
         #expect(halfRotated.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-        let keys = try ProcessRunner.run("/usr/bin/sqlite3", [data + "/keyward.sqlite", "SELECT count(*) FROM api_keys"])
+        let keys = try await ProcessRunner.run("/usr/bin/sqlite3", [data + "/keyward.sqlite", "SELECT count(*) FROM api_keys"])
         #expect((Int(keys.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 1)
-        #expect(try KeywardBinary.run(["audit", "verify", "--data-dir", data]).status == 0)
+        #expect(try await KeywardBinary.run(["audit", "verify", "--data-dir", data]).status == 0)
 
         // The server restarts on the same folder and serves what was committed.
         let (p2, url2, again) = try await KeywardBinary.serve(dataDirectory: data)
         defer { p2.stop() }
         #expect(again == nil) // not a new store: no second admin key
-        let list = try KeywardBinary.run(["keys", "list", "--limit", "500"], env: ["KEYWARD_ADDR": url2, "KEYWARD_TOKEN": env["KEYWARD_TOKEN"]!])
+        let list = try await KeywardBinary.run(["keys", "list", "--limit", "500"], env: ["KEYWARD_ADDR": url2, "KEYWARD_TOKEN": env["KEYWARD_TOKEN"]!])
         #expect(list.status == 0)
     }
 }

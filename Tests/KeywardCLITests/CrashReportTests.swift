@@ -20,7 +20,7 @@ struct CrashReportTests {
         if Self.canRaiseCoreLimit { #expect(Self.softCoreLimit(p.pid) == "0") }
 
         // The key has just been through the server (bearer and body) when it crashes.
-        let verify = try ProcessRunner.run("/usr/bin/curl", ["-s", "-X", "POST", url + "/v1/keys/verify", "-H", "Authorization: Bearer \(key)",
+        let verify = try await ProcessRunner.run("/usr/bin/curl", ["-s", "-X", "POST", url + "/v1/keys/verify", "-H", "Authorization: Bearer \(key)",
                                                              "-H", "Content-Type: application/json", "-d", "{\"key\":\"\(key)\"}"])
         #expect(verify.stdout.contains("\"valid\":true"))
         // A signal sent from outside is reported like a fault (the handler then returns, so the
@@ -55,8 +55,8 @@ struct CrashReportTests {
         if Self.canRaiseCoreLimit { #expect(Self.softCoreLimit(p.pid) == "unlimited") }
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = nil
-        #expect(try ProcessRunner.run(KeywardBinary.path(), ["frobnicate"], environment: env).status == 2)
-        #expect(try ProcessRunner.run(KeywardBinary.path(), ["--help"], environment: env).status == 0)
+        #expect(try await ProcessRunner.run(KeywardBinary.path(), ["frobnicate"], environment: env).status == 2)
+        #expect(try await ProcessRunner.run(KeywardBinary.path(), ["--help"], environment: env).status == 0)
     }
 
     /// `keyward serve` started through a shell that first allows core dumps (soft limit

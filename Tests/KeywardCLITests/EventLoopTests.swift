@@ -22,8 +22,8 @@ struct EventLoopTests {
         return (p, url)
     }
 
-    static func healthz(_ url: String) throws -> Int32 {
-        try ProcessRunner.run("/usr/bin/curl", ["-sf", "-o", "/dev/null", url + "/healthz"]).status
+    static func healthz(_ url: String) async throws -> Int32 {
+        try await ProcessRunner.run("/usr/bin/curl", ["-sf", "-o", "/dev/null", url + "/healthz"]).status
     }
 
     @Test("under taskset -c 0 on a machine with more CPUs, one event loop, and it serves")
@@ -34,7 +34,7 @@ struct EventLoopTests {
         defer { dir.remove() }
         let (p, url) = try await Self.serve(dir, prefix: ["/usr/bin/taskset", "-c", "0"])
         defer { _ = p.stop() }
-        #expect(try Self.healthz(url) == 0)
+        #expect(try await Self.healthz(url) == 0)
         #expect(Self.eventLoopThreads(p.pid) == 1)
         #expect(p.stderr.contains("event loops") && p.stderr.contains("count=1"))
     }
@@ -44,25 +44,25 @@ struct EventLoopTests {
         let dir = try TempDirectory("keyward-loops")
         defer { dir.remove() }
         let (p, url) = try await Self.serve(dir, prefix: [], args: ["--event-loops", "3"])
-        #expect(try Self.healthz(url) == 0)
+        #expect(try await Self.healthz(url) == 0)
         #expect(Self.eventLoopThreads(p.pid) == 3)
         _ = p.stop()
 
         let (q, url2) = try await Self.serve(dir, prefix: [])
         defer { _ = q.stop() }
-        #expect(try Self.healthz(url2) == 0)
+        #expect(try await Self.healthz(url2) == 0)
         #expect(Self.eventLoopThreads(q.pid) == ProcessInfo.processInfo.activeProcessorCount)
         #expect(!q.stderr.contains("event loops"))
     }
 
     @Test("a bad --event-loops or KEYWARD_EVENT_LOOPS exits 2 with a message")
-    func badValues() throws {
+    func badValues() async throws {
         for args in [["--event-loops", "0"], ["--event-loops", "many"], ["--event-loops", "5000"]] {
-            let r = try KeywardBinary.run(["serve", "--data-dir", "/nonexistent/keyward-loops"] + args)
+            let r = try await KeywardBinary.run(["serve", "--data-dir", "/nonexistent/keyward-loops"] + args)
             #expect(r.status == 2)
             #expect(!r.stderr.isEmpty)
         }
-        let r = try KeywardBinary.run(["serve", "--data-dir", "/nonexistent/keyward-loops"], env: ["KEYWARD_EVENT_LOOPS": "-1"])
+        let r = try await KeywardBinary.run(["serve", "--data-dir", "/nonexistent/keyward-loops"], env: ["KEYWARD_EVENT_LOOPS": "-1"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("--event-loops"))
     }

@@ -22,18 +22,18 @@ struct ScanHardInputTests {
     }
 
     @Test("a 1 GiB file is scanned in bounded memory and its one secret found")
-    func oneGiB() throws {
+    func oneGiB() async throws {
         let dir = try TempDirectory("keyward-big")
         defer { dir.remove() }
         let kw = ScanCLITests.keywardKey()
         try Self.bigFile(dir.file("huge.log"), size: 1 << 30, secretLine: "auth key=\(kw)")
         // Warm this test's own compiled-rules cache first: compiling is a one-off cost, not per input.
         let cache = dir.file("rule-cache")
-        let scan = { (args: [String]) in try KeywardBinary.run(["scan", "--cache-dir", cache] + args, env: ScanCLITests.env(dir)) }
+        let scan = { (args: [String]) in try await KeywardBinary.run(["scan", "--cache-dir", cache] + args, env: ScanCLITests.env(dir)) }
         try ScanCLITests.write(dir.file("small/a.txt"), "x\n")
-        _ = try scan([dir.file("small")])
-        let small = try scan([dir.file("small")])
-        let r = try scan([dir.file("huge.log"), "--format", "json"])
+        _ = try await scan([dir.file("small")])
+        let small = try await scan([dir.file("small")])
+        let r = try await scan([dir.file("huge.log"), "--format", "json"])
         #expect(r.status == 1, "\(r.stderr)")
         let f = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["findings"] as? [[String: Any]] ?? []
         #expect(f.count == 1)
@@ -47,7 +47,7 @@ struct ScanHardInputTests {
     }
 
     @Test("a 10 MB single line and a line built for regex backtracking finish; secrets in them are found")
-    func longLines() throws {
+    func longLines() async throws {
         let dir = try TempDirectory("keyward-lines")
         defer { dir.remove() }
         let gh = ScanCLITests.githubToken()
@@ -59,7 +59,7 @@ struct ScanHardInputTests {
             + String(repeating: "-----BEGIN RSA PRIVATE KEY-----\nAAAA", count: 2_000) + String(repeating: "x", count: 1_000_000)
         try ScanCLITests.write(dir.file("evil.txt"), evil)
         let start = Date()
-        let r = try ScanCLITests.scan([dir.path, "--format", "json"], in: dir)
+        let r = try await ScanCLITests.scan([dir.path, "--format", "json"], in: dir)
         let elapsed = Date().timeIntervalSince(start)
         #expect(r.status == 1, "\(r.stderr.suffix(300))")
         #expect(r.stdout.contains("one-line.txt"))

@@ -12,17 +12,17 @@ struct ScanQualityTests {
     }
 
     @Test("recall and precision ≥ 0.97 on dense corpora", arguments: [11, 23])
-    func quality(seed: Int) throws {
+    func quality(seed: Int) async throws {
         let suites = try #require(Self.peerSuites(), "../shared/peer-suites is missing")
         let dir = try TempDirectory("keyward-corpus")
         defer { dir.remove() }
         let corpus = dir.file("corpus"), truth = dir.file("truth.json"), sarif = dir.file("out.sarif"), score = dir.file("score.json")
-        let gen = try ProcessRunner.run("/usr/bin/env", ["python3", suites + "/make_corpus.py", "--out", corpus, "--mb", "5", "--density-kb", "20",
+        let gen = try await ProcessRunner.run("/usr/bin/env", ["python3", suites + "/make_corpus.py", "--out", corpus, "--mb", "5", "--density-kb", "20",
                                                          "--seed", String(seed), "--truth", truth])
         #expect(gen.status == 0, "\(gen.stderr)")
-        let r = try ScanCLITests.scan([corpus, "--format", "sarif", "--output", sarif], in: dir)
+        let r = try await ScanCLITests.scan([corpus, "--format", "sarif", "--output", sarif], in: dir)
         #expect(r.status == 1, "\(r.stderr)")
-        let s = try ProcessRunner.run("/usr/bin/env", ["python3", suites + "/score_peers.py", "--truth", truth, "--root", corpus,
+        let s = try await ProcessRunner.run("/usr/bin/env", ["python3", suites + "/score_peers.py", "--truth", truth, "--root", corpus,
                                                        "--finding", "keyward", "sarif", sarif, "--per-provider", "--json", score])
         #expect(s.status == 0, "\(s.stderr)")
         let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: score)))

@@ -18,9 +18,9 @@ struct SchemathesisTests {
         let spec = root.appendingPathComponent("Sources/KeywardServer/Resources/openapi.yaml").path
         let config = root.appendingPathComponent("Tests/schemathesis.toml").path
         // The served document is the committed one.
-        let served = try ProcessRunner.run("/usr/bin/curl", ["-sf", url + "/openapi.yaml"])
+        let served = try await ProcessRunner.run("/usr/bin/curl", ["-sf", url + "/openapi.yaml"])
         #expect(served.stdout == (try String(contentsOfFile: spec, encoding: .utf8)))
-        let r = try ProcessRunner.run(st, [
+        let r = try await ProcessRunner.run(st, [
             "--config-file", config, "run", spec, "--url", url, "-H", "Authorization: Bearer \(try #require(key))",
             "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "25",
             "--seed", "20261125", "-w", "1", // one worker: hypothesis describing lambdas from two threads hit a CPython AST race (SystemError)

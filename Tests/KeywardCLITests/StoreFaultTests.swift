@@ -36,13 +36,13 @@ struct StoreFaultTests {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
     }
 
-    static func sqlite(_ db: String, _ sql: String) throws -> String {
-        try ProcessRunner.run("/usr/bin/sqlite3", [db, sql]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    static func sqlite(_ db: String, _ sql: String) async throws -> String {
+        try await ProcessRunner.run("/usr/bin/sqlite3", [db, sql]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Sets the soft limit only: lowering the hard one could not be undone without CAP_SYS_RESOURCE.
-    static func setFileSizeLimit(_ pid: pid_t, _ value: String) throws {
-        let r = try ProcessRunner.run("/usr/bin/prlimit", ["--pid", String(pid), "--fsize=\(value):"])
+    static func setFileSizeLimit(_ pid: pid_t, _ value: String) async throws {
+        let r = try await ProcessRunner.run("/usr/bin/prlimit", ["--pid", String(pid), "--fsize=\(value):"])
         #expect(r.status == 0, "prlimit: \(r.stderr)")
     }
 
@@ -80,7 +80,7 @@ struct StoreFaultTests {
         #expect(try Self.ignoresSignal(p.pid, SIGXFSZ))
 
         let sizes = ["keyward.sqlite", "keyward.sqlite-wal", "keyward.sqlite-shm"].map { Self.size(data + "/" + $0) }
-        try Self.setFileSizeLimit(p.pid, String(sizes.max()! + 16_384))
+        try await Self.setFileSizeLimit(p.pid, String(sizes.max()! + 16_384))
         var issued = 1
         var refusal: RawHTTPConnection.Response?
         for _ in 0..<1_000 {
@@ -108,22 +108,22 @@ struct StoreFaultTests {
 
         // Nothing half-written: every committed key is whole, the refused ones do not exist.
         let db = data + "/keyward.sqlite"
-        #expect(try Self.sqlite(db, "SELECT count(*) FROM api_keys") == String(issued + 1)) // + the admin key
-        #expect(try Self.sqlite(db, "SELECT current_version || ' ' || status FROM api_keys WHERE id = '\(keyID)'") == "1 active")
-        #expect(try Self.sqlite(db, """
+        #expect(try await Self.sqlite(db, "SELECT count(*) FROM api_keys") == String(issued + 1)) // + the admin key
+        #expect(try await Self.sqlite(db, "SELECT current_version || ' ' || status FROM api_keys WHERE id = '\(keyID)'") == "1 active")
+        #expect(try await Self.sqlite(db, """
             SELECT count(*) FROM api_keys k WHERE NOT EXISTS (SELECT 1 FROM api_key_versions v WHERE v.key_id = k.id AND v.version = k.current_version)
             """) == "0")
-        let audit = try KeywardBinary.run(["audit", "verify", "--data-dir", data])
+        let audit = try await KeywardBinary.run(["audit", "verify", "--data-dir", data])
         #expect(audit.status == 0, "\(audit.stdout) \(audit.stderr)")
 
         // The fault clears: writes succeed again on the same process.
-        try Self.setFileSizeLimit(p.pid, "unlimited")
+        try await Self.setFileSizeLimit(p.pid, "unlimited")
         #expect(try await issue().status == 201)
         #expect(try await c.send("POST", "/v1/keys/\(keyID)/rotate", #"{"grace_seconds":0}"#).status == 200)
         #expect(try await c.send("POST", "/v1/keys/\(keyID)/revoke", #"{"reason":"after the fault"}"#).status == 200)
-        #expect(try KeywardBinary.run(["audit", "verify", "--data-dir", data]).status == 0)
+        #expect(try await KeywardBinary.run(["audit", "verify", "--data-dir", data]).status == 0)
         #expect(p.stop(SIGTERM) == 0)
-        #expect(try Self.sqlite(db, "PRAGMA integrity_check") == "ok")
+        #expect(try await Self.sqlite(db, "PRAGMA integrity_check") == "ok")
     }
 
     @Test("the write lock held by another process past the 5 s busy timeout: 503 + Retry-After; verify answers; writes resume when it is let go")
@@ -154,6 +154,6 @@ struct StoreFaultTests {
 
         holder.stop()
         #expect(try await c.send("POST", "/v1/keys", body).status == 201)
-        #expect(try Self.sqlite(data + "/keyward.sqlite", "SELECT count(*) FROM api_keys") == "3") // the admin key and two issued
+        #expect(try await Self.sqlite(data + "/keyward.sqlite", "SELECT count(*) FROM api_keys") == "3") // the admin key and two issued
     }
 }

@@ -11,20 +11,20 @@ struct StoreFileModeTests {
     }
 
     /// Creates an identity, issues, rotates and revokes a key through the CLI.
-    static func someWrites(url: String, token: String) throws {
+    static func someWrites(url: String, token: String) async throws {
         let env = ["KEYWARD_ADDR": url, "KEYWARD_TOKEN": token]
-        let idn = try KeywardBinary.run(["identities", "create", "--name", "svc", "--kind", "service", "--environment", "prod",
+        let idn = try await KeywardBinary.run(["identities", "create", "--name", "svc", "--kind", "service", "--environment", "prod",
                                          "--technical-owner", "ops", "--purpose", "p", "--allowed-scope", "a:read", "--json"], env: env)
         let idnID = try #require((try JSONSerialization.jsonObject(with: Data(idn.stdout.utf8)) as? [String: Any])?["id"] as? String)
-        let key = try KeywardBinary.run(["keys", "create", "--identity", idnID, "--scope", "a:read", "--json"], env: env)
+        let key = try await KeywardBinary.run(["keys", "create", "--identity", idnID, "--scope", "a:read", "--json"], env: env)
         let keyID = try #require((try JSONSerialization.jsonObject(with: Data(key.stdout.utf8)) as? [String: Any])?["id"] as? String)
-        #expect(try KeywardBinary.run(["keys", "rotate", keyID, "--grace", "0"], env: env).status == 0)
-        #expect(try KeywardBinary.run(["keys", "revoke", keyID, "--reason", "mode test"], env: env).status == 0)
+        #expect(try await KeywardBinary.run(["keys", "rotate", keyID, "--grace", "0"], env: env).status == 0)
+        #expect(try await KeywardBinary.run(["keys", "revoke", keyID, "--reason", "mode test"], env: env).status == 0)
     }
 
     /// `keyward serve` expected to refuse to start; ended after 60 s (exit 124) if it starts after all.
-    static func serveBounded(_ data: String) throws -> ProcessResult {
-        try ProcessRunner.run("/usr/bin/timeout", ["60", KeywardBinary.path(), "serve", "--data-dir", data, "--port", "0"])
+    static func serveBounded(_ data: String) async throws -> ProcessResult {
+        try await ProcessRunner.run("/usr/bin/timeout", ["60", KeywardBinary.path(), "serve", "--data-dir", data, "--port", "0"])
     }
 
     /// Every file in `folder` with a mode other than 0600, as "name mode".
@@ -44,7 +44,7 @@ struct StoreFileModeTests {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
         let (p, url, key) = try await KeywardBinary.serve(dataDirectory: data)
         defer { p.stop() }
-        try Self.someWrites(url: url, token: try #require(key))
+        try await Self.someWrites(url: url, token: try #require(key))
         for name in ["keyward.sqlite", "keyward.sqlite-wal", "keyward.sqlite-shm", "hmac.key", "audit-signing.key"] {
             #expect(Self.mode(data + "/" + name) == 0o600, "\(name) while the server runs")
         }
@@ -62,7 +62,7 @@ struct StoreFileModeTests {
         try FileManager.default.createDirectory(atPath: db, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
         let (p, url, key) = try await KeywardBinary.serve(dataDirectory: dir.file("data"), extraArgs: ["--database", "sqlite:\(db)/store.db"])
         defer { p.stop() }
-        try Self.someWrites(url: url, token: try #require(key))
+        try await Self.someWrites(url: url, token: try #require(key))
         for name in ["store.db", "store.db-wal", "store.db-shm"] {
             #expect(Self.mode(db + "/" + name) == 0o600, "\(name) while the server runs")
         }
@@ -79,7 +79,7 @@ struct StoreFileModeTests {
         #expect(p.stop(SIGTERM) == 0)
         let file = data + "/keyward.sqlite"
         #expect(chmod(file, 0o644) == 0)
-        let refused = try Self.serveBounded(data)
+        let refused = try await Self.serveBounded(data)
         #expect(refused.status == 2)
         #expect(refused.stderr.contains(file))
         #expect(refused.stderr.contains("chmod 600"))
@@ -88,7 +88,7 @@ struct StoreFileModeTests {
         // The same for a WAL left behind (copied in with a backup, say).
         #expect(chmod(file, 0o600) == 0)
         #expect(FileManager.default.createFile(atPath: file + "-wal", contents: Data(), attributes: [.posixPermissions: 0o640]))
-        let wal = try Self.serveBounded(data)
+        let wal = try await Self.serveBounded(data)
         #expect(wal.status == 2)
         #expect(wal.stderr.contains(file + "-wal"))
     }

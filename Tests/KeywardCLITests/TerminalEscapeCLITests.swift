@@ -22,18 +22,18 @@ struct TerminalEscapeCLITests {
     }
 
     @Test("scan: a file name holding ESC[2J and a bidi override is printed escaped; JSON keeps it as data")
-    func scanFileName() throws {
+    func scanFileName() async throws {
         let dir = try TempDirectory("keyward-escape")
         defer { dir.remove() }
         try ScanCLITests.write(dir.file("repo/\(Self.hostile)invoice.env"), "TOKEN=\(ScanCLITests.githubToken())\n")
-        let text = try ScanCLITests.scan([dir.file("repo")], in: dir)
+        let text = try await ScanCLITests.scan([dir.file("repo")], in: dir)
         #expect(text.status == 1, "\(text.stderr)")
         for out in [text.stdout, text.stderr] {
             #expect(!out.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{202E}" })
         }
         #expect(text.stdout.contains("repo/\(Self.shown)invoice.env:1:"), "\(text.stdout)")
 
-        let json = try ScanCLITests.scan([dir.file("repo"), "--format", "json"], in: dir)
+        let json = try await ScanCLITests.scan([dir.file("repo"), "--format", "json"], in: dir)
         let doc = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let path = ((doc?["findings"] as? [[String: Any]])?.first?["path"] as? String) ?? ""
         #expect(path.hasSuffix("/\(Self.hostile)invoice.env"), "JSON holds the real name")
@@ -44,41 +44,41 @@ struct TerminalEscapeCLITests {
     func serverValues() async throws {
         let e = try await CLITourTests.start()
         defer { e.server.stop(); e.dir.remove() }
-        let idn = try #require(try e.json("identities", "create", "--name", "orders", "--kind", "service", "--environment", "production",
+        let idn = try #require(try await e.json("identities", "create", "--name", "orders", "--kind", "service", "--environment", "production",
                                           "--technical-owner", "owner-MARK", "--purpose", "p", "--allowed-scope", "orders:read")["id"] as? String)
-        let issued = try e.json("keys", "create", "--identity", idn, "--scope", "orders:read", "--ttl", "1d", "--name", "name-MARK")
+        let issued = try await e.json("keys", "create", "--identity", idn, "--scope", "orders:read", "--ttl", "1d", "--name", "name-MARK")
         let keyID = try #require(issued["id"] as? String)
         let key = try #require(issued["key"] as? String)
-        let report = try e.kw("exposures", "report", "--source", "paste", "--url", "https://paste.example/url-MARK",
+        let report = try await e.kw("exposures", "report", "--source", "paste", "--url", "https://paste.example/url-MARK",
                               "--sha256", SecretDigest(hashing: key.utf8).hex)
         #expect(report.status == 0, "\(report.stderr)")
-        let incident = try #require((try e.json("incidents", "list")["items"] as? [[String: Any]])?.first?["id"] as? String)
+        let incident = try #require((try await e.json("incidents", "list")["items"] as? [[String: Any]])?.first?["id"] as? String)
 
         // The values are planted in the store, so the test holds whatever the server refuses at
         // intake: the CLI must not trust what a server (or an older one's data) hands it.
         let db = e.dir.file("data") + "/keyward.sqlite"
         let json = Self.hostile.unicodeScalars.map { $0.value < 0x80 && $0.value >= 0x20 ? String($0) : String(format: "\\u%04x", $0.value) }.joined()
         let sqlText = "char(" + Self.hostile.unicodeScalars.map { String($0.value) }.joined(separator: ",") + ")"
-        let edit = try ProcessRunner.run("/usr/bin/sqlite3", [db, """
+        let edit = try await ProcessRunner.run("/usr/bin/sqlite3", [db, """
             UPDATE incidents SET events = replace(events, 'url-MARK', '\(json)');
             UPDATE identities SET technical_owner = replace(technical_owner, 'MARK', \(sqlText));
             UPDATE api_keys SET name = replace(name, 'MARK', \(sqlText));
             """])
         #expect(edit.status == 0, "\(edit.stderr)")
 
-        Self.expectInert(try e.kw("incidents", "show", incident), "incidents show")
-        Self.expectInert(try e.kw("identities", "list"), "identities list (table)")
-        Self.expectInert(try e.kw("identities", "show", idn), "identities show")
-        Self.expectInert(try e.kw("keys", "show", keyID), "keys show")
-        Self.expectInert(try e.kw("keys", "blast-radius", keyID), "keys blast-radius")
+        Self.expectInert(try await e.kw("incidents", "show", incident), "incidents show")
+        Self.expectInert(try await e.kw("identities", "list"), "identities list (table)")
+        Self.expectInert(try await e.kw("identities", "show", idn), "identities show")
+        Self.expectInert(try await e.kw("keys", "show", keyID), "keys show")
+        Self.expectInert(try await e.kw("keys", "blast-radius", keyID), "keys blast-radius")
         // The wire JSON is data: the real value, escaped by JSON itself.
-        let raw = try e.kw("identities", "show", idn, "--json")
+        let raw = try await e.kw("identities", "show", idn, "--json")
         #expect(raw.stdout.contains("\\u001b[2J") && !raw.stdout.contains("\u{1B}"))
     }
 
     @Test("an error message naming a file shows it escaped on standard error")
-    func errorMessage() throws {
-        let r = try KeywardBinary.run(["import", "dotenv", "/nonexistent/\(Self.hostile).env", "--identity", "idn_" + String(repeating: "0", count: 32), "--dry-run"])
+    func errorMessage() async throws {
+        let r = try await KeywardBinary.run(["import", "dotenv", "/nonexistent/\(Self.hostile).env", "--identity", "idn_" + String(repeating: "0", count: 32), "--dry-run"])
         #expect(r.status == 2)
         #expect(!r.stderr.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" })
         #expect(r.stderr.contains("/nonexistent/\(Self.shown).env"), "\(r.stderr)")

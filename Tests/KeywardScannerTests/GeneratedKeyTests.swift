@@ -15,8 +15,8 @@ struct GeneratedKeyTests {
     }
 
     @Test("every generated example is found by its rule")
-    func generated() throws {
-        let scanner = RuleExamplesTests.scanner
+    func generated() async throws {
+        let scanner = try await RuleExamplesTests.built()
         let worker = try scanner.makeWorker()
         let wanted = scanner.rules.enumerated().flatMap { i, r in (r.generatedExamples ?? []).map { (i, $0) } }
         #expect(!wanted.isEmpty)
@@ -30,7 +30,7 @@ struct GeneratedKeyTests {
             print(json.dumps(out))
             """
         let names = Array(Set(wanted.map(\.1))).sorted()
-        let r = try ProcessRunner.run("/usr/bin/env", ["python3", "-c", script, Self.root() + "/scripts"] + names)
+        let r = try await ProcessRunner.run("/usr/bin/env", ["python3", "-c", script, Self.root() + "/scripts"] + names)
         #expect(r.status == 0, "\(r.stderr.suffix(500))")
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: [[String]]])
         var failures: [String] = []

@@ -1,12 +1,17 @@
 import Foundation
 import KeywardScanner
+import KeywardTesting
 import Testing
 
 /// Every built-in rule compiles (all together, one Hyperscan database) and every example and
 /// negative example behaves (SECURITY-CASES 61).
 @Suite("Built-in rules")
 struct RuleExamplesTests {
+    /// Built once (about 20 s), on first use: touch it only after `built()`.
     static let scanner: SecretScanner = try! SecretScanner(ruleSet: RuleSet.builtIn())
+    /// Builds `scanner` on a thread of its own: the compile, and every other test's wait for it,
+    /// must not hold the cooperative threads the in-process servers of other suites run on.
+    static func built() async throws -> SecretScanner { try await onOwnThread { scanner } }
 
     static func findings(_ text: String) throws -> [SecretHit] {
         let worker = try scanner.makeWorker()
@@ -14,7 +19,8 @@ struct RuleExamplesTests {
     }
 
     @Test("at least 150 rules with unique ids, keywords, and examples")
-    func inventory() throws {
+    func inventory() async throws {
+        _ = try await Self.built()
         let rules = Self.scanner.rules
         #expect(rules.count >= 150)
         #expect(Set(rules.map(\.id)).count == rules.count)
@@ -27,7 +33,8 @@ struct RuleExamplesTests {
     }
 
     @Test("token rules (found inside alphabet runs, not by the detect database) find every example among look-alike noise, at any place")
-    func tokenRules() throws {
+    func tokenRules() async throws {
+        _ = try await Self.built()
         let rules = Self.scanner.rules
         let tokenRules = rules.indices.filter { rules[$0].token != nil }
         #expect(tokenRules.count >= 3)
@@ -66,7 +73,8 @@ struct RuleExamplesTests {
     }
 
     @Test("every example is confirmed by its own rule and reported")
-    func examples() throws {
+    func examples() async throws {
+        _ = try await Self.built()
         var failures: [String] = []
         let worker = try Self.scanner.makeWorker()
         for (i, r) in Self.scanner.rules.enumerated() {
@@ -83,7 +91,8 @@ struct RuleExamplesTests {
     }
 
     @Test("no negative example produces a finding")
-    func negatives() throws {
+    func negatives() async throws {
+        _ = try await Self.built()
         var failures: [String] = []
         for r in Self.scanner.rules {
             for (n, ex) in r.negativeExamples.enumerated() {

@@ -159,17 +159,17 @@ struct BadInputTests {
             let dir = try TempDirectory("keyward-58")
             defer { dir.remove() }
             let text = s.logs.all.joined(separator: "\n") + "\n" + s.nonIssuingBodies + "\n"
-            func findings(_ body: String) throws -> [[String: Any]] {
+            func findings(_ body: String) async throws -> [[String: Any]] {
                 let file = dir.file("out-\(UInt32.random(in: 0...UInt32.max)).log")
                 try Data(body.utf8).write(to: URL(fileURLWithPath: file))
-                let r = try KeywardBinary.run(["scan", "--cache-dir", KeywardBinary.ruleCache, file, "--format", "json"],
+                let r = try await KeywardBinary.run(["scan", "--cache-dir", KeywardBinary.ruleCache, file, "--format", "json"],
                                               env: KeywardBinary.scanEnvironment(dir))
                 let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
                 return doc?["findings"] as? [[String: Any]] ?? []
             }
-            let clean = try findings(text)
+            let clean = try await findings(text)
             #expect(clean.isEmpty, "\(clean.map { $0["rule_id"] ?? $0["rule"] ?? "?" })")
-            #expect(try findings(text + "token=" + key + "\n").count == 1)
+            #expect(try await findings(text + "token=" + key + "\n").count == 1)
         }
     }
 }

@@ -10,24 +10,38 @@ package final class CredentialShape: Sendable {
     private let pool = Mutex<[PooledWorker]>([])
 
     private static let instance = Mutex<CredentialShape?>(nil)
+    /// Held by whoever builds the checker (about 20 s on a cold cache); never by a task on the
+    /// cooperative pool (`prepare` builds on a thread of its own).
+    private static let building = NSLock()
 
     /// The process's checker, built from the built-in rules on first use. `keyward serve` builds
     /// it at start with its rule cache (`prepare`), since a first compile takes about 20 s.
     package static var shared: CredentialShape {
-        instance.withLock { current in
-            if let current { return current }
-            let made = CredentialShape(cacheDirectory: nil)
-            current = made
-            return made
-        }
+        if let ready = instance.withLock({ $0 }) { return ready }
+        return build(cacheDirectory: nil)
     }
 
     /// Builds the process's checker now, with the compiled-rule cache in `cacheDirectory`
-    /// (shared with `keyward scan`), unless it exists already.
-    package static func prepare(cacheDirectory: String?) {
-        instance.withLock { current in
-            if current == nil { current = CredentialShape(cacheDirectory: cacheDirectory) }
+    /// (shared with `keyward scan`), unless it exists already. The build and any wait for a
+    /// build already under way happen on a thread of their own: a 20 s compile must not hold
+    /// one of the cooperative threads (one per core) that every other task runs on.
+    package static func prepare(cacheDirectory: String?) async {
+        if instance.withLock({ $0 }) != nil { return }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread {
+                _ = build(cacheDirectory: cacheDirectory)
+                done.resume()
+            }.start()
         }
+    }
+
+    private static func build(cacheDirectory: String?) -> CredentialShape {
+        building.lock()
+        defer { building.unlock() }
+        if let ready = instance.withLock({ $0 }) { return ready }
+        let made = CredentialShape(cacheDirectory: cacheDirectory)
+        instance.withLock { $0 = made }
+        return made
     }
 
     /// A Keyward key shape even without a valid checksum (a look-alike is still no metadata).
