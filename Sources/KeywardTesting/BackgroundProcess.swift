@@ -31,10 +31,11 @@ package final class BackgroundProcess: @unchecked Sendable {
     /// Polls stdout until `predicate` holds (bounded by `timeout` seconds).
     package func waitForOutput(timeout: Double = 120, _ predicate: (String) -> Bool) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while true {
             let out = stdout
             if predicate(out) { return out }
-            if exitStatus(wait: false) != nil { break }
+            // Looked at once more after the deadline: a task that slept past it still sees the output.
+            if exitStatus(wait: false) != nil || Date() >= deadline { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw POSIXError(.ETIMEDOUT)

@@ -1,4 +1,5 @@
 import Foundation
+import KeywardScanner
 
 /// The built `keyward` executable (tests run the real binary, built by `swift build`).
 package enum KeywardBinary {
@@ -14,9 +15,19 @@ package enum KeywardBinary {
     /// Runs `keyward args…` to completion.
     @discardableResult
     package static func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil) async throws -> ProcessResult {
+        await warmRuleCache()
         var environment = ProcessInfo.processInfo.environment
         environment.merge(env) { $1 }
         return try await ProcessRunner.run(path(), args, environment: environment, stdin: stdin)
+    }
+
+    /// Runs `keyward args…` to completion with its own peak RSS in `maxRSSKiB`
+    /// (`ProcessRunner.runMeasuringPeakRSS` says why not straight from this process).
+    package static func runMeasuringPeakRSS(_ args: [String], env: [String: String] = [:]) async throws -> ProcessResult {
+        await warmRuleCache()
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(env) { $1 }
+        return try await ProcessRunner.runMeasuringPeakRSS(path(), args, environment: environment)
     }
 
     /// `keyward serve` on a free port in `dataDirectory`: returns the process, base URL and
@@ -25,6 +36,7 @@ package enum KeywardBinary {
     /// removes that variable.
     package static func serve(dataDirectory: String, extraArgs: [String] = [], env: [String: String?] = [:],
                               launcher: [String] = []) async throws -> (BackgroundProcess, String, String?) {
+        await warmRuleCache()
         var environment = ProcessInfo.processInfo.environment
         environment["KEYWARD_RULE_CACHE_DIR"] = ruleCache
         for (k, v) in env { environment[k] = v }
@@ -36,6 +48,13 @@ package enum KeywardBinary {
         let url = String(line[line.range(of: "http")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
         let key = out.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("kw_live_") }.map(String.init)
         return (p, url, key)
+    }
+
+    /// Fills the shared rule cache once, in this process, before any child uses it: twenty
+    /// servers or scans each compiling a cold cache at once on two cores would take minutes
+    /// (and a scan's memory bound assumes a warm cache).
+    package static func warmRuleCache() async {
+        await CredentialShape.prepare(cacheDirectory: ruleCache)
     }
 
     /// The compiled rule cache the test suite shares (a first compile takes about 10 s).

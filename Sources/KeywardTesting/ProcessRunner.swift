@@ -22,6 +22,28 @@ package enum ProcessRunner {
         try await onOwnThread { try runBlocking(executable, args, environment: environment, stdin: stdin, currentDirectory: currentDirectory) }
     }
 
+    /// Runs a program under a small python3 parent that reports the program's own peak RSS in
+    /// `maxRSSKiB`. A child spawned straight from this test process reports this process's
+    /// peak instead when that is higher: Linux carries the spawning address space's high-water
+    /// mark into the child's `maxrss` across exec, and the test process holds compiled rules
+    /// and servers.
+    package static func runMeasuringPeakRSS(_ executable: String, _ args: [String], environment: [String: String]? = nil) async throws -> ProcessResult {
+        let marker = "keyward-test-peak-rss-kib="
+        let script = """
+            import resource, subprocess, sys
+            r = subprocess.run(sys.argv[1:])
+            sys.stderr.write("\\n\(marker)%d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+            sys.exit(r.returncode)
+            """
+        var r = try await run("/usr/bin/env", ["python3", "-c", script, executable] + args, environment: environment)
+        guard let line = r.stderr.split(separator: "\n").last(where: { $0.hasPrefix(marker) }), let kib = Int(line.dropFirst(marker.count)) else {
+            throw POSIXError(.EIO)
+        }
+        r.maxRSSKiB = kib
+        r.stderr = r.stderr.replacingOccurrences(of: "\n" + line + "\n", with: "")
+        return r
+    }
+
     /// The same on the calling thread: for short commands from synchronous code (PostgreSQL's
     /// client tools).
     @discardableResult

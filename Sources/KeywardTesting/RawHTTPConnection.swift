@@ -81,10 +81,12 @@ package final class RawHTTPConnection {
     /// True when the server closes the connection (end of stream) within `timeout`.
     package func isClosedByPeer(timeout: Duration = .seconds(10)) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let chunk = try receive() { if chunk.isEmpty { return true } } else { try await Task.sleep(for: .milliseconds(1)) }
+        while true {
+            if let chunk = try receive() { if chunk.isEmpty { return true }; continue }
+            // Read once more after the deadline (a task that slept past it still sees the close).
+            if ContinuousClock.now >= deadline { return false }
+            try await Task.sleep(for: .milliseconds(1))
         }
-        return false
     }
 
     /// True when the server ends the connection within `timeout`: end of stream, or a reset

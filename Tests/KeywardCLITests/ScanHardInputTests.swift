@@ -29,7 +29,9 @@ struct ScanHardInputTests {
         try Self.bigFile(dir.file("huge.log"), size: 1 << 30, secretLine: "auth key=\(kw)")
         // Warm this test's own compiled-rules cache first: compiling is a one-off cost, not per input.
         let cache = dir.file("rule-cache")
-        let scan = { (args: [String]) in try await KeywardBinary.run(["scan", "--cache-dir", cache] + args, env: ScanCLITests.env(dir)) }
+        let scan = { (args: [String]) in
+            try await KeywardBinary.runMeasuringPeakRSS(["scan", "--cache-dir", cache] + args, env: ScanCLITests.env(dir))
+        }
         try ScanCLITests.write(dir.file("small/a.txt"), "x\n")
         _ = try await scan([dir.file("small")])
         let small = try await scan([dir.file("small")])
