@@ -29,7 +29,12 @@ struct CrashRecoveryTests {
         wenv.merge(env) { $1 }
         wenv["KW"] = KeywardBinary.path()
         let writer = try BackgroundProcess("/bin/sh", ["-c", script], environment: wenv, logDirectory: dir.path)
-        try await Task.sleep(for: .milliseconds(1500))
+        // Killed mid-writes: once a few rotate/revoke rounds have committed, while the loop goes on.
+        let written = await eventually(timeout: .seconds(60)) {
+            let n = try? await ProcessRunner.run("/usr/bin/sqlite3", [data + "/keyward.sqlite", "SELECT count(*) FROM api_keys WHERE status = 'revoked'"])
+            return (Int(n?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0) >= 3
+        }
+        #expect(written != nil, "the writers committed nothing")
         #expect(p.stop(SIGKILL) == 128 + SIGKILL)
         _ = writer.stop(SIGTERM)
 
