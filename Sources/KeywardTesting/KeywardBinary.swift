@@ -16,18 +16,19 @@ package enum KeywardBinary {
     @discardableResult
     package static func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil) async throws -> ProcessResult {
         await warmRuleCache()
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(env) { $1 }
-        return try await ProcessRunner.run(path(), args, environment: environment, stdin: stdin)
+        return try await ProcessRunner.run(path(), args, environment: environment(with: env), stdin: stdin)
     }
 
     /// Runs `keyward args…` to completion with its own peak RSS in `maxRSSKiB`
     /// (`ProcessRunner.runMeasuringPeakRSS` says why not straight from this process).
     package static func runMeasuringPeakRSS(_ args: [String], env: [String: String] = [:]) async throws -> ProcessResult {
         await warmRuleCache()
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(env) { $1 }
-        return try await ProcessRunner.runMeasuringPeakRSS(path(), args, environment: environment)
+        return try await ProcessRunner.runMeasuringPeakRSS(path(), args, environment: environment(with: env))
+    }
+
+    /// This process's environment with `env` on top.
+    private static func environment(with env: [String: String]) -> [String: String] {
+        ProcessInfo.processInfo.environment.merging(env) { $1 }
     }
 
     /// `keyward serve` on a free port in `dataDirectory`: returns the process, base URL and

@@ -1,4 +1,5 @@
 import Foundation
+import KeywardCore
 import KeywardScanner
 
 /// Runs a program to completion and returns its exit status and output.
@@ -68,11 +69,3 @@ package enum ProcessRunner {
     }
 }
 
-/// Runs blocking `work` (a child's wait, a 20 s rule compile, a wait on a lock) on a thread of
-/// its own, so it never holds one of the cooperative threads (one per core) that every task of
-/// the test process, in-process servers included, runs on.
-package func onOwnThread<R: Sendable>(_ work: @escaping @Sendable () throws -> R) async throws -> R {
-    try await withCheckedThrowingContinuation { cont in
-        Thread { cont.resume(with: Result { try work() }) }.start()
-    }
-}

@@ -16,7 +16,7 @@ struct GeneratedKeyTests {
 
     @Test("every generated example is found by its rule")
     func generated() async throws {
-        let scanner = try await RuleExamplesTests.built()
+        let scanner = await RuleExamplesTests.built()
         let worker = try scanner.makeWorker()
         let wanted = scanner.rules.enumerated().flatMap { i, r in (r.generatedExamples ?? []).map { (i, $0) } }
         #expect(!wanted.isEmpty)

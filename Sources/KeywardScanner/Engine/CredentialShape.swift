@@ -1,4 +1,5 @@
 import Foundation
+import KeywardCore
 import Synchronization
 
 /// Does a short text hold a credential? The scanner's built-in rules, run over one field value
@@ -27,12 +28,7 @@ package final class CredentialShape: Sendable {
     /// one of the cooperative threads (one per core) that every other task runs on.
     package static func prepare(cacheDirectory: String?) async {
         if instance.withLock({ $0 }) != nil { return }
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread {
-                _ = build(cacheDirectory: cacheDirectory)
-                done.resume()
-            }.start()
-        }
+        _ = await onOwnThread { build(cacheDirectory: cacheDirectory) }
     }
 
     private static func build(cacheDirectory: String?) -> CredentialShape {

@@ -45,8 +45,12 @@ final class PostgresStoreConnection: StoreConnection {
     static func connect(configuration: PostgresConnection.Configuration, node: String, id: Int, logger: Logger) async throws -> PostgresStoreConnection {
         var configuration = configuration
         configuration.options.additionalStartupParameters.append(("application_name", applicationName(node: node)))
-        let conn = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger).get()
+        let conn = try await open(configuration, id: id, logger: logger)
         return PostgresStoreConnection(configuration: configuration, id: id, logger: logger, connection: conn)
+    }
+
+    private static func open(_ configuration: PostgresConnection.Configuration, id: Int, logger: Logger) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger).get()
     }
 
     func database() async throws -> any SQLDatabase {
@@ -55,7 +59,7 @@ final class PostgresStoreConnection: StoreConnection {
         current.withLock { $0 = nil }
         let conn: PostgresConnection
         do {
-            conn = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger).get()
+            conn = try await Self.open(configuration, id: id, logger: logger)
         } catch {
             throw StoreError.unavailable("cannot reconnect to PostgreSQL: \(String(describing: error).prefix(200))")
         }
