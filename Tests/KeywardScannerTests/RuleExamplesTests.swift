@@ -103,4 +103,21 @@ struct RuleExamplesTests {
         }
         #expect(failures.isEmpty, "\(failures.count) false positives: \(failures.prefix(40))")
     }
+
+    @Test("a key whose encoded body holds a placeholder word between base64 signs (+nil+, /foo/) is still found")
+    func placeholderWordsInsideBase64() async throws {
+        _ = await Self.built()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        var rng = SystemRandomNumberGenerator()
+        for word in ["+nil+", "/foo/", "+tbd/", "/your+"] {
+            var lines = (0..<20).map { _ in String((0..<64).map { _ in alphabet.randomElement(using: &rng)! }) }
+            lines[3] = String(lines[3].prefix(20)) + word + String(lines[3].dropFirst(20 + word.count))
+            let pem = "-----BEGIN RSA PRIVATE KEY-----\n" + lines.joined(separator: "\n") + "\n-----END RSA PRIVATE KEY-----\n"
+            let escaped = #"{"private_key": ""# + pem.replacingOccurrences(of: "\n", with: #"\n"#) + "\"}\n"
+            for text in [pem, escaped] {
+                let ids = try Self.findings(text).map { Self.scanner.rules[$0.rule].id }
+                #expect(ids.contains("private-key.rsa"), "\(word): \(ids)")
+            }
+        }
+    }
 }

@@ -71,10 +71,14 @@ package final class Confirmer: @unchecked Sendable {
         let text = String(decoding: secret, as: UTF8.self)
         let range = NSRange(location: 0, length: (text as NSString).length)
         for p in placeholders where p.firstMatch(in: text, range: range) != nil { return false }
+        // In a secret of 32 bytes or more, base64's `+`, `/`, `=` and an escaped newline's `\` do
+        // not split words: a real key's body holds `+nil+` or `/foo/` by chance (about one random
+        // RSA key in a thousand). A short value still splits there (`prod/db/password`).
+        let base64Joins = secret.count >= 32
         var token: [UInt8] = []
         for b in secret + [0x20] {
             let c = (0x41...0x5A).contains(b) ? b + 32 : b
-            if (0x30...0x39).contains(c) || (0x61...0x7A).contains(c) {
+            if (0x30...0x39).contains(c) || (0x61...0x7A).contains(c) || (base64Joins && (c == 0x2B || c == 0x2F || c == 0x3D || c == 0x5C)) {
                 token.append(c)
             } else if !token.isEmpty {
                 if placeholderWords.contains(String(decoding: token, as: UTF8.self)) { return false }
