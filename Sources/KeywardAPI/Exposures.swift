@@ -64,7 +64,7 @@ package struct ExposureReceipt: Codable, Sendable {
 package struct ExposureResult: Codable, Sendable {
     package var exposureId: String
     package var duplicate: Bool
-    /// live, already_revoked, rotated, expired, already_quarantined, third_party, unknown, or
+    /// valid, already_revoked, rotated, expired, already_quarantined, third_party, unknown, or
     /// `withheld`: a `keyward:report` key that showed no possession of the secret (a digest
     /// only) is not told whether the digest names a credential.
     package var classification: String
@@ -72,11 +72,15 @@ package struct ExposureResult: Codable, Sendable {
     package static let withheld = "withheld"
     /// revoke, quarantine, notify (absent when nothing was done)
     package var action: String?
-    package init(exposureId: String, duplicate: Bool, classification: String, incidentId: String?, action: String?) {
+    /// Whether an incident this item opened was announced to anyone (an `incident.opened`
+    /// webhook queued); absent when no incident was opened.
+    package var notified: Bool?
+    package init(exposureId: String, duplicate: Bool, classification: String, incidentId: String?, action: String?, notified: Bool? = nil) {
         self.exposureId = exposureId
         self.duplicate = duplicate
         self.classification = classification
         self.incidentId = incidentId
         self.action = action
+        self.notified = notified
     }
 }

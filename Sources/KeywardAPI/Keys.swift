@@ -57,7 +57,7 @@ package struct KeyVersionResponse: Codable, Sendable {
     package var version: Int
     package var prefix: String
     package var fingerprint: String
-    /// `current`, `grace` (superseded, still valid) or `rotated`.
+    /// `current`, `grace` (superseded, still valid), `rotated`, `expired`, `quarantined` or `revoked`.
     package var state: String
     package var createdAt: Date
     package var expiresAt: Date?

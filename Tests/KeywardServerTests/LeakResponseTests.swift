@@ -37,7 +37,7 @@ struct LeakResponseTests {
             #expect(r.status == 202)
             let receipt = try r.decode(ExposureReceipt.self)
             let result = try #require(receipt.results?.first)
-            #expect(result.classification == "live")
+            #expect(result.classification == "valid")
             #expect(result.action == "revoke")
             let incidentID = try #require(result.incidentId)
             // Contained before the report call returned: the very next verify says so.

@@ -94,7 +94,7 @@ struct ProbeFindingsTests {
                 return try #require(try r.decode(ExposureReceipt.self).results?.first)
             }
             let good = try await report(["rule_id": "keyward.api-key", "sha256": Self.sha(a), "possession_proof": Self.proof(a), "path": "a"], token: reporter)
-            #expect(good.classification == "live" && good.action == "revoke")
+            #expect(good.classification == "valid" && good.action == "revoke")
             #expect(try await s.verify(a)["reason"] as? String == "revoked")
             // A proof of another secret (or the digest itself) proves nothing.
             let wrong = try await report(["rule_id": "keyward.api-key", "sha256": Self.sha(b), "possession_proof": Self.sha(b), "path": "b"], token: reporter)

@@ -12,8 +12,9 @@ package enum ContainmentAction: String, Sendable, Codable, CaseIterable {
 
 /// What a leaked secret turned out to be when matched against the inventory.
 package enum ExposureClassification: String, Sendable, Codable, CaseIterable {
-    /// A Keyward key version that verify still accepts.
-    case live
+    /// A Keyward key version that verify still accepts, live or test (`live` before issue 11,
+    /// renamed because it read as the key's environment).
+    case valid
     case alreadyRevoked = "already_revoked"
     /// A superseded version past its grace window (the current version is checked separately).
     case rotated

@@ -134,12 +134,12 @@ extension ManagementService {
         } else if key.status == .quarantined {
             classification = .alreadyQuarantined
         } else {
-            classification = .live
+            classification = .valid
         }
         let mayContain = possession || actor.isAdmin
         let policy = mayContain ? containment.action(environment: key.environment, source: exposure.source) : .notify
         var action: ContainmentAction? = nil
-        if classification == .live {
+        if classification == .valid {
             action = policy
         } else if classification == .alreadyQuarantined, policy == .revoke {
             action = .revoke
@@ -197,7 +197,7 @@ extension ManagementService {
         var data = ["incident_id": incidentID.description, "key_id": key.id.description, "identity_id": identity.id.description,
                     "owner": owner, "action": action.rawValue, "classification": classification.rawValue, "source": exposure.source]
         let notified = try await emit("incident.opened", data, in: tx) > 0
-        if notified { events.append(IncidentEvent(at: now, kind: "notified", detail: "incident.opened webhook queued for \(owner)")) }
+        events.append(notificationEvent(notified: notified, owner: owner, incident: incidentID, at: now))
         let incident = Incident(
             id: incidentID, status: containedAt == nil ? .open : .contained, targetKind: "key", targetID: key.id.description, targetVersion: version,
             identityID: identity.id, environment: key.environment.rawValue, source: exposure.source, classification: classification, action: action,
@@ -210,14 +210,14 @@ extension ManagementService {
         tx.audit(AuditEntry(actor: actor.name, action: "incident.opened", target: incidentID.description, details: [
             "key_id": key.id.description, "version": String(version), "classification": classification.rawValue, "action": action.rawValue,
             "source": exposure.source, "exposure_id": exposure.id, "evidence": possession ? "possession" : "digest_only",
-            "time_to_contain_ms": incident.timeToContainMillis.map(String.init) ?? "not contained",
+            "time_to_contain_ms": incident.timeToContainMillis.map(String.init) ?? "not contained", "notified": String(notified),
         ]))
         if let ttc = incident.timeToContainMillis {
             data["time_to_contain_ms"] = String(ttc)
             try await emit("incident.contained", data, in: tx)
         }
         return ExposureResult(exposureId: exposure.id, duplicate: false, classification: classification.rawValue,
-                              incidentId: incidentID.description, action: action.rawValue)
+                              incidentId: incidentID.description, action: action.rawValue, notified: notified)
     }
 
     static func keyGuidance(_ key: APIKey, identity: Identity, action: ContainmentAction, consumers: Int) -> String {
@@ -254,7 +254,7 @@ extension ManagementService {
             IncidentEvent(at: exposure.receivedAt, kind: "received", detail: "\(exposure.source): \(exposure.where_)"),
             IncidentEvent(at: now, kind: "matched", detail: "\(c.provider) credential \(c.name) (\(c.id)) of identity \(identity.name)"),
         ]
-        if notified { events.append(IncidentEvent(at: now, kind: "notified", detail: "incident.opened webhook queued for \(owner)")) }
+        events.append(notificationEvent(notified: notified, owner: owner, incident: incidentID, at: now))
         let guidance = "Keyward cannot revoke this \(c.provider) credential at its provider. Revoke it there: \(revocation). Update its holders (blast radius), import the new value (`keyward import … --identity \(identity.id)`), then resolve this incident."
         let incident = Incident(
             id: incidentID, status: .open, targetKind: "credential", targetID: c.id.description, targetVersion: nil, identityID: identity.id,
@@ -265,10 +265,10 @@ extension ManagementService {
         try await store.classifyExposure(exposure.id, classification: .thirdParty, targetID: c.id.description, incidentID: incidentID, in: tx)
         tx.audit(AuditEntry(actor: actor.name, action: "incident.opened", target: incidentID.description, details: [
             "credential_id": c.id.description, "provider": c.provider, "classification": ExposureClassification.thirdParty.rawValue,
-            "action": ContainmentAction.notify.rawValue, "source": exposure.source, "exposure_id": exposure.id,
+            "action": ContainmentAction.notify.rawValue, "source": exposure.source, "exposure_id": exposure.id, "notified": String(notified),
         ]))
         return ExposureResult(exposureId: exposure.id, duplicate: false, classification: ExposureClassification.thirdParty.rawValue,
-                              incidentId: incidentID.description, action: ContainmentAction.notify.rawValue)
+                              incidentId: incidentID.description, action: ContainmentAction.notify.rawValue, notified: notified)
     }
 
     /// The same credential leaked again while its incident is not resolved: the exposure joins
@@ -282,6 +282,18 @@ extension ManagementService {
         try await store.updateIncident(open, in: tx)
         try await store.classifyExposure(exposure.id, classification: classification, targetID: targetID, incidentID: open.id, in: tx)
         return ExposureResult(exposureId: exposure.id, duplicate: false, classification: classification.rawValue, incidentId: open.id.description, action: nil)
+    }
+
+    /// Whether anyone was told: a queued `incident.opened` webhook, or, with no subscription, an
+    /// event saying nobody was (and a warning in the log), so a `notify` incident never looks handled.
+    func notificationEvent(notified: Bool, owner: String, incident: IncidentID, at now: Date) -> IncidentEvent {
+        if !notified {
+            logger.warning("incident opened and nobody notified: no webhook subscribes to incident.opened", metadata: ["incident_id": "\(incident)"])
+        }
+        return notified
+            ? IncidentEvent(at: now, kind: "notified", detail: "incident.opened webhook queued for \(owner)")
+            : IncidentEvent(at: now, kind: "not_notified", detail:
+                "no webhook subscribes to incident.opened, so nobody was told: tell \(owner) yourself, and subscribe one (keyward webhooks create --url URL --event incident.opened)")
     }
 
     // MARK: incidents

@@ -35,7 +35,11 @@ struct ResponseRoutes {
                 filter.targetID = t
             }
             let limit = try req.intQuery("limit", default: 50, range: 1...500)
-            let page = try await m.store.listIncidents(filter, limit: limit, after: try req.cursorQuery(IncidentID.self))
+            let cursor = try req.uri.queryParameters.get("cursor").map { c -> Store.IncidentCursor in
+                guard let v = PageCursor.decode(c), let cur = Store.IncidentCursor(v) else { throw KeywardError(.badRequest, "cursor is not valid") }
+                return cur
+            }
+            let page = try await m.store.listIncidents(filter, limit: limit, after: cursor)
             return try io.respond(ListResponse(items: page.items.map { IncidentResponse($0, detailed: false) }, nextCursor: page.nextCursor))
         }
         table.add(.get, "/v1/incidents/{id}")

@@ -22,9 +22,8 @@ extension KeyResponse {
             createdAt: k.createdAt, updatedAt: k.updatedAt, expiresAt: cur?.expiresAt, lastUsedAt: k.lastUsedAt,
             revokedAt: k.revokedAt, revokeReason: k.revokeReason,
             versions: k.versions.map { v in
-                let state = v.version == k.currentVersion ? "current" : ((v.graceUntil ?? .distantPast) > now ? "grace" : "rotated")
-                return KeyVersionResponse(version: v.version, prefix: v.prefix, fingerprint: v.fingerprint.description, state: state,
-                                          createdAt: v.createdAt, expiresAt: v.expiresAt, graceUntil: v.graceUntil)
+                KeyVersionResponse(version: v.version, prefix: v.prefix, fingerprint: v.fingerprint.description, state: k.versionState(v, at: now),
+                                   createdAt: v.createdAt, expiresAt: v.expiresAt, graceUntil: v.graceUntil)
             },
             usage: usage)
     }

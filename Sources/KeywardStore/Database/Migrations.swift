@@ -56,6 +56,13 @@ extension Store {
             // Issue 10: SHA-256 of a possession proof (KeywardCore.PossessionProof); null for versions issued before.
             "ALTER TABLE api_key_versions ADD COLUMN possession_check TEXT",
         ],
+        [
+            // Issue 11: the classification `live` (a key verify still accepts) is now `valid`.
+            "UPDATE incidents SET classification = 'valid' WHERE classification = 'live'",
+            "UPDATE exposures SET classification = 'valid' WHERE classification = 'live'",
+            // Incidents are listed newest first (they were listed by random id).
+            "CREATE INDEX incidents_created ON incidents (created_at, id)",
+        ],
     ]
 
     package func migrate() async throws {
