@@ -98,12 +98,20 @@ package struct APIClient: Sendable {
         }
     }
 
+    /// Sends; anything but a 2xx is exit 2 with the server's problem. For replies with no body (204).
+    @discardableResult
+    package func send(checked method: String, _ path: String) async throws -> Reply {
+        let reply = try await send(method, path)
+        guard (200..<300).contains(reply.status) else { throw Self.problem(reply) }
+        return reply
+    }
+
     static func problem(_ reply: Reply) -> CLIExit {
         if let p = try? WireCoding.decoder().decode(Problem.self, from: reply.body) {
             var m = "\(p.status) \(p.title): \(p.detail)"
             if let rule = p.rule { m += " (rule \(rule))" }
             if reply.status == 401 { m += " — set KEYWARD_TOKEN to a management key" }
-            return CLIExit.error(m)
+            return CLIExit(2, m, problem: p)
         }
         return CLIExit.error("the server answered \(reply.status)")
     }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import KeywardAPI
+import KeywardCore
 
 /// Options shared by client commands. Address and token come from the environment, as
 /// Vault's CLI reads VAULT_ADDR/VAULT_TOKEN; `--addr` overrides the address.
@@ -7,8 +9,11 @@ package struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "Server address (default $KEYWARD_ADDR or http://127.0.0.1:8080).")
     var addr: String?
 
-    @Flag(name: .long, help: "Print JSON instead of a table.")
+    @Flag(name: .long, help: "Print the server's JSON instead of a table (errors too: a JSON object on stderr).")
     var json = false
+
+    @Flag(name: [.customShort("q"), .long], help: "Print only ids (one per line), for scripts; a command that issues a key prints its id and the key on one line.")
+    var quiet = false
 
     package init() {}
 
@@ -19,5 +24,18 @@ package struct ClientOptions: ParsableArguments {
             throw CLIExit.error("KEYWARD_ADDR must be an http(s):// URL")
         }
         return APIClient(base: address.hasSuffix("/") ? String(address.dropLast()) : address, token: env["KEYWARD_TOKEN"])
+    }
+
+    /// Prints one object: its JSON, its id alone (`--quiet`), or the human view.
+    func present<T: Encodable>(_ value: T, id: String, human: () -> Void) throws {
+        if json { try Output.json(value) } else if quiet { print(TerminalText.safe(id)) } else { human() }
+    }
+
+    /// Prints a page: its JSON, its ids one per line (`--quiet`), or the table and the next-page hint.
+    func present<T: Encodable>(_ page: ListResponse<T>, ids: (T) -> String, human: () -> Void) throws {
+        if json { try Output.json(page); return }
+        if quiet { for item in page.items { print(TerminalText.safe(ids(item))) }; return }
+        human()
+        if let next = page.nextCursor { Output.line("next page: --cursor \(next)") }
     }
 }

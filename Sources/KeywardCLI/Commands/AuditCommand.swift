@@ -11,7 +11,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Prove the hash-chained audit log.",
-        subcommands: [Verify.self, Checkpoint.self]
+        subcommands: [List.self, Verify.self, Checkpoint.self]
     )
 
     struct Verify: AsyncParsableCommand {
@@ -103,6 +103,31 @@ struct AuditCommand: AsyncParsableCommand {
                 Output.line("checkpoint seq \(cp.seq) written to \(output)")
             } else {
                 try Output.json(cp)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Read the audit log in chain order (fingerprints only, never a secret).")
+        @OptionGroup var client: ClientOptions
+        @Option(help: "Only the last N records.") var last: Int?
+        @Option(help: "Page size (1-1000).") var limit: Int = 100
+        @Option(help: "Cursor from a previous page.") var cursor: String?
+        func run() async throws {
+            let api = try client.client()
+            var start = cursor
+            if let last {
+                guard (1...1000).contains(last) else { throw CLIExit.error("--last must be 1 to 1000") }
+                let head = try await api.call("GET", "/v1/audit/checkpoint", as: CheckpointResponse.self)
+                start = PageCursor.encode(String(max(0, head.seq - Int64(last))))
+            }
+            var q = [("limit", String(last ?? limit))]
+            if let start { q.append(("cursor", start)) }
+            let page = try await api.call("GET", "/v1/audit" + Query.string(q), as: ListResponse<AuditRecordResponse>.self)
+            try client.present(page, ids: { String($0.seq) }) {
+                Output.table(["SEQ", "AT", "ACTOR", "ACTION", "TARGET", "DETAILS"], page.items.map { r in
+                    [String(r.seq), Output.date(r.at), r.actor, r.action, r.target, r.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")]
+                })
             }
         }
     }

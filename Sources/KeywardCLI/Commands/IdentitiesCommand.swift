@@ -24,7 +24,7 @@ struct IdentitiesCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         @Option(help: "Name.") var name: String
         @Option(help: "service, workload, pipeline, third_party or agent.") var kind: String
-        @Option(help: "Environment, e.g. production.") var environment: String
+        @Option(help: "Where it runs: production, staging, dev… (free text; its keys' mode, live or test, follows from it: see keys create --mode).") var environment: String
         @Option(help: "Business owner.") var businessOwner: String?
         @Option(help: "Technical owner (required before keys can be issued).") var technicalOwner: String?
         @Option(help: "Purpose (required before keys can be issued).") var purpose: String?
@@ -50,13 +50,14 @@ struct IdentitiesCommand: AsyncParsableCommand {
             let req = IdentityCreateRequest(name: name, kind: k, businessOwner: businessOwner, technicalOwner: technicalOwner, purpose: purpose,
                                             environment: environment, dataClassification: dc, labels: l, allowedScopes: allowedScopes)
             let i = try await client.client().call("POST", "/v1/identities", body: req, as: IdentityResponse.self)
-            if client.json { try Output.json(i) } else { IdentitiesCommand.printIdentity(i) }
+            try client.present(i, id: i.id) { IdentitiesCommand.printIdentity(i) }
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List identities.")
         @OptionGroup var client: ClientOptions
+        @Option(help: "Filter by exact name.") var name: String?
         @Option(help: "Filter by business or technical owner.") var owner: String?
         @Option(help: "Filter by environment.") var environment: String?
         @Option(help: "Filter by kind.") var kind: String?
@@ -66,16 +67,17 @@ struct IdentitiesCommand: AsyncParsableCommand {
 
         func run() async throws {
             var q = [("limit", String(limit))]
+            if let name { q.append(("name", name)) }
             if let owner { q.append(("owner", owner)) }
             if let environment { q.append(("environment", environment)) }
             if let kind { q.append(("kind", kind)) }
             if let status { q.append(("status", status)) }
             if let cursor { q.append(("cursor", cursor)) }
             let page = try await client.client().call("GET", "/v1/identities" + Query.string(q), as: ListResponse<IdentityResponse>.self)
-            if client.json { try Output.json(page); return }
-            Output.table(["ID", "NAME", "KIND", "ENV", "TECHNICAL OWNER", "STATUS"],
-                         page.items.map { [$0.id, $0.name, $0.kind, $0.environment, $0.technicalOwner ?? "-", $0.status] })
-            if let next = page.nextCursor { Output.line("next page: --cursor \(next)") }
+            try client.present(page, ids: \.id) {
+                Output.table(["ID", "NAME", "KIND", "ENV", "TECHNICAL OWNER", "STATUS"],
+                             page.items.map { [$0.id, $0.name, $0.kind, $0.environment, $0.technicalOwner ?? "-", $0.status] })
+            }
         }
     }
 
@@ -84,8 +86,9 @@ struct IdentitiesCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         @Argument(help: "Identity id (idn_…).") var id: String
         func run() async throws {
+            try Arg.identity(id, flag: "IDENTITY-ID")
             let i = try await client.client().call("GET", "/v1/identities/\(Query.path(id))", as: IdentityResponse.self)
-            if client.json { try Output.json(i) } else { IdentitiesCommand.printIdentity(i) }
+            try client.present(i, id: i.id) { IdentitiesCommand.printIdentity(i) }
         }
     }
 
@@ -98,10 +101,11 @@ struct IdentitiesCommand: AsyncParsableCommand {
         @Option(help: "Purpose.") var purpose: String?
         @Option(name: .customLong("allowed-scope"), help: "Replace the allowed scopes (repeatable).") var allowedScopes: [String] = []
         func run() async throws {
+            try Arg.identity(id, flag: "IDENTITY-ID")
             let req = IdentityUpdateRequest(businessOwner: businessOwner, technicalOwner: technicalOwner, purpose: purpose,
                                             allowedScopes: allowedScopes.isEmpty ? nil : allowedScopes)
             let i = try await client.client().call("PATCH", "/v1/identities/\(Query.path(id))", body: req, as: IdentityResponse.self)
-            if client.json { try Output.json(i) } else { IdentitiesCommand.printIdentity(i) }
+            try client.present(i, id: i.id) { IdentitiesCommand.printIdentity(i) }
         }
     }
 
@@ -109,11 +113,14 @@ struct IdentitiesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Decommission an identity and revoke all its keys.")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Identity id (idn_…).") var id: String
-        @Option(help: "Why.") var reason: String?
+        @Option(help: "Why (recorded in the audit log).") var reason: String
+        @Flag(help: "Do not ask for confirmation.") var yes = false
         func run() async throws {
+            try Arg.identity(id, flag: "IDENTITY-ID")
+            try Confirm.ask("Decommission identity \(id) and revoke every key it holds, now?", yes: yes)
             let i = try await client.client().call("POST", "/v1/identities/\(Query.path(id))/decommission",
                                                    body: IdentityDecommissionRequest(reason: reason), as: IdentityResponse.self)
-            if client.json { try Output.json(i) } else { IdentitiesCommand.printIdentity(i) }
+            try client.present(i, id: i.id) { IdentitiesCommand.printIdentity(i) }
         }
     }
 }

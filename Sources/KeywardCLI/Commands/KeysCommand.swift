@@ -10,14 +10,19 @@ struct KeysCommand: AsyncParsableCommand {
     )
 
     static func printIssued(_ k: KeyIssuedResponse) {
-        Output.fields([("id", k.id), ("version", String(k.version)), ("identity", k.identityId), ("environment", k.environment),
+        Output.fields([("id", k.id), ("version", String(k.version)), ("identity", k.identityId), ("mode", k.environment),
                        ("scopes", k.scopes.joined(separator: " ")), ("expires", Output.date(k.expiresAt))])
         Output.line("\nkey (shown once, store it now):\n\n    \(k.key)\n")
     }
 
+    /// A key's mode follows its identity's environment unless given: production keys (and Keyward's own, environment system) are live.
+    static func defaultMode(forIdentityEnvironment environment: String) -> KeyEnvironmentDTO {
+        ["production", "prod", "live", "system"].contains(environment.lowercased()) ? .live : .test
+    }
+
     static func printKey(_ k: KeyResponse) {
         Output.fields([("id", k.id), ("identity", k.identityId), ("name", k.name ?? "-"), ("status", k.status), ("version", String(k.version)),
-                       ("prefix", k.prefix), ("environment", k.environment), ("scopes", k.scopes.joined(separator: " ")),
+                       ("prefix", k.prefix), ("mode", k.environment), ("scopes", k.scopes.joined(separator: " ")),
                        ("expires", Output.date(k.expiresAt)), ("last used", Output.date(k.lastUsedAt)), ("created", Output.date(k.createdAt))]
                       + (k.revokedAt.map { [("revoked", Output.date($0)), ("revoke reason", k.revokeReason ?? "-")] } ?? []))
         Output.line("")
@@ -33,7 +38,9 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         @Option(help: "Identity id (idn_…).") var identity: String
         @Option(name: .customLong("scope"), help: "A scope (repeatable).") var scopes: [String] = []
-        @Option(help: "live or test.") var environment: String = "live"
+        @Option(help: "live or test (kw_live_/kw_test_). Default: live when the identity's environment is production, prod, live or system; test otherwise.")
+        var mode: String?
+        @Option(help: ArgumentHelp("Same as --mode (kept for scripts written before it).", visibility: .hidden)) var environment: String?
         @Option(help: "Lifetime: 3600, 90m, 12h or 30d (default: policy default).") var ttl: String?
         @Option(help: "A name for the key.") var name: String?
         @Flag(help: "A key that never expires (needs --exception-reason).") var nonExpiring = false
@@ -41,12 +48,21 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Mint it from this live key of the same identity (revoked with it).") var derivedFrom: String?
 
         func run() async throws {
-            guard let env = KeyEnvironmentDTO(rawValue: environment) else { throw CLIExit.error("--environment must be live or test") }
+            try Arg.identity(identity)
+            if let derivedFrom { try Arg.key(derivedFrom, flag: "--derived-from") }
+            let api = try client.client()
+            let env: KeyEnvironmentDTO
+            if let given = mode ?? environment {
+                guard let e = KeyEnvironmentDTO(rawValue: given) else { throw CLIExit.error("--mode must be live or test") }
+                env = e
+            } else {
+                env = KeysCommand.defaultMode(forIdentityEnvironment: try await api.call("GET", "/v1/identities/\(Query.path(identity))", as: IdentityResponse.self).environment)
+            }
             let ttlSeconds = try ttl.map(Duration.parse)
             let req = KeyCreateRequest(identityId: identity, scopes: scopes, environment: env, ttlSeconds: ttlSeconds, name: name,
                                        nonExpiring: nonExpiring ? true : nil, policyExceptionReason: exceptionReason, derivedFrom: derivedFrom)
-            let k = try await client.client().call("POST", "/v1/keys", body: req, as: KeyIssuedResponse.self)
-            if client.json { try Output.json(k) } else { KeysCommand.printIssued(k) }
+            let k = try await api.call("POST", "/v1/keys", body: req, as: KeyIssuedResponse.self)
+            try client.present(k, id: "\(k.id) \(k.key)") { KeysCommand.printIssued(k) }
         }
     }
 
@@ -55,7 +71,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         @Option(help: "Filter by identity id.") var identity: String?
         @Option(help: "active or revoked.") var status: String?
-        @Option(help: "live or test.") var environment: String?
+        @Option(help: "live or test.") var mode: String?
         @Option(help: "Page size (1-500).") var limit: Int = 50
         @Option(help: "Cursor from a previous page.") var cursor: String?
 
@@ -63,13 +79,14 @@ struct KeysCommand: AsyncParsableCommand {
             var q = [("limit", String(limit))]
             if let identity { q.append(("identity_id", identity)) }
             if let status { q.append(("status", status)) }
-            if let environment { q.append(("environment", environment)) }
+            if let mode { q.append(("environment", mode)) }
             if let cursor { q.append(("cursor", cursor)) }
+            if let identity { try Arg.identity(identity) }
             let page = try await client.client().call("GET", "/v1/keys" + Query.string(q), as: ListResponse<KeyResponse>.self)
-            if client.json { try Output.json(page); return }
-            Output.table(["ID", "PREFIX", "VERSION", "STATUS", "IDENTITY", "EXPIRES"],
-                         page.items.map { [$0.id, $0.prefix, String($0.version), $0.status, $0.identityId, Output.date($0.expiresAt)] })
-            if let next = page.nextCursor { Output.line("next page: --cursor \(next)") }
+            try client.present(page, ids: \.id) {
+                Output.table(["ID", "PREFIX", "VERSION", "STATUS", "IDENTITY", "EXPIRES"],
+                             page.items.map { [$0.id, $0.prefix, String($0.version), $0.status, $0.identityId, Output.date($0.expiresAt)] })
+            }
         }
     }
 
@@ -78,8 +95,9 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         @Argument(help: "Key id (key_…).") var id: String
         func run() async throws {
+            try Arg.key(id)
             let k = try await client.client().call("GET", "/v1/keys/\(Query.path(id))", as: KeyResponse.self)
-            if client.json { try Output.json(k) } else { KeysCommand.printKey(k) }
+            try client.present(k, id: k.id) { KeysCommand.printKey(k) }
         }
     }
 
@@ -89,9 +107,10 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "Key id (key_…).") var id: String
         @Option(help: "Grace window for the previous version: 0, 300, 90m, 12h, 1d (default: policy default, 1 day).") var grace: String?
         func run() async throws {
+            try Arg.key(id)
             let g = try grace.map(Duration.parse)
             let k = try await client.client().call("POST", "/v1/keys/\(Query.path(id))/rotate", body: KeyRotateRequest(graceSeconds: g), as: KeyIssuedResponse.self)
-            if client.json { try Output.json(k) } else { KeysCommand.printIssued(k) }
+            try client.present(k, id: "\(k.id) \(k.key)") { KeysCommand.printIssued(k) }
         }
     }
 
@@ -100,9 +119,12 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         @Argument(help: "Key id (key_…).") var id: String
         @Option(help: "Why (recorded in the audit log).") var reason: String
+        @Flag(help: "Do not ask for confirmation.") var yes = false
         func run() async throws {
+            try Arg.key(id)
+            try Confirm.ask("Revoke every version of key \(id) and every key derived from it, now?", yes: yes)
             let k = try await client.client().call("POST", "/v1/keys/\(Query.path(id))/revoke", body: KeyRevokeRequest(reason: reason), as: KeyResponse.self)
-            if client.json { try Output.json(k) } else { KeysCommand.printKey(k) }
+            try client.present(k, id: k.id) { KeysCommand.printKey(k) }
         }
     }
 

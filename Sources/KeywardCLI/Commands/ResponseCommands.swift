@@ -108,11 +108,12 @@ struct IncidentsCommand: AsyncParsableCommand {
             if let target { q.append(("target_id", target)) }
             if let cursor { q.append(("cursor", cursor)) }
             let page = try await client.client().call("GET", "/v1/incidents" + Query.string(q), as: ListResponse<IncidentResponse>.self)
-            if client.json { try Output.json(page); return }
-            Output.table(["ID", "STATUS", "TARGET", "SOURCE", "ACTION", "TIME TO CONTAIN", "RECEIVED"], page.items.map {
-                [$0.id, $0.status, $0.targetId, $0.source, $0.action, $0.timeToContainMs.map { "\($0) ms" } ?? "-", Output.date($0.receivedAt)]
-            })
-            if let next = page.nextCursor { Output.line("next page: --cursor \(next)") }
+            try client.present(page, ids: \.id) {
+                Output.table(["ID", "STATUS", "TARGET", "SOURCE", "ACTION", "TIME TO CONTAIN", "NOTIFIED", "RECEIVED"], page.items.map {
+                    [$0.id, $0.status, $0.targetId, $0.source, $0.action, $0.timeToContainMs.map { "\($0) ms" } ?? "-",
+                     $0.notifiedAt == nil ? "no" : "yes", Output.date($0.receivedAt)]
+                })
+            }
         }
     }
 
@@ -125,7 +126,8 @@ struct IncidentsCommand: AsyncParsableCommand {
             if client.json { try Output.json(i); return }
             Output.fields([("id", i.id), ("status", i.status), ("target", "\(i.targetKind) \(i.targetId)" + (i.targetVersion.map { " v\($0)" } ?? "")),
                            ("identity", i.identityId), ("source", i.source), ("classification", i.classification), ("action", i.action),
-                           ("time to contain", i.timeToContainMs.map { "\($0) ms" } ?? "not contained"), ("exposures", String(i.exposureCount))])
+                           ("time to contain", i.timeToContainMs.map { "\($0) ms" } ?? "not contained"), ("exposures", String(i.exposureCount)),
+                           ("notified", i.notifiedAt.map { "yes, \(Output.date($0))" } ?? "no one (no webhook subscribes to incident.opened)")])
             Output.line("\ntimeline:")
             Output.table(["AT", "EVENT", "DETAIL"], i.timeline.map { [Output.date($0.at), $0.kind, $0.detail] })
             if let h = i.hunt {
@@ -152,7 +154,7 @@ struct IncidentsCommand: AsyncParsableCommand {
 
 struct ConsumersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "consumers", abstract: "Declare who holds which credentials.",
-                                                    subcommands: [Create.self, List.self, Show.self])
+                                                    subcommands: [Create.self, List.self, Show.self, Delete.self])
 
     static func show(_ c: ConsumerResponse) {
         Output.fields([("id", c.id), ("name", c.name), ("kind", c.kind), ("environment", c.environment), ("contact", c.contact ?? "-"),
@@ -170,7 +172,7 @@ struct ConsumersCommand: AsyncParsableCommand {
         func run() async throws {
             let c = try await client.client().call("POST", "/v1/consumers", body: ConsumerCreateRequest(name: name, kind: kind, environment: environment,
                                                                                                       contact: contact, holds: holds), as: ConsumerResponse.self)
-            if client.json { try Output.json(c) } else { ConsumersCommand.show(c) }
+            try client.present(c, id: c.id) { ConsumersCommand.show(c) }
         }
     }
 
@@ -185,9 +187,9 @@ struct ConsumersCommand: AsyncParsableCommand {
             if let holds { q.append(("holds", holds)) }
             if let cursor { q.append(("cursor", cursor)) }
             let page = try await client.client().call("GET", "/v1/consumers" + Query.string(q), as: ListResponse<ConsumerResponse>.self)
-            if client.json { try Output.json(page); return }
-            Output.table(["ID", "NAME", "KIND", "ENVIRONMENT", "HOLDS"], page.items.map { [$0.id, $0.name, $0.kind, $0.environment, String($0.holds.count)] })
-            if let next = page.nextCursor { Output.line("next page: --cursor \(next)") }
+            try client.present(page, ids: \.id) {
+                Output.table(["ID", "NAME", "KIND", "ENVIRONMENT", "HOLDS"], page.items.map { [$0.id, $0.name, $0.kind, $0.environment, String($0.holds.count)] })
+            }
         }
     }
 
@@ -196,15 +198,29 @@ struct ConsumersCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         @Argument(help: "Consumer id (csm_…).") var id: String
         func run() async throws {
+            try Arg.consumer(id)
             let c = try await client.client().call("GET", "/v1/consumers/\(Query.path(id))", as: ConsumerResponse.self)
-            if client.json { try Output.json(c) } else { ConsumersCommand.show(c) }
+            try client.present(c, id: c.id) { ConsumersCommand.show(c) }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a consumer and what it declared it holds.")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Consumer id (csm_…).") var id: String
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+        func run() async throws {
+            try Arg.consumer(id)
+            try Confirm.ask("Delete consumer \(id)?", yes: yes)
+            try await client.client().send(checked: "DELETE", "/v1/consumers/\(Query.path(id))")
+            if !client.quiet { Output.line("deleted \(id)") }
         }
     }
 }
 
 struct WebhooksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "webhooks", abstract: "Signed outgoing webhooks and their delivery log.",
-                                                    subcommands: [Create.self, List.self, Deliveries.self])
+                                                    subcommands: [Create.self, List.self, Deliveries.self, Delete.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Subscribe a URL (the signing secret is printed once).")
@@ -215,6 +231,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         func run() async throws {
             let w = try await client.client().call("POST", "/v1/webhooks", body: WebhookCreateRequest(url: url, events: events), as: WebhookResponse.self)
             if client.json { try Output.json(w); return }
+            if client.quiet { print("\(w.id) \(w.secret ?? "-")"); return }
             Output.fields([("id", w.id), ("url", w.url), ("events", w.events.joined(separator: " "))])
             Output.line("\nsigning secret (shown once; verify Keyward-Signature: t=…,v1=hex(HMAC-SHA256(secret, \"t.body\"))):\n\n    \(w.secret ?? "-")\n")
         }
@@ -225,8 +242,9 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         func run() async throws {
             let page = try await client.client().call("GET", "/v1/webhooks", as: ListResponse<WebhookResponse>.self)
-            if client.json { try Output.json(page); return }
-            Output.table(["ID", "URL", "EVENTS", "STATUS"], page.items.map { [$0.id, $0.url, $0.events.joined(separator: " "), $0.status] })
+            try client.present(page, ids: \.id) {
+                Output.table(["ID", "URL", "EVENTS", "STATUS"], page.items.map { [$0.id, $0.url, $0.events.joined(separator: " "), $0.status] })
+            }
         }
     }
 
@@ -240,6 +258,19 @@ struct WebhooksCommand: AsyncParsableCommand {
             Output.table(["ID", "EVENT", "STATUS", "ATTEMPTS", "LAST", "CREATED"], page.items.map {
                 [$0.id, $0.event, $0.status, String($0.attempts), $0.lastStatus.map(String.init) ?? ($0.lastError ?? "-"), Output.date($0.createdAt)]
             })
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Unsubscribe a webhook (its delivery log and pending deliveries go with it).")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Webhook id (whk_…).") var id: String
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+        func run() async throws {
+            try Arg.webhook(id)
+            try Confirm.ask("Delete webhook \(id) and its delivery log?", yes: yes)
+            try await client.client().send(checked: "DELETE", "/v1/webhooks/\(Query.path(id))")
+            if !client.quiet { Output.line("deleted \(id)") }
         }
     }
 }

@@ -56,11 +56,20 @@ enum ProblemResponse {
         case let e as DecodingError:
             return KeywardError(.badRequest, describe(e))
         case let e as StoreError:
-            if case .unavailable = e { return KeywardError(.unavailable, "the store is unavailable; retry later") }
+            if case .unavailable(let m) = e { return KeywardError(.unavailable, Self.unavailableDetail(m)) }
             return KeywardError(.internalError, "internal error", detail: "store")
         default:
             return KeywardError(.internalError, "internal error", detail: String(describing: type(of: error)))
         }
+    }
+
+    /// Which database failed, in the user's words (the internal reason stays in the log).
+    static func unavailableDetail(_ reason: String) -> String {
+        if reason.contains("PostgreSQL") || reason.hasPrefix("database connection") {
+            return "the PostgreSQL database is unreachable (down, restarting or refusing connections); retry later"
+        }
+        if reason.contains("SQLite") { return "the SQLite store cannot be used now (locked, full or unreadable); retry later" }
+        return "the store is unavailable; retry later"
     }
 
     /// A decoding error described by field path and expectation only, never by value.

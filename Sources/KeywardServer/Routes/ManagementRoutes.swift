@@ -28,7 +28,7 @@ struct ManagementRoutes {
         router.get("/v1/identities") { req, _ in
             _ = try auth.require(.read, req)
             let q = req.uri.queryParameters
-            var filter = IdentityFilter(owner: q.get("owner"), environment: q.get("environment"))
+            var filter = IdentityFilter(owner: q.get("owner"), environment: q.get("environment"), name: q.get("name"))
             if let k = q.get("kind") {
                 guard let kind = IdentityKind(rawValue: k) else { throw KeywardError(.badRequest, "kind must be one of \(IdentityKind.allCases.map(\.rawValue).joined(separator: ", "))") }
                 filter.kind = kind

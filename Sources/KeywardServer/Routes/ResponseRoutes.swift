@@ -35,11 +35,7 @@ struct ResponseRoutes {
                 filter.targetID = t
             }
             let limit = try req.intQuery("limit", default: 50, range: 1...500)
-            let cursor = try req.uri.queryParameters.get("cursor").map { c -> Store.IncidentCursor in
-                guard let v = PageCursor.decode(c), let cur = Store.IncidentCursor(v) else { throw KeywardError(.badRequest, "cursor is not valid") }
-                return cur
-            }
-            let page = try await m.store.listIncidents(filter, limit: limit, after: cursor)
+            let page = try await m.store.listIncidents(filter, limit: limit, after: try req.cursorQuery(IncidentID.self))
             return try io.respond(ListResponse(items: page.items.map { IncidentResponse($0, detailed: false) }, nextCursor: page.nextCursor))
         }
         table.add(.get, "/v1/incidents/{id}")
@@ -81,6 +77,11 @@ struct ResponseRoutes {
             guard let c = try await m.store.consumer(try ctx.pathID(ConsumerID.self)) else { throw KeywardError.notFound("consumer") }
             return try io.respond(ConsumerResponse(c))
         }
+        table.add(.delete, "/v1/consumers/{id}")
+        router.delete("/v1/consumers/{id}") { req, ctx in
+            try await m.deleteConsumer(try ctx.pathID(ConsumerID.self), actor: try auth.require(.admin, req))
+            return Response(status: .noContent)
+        }
 
         // MARK: imported credentials
         table.add(.post, "/v1/credentials")
@@ -111,6 +112,11 @@ struct ResponseRoutes {
             guard let c = try await m.store.credential(try ctx.pathID(CredentialID.self)) else { throw KeywardError.notFound("credential") }
             return try io.respond(CredentialResponse(c, created: nil))
         }
+        table.add(.delete, "/v1/credentials/{id}")
+        router.delete("/v1/credentials/{id}") { req, ctx in
+            try await m.deleteCredential(try ctx.pathID(CredentialID.self), actor: try auth.require(.admin, req))
+            return Response(status: .noContent)
+        }
 
         // MARK: webhooks
         table.add(.post, "/v1/webhooks")
@@ -126,6 +132,11 @@ struct ResponseRoutes {
         router.get("/v1/webhooks") { req, _ in
             _ = try auth.require(.read, req)
             return try io.respond(ListResponse(items: try await m.store.webhooks().map { WebhookResponse($0, secret: nil) }, nextCursor: nil))
+        }
+        table.add(.delete, "/v1/webhooks/{id}")
+        router.delete("/v1/webhooks/{id}") { req, ctx in
+            try await m.deleteWebhook(try ctx.pathID(WebhookID.self), actor: try auth.require(.admin, req))
+            return Response(status: .noContent)
         }
         table.add(.get, "/v1/webhooks/{id}/deliveries")
         router.get("/v1/webhooks/{id}/deliveries") { req, ctx in

@@ -7,7 +7,10 @@ package struct IdentityFilter: Sendable {
     package var environment: String?
     package var kind: IdentityKind?
     package var status: IdentityStatus?
-    package init(owner: String? = nil, environment: String? = nil, kind: IdentityKind? = nil, status: IdentityStatus? = nil) {
+    /// Exact name.
+    package var name: String?
+    package init(owner: String? = nil, environment: String? = nil, kind: IdentityKind? = nil, status: IdentityStatus? = nil, name: String? = nil) {
+        self.name = name
         self.owner = owner
         self.environment = environment
         self.kind = kind
@@ -50,6 +53,7 @@ extension Store {
             var q = SQLQueryString("SELECT \(unsafeRaw: Store.identityColumns) FROM identities WHERE 1 = 1")
             if let o = f.owner { q.appendInterpolation(unsafeRaw: " AND (technical_owner = "); q.appendInterpolation(bind: o); q.appendInterpolation(unsafeRaw: " OR business_owner = "); q.appendInterpolation(bind: o); q.appendInterpolation(unsafeRaw: ")") }
             if let e = f.environment { q.appendInterpolation(unsafeRaw: " AND environment = "); q.appendInterpolation(bind: e) }
+            if let n = f.name { q.appendInterpolation(unsafeRaw: " AND name = "); q.appendInterpolation(bind: n) }
             if let k = f.kind { q.appendInterpolation(unsafeRaw: " AND kind = "); q.appendInterpolation(bind: k.rawValue) }
             if let s = f.status { q.appendInterpolation(unsafeRaw: " AND status = "); q.appendInterpolation(bind: s.rawValue) }
             if let c = cursor { q.appendInterpolation(unsafeRaw: " AND id > "); q.appendInterpolation(bind: c) }

@@ -42,35 +42,23 @@ extension Store {
         try await read { try await self.incident(id, in: $0) }
     }
 
-    /// Where a page of incidents ends: opening time and id (ids are random, so they only break ties).
-    package struct IncidentCursor: Sendable {
-        var createdAt: Int64
-        var id: String
-        package init?(_ text: String) {
-            let parts = text.split(separator: ".", maxSplits: 1)
-            guard parts.count == 2, let ms = Int64(parts[0]), ms >= 0, IncidentID(String(parts[1])) != nil else { return nil }
-            createdAt = ms
-            id = String(parts[1])
-        }
-        init(_ i: Incident) { createdAt = i.createdAt.unixMillis; id = i.id.description }
-        var text: String { "\(createdAt).\(id)" }
-    }
-
-    /// Newest first (by opening time, then id).
-    package func listIncidents(_ f: IncidentFilter, limit: Int, after cursor: IncidentCursor?) async throws -> Page<Incident> {
+    /// Newest first (by opening time, then id). The cursor is the last id of the previous page;
+    /// its opening time is looked up (incidents are never deleted), so one unknown matches nothing.
+    package func listIncidents(_ f: IncidentFilter, limit: Int, after cursor: String?) async throws -> Page<Incident> {
         try await read { db in
             var q = SQLQueryString("SELECT \(unsafeRaw: Store.incidentColumns) FROM incidents WHERE 1 = 1")
             if let s = f.status { q.appendInterpolation(unsafeRaw: " AND status = "); q.appendInterpolation(bind: s.rawValue) }
             if let t = f.targetID { q.appendInterpolation(unsafeRaw: " AND target_id = "); q.appendInterpolation(bind: t) }
             if let c = cursor {
-                q.appendInterpolation(unsafeRaw: " AND (created_at < "); q.appendInterpolation(bind: c.createdAt)
-                q.appendInterpolation(unsafeRaw: " OR (created_at = "); q.appendInterpolation(bind: c.createdAt)
-                q.appendInterpolation(unsafeRaw: " AND id < "); q.appendInterpolation(bind: c.id); q.appendInterpolation(unsafeRaw: "))")
+                let at = "(SELECT created_at FROM incidents WHERE id = "
+                q.appendInterpolation(unsafeRaw: " AND (created_at < \(at)"); q.appendInterpolation(bind: c)
+                q.appendInterpolation(unsafeRaw: ") OR (created_at = \(at)"); q.appendInterpolation(bind: c)
+                q.appendInterpolation(unsafeRaw: ") AND id < "); q.appendInterpolation(bind: c); q.appendInterpolation(unsafeRaw: "))")
             }
             q.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT \(limit + 1)")
             let rows = try await db.raw(q).all().map(Store.decodeIncident)
             let items = Array(rows.prefix(limit))
-            return Page(items: items, nextCursor: rows.count > limit ? items.last.map { PageCursor.encode(IncidentCursor($0).text) } : nil)
+            return Page(items: items, nextCursor: rows.count > limit ? items.last.map { PageCursor.encode($0.id.description) } : nil)
         }
     }
 
