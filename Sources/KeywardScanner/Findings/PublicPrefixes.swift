@@ -29,6 +29,9 @@ package struct PublicPrefixes: Sendable {
         return own.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) ? own : ""
     }
 
+    /// The public-prefix keywords of the rule at `index` (tests).
+    package func byRuleForTesting(_ index: Int) -> [String] { byRule[index] }
+
     /// The public prefix of `secret` under the rule with id `ruleID`, or "" (unknown rule too).
     package func prefix(of secret: [UInt8], ruleID: String?) -> String {
         guard let ruleID, let i = index[ruleID] else { return "" }
