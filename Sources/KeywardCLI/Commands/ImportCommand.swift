@@ -77,6 +77,8 @@ struct ImportCommand: AsyncParsableCommand {
         guard errors.isEmpty else { throw CLIExit.error(errors.joined(separator: "\n")) }
 
         let chosen = classified.filter(\.decision.isCredential)
+        let longNames = chosen.filter { $0.value.name.unicodeScalars.count > 200 }.map { "\($0.value.name.prefix(60))… (line \($0.value.line))" }
+        guard longNames.isEmpty else { throw CLIExit.error("names over 200 characters cannot be kept: " + longNames.joined(separator: ", ")) }
         var rows = classified.map(Self.row)
         if !dryRun && !chosen.isEmpty {
             let items = chosen.map {
@@ -84,7 +86,12 @@ struct ImportCommand: AsyncParsableCommand {
                                      highEntropy: $0.rule?.highEntropy ?? false)
             }
             let req = CredentialImportRequest(identityId: identity, origin: fmt.rawValue, items: items)
-            let resp = try await client.client().call("POST", "/v1/credentials", body: req, as: ListResponse<CredentialResponse>.self)
+            let resp: ListResponse<CredentialResponse>
+            do { resp = try await client.client().call("POST", "/v1/credentials", body: req, as: ListResponse<CredentialResponse>.self) } catch var e as CLIExit {
+                // The server names an item `items[NAME]`; say it as the file does: `NAME (line N)`.
+                for c in chosen { e.message = e.message?.replacingOccurrences(of: "items[\(c.value.name)].", with: "\(c.value.name) (line \(c.value.line)): ") }
+                throw e
+            }
             // The server answers in the order it was sent.
             var answers = resp.items.makeIterator()
             for i in rows.indices where rows[i].decision == "import" {
