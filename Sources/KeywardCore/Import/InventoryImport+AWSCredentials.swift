@@ -3,15 +3,12 @@ import Foundation
 // MARK: - AWS shared credentials / config
 
 extension InventoryImport {
-    /// `~/.aws/credentials` and `~/.aws/config`. Only the four secret-bearing keys are returned;
-    /// everything else (region, role_arn, nested `s3 =` settings…) is read and skipped.
+    /// `~/.aws/credentials` and `~/.aws/config`. Every `key = value` with a value is returned
+    /// (region, output and nested `s3 =` settings too): `CredentialHeuristics` decides which are
+    /// credentials, so the skipped ones are listed with their reason.
     /// Unlike botocore, a `#` or `;` after whitespace starts an inline comment: AWS key material
     /// never contains whitespace, so this only ever removes a trailing note.
     enum AWSCredentials {
-        static let secretKeys: Set<String> = [
-            "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token",
-        ]
-
         static func parse(_ lines: [Substring]) throws -> [ImportedValue] {
             var results: [ImportedValue] = []
             var profile: String?
@@ -34,7 +31,6 @@ extension InventoryImport {
                     throw InventoryImportError(line: lineNumber, message: "key '\(key)' appears before any [section] header")
                 }
                 let canonical = key.lowercased()
-                guard secretKeys.contains(canonical) else { continue }
                 let value = String(trimmed(stripComment(line[line.index(after: equals)...], markers: ["#", ";"])))
                 if !value.isEmpty {
                     results.append(ImportedValue(name: "\(profile):\(canonical)", value: value, line: lineNumber))

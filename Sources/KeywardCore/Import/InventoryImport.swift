@@ -16,6 +16,15 @@ package struct ImportedValue: Sendable, Equatable {
         self.value = value
         self.line = line
     }
+
+    /// The variable's own key, as its file spells it: the name itself (dotenv), the part after
+    /// the profile (`prod:aws_secret_access_key`), or the data key (`ns/name:data.tls.key`).
+    package var key: String {
+        guard let colon = name.lastIndex(of: ":") else { return name }
+        let tail = name[name.index(after: colon)...]
+        for section in ["data.", "stringData."] where tail.hasPrefix(section) { return String(tail.dropFirst(section.count)) }
+        return String(tail)
+    }
 }
 
 package enum InventoryFormat: String, Sendable, CaseIterable {

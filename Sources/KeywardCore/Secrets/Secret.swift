@@ -15,10 +15,12 @@ package struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConve
     package var description: String { "Secret(\(displayPrefix)…(redacted))" }
     package var debugDescription: String { description }
 
-    /// A short, non-secret prefix: the `kw_<env>_` tag plus 4 characters for Keyward keys.
+    /// A short, non-secret prefix: the `kw_<env>_` tag plus 4 characters (the display id) for
+    /// Keyward keys; nothing for any other secret (a third-party format's public prefix is the
+    /// scanner's to know, see `PublicPrefixes`).
     package var displayPrefix: String {
-        let n = bytes.starts(with: Array("kw_live_".utf8)) || bytes.starts(with: Array("kw_test_".utf8)) ? 12 : 4
-        return String(decoding: bytes.prefix(min(n, bytes.count / 3)), as: UTF8.self)
+        guard bytes.starts(with: Array("kw_live_".utf8)) || bytes.starts(with: Array("kw_test_".utf8)) else { return "" }
+        return String(decoding: bytes.prefix(min(12, bytes.count / 3)), as: UTF8.self)
     }
 
     /// SHA-256 lookup digest.

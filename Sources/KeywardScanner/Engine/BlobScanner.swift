@@ -90,7 +90,7 @@ package struct BlobScanner: Sendable {
         return Finding(
             ruleId: rule.id, provider: rule.provider, name: rule.name, path: origin.path, line: line, endLine: endLine,
             columnStart: col, columnEnd: endCol, commit: origin.commit, author: origin.author, date: origin.date,
-            preview: Redaction.preview(secret, highEntropy: rule.highEntropy), fingerprint: key.fingerprint(secret),
+            preview: Redaction.preview(secret, publicPrefix: scanner.publicPrefixes.prefix(of: secret, rule: h.rule)), fingerprint: key.fingerprint(secret),
             highEntropy: rule.highEntropy, digest: rule.highEntropy ? ScannerKey.sha256(secret) : nil,
             possessionProof: rule.highEntropy ? PossessionProof.proof(of: secret).hex : nil)
     }

@@ -38,6 +38,8 @@ package final class SecretScanner: Sendable {
     /// Windows around candidates, with start of match.
     let database: HyperscanDatabase
     let confirmer: Confirmer
+    /// Which formats have a public prefix, for redacted previews.
+    package let publicPrefixes: PublicPrefixes
 
     package init(ruleSet: RuleSet, cacheDirectory: String? = nil) throws {
         self.ruleSet = ruleSet
@@ -59,6 +61,7 @@ package final class SecretScanner: Sendable {
                     min(Base64Runs.minRun, runs.map(\.minLength).min() ?? Base64Runs.minRun))
         database = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: true)
         confirmer = try Confirmer(ruleSet)
+        publicPrefixes = PublicPrefixes(rules: all)
     }
 
     package var rules: [Rule] { ruleSet.rules }

@@ -32,13 +32,11 @@ package struct Finding: Codable, Sendable, Equatable {
     }
 }
 
-/// Turns a secret into what may be shown: a short prefix for high-entropy formats (the
-/// provider's tag plus a few characters) and nothing at all for passwords.
+/// Turns a secret into what may be shown: the format's public prefix where it has one
+/// (`ghp_…(40 chars, redacted)`, see `PublicPrefixes`), else only the length
+/// (`…(40 chars, redacted)`) — never characters of the secret itself.
 package enum Redaction {
-    package static func preview(_ secret: [UInt8], highEntropy: Bool) -> String {
-        guard highEntropy, secret.count >= 16 else { return "…(\(secret.count) chars, redacted)" }
-        let shown = min(8, secret.count / 5)
-        let prefix = String(decoding: secret.prefix(shown), as: UTF8.self).unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "?" }.joined()
-        return "\(prefix)…(\(secret.count) chars, redacted)"
+    package static func preview(_ secret: [UInt8], publicPrefix: String) -> String {
+        "\(publicPrefix)…(\(secret.count) chars, redacted)"
     }
 }

@@ -53,19 +53,27 @@ extension ManagementService {
         var prepared: [Prepared] = []
         for (i, item) in r.items.enumerated() {
             try Validate.text(item.name, field: "items[\(i)].name", max: 200)
-            guard (8...4096).contains(Validate.length(item.secret)) else { throw KeywardError(.validation, "items[\(i)].secret must be 8 to 4096 characters") }
+            // Problems name the item by its name (a variable, `profile:key`…), never by index
+            // alone, and never show its value.
+            let at = "items[\(Self.quoted(item.name))]"
+            guard CredentialHeuristics.importableLength.contains(Validate.length(item.secret)) else {
+                throw KeywardError(.validation, "\(at).secret must be 8 to 4096 characters (it has \(Validate.length(item.secret)))")
+            }
             let provider = (item.provider ?? "unknown").lowercased()
             guard Validate.isRuleName(provider) else {
-                throw KeywardError(.validation, "items[\(i)].provider is 1 to 100 characters of a-z, 0-9, . - _")
+                throw KeywardError(.validation, "\(at).provider is 1 to 100 characters of a-z, 0-9, . - _")
             }
-            if let rule = item.ruleId, !(1...100).contains(Validate.length(rule)) { throw KeywardError(.validation, "items[\(i)].rule_id is too long") }
+            if let rule = item.ruleId, !(1...100).contains(Validate.length(rule)) { throw KeywardError(.validation, "\(at).rule_id is too long") }
             let secret = Secret(item.secret)
             // A bare SHA-256 only for a built-in high-entropy format whose value also looks
             // random — never of a password, whatever the client claims.
             let highEntropy = (item.highEntropy ?? false) && item.ruleId.map(Self.highEntropyRules.contains) == true && Self.looksHighEntropy(secret.bytes)
             let digest = highEntropy ? secret.sha256 : nil
+            // Shown later as the credential's prefix: the format's public tag only (`ghp_`,
+            // `AKIA`), nothing of a format without one.
+            let prefix = Self.publicPrefixes.prefix(of: secret.bytes, ruleID: item.ruleId)
             prepared.append(Prepared(name: item.name, provider: provider, rule: item.ruleId, fp: fingerprints.fingerprint(secret), digest: digest,
-                                     prefix: String(secret.displayPrefix.prefix(6))))
+                                     prefix: prefix))
         }
         return try await store.write { tx in
             guard let identity = try await self.store.identity(iid, in: tx.db) else { throw KeywardError.notFound("identity") }
@@ -91,6 +99,14 @@ extension ManagementService {
     /// high-entropy, and each provider's revocation procedure.
     static let builtInRules: [Rule] = (try? RuleSet.builtIn().rules) ?? []
     static let highEntropyRules: Set<String> = Set(builtInRules.filter(\.highEntropy).map(\.id))
+    static let publicPrefixes = PublicPrefixes(rules: builtInRules)
+
+    /// A name as it may appear in a message: at most 80 characters, quoted when it holds
+    /// anything but letters, digits and `_ - . / :`.
+    static func quoted(_ name: String) -> String {
+        let short = String(name.prefix(80))
+        return short.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-./:".contains($0)) }) ? short : "\"\(short)\""
+    }
 
     /// How to revoke a credential at its provider: the matching rule's procedure, else the
     /// provider's first rule's, else the generic one.
