@@ -3,9 +3,18 @@ import Foundation
 import KeywardCore
 
 extension RepositoryConfig {
-    /// The config's allow-list, with globs relative to the config's folder.
+    /// The config's allow-list, with globs relative to the config's folder. The config's own
+    /// custom-rule examples (synthetic, and found by their rules) are allowed in the config file
+    /// only, and only for those rules: a built-in rule still reports a real secret pasted there.
     package var allowList: AllowList? {
-        allow.isEmpty ? nil : AllowList(entries: allow, root: (path as NSString).deletingLastPathComponent)
+        var entries = allow
+        if !rules.isEmpty {
+            var own = AllowList.Entry(reason: "a custom rule's example in the repository config", source: path)
+            own.paths = [(path as NSString).lastPathComponent]
+            own.rules = rules.map(\.id)
+            entries.append(own)
+        }
+        return entries.isEmpty ? nil : AllowList(entries: entries, root: (path as NSString).deletingLastPathComponent)
     }
 
     /// The built-in rules followed by the config's: one database, so a custom rule takes part in

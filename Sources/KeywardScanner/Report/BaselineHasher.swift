@@ -14,6 +14,12 @@ package final class BaselineHasher: Sendable {
         package var n: Int
         package var r: Int
         package var p: Int
+        package init(name: String, n: Int, r: Int, p: Int) {
+            self.name = name
+            self.n = n
+            self.r = r
+            self.p = p
+        }
         /// N = 2^14, r = 8: 16 MiB and tens of milliseconds per guess. Above it a scan that
         /// writes a baseline of hundreds of passwords slows down more than a guesser does.
         package static let standard = Parameters(name: "scrypt", n: 1 << 14, r: 8, p: 1)
