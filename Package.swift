@@ -47,6 +47,8 @@ let package = Package(
                 "KeywardCore",
                 "CHyperscan",
                 .product(name: "Crypto", package: "swift-crypto"),
+                // scrypt for baseline entries of low-entropy secrets.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/rules")],

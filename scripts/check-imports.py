@@ -19,7 +19,7 @@ ALLOWED = {
     "KeywardStore": {"KeywardCore", "SQLKit", "SQLiteKit", "PostgresKit", "PostgresNIO", "Logging", "NIOCore", "NIOPosix"},
     "KeywardVerify": {"KeywardCore", "KeywardStore", "Metrics", "Logging", "ServiceLifecycle"},
     "CHyperscan": set(),
-    "KeywardScanner": {"KeywardCore", "CHyperscan", "Logging", "Crypto"},
+    "KeywardScanner": {"KeywardCore", "CHyperscan", "Logging", "Crypto", "_CryptoExtras"},  # scrypt: baseline entries
     "KeywardServer": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardAPI", "KeywardScanner", "KeywardOAuth", "KeywardGovernance",
                       "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "HTTPTypes", "Metrics", "Prometheus", "ServiceLifecycle",
                       "UnixSignals", "Logging", "NIOCore", "NIOHTTP1", "NIOSSL", "NIOHTTPTypes", "AsyncHTTPClient", "Crypto", "Synchronization"},

@@ -64,14 +64,17 @@ struct ScanCLITests {
         #expect(v.status == 0, "\(v.stdout) \(v.stderr)")
     }
 
-    @Test("a baseline keyed by rule, fingerprint and path survives moved code; a corrupt one is exit 2")
+    @Test("a baseline keyed by rule, secret hash and path survives moved code; writing one exits 0; a corrupt one is exit 2")
     func baseline() async throws {
         let dir = try TempDirectory("keyward-scan")
         defer { dir.remove() }
         let gh = Self.githubToken()
         try Self.write(dir.file("repo/ci.yml"), "env:\n  TOKEN: \(gh)\n")
         let base = dir.file("baseline.json")
-        #expect(try await Self.scan([dir.file("repo"), "--write-baseline", base], in: dir).status == 1)
+        // Writing a baseline is a success: exit 0, and it says how many findings it recorded.
+        let written = try await Self.scan([dir.file("repo"), "--write-baseline", base], in: dir)
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(written.stderr.contains("for 1 findings to \(base)"), "\(written.stderr)")
         try Self.write(dir.file("repo/ci.yml"), "# moved\n\n\nenv:\n  TOKEN: \(gh)\n")
         #expect(try await Self.scan([dir.file("repo"), "--baseline", base], in: dir).status == 0)
         try Self.write(dir.file("repo/other.yml"), "TOKEN: \(gh)\n")
@@ -107,6 +110,20 @@ struct ScanCLITests {
         #expect(r.stdout.contains("(stdin)"))
         #expect(!r.stdout.contains(kw))
         #expect(try await Self.scan(["--stdin"], in: dir, stdin: "nothing to see\n").status == 0)
+    }
+
+    @Test("scan - reads standard input, like keys verify -; - with other paths is exit 2")
+    func dashIsStdin() async throws {
+        let dir = try TempDirectory("keyward-scan")
+        defer { dir.remove() }
+        let kw = Self.keywardKey()
+        let r = try await Self.scan(["-", "--format", "json"], in: dir, stdin: "key=\(kw)\n")
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stdout.contains("(stdin)"))
+        #expect(!r.stdout.contains(kw))
+        let mixed = try await Self.scan(["-", dir.path], in: dir, stdin: "")
+        #expect(mixed.status == 2)
+        #expect(mixed.stderr.contains("standard input"))
     }
 
     @Test(".gitignore, --exclude, symlink loops, binary and unreadable files")

@@ -24,10 +24,13 @@ package struct BlobScanner: Sendable {
     package var chunkSize = 8 << 20
     /// Overlap between chunks: longer than any rule's match (PEM blocks included).
     package var overlap = 64 << 10
+    /// Allow comments, the repository config and the baseline, applied to each finding.
+    package var suppressor: Suppressor?
 
-    package init(scanner: SecretScanner, key: ScannerKey) {
+    package init(scanner: SecretScanner, key: ScannerKey, suppressor: Suppressor? = nil) {
         self.scanner = scanner
         self.key = key
+        self.suppressor = suppressor
     }
 
     /// Scans a whole in-memory buffer.
@@ -87,12 +90,23 @@ package struct BlobScanner: Sendable {
         let secret = h.decoded ?? Array(bytes[h.secretFrom..<h.secretTo])
         let (line, col) = lines.position(of: h.secretFrom)
         let (endLine, endCol) = lines.position(of: h.secretTo)
-        return Finding(
+        var f = Finding(
             ruleId: rule.id, provider: rule.provider, name: rule.name, path: origin.path, line: line, endLine: endLine,
             columnStart: col, columnEnd: endCol, commit: origin.commit, author: origin.author, date: origin.date,
             preview: Redaction.preview(secret, publicPrefix: scanner.publicPrefixes.prefix(of: secret, rule: h.rule)), fingerprint: key.fingerprint(secret),
             highEntropy: rule.highEntropy, digest: rule.highEntropy ? ScannerKey.sha256(secret) : nil,
             possessionProof: rule.highEntropy ? PossessionProof.proof(of: secret).hex : nil)
+        suppressor?.apply(to: &f, secret: secret, line: Self.line(around: h.secretFrom, in: bytes))
+        return f
+    }
+
+    /// The line holding `offset` (at most 4 KiB each side of it), without its newline.
+    static func line(around offset: Int, in bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        var lo = offset, hi = offset
+        let floor = max(0, offset - 4096), ceiling = min(bytes.count, offset + 4096)
+        while lo > floor && bytes[lo - 1] != 0x0A { lo -= 1 }
+        while hi < ceiling && bytes[hi] != 0x0A { hi += 1 }
+        return Array(bytes[lo..<hi])
     }
 }
 

@@ -80,6 +80,12 @@ package final class ScanRunner: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Totals so far and the findings count, for a progress line.
+    package func progress() -> (stats: ScanStats, findings: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (stats, findings.count)
+    }
+
     package func warn(_ w: String) {
         lock.lock(); warnings.append(w); lock.unlock()
     }

@@ -23,12 +23,20 @@ package struct Finding: Codable, Sendable, Equatable {
     /// `PossessionProof.proof` of the secret (hex), beside `digest` and like it kept only in
     /// memory for `--report-to`: it shows the server that the reporter held the plaintext.
     package var possessionProof: String?
+    /// Why the finding does not count (an allow comment, the repository config, the baseline);
+    /// JSON and SARIF list it as suppressed, the other formats leave it out.
+    package var suppression: Suppression? = nil
+    /// The secret's hash under the salt of the baseline being written; in memory only.
+    package var baselineHash: String? = nil
+    /// Its line holds `keyward:allow` with no reason: reported, with a warning.
+    package var bareAllow = false
 
     enum CodingKeys: String, CodingKey {
         case ruleId = "rule_id", provider, name, path, line
         case endLine = "end_line", columnStart = "column_start", columnEnd = "column_end"
         case commit, author, date, preview, fingerprint
         case highEntropy = "high_entropy"
+        case suppression
     }
 }
 

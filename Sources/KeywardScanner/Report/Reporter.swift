@@ -8,11 +8,13 @@ package enum ReportFormat: String, Sendable, CaseIterable {
 }
 
 package enum Reporter {
-    package static func render(_ findings: [Finding], format: ReportFormat, rules: [Rule], stats: ScanStats) throws -> Data {
+    /// `suppressed`: findings an allow comment, the config or the baseline accounted for; JSON
+    /// and SARIF list them as such, text and CSV leave them out.
+    package static func render(_ findings: [Finding], suppressed: [Finding] = [], format: ReportFormat, rules: [Rule], stats: ScanStats) throws -> Data {
         switch format {
         case .text: return Data(text(findings).utf8)
-        case .json: return try json(findings, stats: stats)
-        case .sarif: return try Sarif.render(findings, rules: rules)
+        case .json: return try json(findings, suppressed: suppressed, stats: stats)
+        case .sarif: return try Sarif.render(findings + suppressed, rules: rules)
         case .csv: return Data(csv(findings).utf8)
         }
     }
@@ -28,18 +30,20 @@ package enum Reporter {
         }.joined()
     }
 
-    static func json(_ findings: [Finding], stats: ScanStats) throws -> Data {
+    static func json(_ findings: [Finding], suppressed: [Finding], stats: ScanStats) throws -> Data {
         struct Doc: Encodable {
             var version = 1
             var findings: [Finding]
+            var suppressed: [Finding]
             var files: Int
             var bytes: Int
             var skippedBinary: Int
-            enum CodingKeys: String, CodingKey { case version, findings, files, bytes, skippedBinary = "skipped_binary" }
+            enum CodingKeys: String, CodingKey { case version, findings, suppressed, files, bytes, skippedBinary = "skipped_binary" }
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try enc.encode(Doc(findings: findings, files: stats.files, bytes: stats.bytes, skippedBinary: stats.skippedBinary)) + Data("\n".utf8)
+        return try enc.encode(Doc(findings: findings, suppressed: suppressed, files: stats.files, bytes: stats.bytes, skippedBinary: stats.skippedBinary))
+            + Data("\n".utf8)
     }
 
     static func csv(_ findings: [Finding]) -> String {

@@ -2,7 +2,8 @@ import Foundation
 
 /// SARIF 2.1.0 as GitHub code scanning accepts it: one run, the rules that fired in
 /// `tool.driver.rules`, results with a physical location and `partialFingerprints`
-/// carrying the HMAC fingerprint (never the secret or a bare hash of it).
+/// carrying the HMAC fingerprint (never the secret or a bare hash of it); suppressed findings
+/// carry `suppressions`.
 enum Sarif {
     static func render(_ findings: [Finding], rules: [Rule]) throws -> Data {
         let fired = Set(findings.map(\.ruleId))
@@ -29,6 +30,8 @@ enum Sarif {
                 "partialFingerprints": ["keywardFingerprint/v1": f.fingerprint],
             ]
             if let c = f.commit { result["properties"] = ["commit": c, "author": f.author ?? "", "date": f.date ?? ""] }
+            // SARIF §3.27.23: a suppressed result stays in the log, marked with its justification.
+            if let sup = f.suppression { result["suppressions"] = [["kind": sup.sarifKind, "justification": sup.justification]] }
             return result
         }
         let doc: [String: Any] = [
