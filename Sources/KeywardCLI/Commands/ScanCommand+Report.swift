@@ -30,16 +30,16 @@ extension ScanCommand {
         Output.note("keyward scan: reported \(findings.count) findings to \(url) (\(accepted) new, \(duplicates) already known)")
         for r in matched {
             let what = Self.matchedWords(r.classification) ?? "a credential classified \(r.classification)"
-            Output.note("keyward scan: \(what) was matched; action \(r.action ?? "none"), incident \(r.incidentId ?? "-")")
+            let told = r.notified == false ? "; nobody was notified (no webhook subscribes to incident.opened)" : ""
+            Output.note("keyward scan: \(what) was matched; action \(r.action ?? "none"), incident \(r.incidentId ?? "-")\(told)")
         }
     }
 
     /// The server's classification (`ExposureResult.classification`) in words; the scan never
-    /// says "live" unless the server did. nil: nothing known was matched (unknown, withheld).
+    /// claims more than the server did. nil: nothing known was matched (unknown, withheld).
     static func matchedWords(_ classification: String) -> String? {
         switch classification {
-        case "live": return "a live credential"
-        case "test": return "a test credential (kw_test_, not valid in production)"
+        case "valid": return "a valid Keyward key (verify still accepted it)"
         case "already_revoked": return "an already revoked credential"
         case "rotated": return "a rotated-out credential version"
         case "expired": return "an expired credential"
