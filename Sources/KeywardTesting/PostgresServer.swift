@@ -103,7 +103,8 @@ package final class PostgresServer: Sendable {
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private static func freePort() throws -> Int {
+    /// A port on 127.0.0.1 nothing listens on (bound, read, released).
+    package static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()

@@ -63,12 +63,13 @@ enum ProblemResponse {
         }
     }
 
-    /// Which database failed, in the user's words (the internal reason stays in the log).
+    /// A PostgreSQL that is down says so (the operator's first question); other faults stay
+    /// generic (a full disk or a file error is logged, not told). The internal reason stays in the log.
     static func unavailableDetail(_ reason: String) -> String {
-        if reason.contains("PostgreSQL") || reason.hasPrefix("database connection") {
+        if reason.hasPrefix("PostgreSQL connection") || reason.hasPrefix("cannot reconnect to PostgreSQL") || reason.hasPrefix("database connection") {
             return "the PostgreSQL database is unreachable (down, restarting or refusing connections); retry later"
         }
-        if reason.contains("SQLite") { return "the SQLite store cannot be used now (locked, full or unreadable); retry later" }
+        if reason.hasPrefix("PostgreSQL") { return "the PostgreSQL database refused the change (the server's log has its reason); retry later" }
         return "the store is unavailable; retry later"
     }
 

@@ -73,7 +73,7 @@ package final class Store: Sendable {
                     connections.append(try await PostgresStoreConnection.connect(configuration: pgConfig.coreConfiguration, node: nodeID, id: i, logger: sqlLogger))
                 } catch {
                     for c in connections { await c.close() }
-                    throw StoreError.unavailable("cannot connect to PostgreSQL: \(String(describing: error).prefix(200))")
+                    throw StoreError.unavailable("cannot connect: \(PostgresConnectFailure.describe(error, url: url))")
                 }
             }
             let store = Store(isPostgres: true, connections: connections, clock: clock, logger: logger, nodeID: nodeID)

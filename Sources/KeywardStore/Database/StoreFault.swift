@@ -68,3 +68,29 @@ enum StoreFault {
         }
     }
 }
+
+/// Why a PostgreSQL connection could not be made, in the operator's words: where it tried and
+/// what to check. Never the URL (it may hold a password) nor the driver's dump.
+enum PostgresConnectFailure {
+    static func describe(_ error: any Error, url: String) -> String {
+        let parts = URL(string: url)
+        let target = "PostgreSQL at \(parts?.host ?? "?"):\(parts?.port ?? 5432)"
+        guard let e = error as? PSQLError else { return "\(target) is unreachable" }
+        if e.code == .server {
+            switch e.serverInfo?[.sqlState] ?? "" {
+            case "28P01", "28000": return "\(target) refused the login: check the user and password in --database"
+            case "3D000": return "\(target) has no such database: create it, or fix --database"
+            case "57P03": return "\(target) is starting up or shutting down: retry shortly"
+            case let state: return "\(target) refused the connection (SQLSTATE \(state))"
+            }
+        }
+        let cause = e.underlying.map { String(describing: $0) } ?? ""
+        if cause.contains("connectionRefused") || cause.contains("Connection refused") {
+            return "\(target) is unreachable: connection refused (is PostgreSQL running there?)"
+        }
+        if cause.lowercased().contains("timeout") || cause.lowercased().contains("timed out") { return "\(target) is unreachable: the connection timed out" }
+        if cause.contains("resolve") || cause.contains("DNS") || cause.contains("NXDOMAIN") { return "\(target) is unreachable: its host name does not resolve" }
+        if e.code == .sslUnsupported { return "\(target) does not offer TLS, which --database asks for" }
+        return "\(target) is unreachable (\(e.code))"
+    }
+}
