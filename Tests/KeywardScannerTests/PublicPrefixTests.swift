@@ -37,4 +37,17 @@ struct PublicPrefixTests {
         #expect(withPrefix.isDisjoint(with: ["aws.secret-access-key", "generic.password-unquoted", "azure.storage-account-key", "twilio.auth-token"]))
         #expect(withPrefix.count >= 100, "most provider formats carry a tag")
     }
+
+    @Test("a tag the pattern spells out is shown even where the keywords are shorter: OpenAI sk-proj-, Anthropic sk-ant-api03-, GitLab glpat-")
+    func literalHeads() {
+        var rng = SystemRandomNumberGenerator()
+        func random(_ n: Int) -> String { String(decoding: Base62.random(count: n, using: &rng), as: UTF8.self) }
+        let openai = "sk-proj-" + random(24) + "T3BlbkFJ" + random(24)
+        #expect(Self.preview(openai, "openai.api-key") == "sk-proj-…(\(openai.count) chars, redacted)")
+        let anthropic = "sk-ant-api03-" + random(93) + "AA"
+        #expect(Self.preview(anthropic, "anthropic.api-key") == "sk-ant-api03-…(\(anthropic.count) chars, redacted)")
+        #expect(Self.preview("glpat-" + random(20), "gitlab.pat") == "glpat-…(26 chars, redacted)")
+        // A context rule's secret starts with a class: no head, nothing shown.
+        #expect(Self.preview(random(40), "aws.secret-access-key") == "…(40 chars, redacted)")
+    }
 }
