@@ -108,7 +108,10 @@ package final class HyperscanDatabase: @unchecked Sendable {
                     let rc = payload.withUnsafeBytes { raw in
                         hs_deserialize_database(raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, &db)
                     }
-                    if rc == HS_SUCCESS, let db, noSOM.allSatisfy({ $0 < rules.count }) { return try HyperscanDatabase(db: db, withoutSOM: noSOM) }
+                    if rc == HS_SUCCESS, let db, noSOM.allSatisfy({ $0 < rules.count }) {
+                        _ = utimes(path, nil) // used now: pruning keeps the entries in use
+                        return try HyperscanDatabase(db: db, withoutSOM: noSOM)
+                    }
                 }
             }
             try? FileManager.default.removeItem(atPath: path) // corrupt or stale: rebuild
@@ -127,9 +130,26 @@ package final class HyperscanDatabase: @unchecked Sendable {
             let tmp = path + ".\(getpid()).tmp"
             if FileManager.default.createFile(atPath: tmp, contents: Data(sha256(rest)) + rest) {
                 _ = rename(tmp, path)
+                pruneCache(dir)
             }
         }
         return compiled
+    }
+
+    /// Entries kept in a cache folder: each rule set, mode and Hyperscan version has its own,
+    /// and a repository config with custom rules makes more, so the least recently used beyond
+    /// this many are removed when a new one is written.
+    package static let cacheEntriesKept = 8
+
+    static func pruneCache(_ dir: String) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: dir) else { return }
+        let entries = names.filter { $0.hasPrefix("rules-") && $0.hasSuffix(".hsdb") }.compactMap { name -> (String, Date)? in
+            let path = (dir as NSString).appendingPathComponent(name)
+            guard let m = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+            return (path, m)
+        }
+        for (path, _) in entries.sorted(by: { $0.1 > $1.1 }).dropFirst(cacheEntriesKept) { try? fm.removeItem(atPath: path) }
     }
 
     /// A scratch for one worker thread.
