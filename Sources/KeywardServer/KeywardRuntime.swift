@@ -53,6 +53,8 @@ package final class KeywardRuntime: Sendable {
         try config.validate()
         let tls = try TLSSetup.configuration(config)
         let githubKeys = try config.githubKeysFile.map(GitHubPartnerKeys.load) ?? GitHubPartnerKeys()
+        // Before anything is created or written: a first start must not print an admin key and then fail to listen.
+        try ListenCheck.ensureBindable(host: config.host, port: config.port)
         let usesDataFolder = config.databaseURL == nil || config.hmacKeyFile == nil || config.auditSigningKeyFile == nil
         if usesDataFolder { try DataFolder.prepare(config.dataDirectory) }
         let fingerprints = try DataFolder.hmacKey(config: config)
