@@ -1,11 +1,10 @@
 import Foundation
 import PackagePlugin
 
+// Why a plugin: the only build-time codegen SwiftPM runs from a fresh clone, `swift run` and a source tarball alike (REVISION file, else "unknown").
 /// Writes `keywardRevision` (the git revision the binary is built from, `-dirty` when tracked
 /// files differ from it) into the `keyward` executable target before every build.
-// Why a plugin: SwiftPM has no other build-time code generation that works from a fresh clone, `swift run` and a source
-// tarball alike (no git: a REVISION file beside Package.swift, else "unknown"); the file is rewritten only when the
-// revision changes, and only the two-file executable target includes it, so nothing else recompiles.
+/// Rewritten only when the revision changes, into the two-file executable target only, so nothing else recompiles.
 @main
 struct BuildRevision: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
