@@ -23,7 +23,8 @@ name="keyward-$version-linux-$(uname -m)"
 # Its own build folder: objects of the executable compiled for static linking do not link dynamically, and
 # SwiftPM does not always recompile them when the flag changes, so `swift build` in .build stays unaffected.
 build=(swift build -c "$config" --static-swift-stdlib --scratch-path .build/static)
-"${build[@]}" --product keyward >&2
+# All targets, not --product keyward: with --product, SwiftPM reuses its build plan without loading plugins again.
+"${build[@]}" >&2
 bin="$("${build[@]}" --show-bin-path)/keyward"
 
 # The Swift runtime must be inside the binary: no libswift*.so or Foundation library from the toolchain.
