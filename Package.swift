@@ -124,8 +124,11 @@ let package = Package(
         .executableTarget(
             name: "keyward",
             dependencies: ["KeywardCLI"],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["BuildRevision"]
         ),
+        // Writes the git revision into the executable at build time (`keyward --version`, /metrics keyward_build_info).
+        .plugin(name: "BuildRevision", capability: .buildTool()),
         .target(
             name: "KeywardTesting",
             dependencies: [

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Idempotent installer for Keyward's runtime and test dependencies on Debian 12.
-#   scripts/install.sh            # what building and `keyward serve` need (SQLite, Hyperscan, git)
-#   scripts/install.sh --test     # plus what the test suite and benchmarks need
+# Idempotent installer for Keyward on Debian 12.
+#   scripts/install.sh            # what building and `keyward serve` need (Hyperscan, git), then builds the
+#                                 # release package (scripts/package.sh) and installs it: /usr/local/lib/keyward,
+#                                 # `keyward` linked into /usr/local/bin (KEYWARD_PREFIX=DIR for another prefix)
+#   scripts/install.sh --test     # the same packages plus what the test suite and benchmarks need; builds nothing
+#                                 # (scripts/test.sh builds)
 set -euo pipefail
 
 want_test=0
@@ -37,5 +40,22 @@ if [ "$want_test" -eq 1 ]; then
     echo "install.sh: installing ${py_pkgs[*]}"
     python3 -m pip install -q "${py_pkgs[@]}" || python3 -m pip install -q --break-system-packages "${py_pkgs[@]}"
   fi
+fi
+if [ "$want_test" -eq 0 ]; then
+  cd "$(dirname "$0")/.."
+  tarball=$(scripts/package.sh | tail -n 1)
+  prefix="${KEYWARD_PREFIX:-/usr/local}"
+  stage=$(mktemp -d)
+  trap 'rm -rf "$stage"' EXIT
+  tar -C "$stage" -xzf "$tarball"
+  pkg=$(echo "$stage"/keyward-*)
+  # Replaced whole, so a rule removed upstream does not linger; the binary finds its resources beside its real path.
+  $SUDO rm -rf "$prefix/lib/keyward"
+  $SUDO mkdir -p "$prefix/lib/keyward" "$prefix/bin" "$prefix/share/bash-completion/completions"
+  $SUDO cp -R "$pkg/keyward" "$pkg/swift-backtrace-static" "$pkg"/keyward_*.resources "$prefix/lib/keyward/"
+  $SUDO ln -sfn "$prefix/lib/keyward/keyward" "$prefix/bin/keyward"
+  $SUDO install -m 0644 "$pkg/completions/keyward.bash" "$prefix/share/bash-completion/completions/keyward"
+  echo "install.sh: $("$prefix/bin/keyward" --version) in $prefix/bin/keyward"
+  case ":$PATH:" in *":$prefix/bin:"*) ;; *) echo "install.sh: add $prefix/bin to PATH" ;; esac
 fi
 echo "install.sh: ok"

@@ -8,7 +8,17 @@ import Foundation
 /// sanitised) and starts itself again, with the same pid and arguments, and turns off core
 /// dumps. A value set by the user is respected, core dumps included.
 package enum CrashReports {
-    package static let settings = "enable=yes,registers=none,images=none,sanitize=yes"
+    package static let settings = "enable=yes,registers=none,images=none,sanitize=yes" + backtracerSetting
+
+    /// A binary with the Swift runtime linked in (scripts/package.sh) has no toolchain beside it
+    /// to find the backtracer in: the package ships `swift-backtrace-static` next to the binary,
+    /// and this names it (otherwise the runtime would say at every start that it found none).
+    static var backtracerSetting: String {
+        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return "" }
+        let path = (exe as NSString).deletingLastPathComponent + "/swift-backtrace-static"
+        guard FileManager.default.isExecutableFile(atPath: path), !path.contains(",") else { return "" }
+        return ",swift-backtrace=" + path
+    }
 
     static func redactOrRestart() {
         guard let current = getenv("SWIFT_BACKTRACE").map({ String(cString: $0) }) else {

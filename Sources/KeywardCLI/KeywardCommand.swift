@@ -2,25 +2,30 @@ import ArgumentParser
 import Foundation
 import KeywardAPI
 import KeywardCore
+import KeywardServer
 
 /// `keyward`: server, scanner and command-line client in one binary.
 package struct KeywardCommand: AsyncParsableCommand {
-    package static let configuration = CommandConfiguration(
+    // Computed, not stored: `version` carries the revision `runMain` is given.
+    package static var configuration: CommandConfiguration { CommandConfiguration(
         commandName: "keyward",
         abstract: "Govern the credentials machines use: inventory, issuance, verification, rotation, audit.",
         discussion: """
             Client commands read KEYWARD_ADDR (default http://127.0.0.1:8080) and KEYWARD_TOKEN (a management key).
             Exit codes: 0 ok, 1 check failed (keys verify, audit verify), 2 error.
             """,
+        version: BuildInfo.line,
         subcommands: [ServeCommand.self, ScanCommand.self, IdentitiesCommand.self, KeysCommand.self, ImportCommand.self, CredentialsCommand.self, ConsumersCommand.self,
                       ExposuresCommand.self, IncidentsCommand.self, WebhooksCommand.self, AuditCommand.self, AdminCommand.self, BenchCommand.self]
-    )
+    ) }
 
     package init() {}
 
     /// Parses and runs, mapping every failure to exit 2 with a one-line message
-    /// (ArgumentParser's usage error 64 becomes 2 as well).
-    package static func runMain() async -> Never {
+    /// (ArgumentParser's usage error 64 becomes 2 as well). `revision`: the git revision the
+    /// executable was built from (`keyward --version`, `/metrics`).
+    package static func runMain(revision: String = "unknown") async -> Never {
+        BuildInfo.revision = revision
         CrashReports.redactOrRestart()
         do {
             var command = try parseAsRoot()

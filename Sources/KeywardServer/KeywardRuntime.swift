@@ -24,6 +24,8 @@ package final class KeywardRuntime: Sendable {
     package let management: ManagementService
     package let registry: PrometheusCollectorRegistry
     package let webhooks: WebhookDispatcher
+    let requests: RequestMetrics
+    let connections: ConnectionTracker
     let githubKeys: GitHubPartnerKeys
     let signingKey: Data
     let logger: Logger
@@ -34,6 +36,9 @@ package final class KeywardRuntime: Sendable {
                  management: ManagementService, registry: PrometheusCollectorRegistry, webhooks: WebhookDispatcher, githubKeys: GitHubPartnerKeys,
                  signingKey: Data, logger: Logger, tls: TLSConfiguration?) {
         self.tls = tls
+        self.requests = RequestMetrics(registry: registry)
+        // Timeouts, connection caps and close-after-response for both paths (issue 10 item 3).
+        self.connections = ConnectionTracker(limits: config.connections, openFileLimit: OpenFileLimit.current, registry: registry, logger: logger)
         self.webhooks = webhooks
         self.githubKeys = githubKeys
         self.config = config
@@ -53,6 +58,8 @@ package final class KeywardRuntime: Sendable {
         try config.validate()
         let tls = try TLSSetup.configuration(config)
         let githubKeys = try config.githubKeysFile.map(GitHubPartnerKeys.load) ?? GitHubPartnerKeys()
+        // Before anything is created or written: a first start must not print an admin key and then fail to listen.
+        try ListenCheck.ensureBindable(host: config.host, port: config.port)
         let usesDataFolder = config.databaseURL == nil || config.hmacKeyFile == nil || config.auditSigningKeyFile == nil
         if usesDataFolder { try DataFolder.prepare(config.dataDirectory) }
         let fingerprints = try DataFolder.hmacKey(config: config)
@@ -63,7 +70,7 @@ package final class KeywardRuntime: Sendable {
         let store = try await Store.open(try config.storeConfiguration, clock: config.clock, logger: logger)
         do {
             let registry = PrometheusCollectorRegistry()
-            let factory = PrometheusMetricsFactory(registry: registry)
+            let factory = DescribedMetricsFactory(registry: registry)
             let index = KeyIndex()
             let usage = UsageRecorder(redact: { CredentialShape.shared.rule(in: $0) })
             let verifier = Verifier(index: index, usage: usage, freshness: store.feed.freshness, config: config.verifier, clock: config.clock, metrics: factory)
@@ -91,8 +98,8 @@ package final class KeywardRuntime: Sendable {
         if let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) {
             openAPI = ByteBuffer(bytes: data)
         }
-        router.add(middleware: ProblemMiddleware(routes: table, logger: logger))
-        SystemRoutes(registry: registry, verifier: verifier, openAPI: openAPI).register(on: router, table: table)
+        router.add(middleware: ProblemMiddleware(routes: table, metrics: requests, logger: logger))
+        SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI).register(on: router, table: table)
         VerifyRoutes(verifier: verifier, auth: auth, io: io).register(on: router, table: table)
         ManagementRoutes(management: management, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
         AuditRoutes(store: store, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)
@@ -108,11 +115,10 @@ package final class KeywardRuntime: Sendable {
     /// when `signals` is set. `onListening` receives the bound port.
     package func makeServiceGroup(signals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> ServiceGroup {
         let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes
-        // Timeouts, connection caps and close-after-response for both paths (issue 10 item 3).
-        let tracker = ConnectionTracker(limits: config.connections, openFileLimit: OpenFileLimit.current, registry: registry, logger: logger)
+        let requests = requests
         let http1 = GuardedHTTP1Channel.http1(configuration: .init(additionalChannelHandlers: [
-            VerifyFastPath(verifier: verifier, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, logger: logger),
-        ]), limits: config.connections, tracker: tracker)
+            VerifyFastPath(verifier: verifier, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, metrics: requests, logger: logger),
+        ]), limits: config.connections, tracker: connections)
         let server: HTTPServerBuilder
         if let tls { server = try .tls(http1, tlsConfiguration: tls) } else { server = http1 }
         let app = Application(

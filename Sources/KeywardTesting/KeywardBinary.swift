@@ -36,13 +36,13 @@ package enum KeywardBinary {
     /// (e.g. `taskset -c 0`, a shell that sets limits and `exec`s it); an `env` value of nil
     /// removes that variable.
     package static func serve(dataDirectory: String, extraArgs: [String] = [], env: [String: String?] = [:],
-                              launcher: [String] = []) async throws -> (BackgroundProcess, String, String?) {
+                              launcher: [String] = [], binary: String? = nil) async throws -> (BackgroundProcess, String, String?) {
         await warmRuleCache()
         var environment = ProcessInfo.processInfo.environment
         environment["KEYWARD_RULE_CACHE_DIR"] = ruleCache
         for (k, v) in env { environment[k] = v }
         try FileManager.default.createDirectory(atPath: dataDirectory + "-logs", withIntermediateDirectories: true)
-        let command = launcher + [path(), "serve", "--data-dir", dataDirectory, "--port", "0"] + extraArgs
+        let command = launcher + [binary ?? path(), "serve", "--data-dir", dataDirectory, "--port", "0"] + extraArgs
         let p = try BackgroundProcess(command[0], Array(command.dropFirst()), environment: environment, logDirectory: dataDirectory + "-logs")
         let out = try await p.waitForOutput { $0.contains("listening on http") }
         let line = out.split(separator: "\n").first { $0.contains("listening on http") }!

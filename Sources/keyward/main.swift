@@ -1,3 +1,3 @@
 import KeywardCLI
 
-await KeywardCommand.runMain()
+await KeywardCommand.runMain(revision: keywardRevision)

@@ -3,8 +3,9 @@ import KeywardTesting
 import Testing
 
 /// Issue 11: the README's tour is run as written — its shell blocks, in order, by bash with
-/// `keyward` on the PATH (the binary `KEYWARD_BIN` names: scripts/test.sh points it at the
-/// packaged one) — with ids captured by the commands themselves, never copied by hand.
+/// `keyward` on the PATH — with ids captured by the commands themselves, never copied by hand.
+/// Under scripts/test.sh (`KEYWARD_PACKAGE` set) both the server and the CLI are the packaged
+/// binary, unpacked, with no toolchain on the PATH; else the debug build.
 @Suite("README tour, as written", .serialized)
 struct ReadmeTourTests {
     static func repositoryRoot(filePath: String = #filePath) -> URL {
@@ -36,11 +37,15 @@ struct ReadmeTourTests {
     @Test("the tour and the leak loop run as written: every step succeeds or fails as the README says, and nothing lands in the checkout")
     func tourAsWritten() async throws {
         let dir = try TempDirectory("keyward-readme-tour")
-        let (server, url, admin) = try await KeywardBinary.serve(dataDirectory: dir.file("data"))
+        var binary = KeywardBinary.path()
+        if ProcessInfo.processInfo.environment["KEYWARD_PACKAGE"] != nil {
+            binary = try await PackageTests.unpack(into: dir) + "/keyward"
+        }
+        let (server, url, admin) = try await KeywardBinary.serve(dataDirectory: dir.file("data"), binary: binary)
         defer { server.stop(); dir.remove() }
         let bin = dir.file("bin"), checkout = dir.file("checkout"), cache = dir.file("cache"), tmp = dir.file("tmp")
         for d in [bin, checkout, cache, tmp, dir.file("home")] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
-        try FileManager.default.createSymbolicLink(atPath: bin + "/keyward", withDestinationPath: KeywardBinary.path())
+        try FileManager.default.createSymbolicLink(atPath: bin + "/keyward", withDestinationPath: binary)
         // The scan and import find the suite's compiled rules where they look by default.
         try FileManager.default.createSymbolicLink(atPath: cache + "/keyward", withDestinationPath: KeywardBinary.ruleCache)
         let env = ["PATH": "\(bin):/usr/local/bin:/usr/bin:/bin", "HOME": dir.file("home"), "XDG_CACHE_HOME": cache, "XDG_CONFIG_HOME": dir.file("config"),

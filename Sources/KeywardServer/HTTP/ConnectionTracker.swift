@@ -52,7 +52,6 @@ package final class ConnectionTracker: Sendable {
     package let maxTotal: Int
     package let maxPerSource: Int
     private let counts = Mutex(Counts())
-    private let open: Gauge
     private let refusedTotal: Counter
     private let refusedPerSource: Counter
     private let timedOut: [Phase: Counter]
@@ -67,11 +66,12 @@ package final class ConnectionTracker: Sendable {
                 "max_connections": "\(maxTotal)", "open_file_limit": "\(openFileLimit ?? 0)",
             ])
         }
-        open = registry.makeGauge(name: "keyward_http_connections_open")
-        refusedTotal = registry.makeCounter(name: "keyward_http_connections_refused_total", labels: [("cap", "total")])
-        refusedPerSource = registry.makeCounter(name: "keyward_http_connections_refused_total", labels: [("cap", "source")])
+        let refusedHelp = "Connections closed at once because a cap was reached (total or per source address)."
+        refusedTotal = registry.makeCounter(name: "keyward_http_connections_refused_total", labels: [("cap", "total")], help: refusedHelp)
+        refusedPerSource = registry.makeCounter(name: "keyward_http_connections_refused_total", labels: [("cap", "source")], help: refusedHelp)
         timedOut = Dictionary(uniqueKeysWithValues: Phase.allCases.map {
-            ($0, registry.makeCounter(name: "keyward_http_connections_timed_out_total", labels: [("phase", $0.rawValue)]))
+            ($0, registry.makeCounter(name: "keyward_http_connections_timed_out_total", labels: [("phase", $0.rawValue)],
+                                      help: "Connections closed by a timeout, by phase (idle, head, body)."))
         })
     }
 
@@ -92,7 +92,6 @@ package final class ConnectionTracker: Sendable {
             refused.increment()
             return nil
         }
-        open.increment()
         return Admission(source: source)
     }
 
@@ -104,8 +103,10 @@ package final class ConnectionTracker: Sendable {
                 c.bySource[source] = n > 0 ? n : nil
             }
         }
-        open.decrement()
     }
+
+    /// Connections open now (`keyward_http_connections_open`).
+    var openConnections: Int { counts.withLock { $0.total } }
 
     func timedOut(_ phase: Phase) {
         timedOut[phase]?.increment()

@@ -10,6 +10,7 @@ import Logging
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = KeywardRequestContext
     let routes: RouteTable
+    let metrics: RequestMetrics
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -33,6 +34,8 @@ struct ProblemMiddleware: RouterMiddleware {
             response = ProblemResponse.make(kw, requestID: context.requestID, extraHeaders: extra)
         }
         response.headers[.init("X-Request-Id")!] = context.requestID
+        let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 }
+        metrics.record(method: request.method, route: route, status: response.status.code, since: start)
         if logger.logLevel <= .info {
             let ms = Double((ContinuousClock.now - start).components.attoseconds) / 1e15
             logger.info("request", metadata: [

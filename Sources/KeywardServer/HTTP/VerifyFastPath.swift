@@ -6,6 +6,7 @@ import KeywardVerify
 import Logging
 import NIOCore
 import NIOHTTPTypes
+import Prometheus
 
 /// Answers `POST /v1/keys/verify` on the connection's event loop, before the request reaches
 /// Hummingbird's async router. Verify needs no I/O (an in-memory lookup), so handing it to a
@@ -36,6 +37,11 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private let auth: Authenticator
     private let maxBodyBytes: Int
     private let logger: Logger
+    private let metrics: RequestMetrics
+    /// When the request being collected arrived.
+    private var started = ContinuousClock.now
+    /// The request series of this path's only answer, looked up once per connection.
+    private lazy var okSeries = metrics.series(method: .post, route: "/v1/keys/verify", status: 200)
     private var state = State.idle
     /// Requests handed to the router whose response has not ended yet.
     private var withRouter = 0
@@ -49,7 +55,8 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// revoked or expired bearer stops working at once.
     private var bearer: (header: [UInt8], digest: SecretDigest)?
 
-    init(verifier: Verifier, auth: Authenticator, maxBodyBytes: Int, logger: Logger) {
+    init(verifier: Verifier, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, logger: Logger) {
+        self.metrics = metrics
         self.verifier = verifier
         self.auth = auth
         self.maxBodyBytes = maxBodyBytes
@@ -62,6 +69,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case .idle:
             guard case .head(let head) = part else { return context.fireChannelRead(data) }
             if withRouter == 0, Self.isCandidate(head) {
+                started = .now
                 state = .collecting(head, context.channel.allocator.buffer(capacity: 512))
             } else {
                 pass(context, data)
@@ -146,6 +154,8 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        okSeries.count.increment()
+        okSeries.duration.record(ContinuousClock.now - started)
         if logger.logLevel <= .info {
             // The same allow-listed line as ProblemMiddleware writes for the router's requests.
             logger.info("request", metadata: [

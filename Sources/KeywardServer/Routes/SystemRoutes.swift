@@ -12,6 +12,7 @@ import Synchronization
 struct SystemRoutes {
     let registry: PrometheusCollectorRegistry
     let verifier: Verifier
+    let connections: ConnectionTracker
     let openAPI: ByteBuffer
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
@@ -20,7 +21,7 @@ struct SystemRoutes {
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: health))
         }
-        let registry = registry, verifier = verifier, index = verifier.index, openAPI = openAPI
+        let registry = registry, verifier = verifier, index = verifier.index, openAPI = openAPI, connections = connections
         // SECURITY-CASES 52: a load balancer takes a node whose change feed is lost out of
         // rotation; verify on it answers 503 meanwhile, never a stale `valid:true`.
         table.add(.get, "/readyz")
@@ -31,36 +32,42 @@ struct SystemRoutes {
             return Response(status: ready ? .ok : .serviceUnavailable, headers: headers,
                             body: .init(byteBuffer: ByteBuffer(string: Self.readiness(verifier, ready: ready))))
         }
-        let active = registry.makeGauge(name: "keyward_keys", labels: [("status", "active")])
-        let revoked = registry.makeGauge(name: "keyward_keys", labels: [("status", "revoked")])
-        let versions = registry.makeGauge(name: "keyward_key_versions")
         let staleness = registry.makeGauge(name: "keyward_change_feed_staleness_seconds",
                                            help: "Age of the newest point as of which every committed change had reached the key index (0 for SQLite).")
-        let connected = registry.makeGauge(name: "keyward_change_feed_connected",
-                                           help: "1 while the change-feed (LISTEN) connection is up.")
         let reconnects = registry.makeCounter(name: "keyward_change_feed_reconnects_total",
                                               help: "Change-feed connections re-established, each followed by a full reload.")
         let reconnectsSeen = Mutex(0)
         table.add(.get, "/metrics")
         router.get("/metrics") { _, _ in
-            let c = index.counts()
-            active.set(Double(c.keys - c.revoked))
-            revoked.set(Double(c.revoked))
-            versions.set(Double(c.versions))
             let feed = verifier.freshness
             staleness.set(to: feed.staleness().map(Self.seconds) ?? .infinity)
-            connected.set(to: feed.connected ? 1 : 0)
             let n = feed.reconnects
             reconnectsSeen.withLock { seen in
                 if n > seen { reconnects.increment(by: Int64(n - seen)); seen = n }
             }
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            var text = ByteBuffer(bytes: registry.emitToBuffer())
+            text.writeString(Self.scrapeSeries(index.counts(), feedConnected: feed.connected, connectionsOpen: connections.openConnections))
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: text))
         }
         table.add(.get, "/openapi.yaml")
         router.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: openAPI))
         }
+    }
+
+    /// The series computed at scrape time, as integers: key counts, feed and connection state,
+    /// build and process information.
+    static func scrapeSeries(_ c: KeyIndex.Counts, feedConnected: Bool, connectionsOpen: Int) -> String {
+        var e = Exposition()
+        e.family("keyward_keys", "gauge", "Keys in the verify index, by status.",
+                 [([("status", "active")], String(c.keys - c.revoked)), ([("status", "revoked")], String(c.revoked))])
+        e.gauge("keyward_key_versions", "Key versions in the verify index.", c.versions)
+        e.gauge("keyward_change_feed_connected", "1 while the change-feed (LISTEN) connection is up.", feedConnected ? 1 : 0)
+        e.gauge("keyward_http_connections_open", "HTTP connections open now.", connectionsOpen)
+        e.gauge("keyward_build_info", "Always 1; the labels name the version, git revision and Swift compiler of this binary.", 1,
+                labels: [("version", BuildInfo.version), ("revision", BuildInfo.revision), ("swift", BuildInfo.swiftVersion)])
+        ProcessMetrics.write(into: &e)
+        return e.text
     }
 
     /// `{"status":"ready"|"stale","staleness_ms":…,"max_staleness_ms":…,"change_feed_connected":…}`;
