@@ -18,11 +18,13 @@ package final class ConnectionTracker: Sendable {
 
         init?(_ address: SocketAddress?) {
             switch address {
+            // The address bytes by their fixed Linux offsets (sin_addr at 4, sin6_addr at 8): the
+            // members' owning C module varies with build order, which member-import checks reject.
             case .v4(let a):
-                self = .v4(a.address.sin_addr.s_addr)
+                let raw = withUnsafeBytes(of: a.address) { Array($0[4..<8]) }
+                self = .v4(raw.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
             case .v6(let a):
-                var raw = a.address.sin6_addr
-                let bytes = withUnsafeBytes(of: &raw) { Array($0) }
+                let bytes = withUnsafeBytes(of: a.address) { Array($0[8..<24]) }
                 if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
                     self = .v4(bytes[12..<16].reduce(0) { $0 << 8 | UInt32($1) })
                 } else {
