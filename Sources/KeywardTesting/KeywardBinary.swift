@@ -3,13 +3,18 @@ import KeywardScanner
 
 /// The built `keyward` executable (tests run the real binary, built by `swift build`).
 package enum KeywardBinary {
-    package static func path(filePath: String = #filePath) -> String {
+    package static func path() -> String {
         if let p = ProcessInfo.processInfo.environment["KEYWARD_BIN"] { return p }
+        return repositoryRoot().appendingPathComponent(".build/debug/keyward").path
+    }
+
+    /// The checkout this file is in (the folder holding Package.swift).
+    package static func repositoryRoot(filePath: String = #filePath) -> URL {
         var url = URL(fileURLWithPath: filePath)
         while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
             url.deleteLastPathComponent()
         }
-        return url.appendingPathComponent(".build/debug/keyward").path
+        return url
     }
 
     /// Runs `keyward args…` to completion.

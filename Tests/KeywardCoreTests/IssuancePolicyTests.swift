@@ -67,4 +67,14 @@ struct IssuancePolicyTests {
         i.status = .decommissioned
         #expect(rule(IssuancePolicy().decide(request(), for: i, now: now)) == "identity.decommissioned")
     }
+
+    @Test("lifetimes are told in days and hours, the units they are set in, never in bare seconds")
+    func lifetimesInWords() {
+        #expect(Lifetime.describe(90 * 86_400) == "90 days")
+        #expect(Lifetime.describe(86_400 + 6 * 3_600) == "1 day 6 hours")
+        #expect(Lifetime.describe(12 * 3_600) == "12 hours")
+        #expect(Lifetime.describe(90 * 60) == "1 hour 30 minutes")
+        #expect(Lifetime.describe(300) == "5 minutes")
+        #expect(Lifetime.describe(45) == "45 seconds")
+    }
 }

@@ -8,11 +8,7 @@ import Testing
 /// rule that names a generator must find every embedding.
 @Suite("Built-in rules on private keys generated at test time")
 struct GeneratedKeyTests {
-    static func root() -> String {
-        var url = URL(fileURLWithPath: #filePath)
-        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { url.deleteLastPathComponent() }
-        return url.path
-    }
+    static func root() -> String { KeywardBinary.repositoryRoot().path }
 
     @Test("every generated example is found by its rule")
     func generated() async throws {

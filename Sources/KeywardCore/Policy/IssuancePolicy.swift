@@ -85,7 +85,7 @@ package struct IssuancePolicy: Sendable {
         }
         if life > maxLife {
             return .deny(rule: "lifetime.exceeds_maximum",
-                         message: "lifetime \(Int(life))s exceeds the \(r.environment.rawValue) maximum of \(Int(maxLife))s")
+                         message: "a lifetime of \(Lifetime.describe(life)) exceeds the maximum for \(r.environment.rawValue) keys, \(Lifetime.describe(maxLife))")
         }
         return .allow(expiresAt: now.addingTimeInterval(life))
     }
@@ -95,4 +95,17 @@ package enum PolicyDecision: Sendable, Equatable {
     case allow(expiresAt: Date)
     case allowWithException(expiresAt: Date?, exception: String)
     case deny(rule: String, message: String)
+}
+
+/// Lifetimes in the units people set them in: `90 days`, `12 hours`, `1 day 6 hours`, `45 seconds`.
+package enum Lifetime {
+    package static func describe(_ seconds: TimeInterval) -> String {
+        let s = Int(seconds.rounded())
+        func unit(_ n: Int, _ name: String) -> String { "\(n) \(name)\(n == 1 ? "" : "s")" }
+        let (d, h, m) = (s / 86_400, s % 86_400 / 3_600, s % 3_600 / 60)
+        if s >= 86_400 { return h == 0 ? unit(d, "day") : unit(d, "day") + " " + unit(h, "hour") }
+        if s >= 3_600 { return m == 0 ? unit(h, "hour") : unit(h, "hour") + " " + unit(m, "minute") }
+        if s >= 60, s % 60 == 0 { return unit(m, "minute") }
+        return unit(s, "second")
+    }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// The part of TOML a `.keyward.toml` needs, parsed here (no TOML parser is among the project's
-/// packages): comments, bare keys, `[table]` and `[[array.of.tables]]` headers, basic
+/// The part of TOML a `.keyward.toml` needs, parsed here: TOMLKit (the mirror's TOML package)
+/// places only syntax errors, and every config error must name its line. Comments, bare keys, `[table]` and `[[array.of.tables]]` headers, basic
 /// ("…", with escapes) and literal ('…', no escapes: regexes read as written) strings,
 /// integers, floats, booleans and arrays (across lines, trailing comma allowed). Anything
 /// else is an error that names its line.

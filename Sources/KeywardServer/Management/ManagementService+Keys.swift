@@ -93,7 +93,7 @@ extension ManagementService {
         let grace = TimeInterval(graceSeconds ?? Int(policy.defaultGrace))
         guard grace >= 0 else { throw KeywardError(.validation, "grace_seconds must not be negative") }
         guard grace <= policy.maxGrace else {
-            throw KeywardError(.policyDenied, "grace_seconds exceeds the policy maximum of \(Int(policy.maxGrace))s", rule: "rotation.grace_exceeds_maximum")
+            throw KeywardError(.policyDenied, "the grace window of \(Lifetime.describe(grace)) exceeds the policy maximum of \(Lifetime.describe(policy.maxGrace))", rule: "rotation.grace_exceeds_maximum")
         }
         return try await store.write { tx in
             guard var key = try await self.store.key(id, in: tx.db) else { throw KeywardError.notFound("key") }
