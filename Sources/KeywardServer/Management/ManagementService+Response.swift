@@ -222,7 +222,7 @@ extension ManagementService {
 
     static func keyGuidance(_ key: APIKey, identity: Identity, action: ContainmentAction, consumers: Int) -> String {
         let scopes = key.scopes.map { "--scope \($0.value)" }.joined(separator: " ")
-        let issue = "keyward keys create --identity \(identity.id) \(scopes) --environment \(key.environment.rawValue)"
+        let issue = "keyward keys create --identity \(identity.id) \(scopes) --mode \(key.environment.rawValue)"
         let deploy = consumers > 0 ? "deploy it to the \(consumers) consumer(s) in the blast radius" : "deploy it where the old key was used"
         switch action {
         case .revoke:
