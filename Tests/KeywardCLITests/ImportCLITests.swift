@@ -10,7 +10,7 @@ import Testing
 @Suite("keyward import (CLI)", .serialized)
 struct ImportCLITests {
     static func randomBody(_ n: Int) -> String {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         return String(decoding: Base62.random(count: n, using: &rng), as: UTF8.self)
     }
 

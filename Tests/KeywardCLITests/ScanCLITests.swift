@@ -15,7 +15,7 @@ struct ScanCLITests {
     }
 
     static func githubToken() -> String {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         let body = Base62.random(count: 30, using: &rng)
         return "ghp_" + String(decoding: body + Base62.encode(CRC32.checksum(body), width: 6), as: UTF8.self)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KeywardTesting
 import KeywardCore
 import KeywardScanner
 import Testing
@@ -16,7 +17,7 @@ struct PublicPrefixTests {
 
     @Test("GitHub ghp_, AWS AKIA, Stripe sk_live_, Slack xoxb- show their tag only; an AWS secret key and a password show nothing")
     func previews() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         let body = String(decoding: Base62.random(count: 36, using: &rng), as: UTF8.self)
         #expect(Self.preview("ghp_" + body, "github.pat-classic") == "ghp_…(40 chars, redacted)")
         #expect(Self.preview("AKIA" + body.prefix(16), "aws.access-key-id") == "AKIA…(20 chars, redacted)")
@@ -40,7 +41,7 @@ struct PublicPrefixTests {
 
     @Test("a tag the pattern spells out is shown even where the keywords are shorter: OpenAI sk-proj-, Anthropic sk-ant-api03-, GitLab glpat-")
     func literalHeads() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         func random(_ n: Int) -> String { String(decoding: Base62.random(count: n, using: &rng), as: UTF8.self) }
         let openai = "sk-proj-" + random(24) + "T3BlbkFJ" + random(24)
         #expect(Self.preview(openai, "openai.api-key") == "sk-proj-…(\(openai.count) chars, redacted)")

@@ -39,7 +39,7 @@ struct RuleExamplesTests {
         let rules = Self.scanner.rules
         let tokenRules = rules.indices.filter { rules[$0].token != nil }
         #expect(tokenRules.count >= 3)
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         func noise() -> String {
             // Long runs of each alphabet that are not secrets: hex digests, dotted identifiers, base58-ish words.
             let hex = (0..<64).map { _ in "0123456789abcdef".randomElement(using: &rng)! }
@@ -108,7 +108,7 @@ struct RuleExamplesTests {
     func placeholderWordsInsideBase64() async throws {
         _ = await Self.built()
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         for word in ["+nil+", "/foo/", "+tbd/", "/your+"] {
             var lines = (0..<20).map { _ in String((0..<64).map { _ in alphabet.randomElement(using: &rng)! }) }
             lines[3] = String(lines[3].prefix(20)) + word + String(lines[3].dropFirst(20 + word.count))

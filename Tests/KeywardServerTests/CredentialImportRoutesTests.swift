@@ -35,7 +35,7 @@ struct CredentialImportRoutesTests {
     func storedPrefix() async throws {
         try await TestServer.with { s in
             let idn = try await s.createIdentity()
-            var rng = SystemRandomNumberGenerator()
+            var rng = SeededRandom()
             let body = Base62.random(count: 30, using: &rng)
             let github = "ghp_" + String(decoding: body + Base62.encode(CRC32.checksum(body), width: 6), as: UTF8.self)
             let awsSecret = String(decoding: Base62.random(count: 40, using: &rng), as: UTF8.self)

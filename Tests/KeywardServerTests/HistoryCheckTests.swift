@@ -51,10 +51,11 @@ struct HistoryCheckTests {
             }
             let keyIDs = ids
             let clock = ContinuousClock()
+            let random = SeededRandom()
             let ops = try await withThrowingTaskGroup(of: [Op].self) { group in
                 for c in 0..<Self.clients {
                     group.addTask {
-                        var rng = SystemRandomNumberGenerator()
+                        var rng = random.fork(c)
                         var mine: [Op] = []
                         for n in 0..<Self.opsPerClient {
                             let key = keyIDs.randomElement(using: &rng)!
