@@ -9,6 +9,14 @@ import Testing
 struct VerifyFastPathTests {
     static let admin = "idn_00000000000000000000000000000000"
 
+    /// Which path answered: the fast path logs its requests with `path=fast` (before the answer
+    /// leaves), the router's middleware without it.
+    static func servedFast(_ s: TestServer, _ r: RawHTTPConnection.Response) -> Bool? {
+        guard let id = r.headers["x-request-id"] else { return nil }
+        let lines = s.logs.all.filter { $0.contains(id) && $0.contains("request") }
+        return lines.isEmpty ? nil : lines.contains { $0.contains("fast") }
+    }
+
     @Test("pipelined requests are answered in order, whichever path serves each")
     func pipelinedOrder() async throws {
         try await TestServer.with { s in
@@ -45,7 +53,9 @@ struct VerifyFastPathTests {
             let verify = RawHTTPConnection.request("POST", "/v1/keys/verify", token: bearer, body: #"{"key":"\#(key)"}"#)
             for _ in 0..<3 {
                 try c.send(verify)
-                #expect(try await c.read().status == 200)
+                let r = try await c.read()
+                #expect(r.status == 200)
+                #expect(Self.servedFast(s, r) == true, "an idle connection's verify is the fast path's")
             }
             let revoke = try await s.request("POST", "/v1/keys/\(bearerID)/revoke", body: #"{"reason":"rotated out"}"#)
             #expect(revoke.status == 200)
@@ -70,12 +80,15 @@ struct VerifyFastPathTests {
             // apart (on loopback each send is its own segment); the answer must be the same either way.
             #expect(try await s.anonymous("GET", "/healthz").status == 200)
             try c.send(String(whole[cut...]))
-            #expect(try await c.read().body.contains(#""valid":true"#))
+            let pieces = try await c.read()
+            #expect(pieces.body.contains(#""valid":true"#))
+            #expect(Self.servedFast(s, pieces) == true, "a body in pieces is still collected on the fast path")
 
             try c.send(RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: body, headers: ["Content-Type: text/plain"])
                 .replacingOccurrences(of: "Content-Type: application/json\r\n", with: ""))
             let wrongType = try await c.read()
             #expect(wrongType.status == 400)
+            #expect(Self.servedFast(s, wrongType) == false, "anything odd goes to the router")
 
             let big = #"{"key":"\#(key)","pad":""# + String(repeating: "x", count: 70_000) + #""}"#
             try c.send(RawHTTPConnection.request("POST", "/v1/keys/verify", token: s.adminKey, body: big))
