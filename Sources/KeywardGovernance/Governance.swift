@@ -3,8 +3,8 @@ import KeywardCore
 import KeywardStore
 import Logging
 
-/// The domain over the store: validation, policy, audit, containment, incidents, webhooks. Every change and every
-/// refusal is audited in the same transaction as the change (fail closed).
+/// The domain over the store: validation, policy, audit, containment, incidents, webhooks.
+/// Every change and every refusal is audited in the same transaction as the change (fail closed).
 package final class Governance: Sendable {
     package let store: Store
     package let policy: IssuancePolicy
