@@ -108,6 +108,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             // Before passing it on: the fast path answers within this call.
             reading = closeAfterAnswer ? .discarding : .between
+            // The answer may already have gone (the router can answer a bodiless request before
+            // the decoder hands over its end): then the idle deadline starts now, not at the
+            // body deadline the answer's end armed.
+            armTimer()
         }
         context.fireChannelRead(data)
     }
