@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import KeywardAPI
 import KeywardCore
-import KeywardGovernance
 import KeywardServer
 import KeywardStore
 import KeywardTesting

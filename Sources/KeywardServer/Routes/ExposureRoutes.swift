@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import KeywardAPI
 import KeywardCore
-import KeywardGovernance
 import KeywardStore
 
 /// `POST /v1/exposures` (bearer with `keyward:report`): scanner findings and leak intelligence,
@@ -11,7 +10,7 @@ import KeywardStore
 /// accepted only over TLS (or from loopback when configured), reduced at once to a SHA-256 digest
 /// and an HMAC fingerprint, and dropped.
 struct ExposureRoutes {
-    let governance: Governance
+    let management: ManagementService
     let auth: Authenticator
     /// Every connection is TLS (the server was started with --tls-cert).
     let tls: Bool
@@ -22,11 +21,11 @@ struct ExposureRoutes {
     static let maxBytes = 1 << 20
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let m = governance, auth = auth, tls = tls, fromLoopback = plaintextFromLoopback, quota = quota
+        let m = management, auth = auth, tls = tls, fromLoopback = plaintextFromLoopback, quota = quota
         let io = JSONIO(maxBodyBytes: Self.maxBytes)
         table.add(.post, "/v1/exposures")
         router.post("/v1/exposures") { req, ctx in
-            let receivedAt = m.now()
+            let receivedAt = m.store.clock.now()
             let actor = try auth.require(.report, req)
             let (report, bytes) = try await io.decodeCounted(ExposureReport.self, from: req)
             guard report.items.count <= Self.maxItems else {
@@ -39,7 +38,7 @@ struct ExposureRoutes {
             let incoming = try report.items.enumerated().map { i, item in
                 try Self.validate(item, index: i, source: report.source, plaintextAllowed: plaintextAllowed, fingerprints: m.fingerprints)
             }
-            let results = try await m.intake(incoming, source: report.source.rawValue, receivedAt: receivedAt, actor: actor).map(ExposureResult.init)
+            let results = try await m.intake(incoming, source: report.source.rawValue, receivedAt: receivedAt, actor: actor)
             let accepted = results.filter { !$0.duplicate }.count
             return try io.respond(ExposureReceipt(accepted: accepted, duplicates: results.count - accepted, results: results), status: .accepted)
         }
