@@ -38,4 +38,12 @@ package struct ClientOptions: ParsableArguments {
         human()
         if let next = page.nextCursor { Output.line("next page: --cursor \(next)") }
     }
+
+    /// Deletes `/v1/<collection>/<id>` after asking `question` on a terminal (unless `yes`), then
+    /// says so (nothing under `--quiet`).
+    func delete(_ collection: String, id: String, question: String, yes: Bool) async throws {
+        try Confirm.ask(question, yes: yes)
+        try await client().send(checked: "DELETE", "/v1/\(collection)/\(Query.path(id))")
+        if !quiet { Output.line("deleted \(id)") }
+    }
 }

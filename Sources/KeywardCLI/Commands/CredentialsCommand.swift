@@ -55,9 +55,7 @@ struct CredentialsCommand: AsyncParsableCommand {
         @Flag(help: "Do not ask for confirmation.") var yes = false
         func run() async throws {
             try Arg.credential(id)
-            try Confirm.ask("Delete credential \(id) from the inventory?", yes: yes)
-            _ = try await client.client().send(checked: "DELETE", "/v1/credentials/\(Query.path(id))")
-            if !client.quiet { Output.line("deleted \(id)") }
+            try await client.delete("credentials", id: id, question: "Delete credential \(id) from the inventory?", yes: yes)
         }
     }
 }

@@ -211,9 +211,7 @@ struct ConsumersCommand: AsyncParsableCommand {
         @Flag(help: "Do not ask for confirmation.") var yes = false
         func run() async throws {
             try Arg.consumer(id)
-            try Confirm.ask("Delete consumer \(id)?", yes: yes)
-            try await client.client().send(checked: "DELETE", "/v1/consumers/\(Query.path(id))")
-            if !client.quiet { Output.line("deleted \(id)") }
+            try await client.delete("consumers", id: id, question: "Delete consumer \(id)?", yes: yes)
         }
     }
 }
@@ -268,9 +266,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @Flag(help: "Do not ask for confirmation.") var yes = false
         func run() async throws {
             try Arg.webhook(id)
-            try Confirm.ask("Delete webhook \(id) and its delivery log?", yes: yes)
-            try await client.client().send(checked: "DELETE", "/v1/webhooks/\(Query.path(id))")
-            if !client.quiet { Output.line("deleted \(id)") }
+            try await client.delete("webhooks", id: id, question: "Delete webhook \(id) and its delivery log?", yes: yes)
         }
     }
 }
