@@ -81,12 +81,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "KeywardGovernance",
+            dependencies: [
+                "KeywardCore",
+                "KeywardStore",
+                "KeywardVerify",
+                // The built-in rules' metadata (high-entropy rule ids, revocation procedures, public prefixes).
+                "KeywardScanner",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "KeywardServer",
             dependencies: [
                 "KeywardCore",
                 "KeywardScanner",
                 "KeywardStore",
                 "KeywardVerify",
+                "KeywardGovernance",
                 "KeywardAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -110,6 +126,7 @@ let package = Package(
                 "KeywardStore",
                 "KeywardVerify",
                 "KeywardScanner",
+                "KeywardGovernance",
                 "KeywardServer",
                 "KeywardAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -156,7 +173,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KeywardServerTests",
-            dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardServer", "KeywardAPI", "KeywardTesting",
+            dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardGovernance", "KeywardServer", "KeywardAPI", "KeywardTesting",
                            .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),

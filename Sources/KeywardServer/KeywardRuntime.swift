@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import KeywardCore
+import KeywardGovernance
 import KeywardScanner
 import KeywardStore
 import KeywardVerify
@@ -21,7 +22,7 @@ package final class KeywardRuntime: Sendable {
     package let index: KeyIndex
     package let verifier: Verifier
     package let usage: UsageRecorder
-    package let management: ManagementService
+    package let governance: Governance
     package let registry: PrometheusCollectorRegistry
     package let webhooks: WebhookDispatcher
     let requests: RequestMetrics
@@ -33,7 +34,7 @@ package final class KeywardRuntime: Sendable {
     let tls: TLSConfiguration?
 
     private init(config: ServerConfiguration, store: Store, index: KeyIndex, verifier: Verifier, usage: UsageRecorder,
-                 management: ManagementService, registry: PrometheusCollectorRegistry, webhooks: WebhookDispatcher, githubKeys: GitHubPartnerKeys,
+                 governance: Governance, registry: PrometheusCollectorRegistry, webhooks: WebhookDispatcher, githubKeys: GitHubPartnerKeys,
                  signingKey: Data, logger: Logger, tls: TLSConfiguration?) {
         self.tls = tls
         self.requests = RequestMetrics(registry: registry)
@@ -46,7 +47,7 @@ package final class KeywardRuntime: Sendable {
         self.index = index
         self.verifier = verifier
         self.usage = usage
-        self.management = management
+        self.governance = governance
         self.registry = registry
         self.signingKey = signingKey
         self.logger = logger
@@ -74,13 +75,13 @@ package final class KeywardRuntime: Sendable {
             let index = KeyIndex()
             let usage = UsageRecorder(redact: { CredentialShape.shared.rule(in: $0) })
             let verifier = Verifier(index: index, usage: usage, freshness: store.feed.freshness, config: config.verifier, clock: config.clock, metrics: factory)
-            let management = ManagementService(store: store, policy: config.policy, fingerprints: fingerprints, containment: config.containment, logger: logger)
+            let governance = Governance(store: store, policy: config.policy, fingerprints: fingerprints, containment: config.containment, logger: logger)
             let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,
                                              baseDelay: config.webhookBaseDelay)
             try await index.attach(to: store)
-            let secret = try await management.bootstrapIfEmpty()
+            let secret = try await governance.bootstrapIfEmpty()
             let rt = KeywardRuntime(config: config, store: store, index: index, verifier: verifier, usage: usage,
-                                    management: management, registry: registry, webhooks: webhooks, githubKeys: githubKeys,
+                                    governance: governance, registry: registry, webhooks: webhooks, githubKeys: githubKeys,
                                     signingKey: signingKey.rawRepresentation, logger: logger, tls: tls)
             return (rt, secret)
         } catch {
@@ -101,13 +102,15 @@ package final class KeywardRuntime: Sendable {
         router.add(middleware: ProblemMiddleware(routes: table, metrics: requests, logger: logger))
         SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI).register(on: router, table: table)
         VerifyRoutes(verifier: verifier, auth: auth, io: io).register(on: router, table: table)
-        ManagementRoutes(management: management, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
-        AuditRoutes(store: store, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)
+        ManagementRoutes(governance: governance, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
+        AuditRoutes(governance: governance, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)
         let tls = config.tlsCertificateFile != nil
-        ExposureRoutes(management: management, auth: auth, tls: tls, plaintextFromLoopback: config.acceptPlaintextFromLoopback,
+        ExposureRoutes(governance: governance, auth: auth, tls: tls, plaintextFromLoopback: config.acceptPlaintextFromLoopback,
                        quota: ReporterQuota(limits: config.reporterQuota)).register(on: router, table: table)
-        GitHubPartnerRoutes(management: management, keys: githubKeys).register(on: router, table: table)
-        ResponseRoutes(management: management, auth: auth, io: io, tls: tls).register(on: router, table: table)
+        GitHubPartnerRoutes(governance: governance, keys: githubKeys).register(on: router, table: table)
+        IncidentRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
+        InventoryRoutes(governance: governance, auth: auth, io: io, tls: tls).register(on: router, table: table)
+        WebhookRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
         return router
     }
 

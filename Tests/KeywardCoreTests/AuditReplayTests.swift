@@ -8,7 +8,7 @@ import Testing
 struct AuditReplayTests {
     let identity = IdentityID.random(), key = KeyID.random(), incident = IncidentID.random()
 
-    /// Records as ManagementService writes them for: create an identity, issue, rotate,
+    /// Records as Governance writes them for: create an identity, issue, rotate,
     /// quarantine by a leak (incident), rotate out of quarantine, resolve, revoke, decommission.
     func session() -> [AuditRecord] {
         let e: [(String, String, [String: String])] = [

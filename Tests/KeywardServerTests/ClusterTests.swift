@@ -1,5 +1,6 @@
 import Foundation
 import KeywardCore
+import KeywardGovernance
 import KeywardServer
 import KeywardStore
 import KeywardTesting
@@ -54,7 +55,7 @@ struct ClusterTests {
                 let idn = try await a.createIdentity()
                 let id = try #require(IdentityID(idn))
                 // 500 keys in one transaction: their ids do not fit in NOTIFY's 8000 bytes.
-                let keys = try await a.runtime.management.bulkIssue(count: 500, identity: id, scopes: [Scope("payments:read")!],
+                let keys = try await a.runtime.governance.bulkIssue(count: 500, identity: id, scopes: [Scope("payments:read")!],
                                                                     environment: .live, ttl: 86_400, actor: .system, keep: 3)
                 for k in keys { b.ledger.record(k.reveal()) }
                 for k in keys {

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import KeywardAPI
 import KeywardCore
+import KeywardGovernance
 import KeywardServer
 import KeywardStore
 import KeywardTesting

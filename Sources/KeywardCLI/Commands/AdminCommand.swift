@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeywardCore
+import KeywardGovernance
 import KeywardServer
 import KeywardStore
 import Logging
@@ -48,11 +49,11 @@ struct AdminCommand: AsyncParsableCommand {
             logger.logLevel = .warning
             let store: Store
             do { store = try await Store.open(storeConfig, logger: logger) } catch { throw CLIExit.error("cannot open the store: \(error)") }
-            let management = ManagementService(store: store, policy: config.policy, fingerprints: fingerprints, logger: logger)
+            let governance = Governance(store: store, policy: config.policy, fingerprints: fingerprints, logger: logger)
             let user = env["SUDO_USER"] ?? env["USER"] ?? String(getuid())
             let host = ProcessInfo.processInfo.hostName
             do {
-                let (key, secret, before) = try await management.recoverAdmin(operator: AuditActorName.plain(user), host: AuditActorName.plain(host))
+                let (key, secret, before) = try await governance.recoverAdmin(operator: AuditActorName.plain(user), host: AuditActorName.plain(host))
                 await store.close()
                 print("""
                     Recovered management access. The new keyward:admin key is shown only this once:

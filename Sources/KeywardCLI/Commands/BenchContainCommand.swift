@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KeywardAPI
 import KeywardCore
+import KeywardGovernance
 import KeywardScanner
 import KeywardServer
 import Logging
@@ -85,7 +86,7 @@ struct BenchContainCommand: AsyncParsableCommand {
         logger.logLevel = .error
         let (rt, _) = try await KeywardRuntime.start(config, logger: logger)
         do {
-            let m = rt.management
+            let m = rt.governance
             func bearer(_ scope: String) async throws -> String {
                 try await m.issueKey(NewKey(identityID: .keyward, scopes: [scope], environment: .live, ttlSeconds: 86_400, expiresAt: nil,
                                             name: "bench", nonExpiring: false, exceptionReason: nil), actor: .system).1.reveal()

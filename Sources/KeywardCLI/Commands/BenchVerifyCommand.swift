@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeywardCore
+import KeywardGovernance
 import KeywardServer
 import KeywardStore
 import Logging
@@ -119,7 +120,7 @@ struct BenchVerifyCommand: AsyncParsableCommand {
         logger.logLevel = .error
         let (rt, _) = try await KeywardRuntime.start(config, logger: logger)
         do {
-            let m = rt.management
+            let m = rt.governance
             let (_, bearer) = try await m.issueKey(NewKey(identityID: .keyward, scopes: ["keyward:verify"], environment: .live, ttlSeconds: 86_400,
                                                           expiresAt: nil, name: "bench", nonExpiring: false, exceptionReason: nil), actor: .system)
             let idn = try await m.createIdentity(NewIdentity(name: "bench", kind: .service, businessOwner: "bench", technicalOwner: "bench",

@@ -49,7 +49,7 @@ package struct AuditedStatus: Sendable, Equatable {
 /// Replays audit records into the state of keys, identities and incidents they imply; pure,
 /// streaming (feed records in `seq` order). What `audit verify` compares with the tables.
 ///
-/// The actions that change that state (ManagementService): `system.bootstrap` and
+/// The actions that change that state (Governance): `system.bootstrap` and
 /// `identity.created` create an active identity, `identity.decommissioned` ends it; `key.issued`
 /// creates an active key at version 1; `key.rotated` adds a version (with its expiry), sets the
 /// previous one's grace and lifts a quarantine (`quarantine_lifted`); `key.revoked` and

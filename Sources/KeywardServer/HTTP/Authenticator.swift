@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KeywardCore
+import KeywardGovernance
 import KeywardVerify
 
 /// Management access (DESIGN.md): `Authorization: Bearer <key>` of the built-in `keyward`
@@ -9,12 +10,12 @@ import KeywardVerify
 struct Authenticator: Sendable {
     let verifier: Verifier
 
-    func require(_ scope: Scope, _ request: Request) throws -> Actor {
+    func require(_ scope: Scope, _ request: Request) throws -> Principal {
         try authorize(request.headers[.authorization], scope)
     }
 
     /// The same check on a raw `Authorization` header value.
-    func authorize(_ header: String?, _ scope: Scope) throws -> Actor {
+    func authorize(_ header: String?, _ scope: Scope) throws -> Principal {
         guard let header else {
             throw KeywardError(.unauthorized, "missing bearer key")
         }
@@ -27,7 +28,7 @@ struct Authenticator: Sendable {
     }
 
     /// The decision on a bearer key's verify outcome.
-    func authorize(_ outcome: VerifyOutcome, _ scope: Scope) throws -> Actor {
+    func authorize(_ outcome: VerifyOutcome, _ scope: Scope) throws -> Principal {
         guard outcome.valid, let scopes = outcome.scopes, let keyID = outcome.keyID else {
             throw KeywardError(.unauthorized, "the bearer key is not valid")
         }
@@ -40,6 +41,6 @@ struct Authenticator: Sendable {
         guard isAdmin || scopes.contains(scope) else {
             throw KeywardError(.forbidden, "the bearer key lacks the \(scope) scope")
         }
-        return Actor(name: "key:\(keyID)", isAdmin: isAdmin)
+        return Principal(name: "key:\(keyID)", isAdmin: isAdmin)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import KeywardAPI
 import KeywardCore
+import KeywardGovernance
 import KeywardStore
 
 /// `POST /v1/exposures` (bearer with `keyward:report`): scanner findings and leak intelligence,
@@ -10,7 +11,7 @@ import KeywardStore
 /// accepted only over TLS (or from loopback when configured), reduced at once to a SHA-256 digest
 /// and an HMAC fingerprint, and dropped.
 struct ExposureRoutes {
-    let management: ManagementService
+    let governance: Governance
     let auth: Authenticator
     /// Every connection is TLS (the server was started with --tls-cert).
     let tls: Bool
@@ -21,11 +22,11 @@ struct ExposureRoutes {
     static let maxBytes = 1 << 20
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let m = management, auth = auth, tls = tls, fromLoopback = plaintextFromLoopback, quota = quota
+        let m = governance, auth = auth, tls = tls, fromLoopback = plaintextFromLoopback, quota = quota
         let io = JSONIO(maxBodyBytes: Self.maxBytes)
         table.add(.post, "/v1/exposures")
         router.post("/v1/exposures") { req, ctx in
-            let receivedAt = m.store.clock.now()
+            let receivedAt = m.now()
             let actor = try auth.require(.report, req)
             let (report, bytes) = try await io.decodeCounted(ExposureReport.self, from: req)
             guard report.items.count <= Self.maxItems else {
@@ -38,7 +39,7 @@ struct ExposureRoutes {
             let incoming = try report.items.enumerated().map { i, item in
                 try Self.validate(item, index: i, source: report.source, plaintextAllowed: plaintextAllowed, fingerprints: m.fingerprints)
             }
-            let results = try await m.intake(incoming, source: report.source.rawValue, receivedAt: receivedAt, actor: actor)
+            let results = try await m.intake(incoming, source: report.source.rawValue, receivedAt: receivedAt, actor: actor).map(ExposureResult.init)
             let accepted = results.filter { !$0.duplicate }.count
             return try io.respond(ExposureReceipt(accepted: accepted, duplicates: results.count - accepted, results: results), status: .accepted)
         }

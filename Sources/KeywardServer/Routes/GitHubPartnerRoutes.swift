@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import KeywardAPI
 import KeywardCore
+import KeywardGovernance
 import KeywardStore
 import NIOCore
 import Synchronization
@@ -61,18 +62,18 @@ package struct GitHubPartnerKeys: Sendable {
 /// `[{token_hash, token_type, label}]`. A bad signature or unknown key id is a 401, audited,
 /// and nothing is recorded or revoked. Delivering the same report again is a no-op.
 struct GitHubPartnerRoutes {
-    let management: ManagementService
+    let governance: Governance
     let keys: GitHubPartnerKeys
     let rejections = RejectionBudget(perMinute: 60)
     static let maxBytes = 1 << 20
     static let maxItems = 1_000
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let m = management, keys = keys, rejections = rejections
+        let m = governance, keys = keys, rejections = rejections
         let io = JSONIO(maxBodyBytes: Self.maxBytes)
         table.add(.post, "/v1/exposures/github")
         router.post("/v1/exposures/github") { req, ctx in
-            let receivedAt = m.store.clock.now()
+            let receivedAt = m.now()
             let keyID = req.headers[HTTPField.Name("Github-Public-Key-Identifier")!] ?? ""
             let signature = req.headers[HTTPField.Name("Github-Public-Key-Signature")!] ?? ""
             var request = req
@@ -113,25 +114,12 @@ struct GitHubPartnerRoutes {
                                                  evidence: .plaintext))
             }
             let results = try await m.intake(incoming, source: ExposureReport.Source.partner.rawValue, receivedAt: receivedAt,
-                                             actor: Actor(name: "github-partner:\(keyID.prefix(64))", isAdmin: false))
+                                             actor: Principal(name: "github-partner:\(keyID.prefix(64))", isAdmin: false))
             let labels = zip(entries.indices, results).map { i, r in
                 GitHubTokenLabel(tokenHash: digests[i].hex, tokenType: entries[i].type,
-                                 label: r.classification == ExposureClassification.unknown.rawValue ? "false_positive" : "true_positive")
+                                 label: r.classification == .unknown ? "false_positive" : "true_positive")
             }
             return try io.respond(labels)
-        }
-    }
-}
-
-extension ManagementService {
-    /// SECURITY-CASES 59: a rejected partner report is audited (no body, no token).
-    /// `suppressedBefore`: rejections over the audit budget since the last audited one.
-    func auditRejectedPartnerReport(keyID: String, reason: String, remote: String?, suppressedBefore: Int) async throws {
-        try await store.write { tx in
-            tx.audit(AuditEntry(actor: "github-partner", action: "exposure.rejected", target: "exposures/github", details: [
-                "reason": reason, "key_identifier": String(keyID.prefix(128)), "remote": remote ?? "",
-                "suppressed_before": String(suppressedBefore),
-            ]))
         }
     }
 }

@@ -2,26 +2,23 @@ import Foundation
 import Hummingbird
 import KeywardAPI
 import KeywardCore
+import KeywardGovernance
 import KeywardStore
 
 /// `/v1/identities` and `/v1/keys` (management).
 struct ManagementRoutes {
-    let management: ManagementService
+    let governance: Governance
     let auth: Authenticator
     let io: JSONIO
     let clock: WallClock
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let m = management, auth = auth, io = io, clock = clock
+        let m = governance, auth = auth, io = io, clock = clock
         table.add(.post, "/v1/identities")
         router.post("/v1/identities") { req, _ in
             let actor = try auth.require(.admin, req)
             let body = try await io.decode(IdentityCreateRequest.self, from: req)
-            let created = try await m.createIdentity(NewIdentity(
-                name: body.name, kind: IdentityKind(rawValue: body.kind.rawValue)!, businessOwner: body.businessOwner,
-                technicalOwner: body.technicalOwner, purpose: body.purpose, environment: body.environment,
-                dataClassification: DataClassification(rawValue: (body.dataClassification ?? .internal).rawValue)!,
-                labels: body.labels ?? [:], allowedScopes: body.allowedScopes ?? []), actor: actor)
+            let created = try await m.createIdentity(NewIdentity(body), actor: actor)
             return try io.respond(IdentityResponse(created), status: .created)
         }
         table.add(.get, "/v1/identities")
@@ -39,14 +36,14 @@ struct ManagementRoutes {
             }
             let limit = try req.intQuery("limit", default: 50, range: 1...500)
             let cursor = try req.cursorQuery(IdentityID.self)
-            let page = try await m.store.listIdentities(filter, limit: limit, after: cursor)
+            let page = try await m.identities(filter, limit: limit, after: cursor)
             return try io.respond(ListResponse(items: page.items.map { IdentityResponse($0) }, nextCursor: page.nextCursor))
         }
         table.add(.get, "/v1/identities/{id}")
         router.get("/v1/identities/{id}") { req, ctx in
             _ = try auth.require(.read, req)
             let id = try ctx.pathID(IdentityID.self)
-            guard let i = try await m.store.identity(id) else { throw KeywardError.notFound("identity") }
+            guard let i = try await m.identity(id) else { throw KeywardError.notFound("identity") }
             return try io.respond(IdentityResponse(i))
         }
         table.add(.patch, "/v1/identities/{id}")
@@ -54,9 +51,7 @@ struct ManagementRoutes {
             let actor = try auth.require(.admin, req)
             let id = try ctx.pathID(IdentityID.self)
             let body = try await io.decode(IdentityUpdateRequest.self, from: req)
-            let i = try await m.updateIdentity(id, IdentityChanges(
-                businessOwner: body.businessOwner, technicalOwner: body.technicalOwner, purpose: body.purpose,
-                labels: body.labels, allowedScopes: body.allowedScopes), actor: actor)
+            let i = try await m.updateIdentity(id, IdentityChanges(body), actor: actor)
             return try io.respond(IdentityResponse(i))
         }
         table.add(.post, "/v1/identities/{id}/decommission")
@@ -72,16 +67,7 @@ struct ManagementRoutes {
         router.post("/v1/keys") { req, _ in
             let actor = try auth.require(.admin, req)
             let body = try await io.decode(KeyCreateRequest.self, from: req)
-            guard let iid = IdentityID(body.identityId) else { throw KeywardError(.validation, "identity_id is not an identity id") }
-            var parent: KeyID?
-            if let d = body.derivedFrom {
-                guard let p = KeyID(d) else { throw KeywardError(.validation, "derived_from is not a key id") }
-                parent = p
-            }
-            let (key, secret) = try await m.issueKey(NewKey(
-                identityID: iid, scopes: body.scopes, environment: KeyEnvironment(rawValue: body.environment.rawValue)!,
-                ttlSeconds: body.ttlSeconds, expiresAt: body.expiresAt, name: body.name, nonExpiring: body.nonExpiring ?? false,
-                exceptionReason: body.policyExceptionReason, derivedFrom: parent), actor: actor)
+            let (key, secret) = try await m.issueKey(try NewKey.from(body), actor: actor)
             var resp = try io.respond(KeyIssuedResponse(key, secret: secret), status: .created)
             resp.headers[.cacheControl] = "no-store"
             return resp
@@ -89,23 +75,10 @@ struct ManagementRoutes {
         table.add(.get, "/v1/keys")
         router.get("/v1/keys") { req, _ in
             _ = try auth.require(.read, req)
-            let q = req.uri.queryParameters
-            var filter = KeyFilter()
-            if let i = q.get("identity_id") {
-                guard let iid = IdentityID(i) else { throw KeywardError(.badRequest, "identity_id is not an identity id") }
-                filter.identityID = iid
-            }
-            if let s = q.get("status") {
-                guard let st = KeyStatus(rawValue: s) else { throw KeywardError(.badRequest, "status must be active or revoked") }
-                filter.status = st
-            }
-            if let e = q.get("environment") {
-                guard let env = KeyEnvironment(rawValue: e) else { throw KeywardError(.badRequest, "environment must be live or test") }
-                filter.environment = env
-            }
+            let filter = try Self.keyFilter(req)
             let limit = try req.intQuery("limit", default: 50, range: 1...500)
             let cursor = try req.cursorQuery(KeyID.self)
-            let page = try await m.store.listKeys(filter, limit: limit, after: cursor)
+            let page = try await m.keys(filter, limit: limit, after: cursor)
             let now = clock.now()
             return try io.respond(ListResponse(items: page.items.map { KeyResponse($0, now: now) }, nextCursor: page.nextCursor))
         }
@@ -113,8 +86,8 @@ struct ManagementRoutes {
         router.get("/v1/keys/{id}") { req, ctx in
             _ = try auth.require(.read, req)
             let id = try ctx.pathID(KeyID.self)
-            guard let k = try await m.store.key(id) else { throw KeywardError.notFound("key") }
-            let usage = try await m.store.usage(of: id)
+            guard let k = try await m.key(id) else { throw KeywardError.notFound("key") }
+            let usage = try await m.usage(of: id)
             return try io.respond(KeyResponse(k, now: clock.now(), usage: usage.outcomes))
         }
         table.add(.post, "/v1/keys/{id}/rotate")
@@ -135,5 +108,23 @@ struct ManagementRoutes {
             let key = try await m.revokeKey(id, reason: body.reason, actor: actor)
             return try io.respond(KeyResponse(key, now: clock.now()))
         }
+    }
+    /// Built from three optionals in one call: filling a `var KeyFilter` field by field made
+    /// Swift 6.3 (debug) emit an aligned SSE move at an unaligned stack slot (a crash on GET /v1/keys).
+    static func keyFilter(_ req: Request) throws -> KeyFilter {
+        let q = req.uri.queryParameters
+        let identity = try q.get("identity_id").map { i in
+            guard let iid = IdentityID(i) else { throw KeywardError(.badRequest, "identity_id is not an identity id") }
+            return iid
+        }
+        let status = try q.get("status").map { s in
+            guard let st = KeyStatus(rawValue: s) else { throw KeywardError(.badRequest, "status must be active or revoked") }
+            return st
+        }
+        let environment = try q.get("environment").map { e in
+            guard let env = KeyEnvironment(rawValue: e) else { throw KeywardError(.badRequest, "environment must be live or test") }
+            return env
+        }
+        return KeyFilter(identityID: identity, status: status, environment: environment)
     }
 }

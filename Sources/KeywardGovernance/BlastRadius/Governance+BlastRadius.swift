@@ -1,12 +1,11 @@
 import Foundation
-import KeywardAPI
 import KeywardCore
 import KeywardStore
 
 /// Blast radius and hunt: what a credential reaches and who holds it, computed from the
 /// inventory, the derived-credential links, declared consumers and verify telemetry.
-extension ManagementService {
-    package func blastRadius(of id: KeyID) async throws -> BlastRadius {
+extension Governance {
+    package func blastRadius(of id: KeyID) async throws -> BlastRadiusReport {
         try await store.read { db in
             guard let key = try await self.store.key(id, in: db) else { throw KeywardError.notFound("key") }
             guard let identity = try await self.store.identity(key.identityID, in: db) else { throw StoreError.corrupt("key without identity") }
@@ -14,14 +13,14 @@ extension ManagementService {
         }
     }
 
-    func blastRadius(of key: APIKey, version: Int?, identity: Identity, in db: StoreDB) async throws -> BlastRadius {
+    func blastRadius(of key: APIKey, version: Int?, identity: Identity, in db: StoreDB) async throws -> BlastRadiusReport {
         let now = store.clock.now()
         let v = version.flatMap { n in key.versions.first { $0.version == n } } ?? key.current
-        let target = BlastRadius.Target(kind: "key", id: key.id.description, version: v?.version, prefix: v?.prefix ?? "", provider: "keyward",
+        let target = BlastRadiusReport.Target(kind: "key", id: key.id.description, version: v?.version, prefix: v?.prefix ?? "", provider: "keyward",
                                         environment: key.environment.rawValue, status: key.effectiveStatus(at: now))
         let declared = try await store.consumers(holding: key.id.description, in: db)
         let observed = try await store.sources(of: key.id, in: db).map { Self.observed($0, declared: declared) }
-        var derived: [BlastRadius.Linked] = []
+        var derived: [BlastRadiusReport.Linked] = []
         var frontier = [key.id.description]
         var seen = Set(frontier)
         while let parent = frontier.popLast(), derived.count < 1_000 {
@@ -35,42 +34,42 @@ extension ManagementService {
                 }
             }
         }
-        var reuse: [BlastRadius.Linked] = []
+        var reuse: [BlastRadiusReport.Linked] = []
         for d in Set(key.versions.map(\.digest)) {
             for c in try await store.credentials(digest: d, fingerprint: nil, in: db) {
                 reuse.append(.init(kind: "credential", id: c.id.description, status: c.status.rawValue, environment: c.environment, identityId: c.identityID.description))
             }
         }
-        return BlastRadius(target: target, owner: Self.owner(identity), scopes: key.scopes.map(\.value), resources: Self.resources(key.scopes.map(\.value)),
+        return BlastRadiusReport(target: target, owner: Self.owner(identity), scopes: key.scopes.map(\.value), resources: Self.resources(key.scopes.map(\.value)),
                            derivedCredentials: derived, declaredConsumers: declared.map(Self.declared), observedConsumers: observed, reuse: reuse,
                            thirdParties: Self.thirdParties(identity: identity, consumers: declared))
     }
 
-    func blastRadius(of c: Credential, identity: Identity, in db: StoreDB) async throws -> BlastRadius {
-        let target = BlastRadius.Target(kind: "credential", id: c.id.description, version: nil, prefix: c.prefix, provider: c.provider,
+    func blastRadius(of c: Credential, identity: Identity, in db: StoreDB) async throws -> BlastRadiusReport {
+        let target = BlastRadiusReport.Target(kind: "credential", id: c.id.description, version: nil, prefix: c.prefix, provider: c.provider,
                                         environment: c.environment, status: c.status.rawValue)
         let declared = try await store.consumers(holding: c.id.description, in: db)
         let reuse = try await store.credentials(digest: c.digest, fingerprint: c.fingerprint, in: db).filter { $0.id != c.id }.map {
-            BlastRadius.Linked(kind: "credential", id: $0.id.description, status: $0.status.rawValue, environment: $0.environment, identityId: $0.identityID.description)
+            BlastRadiusReport.Linked(kind: "credential", id: $0.id.description, status: $0.status.rawValue, environment: $0.environment, identityId: $0.identityID.description)
         }
         var third = Self.thirdParties(identity: identity, consumers: declared)
         if !third.contains(c.provider) { third.append(c.provider) }
-        return BlastRadius(target: target, owner: Self.owner(identity), scopes: [], resources: [c.provider], derivedCredentials: [],
+        return BlastRadiusReport(target: target, owner: Self.owner(identity), scopes: [], resources: [c.provider], derivedCredentials: [],
                            declaredConsumers: declared.map(Self.declared), observedConsumers: [], reuse: reuse, thirdParties: third)
     }
 
     /// The key's use since `since`: verify outcomes, sources and scopes (flushed telemetry).
-    func hunt(_ id: KeyID, since: Date, in db: StoreDB) async throws -> Hunt {
+    func hunt(_ id: KeyID, since: Date, in db: StoreDB) async throws -> HuntReport {
         let use = try await store.use(of: id, since: since, in: db)
         let failures = use.outcomes.filter { $0.key != "valid" }.values.reduce(0, +)
-        return Hunt(since: since, outcomes: use.outcomes, failures: failures,
+        return HuntReport(since: since, outcomes: use.outcomes, failures: failures,
                     sources: use.sources.map { Self.observed($0, declared: []) },
                     scopesUsed: use.scopes.map { .init(scope: $0.scope, count: $0.use.count, firstSeen: Date(unixMillis: $0.use.firstSeen),
                                                        lastSeen: Date(unixMillis: $0.use.lastSeen)) })
     }
 
-    static func owner(_ i: Identity) -> BlastRadius.Owner {
-        BlastRadius.Owner(identityId: i.id.description, name: i.name, kind: i.kind.rawValue, businessOwner: i.businessOwner, technicalOwner: i.technicalOwner,
+    static func owner(_ i: Identity) -> BlastRadiusReport.Owner {
+        BlastRadiusReport.Owner(identityId: i.id.description, name: i.name, kind: i.kind.rawValue, businessOwner: i.businessOwner, technicalOwner: i.technicalOwner,
                           purpose: i.purpose, environment: i.environment, dataClassification: i.dataClassification.rawValue)
     }
 
@@ -79,16 +78,16 @@ extension ManagementService {
         Array(Set(scopes.map { s in s.split(separator: ":", maxSplits: 1).first.map(String.init) ?? s })).sorted()
     }
 
-    static func declared(_ c: Consumer) -> BlastRadius.DeclaredConsumer {
-        BlastRadius.DeclaredConsumer(id: c.id.description, name: c.name, kind: c.kind.rawValue, environment: c.environment, contact: c.contact)
+    static func declared(_ c: Consumer) -> BlastRadiusReport.DeclaredConsumer {
+        BlastRadiusReport.DeclaredConsumer(id: c.id.description, name: c.name, kind: c.kind.rawValue, environment: c.environment, contact: c.contact)
     }
 
     /// An observed source is "declared" when a declared consumer's name appears in its
     /// client-certificate subject or user agent (the only identifying data verify receives).
-    static func observed(_ s: UsageBatch.Source, declared: [Consumer]) -> BlastRadius.ObservedConsumer {
+    static func observed(_ s: UsageBatch.Source, declared: [Consumer]) -> BlastRadiusReport.ObservedConsumer {
         let text = ((s.clientCertSubject ?? "") + " " + (s.userAgent ?? "")).lowercased()
         let known = declared.contains { !$0.name.isEmpty && text.contains($0.name.lowercased()) }
-        return BlastRadius.ObservedConsumer(ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
+        return BlastRadiusReport.ObservedConsumer(ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
                                             firstSeen: Date(unixMillis: s.firstSeen), lastSeen: Date(unixMillis: s.lastSeen), count: s.count,
                                             undeclared: !known)
     }

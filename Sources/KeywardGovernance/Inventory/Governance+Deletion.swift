@@ -4,8 +4,8 @@ import KeywardStore
 
 /// DELETE for consumers, imported credentials and webhooks: each is audited with what it was
 /// (never a secret), and refused where it would hide work still to do.
-extension ManagementService {
-    package func deleteConsumer(_ id: ConsumerID, actor: Actor) async throws {
+extension Governance {
+    package func deleteConsumer(_ id: ConsumerID, actor: Principal) async throws {
         try await store.write { tx in
             guard let c = try await self.store.consumer(id, in: tx.db) else { throw KeywardError.notFound("consumer") }
             try await self.store.deleteConsumer(id, in: tx)
@@ -17,7 +17,7 @@ extension ManagementService {
 
     /// An imported credential with an unresolved incident stays until that incident is
     /// resolved: deleting it would drop the incident's owner and blast radius.
-    package func deleteCredential(_ id: CredentialID, actor: Actor) async throws {
+    package func deleteCredential(_ id: CredentialID, actor: Principal) async throws {
         try await store.write { tx in
             guard let c = try await self.store.credential(id, in: tx.db) else { throw KeywardError.notFound("credential") }
             if let open = try await self.store.incident(dedupeKey: id.description, in: tx.db) {
@@ -30,7 +30,7 @@ extension ManagementService {
         }
     }
 
-    package func deleteWebhook(_ id: WebhookID, actor: Actor) async throws {
+    package func deleteWebhook(_ id: WebhookID, actor: Principal) async throws {
         try await store.write { tx in
             guard let w = try await self.store.webhooks(in: tx.db).first(where: { $0.id == id }) else { throw KeywardError.notFound("webhook") }
             let dropped = try await self.store.deleteWebhook(id, in: tx)

@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
-import KeywardAPI
 import KeywardCore
 import KeywardStore
 import Logging
@@ -121,8 +120,8 @@ package final class WebhookDispatcher: Service, Sendable {
         d.attempts += 1
         let now = store.clock.now()
         do {
-            let secret = try fingerprints.open(hook.secretSealed, purpose: ManagementService.webhookSealPurpose)
-            let url = try fingerprints.open(hook.urlSealed, purpose: ManagementService.webhookURLSealPurpose)
+            let secret = try fingerprints.open(hook.secretSealed, purpose: Governance.webhookSealPurpose)
+            let url = try fingerprints.open(hook.urlSealed, purpose: Governance.webhookURLSealPurpose)
             let t = Int64(now.timeIntervalSince1970)
             var req = HTTPClientRequest(url: url)
             req.method = .POST

@@ -3,7 +3,7 @@ import KeywardCore
 import KeywardScanner
 
 /// Field checks for management input. Messages name the field, never echo the value.
-enum Validate {
+package enum Validate {
     static func text(_ s: String, field: String, max: Int) throws {
         guard !s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw KeywardError(.validation, "\(field) must not be empty")
@@ -22,7 +22,7 @@ enum Validate {
     }
 
     /// The length a JSON Schema `maxLength` counts: Unicode code points, not UTF-8 bytes.
-    static func length(_ s: String) -> Int { s.unicodeScalars.count }
+    package static func length(_ s: String) -> Int { s.unicodeScalars.count }
 
     /// Explicit bidirectional formatting characters (Unicode TR 9 §2: LRE, RLE, PDF, LRO, RLO,
     /// LRI, RLI, FSI, PDI, LRM, RLM, ALM): they make a name display as another (a U+202E
@@ -42,7 +42,7 @@ enum Validate {
 
     /// No control characters (C0, DEL, C1) and no bidi controls: paths and URLs of exposures,
     /// which are shown to people later.
-    static func printable(_ s: String, field: String) throws {
+    package static func printable(_ s: String, field: String) throws {
         if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || isBidiControl($0) }) {
             throw KeywardError(.validation, "\(field) contains control characters")
         }
@@ -50,7 +50,7 @@ enum Validate {
 
     /// Refuses a value in which any of the scanner's rules finds a credential (or a Keyward key
     /// by its format). The message names the field and the rule, never the value.
-    static func noCredential(_ s: String, field: String) throws {
+    package static func noCredential(_ s: String, field: String) throws {
         if let rule = CredentialShape.shared.rule(in: s) {
             throw KeywardError(.validation, "\(field) looks like it holds a credential (\(rule)); secrets do not belong in metadata")
         }
@@ -66,7 +66,7 @@ enum Validate {
     }
 
     /// A rule or provider name: 1 to 100 characters of a-z, 0-9, `.`, `-`, `_`.
-    static func isRuleName(_ s: String) -> Bool {
+    package static func isRuleName(_ s: String) -> Bool {
         (1...100).contains(s.utf8.count) && s.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2D || $0 == 0x5F }
     }
 

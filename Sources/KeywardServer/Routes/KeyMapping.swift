@@ -1,17 +1,9 @@
 import Foundation
 import KeywardAPI
 import KeywardCore
-import KeywardStore
-import KeywardVerify
+import KeywardGovernance
 
-extension IdentityResponse {
-    init(_ i: Identity, revokedKeys: Int? = nil) {
-        self.init(id: i.id.description, name: i.name, kind: i.kind.rawValue, businessOwner: i.businessOwner, technicalOwner: i.technicalOwner,
-                  purpose: i.purpose, environment: i.environment, dataClassification: i.dataClassification.rawValue, labels: i.labels,
-                  allowedScopes: i.allowedScopes.map(\.value), status: i.status.rawValue, createdAt: i.createdAt, updatedAt: i.updatedAt,
-                  decommissionedAt: i.decommissionedAt, revokedKeys: revokedKeys)
-    }
-}
+// Keys: wire ↔ domain.
 
 extension KeyResponse {
     init(_ k: APIKey, now: Date, usage: [String: Int64]? = nil) {
@@ -37,17 +29,18 @@ extension KeyIssuedResponse {
     }
 }
 
-extension VerifyResponse {
-    init(_ o: VerifyOutcome) {
-        self.init(valid: o.valid, reason: o.reason?.rawValue, keyId: o.keyID?.description, version: o.version,
-                  identityId: o.identityID?.description, scopes: o.scopes?.map(\.value), expiresAt: o.expiresAt)
-    }
-}
-
-extension AuditRecordResponse {
-    init(_ r: AuditRecord) {
-        let details = (try? JSONDecoder().decode([String: String].self, from: Data(r.details.utf8))) ?? [:]
-        self.init(seq: r.seq, at: Date(unixMillis: r.at), actor: r.actor, action: r.action, target: r.target, details: details,
-                  prevHash: r.prevHash, hash: r.hash)
+extension NewKey {
+    // A static function, not a throwing `init` that delegates after a throw: built that way the
+    // route crashed (a null dereference) with Swift 6.3 when the body's ids were bad.
+    static func from(_ body: KeyCreateRequest) throws -> NewKey {
+        guard let iid = IdentityID(body.identityId) else { throw KeywardError(.validation, "identity_id is not an identity id") }
+        var parent: KeyID?
+        if let d = body.derivedFrom {
+            guard let p = KeyID(d) else { throw KeywardError(.validation, "derived_from is not a key id") }
+            parent = p
+        }
+        return NewKey(identityID: iid, scopes: body.scopes, environment: KeyEnvironment(rawValue: body.environment.rawValue)!,
+                      ttlSeconds: body.ttlSeconds, expiresAt: body.expiresAt, name: body.name, nonExpiring: body.nonExpiring ?? false,
+                      exceptionReason: body.policyExceptionReason, derivedFrom: parent)
     }
 }

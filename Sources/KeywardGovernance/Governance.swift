@@ -3,20 +3,9 @@ import KeywardCore
 import KeywardStore
 import Logging
 
-/// Who asked for a management change: recorded as the audit actor.
-package struct Actor: Sendable {
-    package var name: String
-    package var isAdmin: Bool
-    package static let system = Actor(name: "system", isAdmin: true)
-    package init(name: String, isAdmin: Bool) {
-        self.name = name
-        self.isAdmin = isAdmin
-    }
-}
-
-/// Management decisions over the store: validation, policy, audit. Every change and every
-/// refusal is audited in the same transaction as the change (fail closed).
-package final class ManagementService: Sendable {
+/// The domain over the store: validation, policy, audit, containment, incidents, webhooks.
+/// Every change and every refusal is audited in the same transaction as the change (fail closed).
+package final class Governance: Sendable {
     package let store: Store
     package let policy: IssuancePolicy
     package let fingerprints: FingerprintKey
@@ -84,7 +73,7 @@ package final class ManagementService: Sendable {
             ]))
             tx.audit(AuditEntry(actor: actor, action: "policy.exception", target: key.id.description,
                                 details: ["rule": "lifetime.non_expiring", "reason": "admin recovery"]))
-            tx.audit(self.issuedEntry(key, actor: Actor(name: actor, isAdmin: true)))
+            tx.audit(self.issuedEntry(key, actor: Principal(name: actor, isAdmin: true)))
             return (key, secret, before)
         }
     }
@@ -97,7 +86,7 @@ package final class ManagementService: Sendable {
                       status: .active, currentVersion: 1, createdAt: now, updatedAt: now, versions: [version])
     }
 
-    func issuedEntry(_ k: APIKey, actor: Actor) -> AuditEntry {
+    func issuedEntry(_ k: APIKey, actor: Principal) -> AuditEntry {
         let v = k.current!
         var d = ["identity_id": k.identityID.description, "environment": k.environment.rawValue,
                  "scopes": k.scopes.map(\.value).joined(separator: " "), "version": String(v.version),

@@ -42,8 +42,8 @@ package struct IdentityChanges: Sendable {
     }
 }
 
-extension ManagementService {
-    package func createIdentity(_ n: NewIdentity, actor: Actor) async throws -> Identity {
+extension Governance {
+    package func createIdentity(_ n: NewIdentity, actor: Principal) async throws -> Identity {
         try Validate.text(n.name, field: "name", max: 200)
         if n.name.lowercased() == "keyward" { throw KeywardError(.conflict, "the name keyward is reserved for the built-in identity") }
         try Validate.optionalText(n.businessOwner, field: "business_owner", max: 200)
@@ -68,7 +68,7 @@ extension ManagementService {
         }
     }
 
-    package func updateIdentity(_ id: IdentityID, _ c: IdentityChanges, actor: Actor) async throws -> Identity {
+    package func updateIdentity(_ id: IdentityID, _ c: IdentityChanges, actor: Principal) async throws -> Identity {
         try Validate.optionalText(c.businessOwner, field: "business_owner", max: 200)
         try Validate.optionalText(c.technicalOwner, field: "technical_owner", max: 200)
         try Validate.optionalText(c.purpose, field: "purpose", max: 1000)
@@ -92,7 +92,7 @@ extension ManagementService {
     }
 
     /// Decommissions an identity and revokes every active key it holds, in one transaction.
-    package func decommission(_ id: IdentityID, reason: String?, actor: Actor) async throws -> (Identity, Int) {
+    package func decommission(_ id: IdentityID, reason: String?, actor: Principal) async throws -> (Identity, Int) {
         try Validate.optionalText(reason, field: "reason", max: 500)
         if id == .keyward { throw KeywardError(.conflict, "the built-in keyward identity cannot be decommissioned") }
         return try await store.write { tx in

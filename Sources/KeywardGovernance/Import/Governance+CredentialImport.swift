@@ -1,47 +1,46 @@
-import Crypto
 import Foundation
-import KeywardAPI
 import KeywardCore
 import KeywardScanner
 import KeywardStore
 
-/// Consumers, imported third-party credentials and webhook subscriptions.
-extension ManagementService {
-    // MARK: consumers
-
-    package func createConsumer(_ r: ConsumerCreateRequest, actor: Actor) async throws -> Consumer {
-        try Validate.text(r.name, field: "name", max: 200)
-        guard let kind = ConsumerKind(rawValue: r.kind) else {
-            throw KeywardError(.validation, "kind must be one of \(ConsumerKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        try Validate.token(r.environment, field: "environment")
-        try Validate.optionalText(r.contact, field: "contact", max: 200)
-        let holds = r.holds ?? []
-        guard holds.count <= 100 else { throw KeywardError(.validation, "holds: at most 100 credentials") }
-        return try await store.write { tx in
-            for h in holds {
-                let known: Bool
-                if let k = KeyID(h) { known = try await self.store.key(k, in: tx.db) != nil }
-                else if let c = CredentialID(h) { known = try await self.store.credential(c, in: tx.db) != nil }
-                else { throw KeywardError(.validation, "holds: each entry is a key id (key_…) or a credential id (crd_…)") }
-                guard known else { throw KeywardError(.validation, "holds: \(h) does not exist") }
-            }
-            let c = Consumer(id: .random(), name: r.name, kind: kind, environment: r.environment, contact: r.contact, holds: holds, createdAt: tx.now)
-            try await self.store.insertConsumer(c, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "consumer.created", target: c.id.description, details: [
-                "name": c.name, "kind": kind.rawValue, "environment": c.environment, "holds": Set(holds).sorted().joined(separator: " "),
-            ]))
-            return Consumer(id: c.id, name: c.name, kind: c.kind, environment: c.environment, contact: c.contact, holds: Set(holds).sorted(), createdAt: c.createdAt)
+/// Third-party secrets to bring into the inventory, as the client sent them; every field is
+/// checked here. The plaintexts are fingerprinted at once and dropped.
+package struct CredentialImport: Sendable {
+    package struct Item: Sendable {
+        /// Where it was found (`STRIPE_SECRET_KEY`, `prod:aws_secret_access_key`).
+        package var name: String
+        package var secret: String
+        package var provider: String?
+        package var ruleID: String?
+        /// The client's view that the format is high-entropy (a digest is kept only if Keyward agrees).
+        package var highEntropy: Bool?
+        package init(name: String, secret: String, provider: String?, ruleID: String?, highEntropy: Bool?) {
+            self.name = name
+            self.secret = secret
+            self.provider = provider
+            self.ruleID = ruleID
+            self.highEntropy = highEntropy
         }
     }
+    package var identityID: String
+    /// dotenv, k8s-secret, aws-credentials or api
+    package var origin: String?
+    package var items: [Item]
+    package init(identityID: String, origin: String?, items: [Item]) {
+        self.identityID = identityID
+        self.origin = origin
+        self.items = items
+    }
+}
 
-    // MARK: imported credentials
+/// Imported third-party credentials, and the scanner's rule metadata they need.
+extension Governance {
 
     /// Brings third-party secrets into the inventory: fingerprinted under the server's HMAC key
     /// (plus SHA-256 for high-entropy formats), owner and environment from the identity, the
     /// plaintext dropped. A secret the identity already holds is not added twice.
-    package func importCredentials(_ r: CredentialImportRequest, actor: Actor) async throws -> [(Credential, Bool)] {
-        guard let iid = IdentityID(r.identityId) else { throw KeywardError(.validation, "identity_id is not an identity id") }
+    package func importCredentials(_ r: CredentialImport, actor: Principal) async throws -> [(Credential, Bool)] {
+        guard let iid = IdentityID(r.identityID) else { throw KeywardError(.validation, "identity_id is not an identity id") }
         guard iid != .keyward else { throw KeywardError(.validation, "the built-in keyward identity holds no third-party credentials") }
         let origin = r.origin ?? "api"
         let origins = InventoryFormat.allCases.map(\.rawValue) + ["api"]
@@ -63,16 +62,16 @@ extension ManagementService {
             guard Validate.isRuleName(provider) else {
                 throw KeywardError(.validation, "\(at).provider is 1 to 100 characters of a-z, 0-9, . - _")
             }
-            if let rule = item.ruleId, !(1...100).contains(Validate.length(rule)) { throw KeywardError(.validation, "\(at).rule_id is too long") }
+            if let rule = item.ruleID, !(1...100).contains(Validate.length(rule)) { throw KeywardError(.validation, "\(at).rule_id is too long") }
             let secret = Secret(item.secret)
             // A bare SHA-256 only for a built-in high-entropy format whose value also looks
             // random — never of a password, whatever the client claims.
-            let highEntropy = (item.highEntropy ?? false) && item.ruleId.map(Self.highEntropyRules.contains) == true && Self.looksHighEntropy(secret.bytes)
+            let highEntropy = (item.highEntropy ?? false) && item.ruleID.map(Self.highEntropyRules.contains) == true && Self.looksHighEntropy(secret.bytes)
             let digest = highEntropy ? secret.sha256 : nil
             // Shown later as the credential's prefix: the format's public tag only (`ghp_`,
             // `AKIA`), nothing of a format without one.
-            let prefix = Self.publicPrefixes.prefix(of: secret.bytes, ruleID: item.ruleId)
-            prepared.append(Prepared(name: item.name, provider: provider, rule: item.ruleId, fp: fingerprints.fingerprint(secret), digest: digest,
+            let prefix = Self.publicPrefixes.prefix(of: secret.bytes, ruleID: item.ruleID)
+            prepared.append(Prepared(name: item.name, provider: provider, rule: item.ruleID, fp: fingerprints.fingerprint(secret), digest: digest,
                                      prefix: prefix))
         }
         return try await store.write { tx in
@@ -125,31 +124,5 @@ extension ManagementService {
         let n = Double(bytes.count)
         let h = counts.reduce(0.0) { acc, c in c == 0 ? acc : acc - Double(c) / n * log2(Double(c) / n) }
         return h >= 3.0
-    }
-
-    // MARK: webhooks
-
-    package static let webhookEvents = ["incident.opened", "incident.contained", "incident.resolved", "key.revoked", "key.rotated", "key.expiring"]
-    static let webhookSealPurpose = "webhook-secret"
-    static let webhookURLSealPurpose = "webhook-url"
-
-    /// Creates a subscription; returns it with its signing secret (shown once).
-    package func createWebhook(_ r: WebhookCreateRequest, actor: Actor) async throws -> (WebhookRecord, String) {
-        let (scheme, host, port) = try Validate.webhookURL(r.url)
-        guard !r.events.isEmpty, r.events.count <= 20, r.events.allSatisfy({ $0 == "*" || Self.webhookEvents.contains($0) }) else {
-            throw KeywardError(.validation, "events: one or more of \(Self.webhookEvents.joined(separator: ", ")) or *")
-        }
-        let secret = "whsec_" + Hex.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
-        let sealed = try fingerprints.seal(secret, purpose: Self.webhookSealPurpose)
-        let sealedURL = try fingerprints.seal(r.url, purpose: Self.webhookURLSealPurpose)
-        let display = "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "") + "/…"
-        return try await store.write { tx in
-            let w = WebhookRecord(id: .random(), urlSealed: sealedURL, urlDisplay: display, secretSealed: sealed, events: Array(Set(r.events)).sorted(), status: "active", createdAt: tx.now)
-            try await self.store.insertWebhook(w, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "webhook.created", target: w.id.description, details: [
-                "url_host": host, "events": w.events.joined(separator: " "), "secret_fingerprint": self.fingerprints.fingerprint(value: secret).description,
-            ]))
-            return (w, secret)
-        }
     }
 }

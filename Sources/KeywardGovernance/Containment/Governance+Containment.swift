@@ -1,0 +1,126 @@
+import Foundation
+import KeywardCore
+import KeywardStore
+import Logging
+
+extension Governance {
+    // MARK: Keyward keys
+
+    /// Containment needs evidence that the reporter held the secret (`possession`: a plaintext,
+    /// a signed partner report or a valid possession proof) or an admin reporter: a digest
+    /// alone (from a backup, a read-only role, old report traffic) opens an incident and
+    /// notifies the owner, and revokes or quarantines nothing.
+    func containKey(_ key: inout APIKey, version: Int, exposure: ExposureContext, possession: Bool, actor: Principal,
+                            in tx: WriteTransaction) async throws -> ExposureOutcome {
+        let now = store.clock.now()
+        let v = key.versions.first { $0.version == version }
+        let classification: ExposureClassification
+        if key.status == .revoked {
+            classification = .alreadyRevoked
+        } else if version != key.currentVersion, (v?.graceUntil ?? .distantPast) <= now {
+            classification = .rotated
+        } else if let exp = v?.expiresAt, exp <= now {
+            classification = .expired
+        } else if key.status == .quarantined {
+            classification = .alreadyQuarantined
+        } else {
+            classification = .valid
+        }
+        let mayContain = possession || actor.isAdmin
+        let policy = mayContain ? containment.action(environment: key.environment, source: exposure.source) : .notify
+        var action: ContainmentAction? = nil
+        if classification == .valid {
+            action = policy
+        } else if classification == .alreadyQuarantined, policy == .revoke {
+            action = .revoke
+        }
+        if let joined = try await joinOpenIncident(targetID: key.id.description, classification: classification, exposure: exposure, at: now, in: tx) {
+            return joined
+        }
+        guard let action else {
+            // Nothing is trusted any more: the exposure is recorded and audited, no incident.
+            var details = ["exposure_id": exposure.id, "classification": classification.rawValue, "source": exposure.source, "version": String(version)]
+            if classification == .rotated, let cur = key.current {
+                details["current_version_exposed"] = String(try await store.exposureExists(digest: cur.digest, in: tx.db))
+            }
+            tx.audit(AuditEntry(actor: actor.name, action: "exposure.matched", target: key.id.description, details: details))
+            try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: nil, in: tx)
+            return ExposureOutcome(exposureID: exposure.id, duplicate: false, classification: classification, incidentID: nil, action: nil)
+        }
+
+        guard let identity = try await store.identity(key.identityID, in: tx.db) else { throw StoreError.corrupt("key without identity") }
+        let radius = try await blastRadius(of: key, version: version, identity: identity, in: tx.db)
+        let since = exposure.firstSeen.map { min($0, exposure.receivedAt) } ?? exposure.receivedAt.addingTimeInterval(-30 * 86_400)
+        let hunt = try await self.hunt(key.id, since: max(since, key.createdAt), in: tx.db)
+        let incidentID = IncidentID.random()
+        var events = [
+            IncidentEvent(at: exposure.receivedAt, kind: "received", detail: "\(exposure.source): \(exposure.where_)"),
+            IncidentEvent(at: now, kind: "matched", detail: "key \(key.id) version \(version) of identity \(identity.name) (\(classification.rawValue))"),
+        ]
+        if !mayContain {
+            let would = containment.action(environment: key.environment, source: exposure.source)
+            events.append(IncidentEvent(at: now, kind: "containment_withheld", detail:
+                "the report named the key by its digest only, with no proof that the reporter held it; policy would \(would.rawValue) it. Confirm, then revoke or rotate it by hand"))
+        }
+        var containedAt: Date?
+        let reason = "exposure \(exposure.id) reported by \(exposure.source)"
+        switch action {
+        case .revoke:
+            let ids = try await revoke(&key, reason: reason, actor: actor, cascadeFrom: nil, in: tx)
+            containedAt = store.clock.now()
+            events.append(IncidentEvent(at: containedAt!, kind: "contained", detail: "revoked \(ids.joined(separator: ", "))"))
+        case .quarantine:
+            let ids = try await quarantine(&key, reason: reason, actor: actor, cascadeFrom: nil, in: tx)
+            containedAt = store.clock.now()
+            events.append(IncidentEvent(at: containedAt!, kind: "contained", detail: "quarantined \(ids.joined(separator: ", "))"))
+        case .notify:
+            break
+        }
+        if key.identityID == .keyward, action != .notify, try await usableAdminKeys(excluding: [], in: tx) == 0 {
+            // Revoking a leaked admin key is right even when it was the last one; recovery is offline.
+            logger.critical("a leaked keyward admin key was contained and no usable keyward:admin key remains; run `keyward admin recover` on the server's host",
+                            metadata: ["key_id": "\(key.id)"])
+            events.append(IncidentEvent(at: store.clock.now(), kind: "admin_access_lost",
+                                        detail: "no usable keyward:admin key remains: run `keyward admin recover` where the data folder (or the database and HMAC key file) is"))
+        }
+        let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
+        var data = ["incident_id": incidentID.description, "key_id": key.id.description, "identity_id": identity.id.description,
+                    "owner": owner, "action": action.rawValue, "classification": classification.rawValue, "source": exposure.source]
+        let notified = try await emit("incident.opened", data, in: tx) > 0
+        events.append(notificationEvent(notified: notified, owner: owner, incident: incidentID, at: now))
+        let incident = Incident(
+            id: incidentID, status: containedAt == nil ? .open : .contained, targetKind: "key", targetID: key.id.description, targetVersion: version,
+            identityID: identity.id, environment: key.environment.rawValue, source: exposure.source, classification: classification, action: action,
+            receivedAt: exposure.receivedAt, matchedAt: now, containedAt: containedAt, notifiedAt: notified ? now : nil, exposureCount: 1,
+            blastRadiusJSON: StoredJSON.string(radius), huntJSON: StoredJSON.string(hunt),
+            guidance: Self.keyGuidance(key, identity: identity, action: action, consumers: radius.declaredConsumers.count + radius.observedConsumers.count),
+            events: events, createdAt: now, updatedAt: now)
+        try await store.insertIncident(incident, dedupeKey: key.id.description, in: tx)
+        try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: incidentID, in: tx)
+        tx.audit(AuditEntry(actor: actor.name, action: "incident.opened", target: incidentID.description, details: [
+            "key_id": key.id.description, "version": String(version), "classification": classification.rawValue, "action": action.rawValue,
+            "source": exposure.source, "exposure_id": exposure.id, "evidence": possession ? "possession" : "digest_only",
+            "time_to_contain_ms": incident.timeToContainMillis.map(String.init) ?? "not contained", "notified": String(notified),
+        ]))
+        if let ttc = incident.timeToContainMillis {
+            data["time_to_contain_ms"] = String(ttc)
+            try await emit("incident.contained", data, in: tx)
+        }
+        return ExposureOutcome(exposureID: exposure.id, duplicate: false, classification: classification, incidentID: incidentID, action: action,
+                               notified: notified)
+    }
+
+    static func keyGuidance(_ key: APIKey, identity: Identity, action: ContainmentAction, consumers: Int) -> String {
+        let scopes = key.scopes.map { "--scope \($0.value)" }.joined(separator: " ")
+        let issue = "keyward keys create --identity \(identity.id) \(scopes) --mode \(key.environment.rawValue)"
+        let deploy = consumers > 0 ? "deploy it to the \(consumers) consumer(s) in the blast radius" : "deploy it where the old key was used"
+        switch action {
+        case .revoke:
+            return "Key \(key.id) was revoked with every credential derived from it. Issue a successor (`\(issue)`, or POST /v1/keys), \(deploy), remove the leaked value from where it was found (rewrite history if it was committed), then resolve this incident."
+        case .quarantine:
+            return "Key \(key.id) is quarantined: verify answers `quarantined`. Rotate it to issue a successor (`keyward keys rotate \(key.id)`, or POST /v1/keys/\(key.id)/rotate; the exposed version stops at once), \(deploy), then resolve this incident."
+        case .notify:
+            return "Key \(key.id) is still valid (policy: notify). Rotate it (`keyward keys rotate \(key.id) --grace 0`) or revoke it, \(deploy), then resolve this incident."
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Crypto
+import Foundation
+import KeywardCore
+import KeywardStore
+
+/// A webhook subscription as the client asked for it (checked here).
+package struct NewWebhook: Sendable {
+    package var url: String
+    /// incident.opened, incident.contained, incident.resolved, key.revoked, key.rotated, key.expiring, or `*`.
+    package var events: [String]
+    package init(url: String, events: [String]) {
+        self.url = url
+        self.events = events
+    }
+}
+
+extension Governance {
+    package static let webhookEvents = ["incident.opened", "incident.contained", "incident.resolved", "key.revoked", "key.rotated", "key.expiring"]
+    static let webhookSealPurpose = "webhook-secret"
+    static let webhookURLSealPurpose = "webhook-url"
+
+    /// Creates a subscription; returns it with its signing secret (shown once).
+    package func createWebhook(_ r: NewWebhook, actor: Principal) async throws -> (WebhookRecord, String) {
+        let (scheme, host, port) = try Validate.webhookURL(r.url)
+        guard !r.events.isEmpty, r.events.count <= 20, r.events.allSatisfy({ $0 == "*" || Self.webhookEvents.contains($0) }) else {
+            throw KeywardError(.validation, "events: one or more of \(Self.webhookEvents.joined(separator: ", ")) or *")
+        }
+        let secret = "whsec_" + Hex.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+        let sealed = try fingerprints.seal(secret, purpose: Self.webhookSealPurpose)
+        let sealedURL = try fingerprints.seal(r.url, purpose: Self.webhookURLSealPurpose)
+        let display = "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "") + "/…"
+        return try await store.write { tx in
+            let w = WebhookRecord(id: .random(), urlSealed: sealedURL, urlDisplay: display, secretSealed: sealed, events: Array(Set(r.events)).sorted(), status: "active", createdAt: tx.now)
+            try await self.store.insertWebhook(w, in: tx)
+            tx.audit(AuditEntry(actor: actor.name, action: "webhook.created", target: w.id.description, details: [
+                "url_host": host, "events": w.events.joined(separator: " "), "secret_fingerprint": self.fingerprints.fingerprint(value: secret).description,
+            ]))
+            return (w, secret)
+        }
+    }
+}
