@@ -2,7 +2,7 @@ import Foundation
 
 /// Swift's crash reporter (the runtime backtracer) prints, by default, every register of the
 /// crashed thread and the 16 bytes each one points at: a crash while a key, a token or a scanned
-/// file is in memory could put part of it on stderr, and so into the logs (SECURITY-CASES 58).
+/// file is in memory could put part of it on stderr, and so into the logs (case 58 of docs/security-cases.md).
 /// The runtime reads its settings from SWIFT_BACKTRACE before `main`, so when the variable is
 /// not set, `keyward` sets it (backtraces kept; registers, memory and image lists left out; paths
 /// sanitised) and starts itself again, with the same pid and arguments, and turns off core

@@ -182,7 +182,7 @@ extension TestServer {
 
     /// Where any plaintext of the suite was found: the SQLite file and its WAL, every log
     /// line, every response body except those that issued a key, every audit row.
-    /// Empty means no leak (SECURITY-CASES 57, 58).
+    /// Empty means no leak (case 57, 58 of docs/security-cases.md).
     package func leakReport() async throws -> [String] {
         var found: [String] = []
         for name in ["keyward.sqlite", "keyward.sqlite-wal", "keyward.sqlite-shm"] {

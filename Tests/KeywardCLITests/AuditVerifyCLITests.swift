@@ -3,7 +3,7 @@ import KeywardCore
 import KeywardTesting
 import Testing
 
-/// SECURITY-CASES 75 through the binary: `keyward audit verify` on a real SQLite file edited with sqlite3.
+/// case 75 of docs/security-cases.md through the binary: `keyward audit verify` on a real SQLite file edited with sqlite3.
 @Suite("keyward audit verify on a tampered store", .serialized)
 struct AuditVerifyCLITests {
     /// A stopped server's data folder with a chain of audit records and a saved checkpoint.

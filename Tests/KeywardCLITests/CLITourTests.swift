@@ -72,7 +72,7 @@ struct CLITourTests {
         #expect(audit.status == 0)
         #expect(audit.stdout.contains("audit chain ok"))
 
-        // SECURITY-CASES 57: while the server runs, its WAL and a backup (sqlite3 .backup) hold no plaintext either.
+        // case 57 of docs/security-cases.md: while the server runs, its WAL and a backup (sqlite3 .backup) hold no plaintext either.
         let backup = e.dir.file("backup.sqlite")
         #expect(try await ProcessRunner.run("/usr/bin/sqlite3", [e.dir.file("data/keyward.sqlite"), ".backup '\(backup)'"]).status == 0)
         let live = ["data/keyward.sqlite-wal", "backup.sqlite"].map { FileManager.default.contents(atPath: e.dir.file($0)) ?? Data() }

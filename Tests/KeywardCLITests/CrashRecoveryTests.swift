@@ -2,7 +2,7 @@ import Foundation
 import KeywardTesting
 import Testing
 
-// SECURITY-CASES 68: kill -9 during issue, rotate and revoke (SQLite WAL, synchronous=FULL).
+// case 68 of docs/security-cases.md: kill -9 during issue, rotate and revoke (SQLite WAL, synchronous=FULL).
 @Suite("Crash recovery", .serialized)
 struct CrashRecoveryTests {
     @Test("after kill -9 mid-writes: integrity_check ok, chain valid, no half-rotated key")

@@ -2,7 +2,7 @@ import Foundation
 import KeywardTesting
 import Testing
 
-/// SECURITY-CASES 58, the crash part: Swift's crash reporter would print each register and the
+/// case 58 of docs/security-cases.md, the crash part: Swift's crash reporter would print each register and the
 /// 16 bytes it points at; `keyward` starts itself with SWIFT_BACKTRACE set so that a crash
 /// report holds a backtrace and nothing from memory.
 @Suite("Crash reports", .serialized)

@@ -3,7 +3,7 @@ import KeywardCore
 import KeywardTesting
 import Testing
 
-/// `keyward scan` through the built binary (SECURITY-CASES 61–63).
+/// `keyward scan` through the built binary (case 61–63 of docs/security-cases.md).
 @Suite("keyward scan", .serialized)
 struct ScanCLITests {
     static let cache = KeywardBinary.ruleCache

@@ -3,7 +3,7 @@ import KeywardCore
 import KeywardTesting
 import Testing
 
-/// `keyward scan --git` and `--staged` on real repositories built in temp folders (SECURITY-CASES 62).
+/// `keyward scan --git` and `--staged` on real repositories built in temp folders (case 62 of docs/security-cases.md).
 @Suite("keyward scan --git", .serialized)
 struct ScanGitTests {
     struct Repo {
@@ -67,7 +67,7 @@ struct ScanGitTests {
         #expect(!r.stdout.contains(kw))
     }
 
-    // SECURITY-CASES 62: base64-wrapped (a Kubernetes Secret's data:), only in history.
+    // case 62 of docs/security-cases.md: base64-wrapped (a Kubernetes Secret's data:), only in history.
     @Test("a base64-wrapped key in a deleted Kubernetes Secret is found in history")
     func base64Wrapped() async throws {
         let repo = try await Repo()

@@ -3,7 +3,7 @@ import KeywardCore
 import KeywardTesting
 import Testing
 
-/// SECURITY-CASES 63: bounded time and memory on hostile inputs, exit 0/1/2 as specified.
+/// case 63 of docs/security-cases.md: bounded time and memory on hostile inputs, exit 0/1/2 as specified.
 @Suite("keyward scan on hard inputs", .serialized)
 struct ScanHardInputTests {
     /// Writes `size` bytes of ordinary text lines, with `secretLine` once near the end.

@@ -2,7 +2,7 @@ import Foundation
 import KeywardTesting
 import Testing
 
-/// SECURITY-CASES 61 at CI size: small dense corpora from ../shared/peer-suites (generated here,
+/// case 61 of docs/security-cases.md at CI size: small dense corpora from ../shared/peer-suites (generated here,
 /// never committed), scored by its score_peers.py. Bars: recall ≥ 0.97 and precision ≥ 0.97.
 @Suite("keyward scan quality on generated corpora", .serialized)
 struct ScanQualityTests {

@@ -2,7 +2,7 @@ import Foundation
 import KeywardTesting
 import Testing
 
-// SECURITY-CASES 69 (issue 10 item 7): a real storage fault, no mock. The running server's
+// case 69 of docs/security-cases.md (issue 10 item 7): a real storage fault, no mock. The running server's
 // file-size limit (RLIMIT_FSIZE) is lowered with prlimit to a little above its files' sizes, so
 // SQLite's next write past it fails with EFBIG (the server ignores SIGXFSZ), as a full disk would.
 @Suite("Storage faults", .serialized)

@@ -2,7 +2,7 @@ import Foundation
 import KeywardTesting
 import Testing
 
-// SECURITY-CASES 57 (issue 10 item 6): the store holds digests, fingerprints and the audit chain;
+// case 57 of docs/security-cases.md (issue 10 item 6): the store holds digests, fingerprints and the audit chain;
 // its files are private to the server's user whatever the folder's mode.
 @Suite("Store file modes", .serialized)
 struct StoreFileModeTests {

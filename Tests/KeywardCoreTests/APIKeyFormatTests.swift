@@ -34,7 +34,7 @@ struct APIKeyFormatTests {
         #expect(String(decoding: Base62.encode(UInt32.max, width: 6), as: UTF8.self) == "4gfFC3")
     }
 
-    // SECURITY-CASES 54 and 55: no normalisation of any kind.
+    // case 54 and 55 of docs/security-cases.md: no normalisation of any kind.
     @Test("bad checksum, trailing space, case change, look-alikes and wrong length are malformed")
     func malformedVariants() {
         let k = APIKeyFormat.generate(environment: .live).reveal()

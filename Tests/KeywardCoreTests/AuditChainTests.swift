@@ -3,7 +3,7 @@ import Foundation
 import KeywardCore
 import Testing
 
-// SECURITY-CASES 75: delete, edit, reorder, truncate, rewrite.
+// case 75 of docs/security-cases.md: delete, edit, reorder, truncate, rewrite.
 @Suite("Audit chain")
 struct AuditChainTests {
     func chain(_ n: Int) -> [AuditRecord] {
@@ -95,7 +95,7 @@ struct AuditChainTests {
 }
 
 /// Issue 10 item 9: without a checkpoint, the head the store keeps beside the log still tells a
-/// deleted tail (SECURITY-CASES 75).
+/// deleted tail (case 75 of docs/security-cases.md).
 @Suite("Audit chain and its stored head")
 struct AuditHeadTests {
     @Test("a chain that ends before the stored head fails naming both")

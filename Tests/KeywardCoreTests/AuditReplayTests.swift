@@ -2,7 +2,7 @@ import Foundation
 import KeywardCore
 import Testing
 
-/// SECURITY-CASES 75 (issue 10 item 9): the audit replayed into the state it implies, and the
+/// case 75 of docs/security-cases.md (issue 10 item 9): the audit replayed into the state it implies, and the
 /// first row of the tables that disagrees. Pure: records in, expected state out, rows compared.
 @Suite("Audit replay")
 struct AuditReplayTests {

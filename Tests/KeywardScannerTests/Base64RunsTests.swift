@@ -3,7 +3,7 @@ import KeywardTesting
 import KeywardScanner
 import Testing
 
-/// The base64 run finder (SECURITY-CASES 62's first step), against a plain reading of its
+/// The base64 run finder (case 62 of docs/security-cases.md's first step), against a plain reading of its
 /// definition: a value after `:` or `=` (≤ 3 blanks, an optional quote) of 48+ alphabet
 /// characters, ≤ 2 `=`, then a delimiter.
 @Suite("Base64 runs")

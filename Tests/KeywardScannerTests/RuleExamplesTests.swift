@@ -5,7 +5,7 @@ import KeywardTesting
 import Testing
 
 /// Every built-in rule compiles (all together, one Hyperscan database) and every example and
-/// negative example behaves (SECURITY-CASES 61).
+/// negative example behaves (case 61 of docs/security-cases.md).
 @Suite("Built-in rules")
 struct RuleExamplesTests {
     /// Built once (about 20 s), on first use: touch it only after `built()`.

@@ -3,7 +3,7 @@ import KeywardTesting
 import NIOHTTP1
 import Testing
 
-// SECURITY-CASES 76 (issue 10 item 7): the audit sink unwritable. On PostgreSQL the server
+// case 76 of docs/security-cases.md (issue 10 item 7): the audit sink unwritable. On PostgreSQL the server
 // connects as a role without superuser rights, and INSERT on audit_log is revoked from it: a
 // write cannot be audited, so it is refused (fail closed, like Vault's blocked audit devices).
 @Suite("Audit sink unwritable", .serialized)

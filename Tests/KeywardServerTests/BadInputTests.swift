@@ -140,7 +140,7 @@ struct BadInputTests {
         }
     }
 
-    @Test("keys in a header, a query and a body never reach logs or problem bodies (SECURITY-CASES 58)")
+    @Test("keys in a header, a query and a body never reach logs or problem bodies (case 58 of docs/security-cases.md)")
     func secretInput() async throws {
         try await TestServer.with { s in
             let idn = try await s.createIdentity()

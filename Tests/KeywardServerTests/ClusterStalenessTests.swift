@@ -7,7 +7,7 @@ import KeywardVerify
 import NIOHTTP1
 import Testing
 
-/// SECURITY-CASES 52 (issue 10 item 2): a node that lost its change feed must stop vouching
+/// case 52 of docs/security-cases.md (issue 10 item 2): a node that lost its change feed must stop vouching
 /// for keys once its index is staler than the bound, say so on `/readyz` and `/metrics`, and
 /// reload every key before it vouches again.
 @Suite("cluster staleness", .serialized)

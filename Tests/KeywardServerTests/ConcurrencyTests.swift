@@ -18,7 +18,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
 @Suite("Concurrency and both stores")
 struct ConcurrencyTests {
-    // SECURITY-CASES 70.
+    // case 70 of docs/security-cases.md.
     @Test("concurrent rotate and revoke of one key: one wins cleanly, the chain stays valid", arguments: Backend.allCases)
     func rotateVersusRevoke(_ backend: Backend) async throws {
         try await TestServer.with(database: try backend.databaseURL()) { s in

@@ -6,7 +6,7 @@ import KeywardTesting
 import Synchronization
 import Testing
 
-/// SECURITY-CASES 70, the history part: concurrent clients rotate, revoke and verify a few keys
+/// case 70 of docs/security-cases.md, the history part: concurrent clients rotate, revoke and verify a few keys
 /// over HTTP; every call's invocation and completion times and its answer are recorded; then the
 /// history is checked against the audit chain, in the manner of Jepsen's Elle (Kingsbury and
 /// Alvaro, 2020): the audit order must be a legal sequential history of each key, consistent

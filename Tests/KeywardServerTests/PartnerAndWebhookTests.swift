@@ -8,7 +8,7 @@ import KeywardStore
 import KeywardTesting
 import Testing
 
-/// GitHub's secret-scanning partner format (SECURITY-CASES 59, 60) and signed outgoing webhooks
+/// GitHub's secret-scanning partner format (case 59, 60 of docs/security-cases.md) and signed outgoing webhooks
 /// delivered to a real HTTP receiver on loopback.
 @Suite("partner reports and webhooks", .serialized)
 struct PartnerAndWebhookTests {

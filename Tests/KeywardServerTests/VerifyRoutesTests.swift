@@ -25,7 +25,7 @@ struct VerifyRoutesTests {
         }
     }
 
-    // SECURITY-CASES 54: decided with no index lookup.
+    // case 54 of docs/security-cases.md: decided with no index lookup.
     @Test("200 valid:false reason=malformed for a bad checksum, with no index lookup")
     func malformed() async throws {
         try await TestServer.with { s in
@@ -43,7 +43,7 @@ struct VerifyRoutesTests {
         }
     }
 
-    // SECURITY-CASES 55: no normalisation.
+    // case 55 of docs/security-cases.md: no normalisation.
     @Test("trailing space, changed case and Unicode look-alikes are malformed, never matched")
     func variants() async throws {
         try await TestServer.with { s in
@@ -101,7 +101,7 @@ struct VerifyRoutesTests {
         }
     }
 
-    // SECURITY-CASES 53.
+    // case 53 of docs/security-cases.md.
     @Test("rotate keeps the id, bumps the version; the old version is valid in the grace window, then rotated")
     func rotated() async throws {
         let clock = ManualClock()

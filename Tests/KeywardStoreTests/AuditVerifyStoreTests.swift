@@ -5,7 +5,7 @@ import KeywardTesting
 import Testing
 
 /// `Store.verifyAudit` on both backends (its one-snapshot read differs: a deferred SQLite
-/// transaction, PostgreSQL REPEATABLE READ). SECURITY-CASES 75, issue 10 item 9.
+/// transaction, PostgreSQL REPEATABLE READ). case 75 of docs/security-cases.md, issue 10 item 9.
 @Suite("Store audit verification")
 struct AuditVerifyStoreTests {
     @Test("the state written with its records verifies; a change written without one is named", arguments: Backend.allCases)

@@ -6,7 +6,7 @@ import Logging
 import Synchronization
 import Testing
 
-/// SECURITY-CASES 49 on PostgreSQL: the server closes the store's connections (a terminated
+/// case 49 of docs/security-cases.md on PostgreSQL: the server closes the store's connections (a terminated
 /// backend, a failover, a restart). Every statement then returns — a fault (503 upstream) or
 /// a result on a new connection — and none waits forever; the pool replaces what it lost.
 @Suite("PostgreSQL connections lost under the store", .serialized)

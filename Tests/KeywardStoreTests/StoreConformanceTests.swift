@@ -166,7 +166,7 @@ struct StoreConformanceTests {
         await store.close()
     }
 
-    // SECURITY-CASES 70: 32 writers, no deadlock, one linear chain.
+    // case 70 of docs/security-cases.md: 32 writers, no deadlock, one linear chain.
     @Test("32 concurrent writers keep one contiguous, valid audit chain", arguments: Backend.allCases)
     func concurrentWriters(_ backend: Backend) async throws {
         let (store, cleanup) = try await backend.open()

@@ -4,7 +4,7 @@ import KeywardCore
 import KeywardVerify
 import Logging
 
-/// `keyward bench timing` (SECURITY-CASES 56): verifies of checksum-valid keys that differ from
+/// `keyward bench timing` (case 56 of docs/security-cases.md): verifies of checksum-valid keys that differ from
 /// a stored key in the first versus the last random character, timed in pairs; a paired t-test
 /// on the differences. |t| < 4.5 means no detectable difference.
 ///
@@ -50,7 +50,7 @@ struct BenchTimingCommand: AsyncParsableCommand {
         let control = Verifier(index: makeIndex().0, usage: UsageRecorder(), config: VerifierConfiguration(), clock: .system)
         var rng = SystemRandomNumberGenerator()
         let r = measure(around: stored, verifiers: [verifier, control], rng: &rng)
-        print(String(format: "bench timing (SECURITY-CASES 56): %d pairs (%d kept) of near-misses of stored keys: mean %.1f ns (first char wrong) vs %.1f ns (last char wrong); paired t = %.2f, Welch's t = %.2f (|t| < 4.5: %@)",
+        print(String(format: "bench timing (case 56 of docs/security-cases.md): %d pairs (%d kept) of near-misses of stored keys: mean %.1f ns (first char wrong) vs %.1f ns (last char wrong); paired t = %.2f, Welch's t = %.2f (|t| < 4.5: %@)",
                      samples, r.kept, r.meanFirst[0], r.meanLast[0], r.t[0], r.welch[0], max(abs(r.t[0]), abs(r.welch[0])) < 4.5 ? "met" : "NOT met"))
         print(String(format: "bench timing: the same strings against an index without those keys: paired t = %.2f", r.t[1]))
         print(String(format: "bench timing: difference between the two (stored keys vs not): t = %.2f", r.interaction))

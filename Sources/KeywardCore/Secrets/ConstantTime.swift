@@ -1,5 +1,5 @@
 /// Byte comparison whose time depends only on the lengths, never on where the first
-/// difference is (SECURITY-CASES 56). swift-crypto offers this only for its digest types;
+/// difference is (case 56 of docs/security-cases.md). swift-crypto offers this only for its digest types;
 /// hashing both sides first would cost more than the lookup it guards.
 package enum ConstantTime {
     package static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -3,7 +3,7 @@ package enum Base62 {
     package static let alphabet: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     /// Each byte's value in the alphabet, 0xFF for bytes outside it: one table load per byte,
-    /// with no branch on the character's class (verify parses attacker-chosen keys; SECURITY-CASES 56).
+    /// with no branch on the character's class (verify parses attacker-chosen keys; case 56 of docs/security-cases.md).
     static let values: [UInt8] = (0..<256).map { b -> UInt8 in
         switch UInt8(b) {
         case 0x30...0x39: return UInt8(b) - 0x30

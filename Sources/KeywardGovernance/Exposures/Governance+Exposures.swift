@@ -2,7 +2,7 @@ import Foundation
 import KeywardCore
 import KeywardStore
 
-/// Response to a leak (issue 5): record → match → classify → contain by policy → incident with
+/// Handling a leak report (issue 5): record → match → classify → contain by policy → incident with
 /// its clock and blast radius → webhooks. All of it in one write transaction per report, so a
 /// report is either fully handled or not at all, and concurrent reports of one secret are
 /// serialised by the store (one incident, one revocation).

@@ -3,7 +3,7 @@ import KeywardCore
 import KeywardStore
 
 extension Governance {
-    /// SECURITY-CASES 59: a rejected partner report is audited (no body, no token).
+    /// case 59 of docs/security-cases.md: a rejected partner report is audited (no body, no token).
     /// `suppressedBefore`: rejections over the audit budget since the last audited one.
     package func auditRejectedPartnerReport(keyID: String, reason: String, remote: String?, suppressedBefore: Int) async throws {
         try await store.write { tx in

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Long base64 runs in the input: found by a skip scan over the bytes, decoded when they decode
-/// to text, and scanned once more (SECURITY-CASES 62: base64-wrapped secrets).
+/// to text, and scanned once more (case 62 of docs/security-cases.md: base64-wrapped secrets).
 ///
 /// A run is a value after `:` or `=` (up to three spaces or tabs, an optional quote) of 48 or
 /// more characters of the standard or URL-safe alphabet, then up to two `=`, then a delimiter.

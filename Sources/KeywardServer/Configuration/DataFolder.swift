@@ -36,7 +36,7 @@ package enum DataFolder {
         return bytes
     }
 
-    /// Refuses a SQLite store whose file, WAL or shared-memory file others may read (SECURITY-CASES 57:
+    /// Refuses a SQLite store whose file, WAL or shared-memory file others may read (case 57 of docs/security-cases.md:
     /// the digests, fingerprints and audit chain are for this server only). The store creates
     /// them 0600; this catches a file copied in, restored from a backup or chmod-ed since.
     package static func checkStoreFiles(_ store: StoreConfiguration) throws {

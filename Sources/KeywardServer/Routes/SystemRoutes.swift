@@ -22,7 +22,7 @@ struct SystemRoutes {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: health))
         }
         let registry = registry, verifier = verifier, index = verifier.index, openAPI = openAPI, connections = connections
-        // SECURITY-CASES 52: a load balancer takes a node whose change feed is lost out of
+        // case 52 of docs/security-cases.md: a load balancer takes a node whose change feed is lost out of
         // rotation; verify on it answers 503 meanwhile, never a stale `valid:true`.
         table.add(.get, "/readyz")
         router.get("/readyz") { _, _ in

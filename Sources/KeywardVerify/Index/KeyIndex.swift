@@ -58,7 +58,7 @@ package final class KeyIndex: Sendable {
     private let tables = Mutex(Tables())
     private let lookupCount = Atomic<Int>(0)
 
-    /// Index lookups so far (SECURITY-CASES 54: a malformed key must not reach the index).
+    /// Index lookups so far (case 54 of docs/security-cases.md: a malformed key must not reach the index).
     package var lookups: Int { lookupCount.load(ordering: .relaxed) }
 
     package init() {}

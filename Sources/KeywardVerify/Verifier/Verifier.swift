@@ -9,7 +9,7 @@ package struct VerifierConfiguration: Sendable {
     package var acceptedEnvironments: Set<KeyEnvironment>
     /// Scopes a quarantined key may still use; empty: it answers `quarantined` for everything.
     package var quarantineScopes: Set<Scope>
-    /// How stale the index may be before verify stops vouching (SECURITY-CASES 52). Beyond it
+    /// How stale the index may be before verify stops vouching (case 52 of docs/security-cases.md). Beyond it
     /// every key check — verify and the management bearer check — answers 503
     /// `server:unavailable` with `Retry-After`, never `valid:true`, and `/readyz` answers 503.
     /// 503 rather than `valid:false`: the node does not know the answer, a gateway must not
@@ -83,7 +83,7 @@ package final class Verifier: Sendable {
     }
 
     private func decide(_ presented: String, required: [Scope]) -> VerifyOutcome {
-        // SECURITY-CASES 54/55: shape and CRC decided with no lookup and no normalisation.
+        // case 54/55 of docs/security-cases.md: shape and CRC decided with no lookup and no normalisation.
         guard case .wellFormed(let env) = APIKeyFormat.parse(presented) else { return .invalid(.malformed) }
         guard config.acceptedEnvironments.contains(env) else { return .invalid(.environmentMismatch) }
         return decide(digest: SecretDigest(hashing: presented.utf8), required: required)

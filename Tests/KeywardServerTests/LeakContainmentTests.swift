@@ -9,8 +9,8 @@ import Testing
 
 /// Issue 5: a leak is matched to its owner, contained by policy, and recorded as an incident
 /// with its clock — over real HTTP, on a real SQLite file.
-@Suite("leak response", .serialized)
-struct LeakResponseTests {
+@Suite("leak containment", .serialized)
+struct LeakContainmentTests {
     static let builtin = "idn_00000000000000000000000000000000"
 
     static func sha(_ s: String) -> String { SecretDigest(hashing: s.utf8).hex }
