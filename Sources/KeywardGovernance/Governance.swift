@@ -37,9 +37,9 @@ package final class Governance: Sendable {
                 let key = self.newKey(secret: secret, identity: .keyward, name: "bootstrap admin", environment: .live,
                                       scopes: [.admin], expiresAt: nil, now: now)
                 try await self.store.insertKey(key, in: tx)
-                tx.audit(AuditEntry(actor: "system", action: "system.bootstrap", target: identity.id.description,
+                tx.audit(AuditEntry(actor: "system", action: .systemBootstrap, target: identity.id.description,
                                     details: ["admin_key_id": key.id.description]))
-                tx.audit(AuditEntry(actor: "system", action: "policy.exception", target: key.id.description,
+                tx.audit(AuditEntry(actor: "system", action: .policyException, target: key.id.description,
                                     details: ["rule": "lifetime.non_expiring", "reason": "bootstrap admin key"]))
                 tx.audit(self.issuedEntry(key, actor: .system))
             }
@@ -68,10 +68,10 @@ package final class Governance: Sendable {
             let key = self.newKey(secret: secret, identity: .keyward, name: "recovered admin", environment: .live,
                                   scopes: [.admin], expiresAt: nil, now: tx.now)
             try await self.store.insertKey(key, in: tx)
-            tx.audit(AuditEntry(actor: actor, action: "admin.recovered", target: IdentityID.keyward.description, details: [
+            tx.audit(AuditEntry(actor: actor, action: .adminRecovered, target: IdentityID.keyward.description, details: [
                 "admin_key_id": key.id.description, "usable_admin_keys_before": String(before),
             ]))
-            tx.audit(AuditEntry(actor: actor, action: "policy.exception", target: key.id.description,
+            tx.audit(AuditEntry(actor: actor, action: .policyException, target: key.id.description,
                                 details: ["rule": "lifetime.non_expiring", "reason": "admin recovery"]))
             tx.audit(self.issuedEntry(key, actor: Principal(name: actor, isAdmin: true)))
             return (key, secret, before)
@@ -92,6 +92,6 @@ package final class Governance: Sendable {
                  "scopes": k.scopes.map(\.value).joined(separator: " "), "version": String(v.version),
                  "fingerprint": v.fingerprint.description, "prefix": v.prefix]
         d["expires_at"] = v.expiresAt.map { String($0.unixMillis) } ?? "never"
-        return AuditEntry(actor: actor.name, action: "key.issued", target: k.id.description, details: d)
+        return AuditEntry(actor: actor.name, action: .keyIssued, target: k.id.description, details: d)
     }
 }

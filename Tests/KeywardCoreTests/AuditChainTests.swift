@@ -12,7 +12,7 @@ struct AuditChainTests {
         var prev = AuditRecord.genesisHash
         for i in 0..<n {
             let r = AuditRecord.next(after: seq, prevHash: prev, at: 1_000 + Int64(i),
-                                     entry: AuditEntry(actor: "key:x", action: "key.issued", target: "key_\(i)", details: ["n": String(i)]))
+                                     entry: AuditEntry(actor: "key:x", action: .keyIssued, target: "key_\(i)", details: ["n": String(i)]))
             out.append(r)
             seq = r.seq
             prev = r.hash
@@ -75,7 +75,7 @@ struct AuditChainTests {
         var rewritten: [AuditRecord] = []
         var prev = AuditRecord.genesisHash
         for i in 0..<10 {
-            let r = AuditRecord.next(after: Int64(i), prevHash: prev, at: 5, entry: AuditEntry(actor: "evil", action: "x", target: "y"))
+            let r = AuditRecord.next(after: Int64(i), prevHash: prev, at: 5, entry: AuditEntry(actor: "evil", action: .keyIssued, target: "y"))
             rewritten.append(r)
             prev = r.hash
         }
@@ -89,7 +89,7 @@ struct AuditChainTests {
 
     @Test("details are canonical (sorted keys), so equal details hash equally")
     func canonical() {
-        let a = AuditEntry(actor: "a", action: "b", target: "c", details: ["z": "1", "a": "2"]).canonicalDetails
+        let a = AuditEntry(actor: "a", action: .keyIssued, target: "c", details: ["z": "1", "a": "2"]).canonicalDetails
         #expect(a == "{\"a\":\"2\",\"z\":\"1\"}")
     }
 }

@@ -28,7 +28,7 @@ struct AuditReplayTests {
         var out: [AuditRecord] = []
         for (action, target, details) in e {
             let r = AuditRecord.next(after: out.last?.seq ?? 0, prevHash: out.last?.hash ?? AuditRecord.genesisHash, at: 1,
-                                     entry: AuditEntry(actor: "admin", action: action, target: target, details: details))
+                                     entry: AuditEntry(actor: "admin", action: AuditAction(rawValue: action)!, target: target, details: details))
             out.append(r)
         }
         return out
@@ -104,7 +104,7 @@ struct AuditReplayTests {
                                           ("key.revoked", KeyID.random().description, ["reason": "unknown key"]),
                                           ("key.issued", KeyID.random().description, ["version": "x"])] {
             records.append(AuditRecord(seq: Int64(records.count + 1), at: 0, actor: "a", action: action, target: target,
-                                       details: AuditEntry(actor: "a", action: action, target: target, details: details).canonicalDetails,
+                                       details: AuditEntry(actor: "a", action: AuditAction(rawValue: action)!, target: target, details: details).canonicalDetails,
                                        prevHash: "", hash: ""))
         }
         let r = AuditReplay.replay(records)

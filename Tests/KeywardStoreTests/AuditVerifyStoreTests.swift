@@ -16,9 +16,9 @@ struct AuditVerifyStoreTests {
         var (key, _) = sampleKey(identity: identity.id)
         try await store.write { tx in
             try await store.insertIdentity(identity, in: tx)
-            tx.audit(AuditEntry(actor: "test", action: "identity.created", target: identity.id.description))
+            tx.audit(AuditEntry(actor: "test", action: .identityCreated, target: identity.id.description))
             try await store.insertKey(key, in: tx)
-            tx.audit(AuditEntry(actor: "test", action: "key.issued", target: key.id.description, details: [
+            tx.audit(AuditEntry(actor: "test", action: .keyIssued, target: key.id.description, details: [
                 "identity_id": identity.id.description, "scopes": "a:read", "version": "1",
                 "expires_at": String(key.versions[0].expiresAt!.unixMillis),
             ]))
@@ -34,7 +34,7 @@ struct AuditVerifyStoreTests {
         key.status = .revoked
         try await store.write { tx in
             try await store.updateKey(key, in: tx)
-            tx.audit(AuditEntry(actor: "test", action: "key.revoked", target: key.id.description, details: ["reason": "r"]))
+            tx.audit(AuditEntry(actor: "test", action: .keyRevoked, target: key.id.description, details: ["reason": "r"]))
         }
         guard case .ok = try await store.verifyAudit(checkpoint: nil) else { Issue.record("revocation with its record failed"); await store.close(); return }
         key.status = .active

@@ -86,7 +86,7 @@ struct PostgresConnectionLossTests {
         let outcome = await Self.returns("the write whose connection was lost") {
             try await store.write { tx in
                 try await store.insertIdentity(lost, in: tx)
-                tx.audit(AuditEntry(actor: "test", action: "identity.created", target: lost.id.description))
+                tx.audit(AuditEntry(actor: "test", action: .identityCreated, target: lost.id.description))
                 _ = try Self.terminatePool(pg, url)
             }
         }
@@ -94,7 +94,7 @@ struct PostgresConnectionLossTests {
         let next = await Self.returns("the next write") {
             try await store.write { tx in
                 try await store.insertIdentity(kept, in: tx)
-                tx.audit(AuditEntry(actor: "test", action: "identity.created", target: kept.id.description))
+                tx.audit(AuditEntry(actor: "test", action: .identityCreated, target: kept.id.description))
             }
         }
         #expect(next.map { (try? $0.get()) != nil } == true, "\(String(describing: next))")

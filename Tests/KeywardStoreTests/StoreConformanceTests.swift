@@ -113,7 +113,7 @@ struct StoreConformanceTests {
         await #expect(throws: TestFailure.self) {
             try await store.write { tx in
                 try await store.insertIdentity(id, in: tx)
-                tx.audit(AuditEntry(actor: "t", action: "identity.created", target: id.id.description))
+                tx.audit(AuditEntry(actor: "t", action: .identityCreated, target: id.id.description))
                 throw TestFailure()
             }
         }
@@ -178,7 +178,7 @@ struct StoreConformanceTests {
                         let x = sampleIdentity()
                         try await store.write { tx in
                             try await store.insertIdentity(x, in: tx)
-                            tx.audit(AuditEntry(actor: "w\(w)", action: "identity.created", target: x.id.description, details: ["i": String(i)]))
+                            tx.audit(AuditEntry(actor: "w\(w)", action: .identityCreated, target: x.id.description, details: ["i": String(i)]))
                         }
                     }
                 }

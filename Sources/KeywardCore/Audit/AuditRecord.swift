@@ -29,7 +29,7 @@ package struct AuditRecord: Sendable, Equatable {
     /// Builds the next link after (`prevSeq`, `prevHash`).
     package static func next(after prevSeq: Int64, prevHash: String, at: Int64, entry: AuditEntry) -> AuditRecord {
         let details = entry.canonicalDetails
-        var r = AuditRecord(seq: prevSeq + 1, at: at, actor: entry.actor, action: entry.action, target: entry.target,
+        var r = AuditRecord(seq: prevSeq + 1, at: at, actor: entry.actor, action: entry.action.rawValue, target: entry.target,
                             details: details, prevHash: prevHash, hash: "")
         r.hash = r.computeHash()
         return r
@@ -48,13 +48,13 @@ package struct AuditRecord: Sendable, Equatable {
 }
 
 /// What a change asks to have audited; the store chains it in the change's transaction.
-package struct AuditEntry: Sendable {
+package struct AuditEntry: Sendable, Equatable {
     package var actor: String
-    package var action: String
+    package var action: AuditAction
     package var target: String
     package var details: [String: String]
 
-    package init(actor: String, action: String, target: String, details: [String: String] = [:]) {
+    package init(actor: String, action: AuditAction, target: String, details: [String: String] = [:]) {
         self.actor = actor
         self.action = action
         self.target = target

@@ -72,20 +72,22 @@ package struct AuditReplay: Sendable {
     }
 
     package mutating func apply(_ r: AuditRecord) {
-        switch r.action {
-        case "system.bootstrap", "identity.created":
+        // An action this build does not know changes no state it replays.
+        guard let action = AuditAction(rawValue: r.action) else { return }
+        switch action {
+        case .systemBootstrap, .identityCreated:
             guard let id = IdentityID(r.target) else { return skip() }
             identities[id] = AuditedStatus(status: IdentityStatus.active.rawValue, seq: r.seq)
-        case "identity.decommissioned":
+        case .identityDecommissioned:
             guard let id = IdentityID(r.target), identities[id] != nil else { return skip() }
             identities[id] = AuditedStatus(status: IdentityStatus.decommissioned.rawValue, seq: r.seq)
-        case "key.issued":
+        case .keyIssued:
             let d = details(r)
             guard let id = KeyID(r.target), let identity = d["identity_id"], let scopes = d["scopes"],
                   let version = d["version"].flatMap({ Int($0) }), let expires = d["expires_at"].flatMap(Self.millis) else { return skip() }
             keys[id] = AuditedKey(identityID: identity, scopes: scopes.split(separator: " ").sorted().joined(separator: " "), status: KeyStatus.active.rawValue, currentVersion: version,
                                   versions: [AuditedKeyVersion(version: version, expiresAt: expires, graceUntil: nil)], seq: r.seq)
-        case "key.rotated":
+        case .keyRotated:
             let d = details(r)
             guard let id = KeyID(r.target), var key = keys[id], let from = d["from_version"].flatMap({ Int($0) }),
                   let to = d["to_version"].flatMap({ Int($0) }), let grace = d["grace_until"].flatMap({ Int64($0) }),
@@ -96,15 +98,15 @@ package struct AuditReplay: Sendable {
             if d["quarantine_lifted"] == "true" { key.status = KeyStatus.active.rawValue }
             key.seq = r.seq
             keys[id] = key
-        case "key.revoked", "key.quarantined":
+        case .keyRevoked, .keyQuarantined:
             guard let id = KeyID(r.target), keys[id] != nil else { return skip() }
-            keys[id]!.status = (r.action == "key.revoked" ? KeyStatus.revoked : KeyStatus.quarantined).rawValue
+            keys[id]!.status = (action == .keyRevoked ? KeyStatus.revoked : KeyStatus.quarantined).rawValue
             keys[id]!.seq = r.seq
-        case "incident.opened":
-            guard let id = IncidentID(r.target), let action = details(r)["action"] else { return skip() }
-            let contained = action == ContainmentAction.revoke.rawValue || action == ContainmentAction.quarantine.rawValue
+        case .incidentOpened:
+            guard let id = IncidentID(r.target), let taken = details(r)["action"] else { return skip() }
+            let contained = taken == ContainmentAction.revoke.rawValue || taken == ContainmentAction.quarantine.rawValue
             incidents[id] = AuditedStatus(status: (contained ? IncidentStatus.contained : IncidentStatus.open).rawValue, seq: r.seq)
-        case "incident.resolved":
+        case .incidentResolved:
             guard let id = IncidentID(r.target), incidents[id] != nil else { return skip() }
             incidents[id] = AuditedStatus(status: IncidentStatus.resolved.rawValue, seq: r.seq)
         default:

@@ -26,6 +26,19 @@ package enum ExposureClassification: String, Sendable, Codable, CaseIterable {
     case unknown
 }
 
+extension ExposureClassification {
+    /// A matched key version's classification, from its lifecycle state at the match.
+    package init(_ state: KeyVersionState) {
+        switch state {
+        case .current, .grace: self = .valid
+        case .revoked: self = .alreadyRevoked
+        case .rotated: self = .rotated
+        case .expired: self = .expired
+        case .quarantined: self = .alreadyQuarantined
+        }
+    }
+}
+
 /// Containment by policy, per key environment and exposure source. Rules are tried in order;
 /// the first whose environment and source match decides. Defaults (DESIGN.md, issue 5): a live
 /// key found anywhere is revoked; a test key is quarantined.

@@ -44,24 +44,6 @@ package struct APIKey: Sendable, Equatable {
     }
 
     package var current: KeyVersion? { versions.first { $0.version == currentVersion } }
-
-    /// Status as a client sees it: revoked, expired (current version past expiry) or active.
-    package func effectiveStatus(at now: Date) -> String {
-        if status == .revoked { return "revoked" }
-        if status == .quarantined { return "quarantined" }
-        if let exp = current?.expiresAt, exp <= now { return "expired" }
-        return "active"
-    }
-
-    /// What one version is now: `revoked` (every version of a revoked key), `quarantined` (the
-    /// current version of a quarantined key), `expired`, `current`, `grace` (superseded, still
-    /// valid) or `rotated` (superseded, no longer valid).
-    package func versionState(_ v: KeyVersion, at now: Date) -> String {
-        if status == .revoked { return "revoked" }
-        if let exp = v.expiresAt, exp <= now { return "expired" }
-        if v.version == currentVersion { return status == .quarantined ? "quarantined" : "current" }
-        return (v.graceUntil ?? .distantPast) > now ? "grace" : "rotated"
-    }
 }
 
 /// One version of a key. Only the digest and fingerprint are ever stored.

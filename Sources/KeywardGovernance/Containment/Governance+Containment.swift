@@ -6,44 +6,25 @@ import Logging
 extension Governance {
     // MARK: Keyward keys
 
-    /// Containment needs evidence that the reporter held the secret (`possession`: a plaintext,
-    /// a signed partner report or a valid possession proof) or an admin reporter: a digest
-    /// alone (from a backup, a read-only role, old report traffic) opens an incident and
-    /// notifies the owner, and revokes or quarantines nothing.
+    /// Contains a matched key version as `ContainmentPolicy.decide` says (the rules about
+    /// evidence of possession are there), then opens or joins the credential's incident.
     func containKey(_ key: inout APIKey, version: Int, exposure: ExposureContext, possession: Bool, actor: Principal,
                             in tx: WriteTransaction) async throws -> ExposureOutcome {
         let now = store.clock.now()
-        let v = key.versions.first { $0.version == version }
-        let classification: ExposureClassification
-        if key.status == .revoked {
-            classification = .alreadyRevoked
-        } else if version != key.currentVersion, (v?.graceUntil ?? .distantPast) <= now {
-            classification = .rotated
-        } else if let exp = v?.expiresAt, exp <= now {
-            classification = .expired
-        } else if key.status == .quarantined {
-            classification = .alreadyQuarantined
-        } else {
-            classification = .valid
-        }
+        guard let v = key.versions.first(where: { $0.version == version }) else { throw StoreError.corrupt("exposure matched a missing key version") }
         let mayContain = possession || actor.isAdmin
-        let policy = mayContain ? containment.action(environment: key.environment, source: exposure.source) : .notify
-        var action: ContainmentAction? = nil
-        if classification == .valid {
-            action = policy
-        } else if classification == .alreadyQuarantined, policy == .revoke {
-            action = .revoke
-        }
+        let decision = containment.decide(key: key, version: v, source: exposure.source, mayContain: mayContain, at: now)
+        let classification = decision.classification
         if let joined = try await joinOpenIncident(targetID: key.id.description, classification: classification, exposure: exposure, at: now, in: tx) {
             return joined
         }
-        guard let action else {
+        guard let action = decision.action else {
             // Nothing is trusted any more: the exposure is recorded and audited, no incident.
             var details = ["exposure_id": exposure.id, "classification": classification.rawValue, "source": exposure.source, "version": String(version)]
             if classification == .rotated, let cur = key.current {
                 details["current_version_exposed"] = String(try await store.exposureExists(digest: cur.digest, in: tx.db))
             }
-            tx.audit(AuditEntry(actor: actor.name, action: "exposure.matched", target: key.id.description, details: details))
+            tx.audit(AuditEntry(actor: actor.name, action: .exposureMatched, target: key.id.description, details: details))
             try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: nil, in: tx)
             return ExposureOutcome(exposureID: exposure.id, duplicate: false, classification: classification, incidentID: nil, action: nil)
         }
@@ -57,8 +38,7 @@ extension Governance {
             IncidentEvent(at: exposure.receivedAt, kind: "received", detail: "\(exposure.source): \(exposure.where_)"),
             IncidentEvent(at: now, kind: "matched", detail: "key \(key.id) version \(version) of identity \(identity.name) (\(classification.rawValue))"),
         ]
-        if !mayContain {
-            let would = containment.action(environment: key.environment, source: exposure.source)
+        if let would = decision.withheld {
             events.append(IncidentEvent(at: now, kind: "containment_withheld", detail:
                 "the report named the key by its digest only, with no proof that the reporter held it; policy would \(would.rawValue) it. Confirm, then revoke or rotate it by hand"))
         }
@@ -66,13 +46,13 @@ extension Governance {
         let reason = "exposure \(exposure.id) reported by \(exposure.source)"
         switch action {
         case .revoke:
-            let ids = try await revoke(&key, reason: reason, actor: actor, cascadeFrom: nil, in: tx)
+            let ids = try await revoke(&key, reason: reason, actor: actor, in: tx)
             containedAt = store.clock.now()
-            events.append(IncidentEvent(at: containedAt!, kind: "contained", detail: "revoked \(ids.joined(separator: ", "))"))
+            events.append(IncidentEvent(at: containedAt!, kind: "contained", detail: "revoked \(ids.map(\.description).joined(separator: ", "))"))
         case .quarantine:
-            let ids = try await quarantine(&key, reason: reason, actor: actor, cascadeFrom: nil, in: tx)
+            let ids = try await quarantine(&key, reason: reason, actor: actor, in: tx)
             containedAt = store.clock.now()
-            events.append(IncidentEvent(at: containedAt!, kind: "contained", detail: "quarantined \(ids.joined(separator: ", "))"))
+            events.append(IncidentEvent(at: containedAt!, kind: "contained", detail: "quarantined \(ids.map(\.description).joined(separator: ", "))"))
         case .notify:
             break
         }
@@ -86,7 +66,7 @@ extension Governance {
         let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
         var data = ["incident_id": incidentID.description, "key_id": key.id.description, "identity_id": identity.id.description,
                     "owner": owner, "action": action.rawValue, "classification": classification.rawValue, "source": exposure.source]
-        let notified = try await emit("incident.opened", data, in: tx) > 0
+        let notified = try await emit(.incidentOpened, data, in: tx) > 0
         events.append(notificationEvent(notified: notified, owner: owner, incident: incidentID, at: now))
         let incident = Incident(
             id: incidentID, status: containedAt == nil ? .open : .contained, targetKind: "key", targetID: key.id.description, targetVersion: version,
@@ -97,14 +77,14 @@ extension Governance {
             events: events, createdAt: now, updatedAt: now)
         try await store.insertIncident(incident, dedupeKey: key.id.description, in: tx)
         try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: incidentID, in: tx)
-        tx.audit(AuditEntry(actor: actor.name, action: "incident.opened", target: incidentID.description, details: [
+        tx.audit(AuditEntry(actor: actor.name, action: .incidentOpened, target: incidentID.description, details: [
             "key_id": key.id.description, "version": String(version), "classification": classification.rawValue, "action": action.rawValue,
             "source": exposure.source, "exposure_id": exposure.id, "evidence": possession ? "possession" : "digest_only",
             "time_to_contain_ms": incident.timeToContainMillis.map(String.init) ?? "not contained", "notified": String(notified),
         ]))
         if let ttc = incident.timeToContainMillis {
             data["time_to_contain_ms"] = String(ttc)
-            try await emit("incident.contained", data, in: tx)
+            try await emit(.incidentContained, data, in: tx)
         }
         return ExposureOutcome(exposureID: exposure.id, duplicate: false, classification: classification, incidentID: incidentID, action: action,
                                notified: notified)

@@ -18,7 +18,7 @@ extension Governance {
             }
             let accepted = results.filter { !$0.duplicate }.count
             if accepted > 0 {
-                tx.audit(AuditEntry(actor: actor.name, action: "exposure.reported", target: "exposures", details: [
+                tx.audit(AuditEntry(actor: actor.name, action: .exposureReported, target: "exposures", details: [
                     "accepted": String(accepted), "duplicates": String(results.count - accepted), "source": source,
                     "matched": String(results.filter { !$0.duplicate && $0.classification != .unknown }.count),
                 ]))

@@ -83,7 +83,7 @@ extension Governance {
                                    fingerprint: p.fp, digest: p.digest, prefix: p.prefix, origin: origin, status: .active, createdAt: tx.now, updatedAt: tx.now)
                 let (stored, isNew) = try await self.store.insertCredential(c, in: tx)
                 if isNew {
-                    tx.audit(AuditEntry(actor: actor.name, action: "credential.imported", target: stored.id.description, details: [
+                    tx.audit(AuditEntry(actor: actor.name, action: .credentialImported, target: stored.id.description, details: [
                         "identity_id": iid.description, "name": p.name, "provider": p.provider, "origin": origin,
                         "fingerprint": p.fp.description, "prefix": p.prefix, "digest_kept": String(p.digest != nil),
                     ]))

@@ -17,7 +17,7 @@ extension Governance {
         let incidentID = IncidentID.random()
         let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
         let revocation = Self.revocationMethod(rule: c.ruleID, provider: c.provider)
-        let notified = try await emit("incident.opened", ["incident_id": incidentID.description, "credential_id": c.id.description,
+        let notified = try await emit(.incidentOpened, ["incident_id": incidentID.description, "credential_id": c.id.description,
                                                           "identity_id": identity.id.description, "owner": owner, "provider": c.provider,
                                                           "action": "notify", "source": exposure.source, "revocation": revocation], in: tx) > 0
         var events = [
@@ -33,7 +33,7 @@ extension Governance {
             huntJSON: "null", guidance: guidance, events: events, createdAt: now, updatedAt: now)
         try await store.insertIncident(incident, dedupeKey: c.id.description, in: tx)
         try await store.classifyExposure(exposure.id, classification: .thirdParty, targetID: c.id.description, incidentID: incidentID, in: tx)
-        tx.audit(AuditEntry(actor: actor.name, action: "incident.opened", target: incidentID.description, details: [
+        tx.audit(AuditEntry(actor: actor.name, action: .incidentOpened, target: incidentID.description, details: [
             "credential_id": c.id.description, "provider": c.provider, "classification": ExposureClassification.thirdParty.rawValue,
             "action": ContainmentAction.notify.rawValue, "source": exposure.source, "exposure_id": exposure.id, "notified": String(notified),
         ]))
@@ -79,8 +79,8 @@ extension Governance {
             incident.updatedAt = tx.now
             incident.events.append(IncidentEvent(at: tx.now, kind: "resolved", detail: reason))
             try await self.store.updateIncident(incident, dedupeKey: "\(incident.targetID)#\(incident.id)", in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "incident.resolved", target: id.description, details: ["reason": reason]))
-            try await self.emit("incident.resolved", ["incident_id": id.description, "target_id": incident.targetID], in: tx)
+            tx.audit(AuditEntry(actor: actor.name, action: .incidentResolved, target: id.description, details: ["reason": reason]))
+            try await self.emit(.incidentResolved, ["incident_id": id.description, "target_id": incident.targetID], in: tx)
             return incident
         }
     }

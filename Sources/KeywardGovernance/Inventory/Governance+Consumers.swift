@@ -40,7 +40,7 @@ extension Governance {
             }
             let c = Consumer(id: .random(), name: r.name, kind: kind, environment: r.environment, contact: r.contact, holds: holds, createdAt: tx.now)
             try await self.store.insertConsumer(c, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "consumer.created", target: c.id.description, details: [
+            tx.audit(AuditEntry(actor: actor.name, action: .consumerCreated, target: c.id.description, details: [
                 "name": c.name, "kind": kind.rawValue, "environment": c.environment, "holds": Set(holds).sorted().joined(separator: " "),
             ]))
             return Consumer(id: c.id, name: c.name, kind: c.kind, environment: c.environment, contact: c.contact, holds: Set(holds).sorted(), createdAt: c.createdAt)

@@ -9,7 +9,7 @@ extension Governance {
         try await store.write { tx in
             guard let c = try await self.store.consumer(id, in: tx.db) else { throw KeywardError.notFound("consumer") }
             try await self.store.deleteConsumer(id, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "consumer.deleted", target: id.description, details: [
+            tx.audit(AuditEntry(actor: actor.name, action: .consumerDeleted, target: id.description, details: [
                 "name": c.name, "kind": c.kind.rawValue, "environment": c.environment, "holds": c.holds.joined(separator: " "),
             ]))
         }
@@ -24,7 +24,7 @@ extension Governance {
                 throw KeywardError(.conflict, "incident \(open.id) about this credential is \(open.status.rawValue): resolve it first (keyward incidents resolve \(open.id) --reason …)")
             }
             try await self.store.deleteCredential(id, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "credential.deleted", target: id.description, details: [
+            tx.audit(AuditEntry(actor: actor.name, action: .credentialDeleted, target: id.description, details: [
                 "identity_id": c.identityID.description, "name": c.name, "provider": c.provider, "fingerprint": c.fingerprint.description,
             ]))
         }
@@ -34,7 +34,7 @@ extension Governance {
         try await store.write { tx in
             guard let w = try await self.store.webhooks(in: tx.db).first(where: { $0.id == id }) else { throw KeywardError.notFound("webhook") }
             let dropped = try await self.store.deleteWebhook(id, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "webhook.deleted", target: id.description, details: [
+            tx.audit(AuditEntry(actor: actor.name, action: .webhookDeleted, target: id.description, details: [
                 "url": w.urlDisplay, "events": w.events.joined(separator: " "), "pending_deliveries_dropped": String(dropped),
             ]))
         }

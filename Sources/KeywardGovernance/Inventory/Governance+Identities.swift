@@ -58,7 +58,7 @@ extension Governance {
                 purpose: n.purpose, environment: n.environment, dataClassification: n.dataClassification, labels: n.labels,
                 allowedScopes: scopes, createdAt: tx.now, updatedAt: tx.now)
             try await self.store.insertIdentity(identity, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "identity.created", target: identity.id.description, details: [
+            tx.audit(AuditEntry(actor: actor.name, action: .identityCreated, target: identity.id.description, details: [
                 "name": identity.name, "kind": identity.kind.rawValue, "environment": identity.environment,
                 "business_owner": identity.businessOwner ?? "", "technical_owner": identity.technicalOwner ?? "",
                 "purpose": identity.purpose ?? "", "allowed_scopes": scopes.map(\.value).joined(separator: " "),
@@ -86,7 +86,7 @@ extension Governance {
             if let v = scopes { identity.allowedScopes = v; changed["allowed_scopes"] = v.map(\.value).joined(separator: " ") }
             identity.updatedAt = tx.now
             try await self.store.updateIdentity(identity, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "identity.updated", target: id.description, details: changed))
+            tx.audit(AuditEntry(actor: actor.name, action: .identityUpdated, target: id.description, details: changed))
             return identity
         }
     }
@@ -107,7 +107,7 @@ extension Governance {
             identity.decommissionedAt = tx.now
             identity.updatedAt = tx.now
             try await self.store.updateIdentity(identity, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "identity.decommissioned", target: id.description,
+            tx.audit(AuditEntry(actor: actor.name, action: .identityDecommissioned, target: id.description,
                                 details: ["reason": reason ?? "", "revoked_keys": String(revoked)]))
             return (identity, revoked)
         }

@@ -55,7 +55,7 @@ extension Governance {
             let expiresAt: Date?, exception: String?
             switch decision {
             case .deny(let rule, let message):
-                tx.audit(AuditEntry(actor: actor.name, action: "key.refused", target: identity.id.description, details: [
+                tx.audit(AuditEntry(actor: actor.name, action: .keyRefused, target: identity.id.description, details: [
                     "rule": rule, "environment": n.environment.rawValue, "scopes": scopes.map(\.value).joined(separator: " "),
                 ]))
                 return .failure(KeywardError(.policyDenied, message, rule: rule))
@@ -73,10 +73,10 @@ extension Governance {
             try await self.store.insertKey(key, in: tx)
             if let parentID = n.derivedFrom {
                 try await self.store.linkDerived(parent: parentID.description, childKind: "key", child: key.id.description, in: tx)
-                tx.audit(AuditEntry(actor: actor.name, action: "key.derived", target: key.id.description, details: ["derived_from": parentID.description]))
+                tx.audit(AuditEntry(actor: actor.name, action: .keyDerived, target: key.id.description, details: ["derived_from": parentID.description]))
             }
             if let exception {
-                tx.audit(AuditEntry(actor: actor.name, action: "policy.exception", target: key.id.description,
+                tx.audit(AuditEntry(actor: actor.name, action: .policyException, target: key.id.description,
                                     details: ["rule": "lifetime.non_expiring", "reason": exception]))
             }
             tx.audit(self.issuedEntry(key, actor: actor))
@@ -125,12 +125,12 @@ extension Governance {
             key.currentVersion = next.version
             key.updatedAt = tx.now
             try await self.store.updateKey(key, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "key.rotated", target: id.description, details: [
+            tx.audit(AuditEntry(actor: actor.name, action: .keyRotated, target: id.description, details: [
                 "from_version": String(cur.version), "to_version": String(next.version),
                 "grace_until": String(graceUntil.unixMillis), "fingerprint": next.fingerprint.description, "prefix": next.prefix,
                 "expires_at": expiresAt.map { String($0.unixMillis) } ?? "never",
             ].merging(wasQuarantined ? ["quarantine_lifted": "true"] : [:]) { $1 }))
-            try await self.emit("key.rotated", ["key_id": id.description, "identity_id": key.identityID.description,
+            try await self.emit(.keyRotated, ["key_id": id.description, "identity_id": key.identityID.description,
                                                 "version": String(next.version), "grace_until": String(graceUntil.unixMillis)], in: tx)
             return (key, secret)
         }
@@ -150,7 +150,7 @@ extension Governance {
                     throw KeywardError(.conflict, "revoking this key (with the keys derived from it) would leave no usable keyward:admin key; issue another admin key first")
                 }
             }
-            try await self.revoke(&key, reason: reason, actor: actor, cascadeFrom: nil, in: tx)
+            try await self.revoke(&key, reason: reason, actor: actor, in: tx)
             return key
         }
     }

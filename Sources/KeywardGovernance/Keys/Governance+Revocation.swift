@@ -11,7 +11,7 @@ extension Governance {
         guard parent.identityID == identity else {
             return KeywardError(.policyDenied, "a derived key belongs to its parent's identity", rule: "derivation.identity_mismatch")
         }
-        guard parent.status == .active, (parent.current?.expiresAt ?? .distantFuture) > tx.now else {
+        guard parent.isUsable(at: tx.now) else {
             return KeywardError(.policyDenied, "the parent key is not live", rule: "derivation.parent_not_live")
         }
         guard parent.environment == environment else {
@@ -26,60 +26,59 @@ extension Governance {
         return nil
     }
 
-    /// Revokes `key` (every version) inside `tx` and, recursively, every credential derived
-    /// from it. Audited per key; a `key.revoked` webhook per key. Returns the ids revoked.
+    /// Revokes `key` (every version) inside `tx` and, transitively, every key derived from it
+    /// (`KeyLifecycle.planRevocation`). Returns the ids revoked, root first.
     @discardableResult
-    func revoke(_ key: inout APIKey, reason: String, actor: Principal, cascadeFrom: String?, in tx: WriteTransaction) async throws -> [String] {
-        guard key.status != .revoked else { return [] }
-        key.status = .revoked
-        key.revokedAt = tx.now
-        key.revokeReason = reason
-        key.updatedAt = tx.now
-        try await store.updateKey(key, in: tx)
-        var details = ["reason": reason, "versions": String(key.versions.count)]
-        if let cascadeFrom { details["cascade_from"] = cascadeFrom }
-        tx.audit(AuditEntry(actor: actor.name, action: "key.revoked", target: key.id.description, details: details))
-        try await emit("key.revoked", ["key_id": key.id.description, "identity_id": key.identityID.description, "reason": reason], in: tx)
-        var revoked = [key.id.description]
-        for var child in try await derivedKeys(of: key, in: tx) {
-            revoked += try await revoke(&child, reason: "derived from \(key.id) (\(reason))", actor: actor, cascadeFrom: key.id.description, in: tx)
-        }
-        return revoked
+    func revoke(_ key: inout APIKey, reason: String, actor: Principal, cascadeFrom: String? = nil, in tx: WriteTransaction) async throws -> [KeyID] {
+        let plan = KeyLifecycle.planRevocation(of: key, derived: try await derivationTree(of: key, in: tx), reason: reason, actor: actor.name,
+                                               cascadeFrom: cascadeFrom, at: tx.now)
+        try await execute(plan, in: tx)
+        if let root = plan.steps.first?.key, root.id == key.id { key = root }
+        return plan.keyIDs
     }
 
-    /// Quarantines an active key and, recursively, the keys derived from it. Returns the ids.
+    /// Quarantines an active key and, transitively, the keys derived from it. Returns the ids.
     @discardableResult
-    func quarantine(_ key: inout APIKey, reason: String, actor: Principal, cascadeFrom: String?, in tx: WriteTransaction) async throws -> [String] {
-        guard key.status == .active else { return [] }
-        key.status = .quarantined
-        key.updatedAt = tx.now
-        try await store.updateKey(key, in: tx)
-        var details = ["reason": reason]
-        if let cascadeFrom { details["cascade_from"] = cascadeFrom }
-        tx.audit(AuditEntry(actor: actor.name, action: "key.quarantined", target: key.id.description, details: details))
-        var done = [key.id.description]
-        for var child in try await derivedKeys(of: key, in: tx) {
-            done += try await quarantine(&child, reason: "derived from \(key.id) (\(reason))", actor: actor, cascadeFrom: key.id.description, in: tx)
+    func quarantine(_ key: inout APIKey, reason: String, actor: Principal, in tx: WriteTransaction) async throws -> [KeyID] {
+        let plan = KeyLifecycle.planQuarantine(of: key, derived: try await derivationTree(of: key, in: tx), reason: reason, actor: actor.name, at: tx.now)
+        try await execute(plan, in: tx)
+        if let root = plan.steps.first?.key, root.id == key.id { key = root }
+        return plan.keyIDs
+    }
+
+    /// Writes a plan's keys, audit records and webhook events, in its order.
+    func execute(_ plan: LifecyclePlan, in tx: WriteTransaction) async throws {
+        for step in plan.steps {
+            try await store.updateKey(step.key, in: tx)
+            tx.audit(step.audit)
+            if let event = step.event { try await emit(event.type, event.data, in: tx) }
         }
-        return done
     }
 
     /// `key` and every key derived from it, transitively: what a revocation of `key` revokes.
     func cascade(from key: APIKey, in tx: WriteTransaction) async throws -> Set<KeyID> {
-        var doomed: Set<KeyID> = [key.id]
-        var frontier = [key]
+        let tree = try await derivationTree(of: key, in: tx)
+        return Set([key.id] + tree.children.values.flatMap { $0.map(\.id) })
+    }
+
+    /// Every key derived from `root`, transitively (each loaded once, whatever the links say).
+    func derivationTree(of root: APIKey, in tx: WriteTransaction) async throws -> DerivationTree {
+        var tree = DerivationTree()
+        var seen: Set<KeyID> = [root.id]
+        var frontier = [root]
         while let k = frontier.popLast() {
-            for child in try await derivedKeys(of: k, in: tx) where doomed.insert(child.id).inserted { frontier.append(child) }
+            let children = try await derivedKeys(of: k, in: tx)
+            if !children.isEmpty { tree.children[k.id] = children }
+            for child in children where seen.insert(child.id).inserted { frontier.append(child) }
         }
-        return doomed
+        return tree
     }
 
     /// Active, unexpired `keyward:admin` keys outside `excluding`.
     func usableAdminKeys(excluding: Set<KeyID>, in tx: WriteTransaction) async throws -> Int {
         var count = 0
         for kid in try await store.keyIDs(of: .keyward, in: tx.db) where !excluding.contains(kid) {
-            if let k = try await store.key(kid, in: tx.db), k.status == .active, k.scopes.contains(.admin),
-               (k.current?.expiresAt ?? .distantFuture) > tx.now {
+            if let k = try await store.key(kid, in: tx.db), k.scopes.contains(.admin), k.isUsable(at: tx.now) {
                 count += 1
             }
         }

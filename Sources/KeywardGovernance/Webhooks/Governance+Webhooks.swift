@@ -15,7 +15,7 @@ package struct NewWebhook: Sendable {
 }
 
 extension Governance {
-    package static let webhookEvents = ["incident.opened", "incident.contained", "incident.resolved", "key.revoked", "key.rotated", "key.expiring"]
+    package static let webhookEvents = WebhookEventType.allCases.map(\.rawValue)
     static let webhookSealPurpose = "webhook-secret"
     static let webhookURLSealPurpose = "webhook-url"
 
@@ -32,7 +32,7 @@ extension Governance {
         return try await store.write { tx in
             let w = WebhookRecord(id: .random(), urlSealed: sealedURL, urlDisplay: display, secretSealed: sealed, events: Array(Set(r.events)).sorted(), status: "active", createdAt: tx.now)
             try await self.store.insertWebhook(w, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: "webhook.created", target: w.id.description, details: [
+            tx.audit(AuditEntry(actor: actor.name, action: .webhookCreated, target: w.id.description, details: [
                 "url_host": host, "events": w.events.joined(separator: " "), "secret_fingerprint": self.fingerprints.fingerprint(value: secret).description,
             ]))
             return (w, secret)

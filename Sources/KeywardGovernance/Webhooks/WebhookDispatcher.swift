@@ -178,7 +178,7 @@ package final class WebhookDispatcher: Service, Sendable {
                 for (id, version, expiresAt) in due {
                     try await self.store.markExpiryAnnounced(id, version: version, in: tx)
                     try await self.store.emitWebhook(
-                        "key.expiring", ["key_id": id.description, "version": String(version), "expires_at": String(expiresAt.unixMillis)], in: tx)
+                        .keyExpiring, ["key_id": id.description, "version": String(version), "expires_at": String(expiresAt.unixMillis)], in: tx)
                 }
             }
         } catch {

@@ -14,7 +14,7 @@ extension KeyResponse {
             createdAt: k.createdAt, updatedAt: k.updatedAt, expiresAt: cur?.expiresAt, lastUsedAt: k.lastUsedAt,
             revokedAt: k.revokedAt, revokeReason: k.revokeReason,
             versions: k.versions.map { v in
-                KeyVersionResponse(version: v.version, prefix: v.prefix, fingerprint: v.fingerprint.description, state: k.versionState(v, at: now),
+                KeyVersionResponse(version: v.version, prefix: v.prefix, fingerprint: v.fingerprint.description, state: k.state(of: v, at: now).rawValue,
                                    createdAt: v.createdAt, expiresAt: v.expiresAt, graceUntil: v.graceUntil)
             },
             usage: usage)

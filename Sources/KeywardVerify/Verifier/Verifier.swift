@@ -107,13 +107,14 @@ package final class Verifier: Sendable {
 
     private func decide(digest: SecretDigest, required: [Scope]) -> VerifyOutcome {
         guard let hit = index.lookup(digest) else { return .invalid(.notFound) }
-        if hit.revoked { return .invalid(.revoked, hit) }
-        let now = clock.now()
-        // A superseded version is valid until its grace window closes.
-        if !hit.isCurrent, (hit.graceUntil ?? .distantPast) <= now { return .invalid(.rotated, hit) }
-        if let exp = hit.expiresAt, exp <= now { return .invalid(.expired, hit) }
         var held = hit.scopes
-        if hit.quarantined {
+        switch KeyLifecycle.state(revoked: hit.revoked, quarantined: hit.quarantined, isCurrent: hit.isCurrent, expiresAt: hit.expiresAt,
+                                  graceUntil: hit.graceUntil, at: clock.now()) {
+        case .current, .grace: break
+        case .revoked: return .invalid(.revoked, hit)
+        case .rotated: return .invalid(.rotated, hit)
+        case .expired: return .invalid(.expired, hit)
+        case .quarantined:
             // Quarantine admits only the configured scopes, and only when the caller names them.
             held = held.filter { config.quarantineScopes.contains($0) }
             if held.isEmpty || required.isEmpty { return .invalid(.quarantined, hit) }

@@ -1,0 +1,27 @@
+/// Every action the audit chain records. Stored as the raw value, which never changes: the
+/// chain's hashes, `keyward audit verify`'s replay and SIEM queries depend on it.
+package enum AuditAction: String, Sendable, CaseIterable, Codable {
+    case systemBootstrap = "system.bootstrap"
+    case adminRecovered = "admin.recovered"
+    case identityCreated = "identity.created"
+    case identityUpdated = "identity.updated"
+    case identityDecommissioned = "identity.decommissioned"
+    case keyIssued = "key.issued"
+    case keyRefused = "key.refused"
+    case keyDerived = "key.derived"
+    case keyRotated = "key.rotated"
+    case keyRevoked = "key.revoked"
+    case keyQuarantined = "key.quarantined"
+    case policyException = "policy.exception"
+    case consumerCreated = "consumer.created"
+    case consumerDeleted = "consumer.deleted"
+    case credentialImported = "credential.imported"
+    case credentialDeleted = "credential.deleted"
+    case exposureReported = "exposure.reported"
+    case exposureRejected = "exposure.rejected"
+    case exposureMatched = "exposure.matched"
+    case incidentOpened = "incident.opened"
+    case incidentResolved = "incident.resolved"
+    case webhookCreated = "webhook.created"
+    case webhookDeleted = "webhook.deleted"
+}

@@ -1,0 +1,10 @@
+/// The events a webhook may subscribe to (`*` subscribes to all). The raw value is the
+/// event's `type` on the wire.
+package enum WebhookEventType: String, Sendable, CaseIterable, Codable {
+    case incidentOpened = "incident.opened"
+    case incidentContained = "incident.contained"
+    case incidentResolved = "incident.resolved"
+    case keyRevoked = "key.revoked"
+    case keyRotated = "key.rotated"
+    case keyExpiring = "key.expiring"
+}
