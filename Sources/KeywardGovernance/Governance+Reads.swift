@@ -19,7 +19,7 @@ extension Governance {
     package func key(_ id: KeyID) async throws -> APIKey? { try await store.key(id) }
     /// Verify outcomes of a key, from flushed telemetry.
     package func usage(of id: KeyID) async throws -> KeyUsage { try await store.usage(of: id) }
-    package func consumers(holding target: String?, limit: Int, after cursor: String?) async throws -> Page<Consumer> {
+    package func consumers(holding target: CredentialRef?, limit: Int, after cursor: String?) async throws -> Page<Consumer> {
         try await store.listConsumers(holding: target, limit: limit, after: cursor)
     }
     package func consumer(_ id: ConsumerID) async throws -> Consumer? { try await store.consumer(id) }

@@ -28,9 +28,8 @@ package struct IncidentEvent: Sendable, Equatable, Codable {
 package struct Incident: Sendable, Equatable {
     package var id: IncidentID
     package var status: IncidentStatus
-    /// `key` or `credential`
-    package var targetKind: String
-    package var targetID: String
+    /// The leaked key or credential.
+    package var target: CredentialRef
     package var targetVersion: Int?
     package var identityID: IdentityID
     package var environment: String
@@ -54,14 +53,13 @@ package struct Incident: Sendable, Equatable {
         containedAt.map { $0.unixMillis - receivedAt.unixMillis }
     }
 
-    package init(id: IncidentID, status: IncidentStatus, targetKind: String, targetID: String, targetVersion: Int?, identityID: IdentityID,
+    package init(id: IncidentID, status: IncidentStatus, target: CredentialRef, targetVersion: Int?, identityID: IdentityID,
                  environment: String, source: String, classification: ExposureClassification, action: ContainmentAction,
                  receivedAt: Date, matchedAt: Date, containedAt: Date?, notifiedAt: Date?, exposureCount: Int,
                  blastRadiusJSON: String, huntJSON: String, guidance: String, events: [IncidentEvent], createdAt: Date, updatedAt: Date) {
         self.id = id
         self.status = status
-        self.targetKind = targetKind
-        self.targetID = targetID
+        self.target = target
         self.targetVersion = targetVersion
         self.identityID = identityID
         self.environment = environment

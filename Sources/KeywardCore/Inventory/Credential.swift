@@ -61,11 +61,11 @@ package struct Consumer: Sendable, Equatable {
     package var kind: ConsumerKind
     package var environment: String
     package var contact: String?
-    /// Key ids (`key_…`) and credential ids (`crd_…`) it holds.
-    package var holds: [String]
+    /// The keys and credentials it holds.
+    package var holds: [CredentialRef]
     package var createdAt: Date
 
-    package init(id: ConsumerID, name: String, kind: ConsumerKind, environment: String, contact: String?, holds: [String], createdAt: Date) {
+    package init(id: ConsumerID, name: String, kind: ConsumerKind, environment: String, contact: String?, holds: [CredentialRef], createdAt: Date) {
         self.id = id
         self.name = name
         self.kind = kind

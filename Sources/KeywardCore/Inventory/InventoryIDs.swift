@@ -25,3 +25,11 @@ package struct WebhookID: TypedID {
     package let raw: UInt128
     package init(raw: UInt128) { self.raw = raw }
 }
+
+/// A leak report's item as recorded (`exp_…`): the first 128 bits of its dedupe digest, so the
+/// same exposure delivered twice has the same id.
+package struct ExposureID: TypedID {
+    package static let prefix = "exp"
+    package let raw: UInt128
+    package init(raw: UInt128) { self.raw = raw }
+}

@@ -18,19 +18,19 @@ extension Governance {
         let v = version.flatMap { n in key.versions.first { $0.version == n } } ?? key.current
         let target = BlastRadiusReport.Target(kind: "key", id: key.id.description, version: v?.version, prefix: v?.prefix ?? "", provider: "keyward",
                                         environment: key.environment.rawValue, status: key.effectiveStatus(at: now))
-        let declared = try await store.consumers(holding: key.id.description, in: db)
+        let declared = try await store.consumers(holding: .key(key.id), in: db)
         let observed = try await store.sources(of: key.id, in: db).map { Self.observed($0, declared: declared) }
         var derived: [BlastRadiusReport.Linked] = []
-        var frontier = [key.id.description]
+        var frontier: [CredentialRef] = [.key(key.id)]
         var seen = Set(frontier)
         while let parent = frontier.popLast(), derived.count < 1_000 {
-            for child in try await store.derived(from: parent, in: db) where seen.insert(child.id).inserted {
-                frontier.append(child.id)
-                if child.kind == "key", let cid = KeyID(child.id), let ck = try await store.key(cid, in: db) {
-                    derived.append(.init(kind: "key", id: child.id, status: ck.effectiveStatus(at: now), environment: ck.environment.rawValue,
+            for child in try await store.derived(from: parent, in: db) where seen.insert(child).inserted {
+                frontier.append(child)
+                if let cid = child.keyID, let ck = try await store.key(cid, in: db) {
+                    derived.append(.init(kind: child.kind, id: child.description, status: ck.effectiveStatus(at: now), environment: ck.environment.rawValue,
                                          identityId: ck.identityID.description))
                 } else {
-                    derived.append(.init(kind: child.kind, id: child.id, status: "unknown"))
+                    derived.append(.init(kind: child.kind, id: child.description, status: "unknown"))
                 }
             }
         }
@@ -48,7 +48,7 @@ extension Governance {
     func blastRadius(of c: Credential, identity: Identity, in db: StoreDB) async throws -> BlastRadiusReport {
         let target = BlastRadiusReport.Target(kind: "credential", id: c.id.description, version: nil, prefix: c.prefix, provider: c.provider,
                                         environment: c.environment, status: c.status.rawValue)
-        let declared = try await store.consumers(holding: c.id.description, in: db)
+        let declared = try await store.consumers(holding: .credential(c.id), in: db)
         let reuse = try await store.credentials(digest: c.digest, fingerprint: c.fingerprint, in: db).filter { $0.id != c.id }.map {
             BlastRadiusReport.Linked(kind: "credential", id: $0.id.description, status: $0.status.rawValue, environment: $0.environment, identityId: $0.identityID.description)
         }

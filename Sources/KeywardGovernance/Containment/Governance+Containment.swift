@@ -15,17 +15,17 @@ extension Governance {
         let mayContain = possession || actor.isAdmin
         let decision = containment.decide(key: key, version: v, source: exposure.source, mayContain: mayContain, at: now)
         let classification = decision.classification
-        if let joined = try await joinOpenIncident(targetID: key.id.description, classification: classification, exposure: exposure, at: now, in: tx) {
+        if let joined = try await joinOpenIncident(target: .key(key.id), classification: classification, exposure: exposure, at: now, in: tx) {
             return joined
         }
         guard let action = decision.action else {
             // Nothing is trusted any more: the exposure is recorded and audited, no incident.
-            var details = ["exposure_id": exposure.id, "classification": classification.rawValue, "source": exposure.source, "version": String(version)]
+            var details = ["exposure_id": exposure.id.description, "classification": classification.rawValue, "source": exposure.source, "version": String(version)]
             if classification == .rotated, let cur = key.current {
                 details["current_version_exposed"] = String(try await store.exposureExists(digest: cur.digest, in: tx.db))
             }
             tx.audit(AuditEntry(actor: actor.name, action: .exposureMatched, target: key.id.description, details: details))
-            try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: nil, in: tx)
+            try await store.classifyExposure(exposure.id, classification: classification, target: .key(key.id), incidentID: nil, in: tx)
             return ExposureOutcome(exposureID: exposure.id, duplicate: false, classification: classification, incidentID: nil, action: nil)
         }
 
@@ -69,17 +69,17 @@ extension Governance {
         let notified = try await emit(.incidentOpened, data, in: tx) > 0
         events.append(notificationEvent(notified: notified, owner: owner, incident: incidentID, at: now))
         let incident = Incident(
-            id: incidentID, status: containedAt == nil ? .open : .contained, targetKind: "key", targetID: key.id.description, targetVersion: version,
+            id: incidentID, status: containedAt == nil ? .open : .contained, target: .key(key.id), targetVersion: version,
             identityID: identity.id, environment: key.environment.rawValue, source: exposure.source, classification: classification, action: action,
             receivedAt: exposure.receivedAt, matchedAt: now, containedAt: containedAt, notifiedAt: notified ? now : nil, exposureCount: 1,
             blastRadiusJSON: StoredJSON.string(radius), huntJSON: StoredJSON.string(hunt),
             guidance: Self.keyGuidance(key, identity: identity, action: action, consumers: radius.declaredConsumers.count + radius.observedConsumers.count),
             events: events, createdAt: now, updatedAt: now)
         try await store.insertIncident(incident, dedupeKey: key.id.description, in: tx)
-        try await store.classifyExposure(exposure.id, classification: classification, targetID: key.id.description, incidentID: incidentID, in: tx)
+        try await store.classifyExposure(exposure.id, classification: classification, target: .key(key.id), incidentID: incidentID, in: tx)
         tx.audit(AuditEntry(actor: actor.name, action: .incidentOpened, target: incidentID.description, details: [
             "key_id": key.id.description, "version": String(version), "classification": classification.rawValue, "action": action.rawValue,
-            "source": exposure.source, "exposure_id": exposure.id, "evidence": possession ? "possession" : "digest_only",
+            "source": exposure.source, "exposure_id": exposure.id.description, "evidence": possession ? "possession" : "digest_only",
             "time_to_contain_ms": incident.timeToContainMillis.map(String.init) ?? "not contained", "notified": String(notified),
         ]))
         if let ttc = incident.timeToContainMillis {

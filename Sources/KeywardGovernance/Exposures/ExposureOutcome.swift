@@ -2,7 +2,7 @@ import KeywardCore
 
 /// What intake did with one reported exposure.
 package struct ExposureOutcome: Sendable, Equatable {
-    package var exposureID: String
+    package var exposureID: ExposureID
     /// The same exposure was reported before: nothing was done again.
     package var duplicate: Bool
     /// nil: withheld. A reporter that showed no possession of the secret (a digest only) is not
@@ -14,7 +14,7 @@ package struct ExposureOutcome: Sendable, Equatable {
     /// Whether an incident this exposure opened was announced (an `incident.opened` webhook
     /// queued); nil when no incident was opened.
     package var notified: Bool?
-    package init(exposureID: String, duplicate: Bool, classification: ExposureClassification?, incidentID: IncidentID?, action: ContainmentAction?,
+    package init(exposureID: ExposureID, duplicate: Bool, classification: ExposureClassification?, incidentID: IncidentID?, action: ContainmentAction?,
                  notified: Bool? = nil) {
         self.exposureID = exposureID
         self.duplicate = duplicate

@@ -68,7 +68,7 @@ extension Governance {
             }
             return (result!, plaintext)
         }
-        try await store.classifyExposure(exposureID, classification: .unknown, targetID: nil, incidentID: nil, in: tx)
+        try await store.classifyExposure(exposureID, classification: .unknown, target: nil, incidentID: nil, in: tx)
         return (ExposureOutcome(exposureID: exposureID, duplicate: false, classification: .unknown, incidentID: nil, action: nil),
                 plaintext)
     }
@@ -80,7 +80,7 @@ extension Governance {
     }
 
     struct ExposureContext {
-        var id: String
+        var id: ExposureID
         var source: String
         var receivedAt: Date
         var firstSeen: Date?

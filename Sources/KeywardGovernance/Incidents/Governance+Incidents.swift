@@ -8,7 +8,7 @@ extension Governance {
 
     func notifyCredential(_ c: Credential, exposure: ExposureContext, actor: Principal, in tx: WriteTransaction) async throws -> ExposureOutcome {
         let now = store.clock.now()
-        if let joined = try await joinOpenIncident(targetID: c.id.description, classification: .thirdParty, exposure: exposure, at: now, in: tx) {
+        if let joined = try await joinOpenIncident(target: .credential(c.id), classification: .thirdParty, exposure: exposure, at: now, in: tx) {
             return joined
         }
         guard let identity = try await store.identity(c.identityID, in: tx.db) else { throw StoreError.corrupt("credential without identity") }
@@ -27,15 +27,15 @@ extension Governance {
         events.append(notificationEvent(notified: notified, owner: owner, incident: incidentID, at: now))
         let guidance = "Keyward cannot revoke this \(c.provider) credential at its provider. Revoke it there: \(revocation). Update its holders (blast radius), import the new value (`keyward import … --identity \(identity.id)`), then resolve this incident."
         let incident = Incident(
-            id: incidentID, status: .open, targetKind: "credential", targetID: c.id.description, targetVersion: nil, identityID: identity.id,
+            id: incidentID, status: .open, target: .credential(c.id), targetVersion: nil, identityID: identity.id,
             environment: c.environment, source: exposure.source, classification: .thirdParty, action: .notify, receivedAt: exposure.receivedAt,
             matchedAt: now, containedAt: nil, notifiedAt: notified ? now : nil, exposureCount: 1, blastRadiusJSON: StoredJSON.string(radius),
             huntJSON: "null", guidance: guidance, events: events, createdAt: now, updatedAt: now)
         try await store.insertIncident(incident, dedupeKey: c.id.description, in: tx)
-        try await store.classifyExposure(exposure.id, classification: .thirdParty, targetID: c.id.description, incidentID: incidentID, in: tx)
+        try await store.classifyExposure(exposure.id, classification: .thirdParty, target: .credential(c.id), incidentID: incidentID, in: tx)
         tx.audit(AuditEntry(actor: actor.name, action: .incidentOpened, target: incidentID.description, details: [
             "credential_id": c.id.description, "provider": c.provider, "classification": ExposureClassification.thirdParty.rawValue,
-            "action": ContainmentAction.notify.rawValue, "source": exposure.source, "exposure_id": exposure.id, "notified": String(notified),
+            "action": ContainmentAction.notify.rawValue, "source": exposure.source, "exposure_id": exposure.id.description, "notified": String(notified),
         ]))
         return ExposureOutcome(exposureID: exposure.id, duplicate: false, classification: .thirdParty, incidentID: incidentID, action: .notify,
                                notified: notified)
@@ -44,14 +44,14 @@ extension Governance {
     /// The same credential leaked again while its incident is not resolved: the exposure joins
 
     /// that incident's timeline; nothing is done twice.
-    func joinOpenIncident(targetID: String, classification: ExposureClassification, exposure: ExposureContext, at now: Date,
+    func joinOpenIncident(target: CredentialRef, classification: ExposureClassification, exposure: ExposureContext, at now: Date,
                                   in tx: WriteTransaction) async throws -> ExposureOutcome? {
-        guard var open = try await store.incident(dedupeKey: targetID, in: tx.db) else { return nil }
+        guard var open = try await store.incident(dedupeKey: target.description, in: tx.db) else { return nil }
         open.exposureCount += 1
         open.events.append(IncidentEvent(at: now, kind: "exposure_added", detail: "\(exposure.source): \(exposure.where_)"))
         open.updatedAt = now
         try await store.updateIncident(open, in: tx)
-        try await store.classifyExposure(exposure.id, classification: classification, targetID: targetID, incidentID: open.id, in: tx)
+        try await store.classifyExposure(exposure.id, classification: classification, target: target, incidentID: open.id, in: tx)
         return ExposureOutcome(exposureID: exposure.id, duplicate: false, classification: classification, incidentID: open.id, action: nil)
     }
 
@@ -78,9 +78,9 @@ extension Governance {
             incident.status = .resolved
             incident.updatedAt = tx.now
             incident.events.append(IncidentEvent(at: tx.now, kind: "resolved", detail: reason))
-            try await self.store.updateIncident(incident, dedupeKey: "\(incident.targetID)#\(incident.id)", in: tx)
+            try await self.store.updateIncident(incident, dedupeKey: "\(incident.target)#\(incident.id)", in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: .incidentResolved, target: id.description, details: ["reason": reason]))
-            try await self.emit(.incidentResolved, ["incident_id": id.description, "target_id": incident.targetID], in: tx)
+            try await self.emit(.incidentResolved, ["incident_id": id.description, "target_id": incident.target.description], in: tx)
             return incident
         }
     }

@@ -31,19 +31,24 @@ extension Governance {
         let holds = r.holds ?? []
         guard holds.count <= 100 else { throw KeywardError(.validation, "holds: at most 100 credentials") }
         return try await store.write { tx in
+            var refs: [CredentialRef] = []
             for h in holds {
                 let known: Bool
-                if let k = KeyID(h) { known = try await self.store.key(k, in: tx.db) != nil }
-                else if let c = CredentialID(h) { known = try await self.store.credential(c, in: tx.db) != nil }
-                else { throw KeywardError(.validation, "holds: each entry is a key id (key_…) or a credential id (crd_…)") }
-                guard known else { throw KeywardError(.validation, "holds: \(h) does not exist") }
+                switch CredentialRef(h) {
+                case .key(let k): known = try await self.store.key(k, in: tx.db) != nil
+                case .credential(let c): known = try await self.store.credential(c, in: tx.db) != nil
+                case nil: throw KeywardError(.validation, "holds: each entry is a key id (key_…) or a credential id (crd_…)")
+                }
+                guard known, let ref = CredentialRef(h) else { throw KeywardError(.validation, "holds: \(h) does not exist") }
+                refs.append(ref)
             }
-            let c = Consumer(id: .random(), name: r.name, kind: kind, environment: r.environment, contact: r.contact, holds: holds, createdAt: tx.now)
+            let c = Consumer(id: .random(), name: r.name, kind: kind, environment: r.environment, contact: r.contact,
+                             holds: Set(refs).sorted { $0.description < $1.description }, createdAt: tx.now)
             try await self.store.insertConsumer(c, in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: .consumerCreated, target: c.id.description, details: [
-                "name": c.name, "kind": kind.rawValue, "environment": c.environment, "holds": Set(holds).sorted().joined(separator: " "),
+                "name": c.name, "kind": kind.rawValue, "environment": c.environment, "holds": c.holds.map(\.description).joined(separator: " "),
             ]))
-            return Consumer(id: c.id, name: c.name, kind: c.kind, environment: c.environment, contact: c.contact, holds: Set(holds).sorted(), createdAt: c.createdAt)
+            return c
         }
     }
 }

@@ -10,7 +10,7 @@ extension Governance {
             guard let c = try await self.store.consumer(id, in: tx.db) else { throw KeywardError.notFound("consumer") }
             try await self.store.deleteConsumer(id, in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: .consumerDeleted, target: id.description, details: [
-                "name": c.name, "kind": c.kind.rawValue, "environment": c.environment, "holds": c.holds.joined(separator: " "),
+                "name": c.name, "kind": c.kind.rawValue, "environment": c.environment, "holds": c.holds.map(\.description).joined(separator: " "),
             ]))
         }
     }

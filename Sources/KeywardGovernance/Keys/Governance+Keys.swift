@@ -72,7 +72,7 @@ extension Governance {
                                   scopes: scopes, expiresAt: expiresAt, now: tx.now)
             try await self.store.insertKey(key, in: tx)
             if let parentID = n.derivedFrom {
-                try await self.store.linkDerived(parent: parentID.description, childKind: "key", child: key.id.description, in: tx)
+                try await self.store.linkDerived(parent: .key(parentID), child: .key(key.id), in: tx)
                 tx.audit(AuditEntry(actor: actor.name, action: .keyDerived, target: key.id.description, details: ["derived_from": parentID.description]))
             }
             if let exception {

@@ -88,8 +88,8 @@ extension Governance {
     /// The keys minted directly from `parent` (what revoke and quarantine cascade to).
     private func derivedKeys(of parent: APIKey, in tx: WriteTransaction) async throws -> [APIKey] {
         var keys: [APIKey] = []
-        for child in try await store.derived(from: parent.id.description, in: tx.db) where child.kind == "key" {
-            if let id = KeyID(child.id), let k = try await store.key(id, in: tx.db) { keys.append(k) }
+        for child in try await store.derived(from: .key(parent.id), in: tx.db) {
+            if let id = child.keyID, let k = try await store.key(id, in: tx.db) { keys.append(k) }
         }
         return keys
     }

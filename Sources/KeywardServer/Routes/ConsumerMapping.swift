@@ -7,7 +7,7 @@ import KeywardGovernance
 
 extension ConsumerResponse {
     init(_ c: Consumer) {
-        self.init(id: c.id.description, name: c.name, kind: c.kind.rawValue, environment: c.environment, contact: c.contact, holds: c.holds, createdAt: c.createdAt)
+        self.init(id: c.id.description, name: c.name, kind: c.kind.rawValue, environment: c.environment, contact: c.contact, holds: c.holds.map(\.description), createdAt: c.createdAt)
     }
 }
 

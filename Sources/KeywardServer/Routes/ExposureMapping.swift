@@ -6,7 +6,7 @@ import KeywardGovernance
 
 extension ExposureResult {
     init(_ o: ExposureOutcome) {
-        self.init(exposureId: o.exposureID, duplicate: o.duplicate, classification: o.classification?.rawValue ?? ExposureResult.withheld,
+        self.init(exposureId: o.exposureID.description, duplicate: o.duplicate, classification: o.classification?.rawValue ?? ExposureResult.withheld,
                   incidentId: o.incidentID?.description, action: o.action?.rawValue, notified: o.notified)
     }
 }

@@ -9,7 +9,7 @@ extension IncidentResponse {
     init(_ i: Incident, detailed: Bool) {
         let dec = WireCoding.decoder()
         self.init(
-            id: i.id.description, status: i.status.rawValue, targetKind: i.targetKind, targetId: i.targetID, targetVersion: i.targetVersion,
+            id: i.id.description, status: i.status.rawValue, targetKind: i.target.kind, targetId: i.target.description, targetVersion: i.targetVersion,
             identityId: i.identityID.description, environment: i.environment, source: i.source, classification: i.classification.rawValue,
             action: i.action.rawValue, receivedAt: i.receivedAt, matchedAt: i.matchedAt, containedAt: i.containedAt, notifiedAt: i.notifiedAt,
             timeToContainMs: i.timeToContainMillis, exposureCount: i.exposureCount, guidance: i.guidance,

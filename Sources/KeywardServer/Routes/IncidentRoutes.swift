@@ -31,8 +31,8 @@ struct IncidentRoutes {
                 filter.status = st
             }
             if let t = q.get("target_id") {
-                guard KeyID(t) != nil || CredentialID(t) != nil else { throw KeywardError(.badRequest, "target_id must be a key or credential id") }
-                filter.targetID = t
+                guard let target = CredentialRef(t) else { throw KeywardError(.badRequest, "target_id must be a key or credential id") }
+                filter.target = target
             }
             let limit = try req.intQuery("limit", default: 50, range: 1...500)
             let page = try await m.incidents(filter, limit: limit, after: try req.cursorQuery(IncidentID.self))

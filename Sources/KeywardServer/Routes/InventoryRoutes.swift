@@ -24,10 +24,10 @@ struct InventoryRoutes {
         table.add(.get, "/v1/consumers")
         router.get("/v1/consumers") { req, _ in
             _ = try auth.require(.read, req)
-            var holding: String?
+            var holding: CredentialRef?
             if let h = req.uri.queryParameters.get("holds") {
-                guard KeyID(h) != nil || CredentialID(h) != nil else { throw KeywardError(.badRequest, "holds must be a key or credential id") }
-                holding = h
+                guard let ref = CredentialRef(h) else { throw KeywardError(.badRequest, "holds must be a key or credential id") }
+                holding = ref
             }
             let limit = try req.intQuery("limit", default: 50, range: 1...500)
             let page = try await m.consumers(holding: holding, limit: limit, after: try req.cursorQuery(ConsumerID.self))

@@ -41,27 +41,28 @@ package struct ExposureRecord: Sendable {
 extension Store {
     /// Records one exposure in `tx` unless the same one is already known (idempotent delivery).
     /// Returns its id and whether it is new.
-    package func recordExposure(_ e: ExposureRecord, reporter: String, receivedAt: Date, in tx: WriteTransaction) async throws -> (id: String, isNew: Bool) {
+    package func recordExposure(_ e: ExposureRecord, reporter: String, receivedAt: Date, in tx: WriteTransaction) async throws -> (id: ExposureID, isNew: Bool) {
         let key = e.dedupeKey
         if let row = try await tx.db.raw("SELECT id FROM exposures WHERE dedupe_key = \(bind: key)").first() {
-            return (try row.decode(column: "id", as: String.self), false)
+            guard let id = ExposureID(try row.decode(column: "id", as: String.self)) else { throw StoreError.corrupt("exposure id") }
+            return (id, false)
         }
-        let id = "exp_" + String(key.prefix(32))
+        guard let id = ExposureID("exp_" + String(key.prefix(32))) else { throw StoreError.corrupt("exposure dedupe digest") }
         try await tx.db.raw("""
             INSERT INTO exposures (id, dedupe_key, received_at, source, rule_id, provider, digest, scanner_fingerprint, path, line, commit_id, url, first_seen, reporter, server_fingerprint)
-            VALUES (\(bind: id), \(bind: key), \(bind: receivedAt.unixMillis), \(bind: e.source), \(bind: e.ruleID), \(bind: e.provider), \(bind: e.digest), \(bind: e.scannerFingerprint), \(bind: e.path), \(bind: e.line.map(Int64.init)), \(bind: e.commit), \(bind: e.url), \(bind: e.firstSeen?.unixMillis), \(bind: reporter), \(bind: e.serverFingerprint))
+            VALUES (\(bind: id.description), \(bind: key), \(bind: receivedAt.unixMillis), \(bind: e.source), \(bind: e.ruleID), \(bind: e.provider), \(bind: e.digest), \(bind: e.scannerFingerprint), \(bind: e.path), \(bind: e.line.map(Int64.init)), \(bind: e.commit), \(bind: e.url), \(bind: e.firstSeen?.unixMillis), \(bind: reporter), \(bind: e.serverFingerprint))
             """).run()
         return (id, true)
     }
 
     /// What matching found for an exposure.
-    package func classifyExposure(_ id: String, classification: ExposureClassification, targetID: String?, incidentID: IncidentID?, in tx: WriteTransaction) async throws {
-        try await tx.db.raw("UPDATE exposures SET classification = \(bind: classification.rawValue), target_id = \(bind: targetID), incident_id = \(bind: incidentID?.description) WHERE id = \(bind: id)").run()
+    package func classifyExposure(_ id: ExposureID, classification: ExposureClassification, target: CredentialRef?, incidentID: IncidentID?, in tx: WriteTransaction) async throws {
+        try await tx.db.raw("UPDATE exposures SET classification = \(bind: classification.rawValue), target_id = \(bind: target?.description), incident_id = \(bind: incidentID?.description) WHERE id = \(bind: id.description)").run()
     }
 
     /// What matching recorded for a known exposure: (classification, incident id).
-    package func exposureMatch(_ id: String, in db: any SQLDatabase) async throws -> (String?, String?) {
-        guard let r = try await db.raw("SELECT classification, incident_id FROM exposures WHERE id = \(bind: id)").first() else { return (nil, nil) }
+    package func exposureMatch(_ id: ExposureID, in db: any SQLDatabase) async throws -> (String?, String?) {
+        guard let r = try await db.raw("SELECT classification, incident_id FROM exposures WHERE id = \(bind: id.description)").first() else { return (nil, nil) }
         return (try r.decode(column: "classification", as: String?.self), try r.decode(column: "incident_id", as: String?.self))
     }
 

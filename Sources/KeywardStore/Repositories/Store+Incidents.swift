@@ -4,10 +4,10 @@ import SQLKit
 
 package struct IncidentFilter: Sendable {
     package var status: IncidentStatus?
-    package var targetID: String?
-    package init(status: IncidentStatus? = nil, targetID: String? = nil) {
+    package var target: CredentialRef?
+    package init(status: IncidentStatus? = nil, target: CredentialRef? = nil) {
         self.status = status
-        self.targetID = targetID
+        self.target = target
     }
 }
 
@@ -16,7 +16,7 @@ extension Store {
 
     package func insertIncident(_ i: Incident, dedupeKey: String, in tx: WriteTransaction) async throws {
         try await tx.db.raw("""
-            INSERT INTO incidents (\(unsafeRaw: Store.incidentColumns)) VALUES (\(bind: i.id.description), \(bind: dedupeKey), \(bind: i.status.rawValue), \(bind: i.targetKind), \(bind: i.targetID), \(bind: i.targetVersion.map(Int64.init)), \(bind: i.identityID.description), \(bind: i.environment), \(bind: i.source), \(bind: i.classification.rawValue), \(bind: i.action.rawValue), \(bind: i.receivedAt.unixMillis), \(bind: i.matchedAt.unixMillis), \(bind: i.containedAt?.unixMillis), \(bind: i.notifiedAt?.unixMillis), \(bind: Int64(i.exposureCount)), \(bind: i.blastRadiusJSON), \(bind: i.huntJSON), \(bind: i.guidance), \(bind: JSONColumn.encode(i.events)), \(bind: i.createdAt.unixMillis), \(bind: i.updatedAt.unixMillis))
+            INSERT INTO incidents (\(unsafeRaw: Store.incidentColumns)) VALUES (\(bind: i.id.description), \(bind: dedupeKey), \(bind: i.status.rawValue), \(bind: i.target.kind), \(bind: i.target.description), \(bind: i.targetVersion.map(Int64.init)), \(bind: i.identityID.description), \(bind: i.environment), \(bind: i.source), \(bind: i.classification.rawValue), \(bind: i.action.rawValue), \(bind: i.receivedAt.unixMillis), \(bind: i.matchedAt.unixMillis), \(bind: i.containedAt?.unixMillis), \(bind: i.notifiedAt?.unixMillis), \(bind: Int64(i.exposureCount)), \(bind: i.blastRadiusJSON), \(bind: i.huntJSON), \(bind: i.guidance), \(bind: JSONColumn.encode(i.events)), \(bind: i.createdAt.unixMillis), \(bind: i.updatedAt.unixMillis))
             """).run()
     }
 
@@ -48,7 +48,7 @@ extension Store {
         try await read { db in
             var q = SQLQueryString("SELECT \(unsafeRaw: Store.incidentColumns) FROM incidents WHERE 1 = 1")
             if let s = f.status { q.appendInterpolation(unsafeRaw: " AND status = "); q.appendInterpolation(bind: s.rawValue) }
-            if let t = f.targetID { q.appendInterpolation(unsafeRaw: " AND target_id = "); q.appendInterpolation(bind: t) }
+            if let t = f.target { q.appendInterpolation(unsafeRaw: " AND target_id = "); q.appendInterpolation(bind: t.description) }
             if let c = cursor {
                 let at = "(SELECT created_at FROM incidents WHERE id = "
                 q.appendInterpolation(unsafeRaw: " AND (created_at < \(at)"); q.appendInterpolation(bind: c)
@@ -67,12 +67,12 @@ extension Store {
               let status = IncidentStatus(rawValue: try row.decode(column: "status", as: String.self)),
               let iid = IdentityID(try row.decode(column: "identity_id", as: String.self)),
               let cls = ExposureClassification(rawValue: try row.decode(column: "classification", as: String.self)),
-              let action = ContainmentAction(rawValue: try row.decode(column: "action", as: String.self))
+              let action = ContainmentAction(rawValue: try row.decode(column: "action", as: String.self)),
+              let target = CredentialRef(kind: try row.decode(column: "target_kind", as: String.self), id: try row.decode(column: "target_id", as: String.self))
         else { throw StoreError.corrupt("incident row") }
         func ms(_ c: String) throws -> Date? { try row.decode(column: c, as: Int64?.self).map(Date.init(unixMillis:)) }
         return Incident(
-            id: id, status: status, targetKind: try row.decode(column: "target_kind", as: String.self),
-            targetID: try row.decode(column: "target_id", as: String.self),
+            id: id, status: status, target: target,
             targetVersion: try row.decode(column: "target_version", as: Int64?.self).map(Int.init), identityID: iid,
             environment: try row.decode(column: "environment", as: String.self), source: try row.decode(column: "source", as: String.self),
             classification: cls, action: action, receivedAt: try ms("received_at")!, matchedAt: try ms("matched_at")!,

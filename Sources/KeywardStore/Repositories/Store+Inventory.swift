@@ -79,7 +79,7 @@ extension Store {
         try await tx.db.raw("""
             INSERT INTO consumers (id, name, kind, environment, contact, created_at) VALUES (\(bind: c.id.description), \(bind: c.name), \(bind: c.kind.rawValue), \(bind: c.environment), \(bind: c.contact), \(bind: c.createdAt.unixMillis))
             """).run()
-        for t in Set(c.holds).sorted() {
+        for t in Set(c.holds.map(\.description)).sorted() {
             try await tx.db.raw("INSERT INTO consumer_holdings (consumer_id, target_id) VALUES (\(bind: c.id.description), \(bind: t))").run()
         }
     }
@@ -93,16 +93,16 @@ extension Store {
         try await read { try await self.consumer(id, in: $0) }
     }
 
-    /// Declared consumers holding `target` (a key or credential id).
-    package func consumers(holding target: String, in db: any SQLDatabase) async throws -> [Consumer] {
-        try await decodeConsumers(db.raw("SELECT c.id, c.name, c.kind, c.environment, c.contact, c.created_at FROM consumers c JOIN consumer_holdings h ON h.consumer_id = c.id WHERE h.target_id = \(bind: target) ORDER BY c.id").all(), in: db)
+    /// Declared consumers holding `target`.
+    package func consumers(holding target: CredentialRef, in db: any SQLDatabase) async throws -> [Consumer] {
+        try await decodeConsumers(db.raw("SELECT c.id, c.name, c.kind, c.environment, c.contact, c.created_at FROM consumers c JOIN consumer_holdings h ON h.consumer_id = c.id WHERE h.target_id = \(bind: target.description) ORDER BY c.id").all(), in: db)
     }
 
-    package func listConsumers(holding target: String?, limit: Int, after cursor: String?) async throws -> Page<Consumer> {
+    package func listConsumers(holding target: CredentialRef?, limit: Int, after cursor: String?) async throws -> Page<Consumer> {
         try await read { db in
             let rows: [any SQLRow]
             if let target {
-                rows = try await db.raw("SELECT c.id, c.name, c.kind, c.environment, c.contact, c.created_at FROM consumers c JOIN consumer_holdings h ON h.consumer_id = c.id WHERE h.target_id = \(bind: target) AND c.id > \(bind: cursor ?? "") ORDER BY c.id LIMIT \(unsafeRaw: String(limit + 1))").all()
+                rows = try await db.raw("SELECT c.id, c.name, c.kind, c.environment, c.contact, c.created_at FROM consumers c JOIN consumer_holdings h ON h.consumer_id = c.id WHERE h.target_id = \(bind: target.description) AND c.id > \(bind: cursor ?? "") ORDER BY c.id LIMIT \(unsafeRaw: String(limit + 1))").all()
             } else {
                 rows = try await db.raw("SELECT id, name, kind, environment, contact, created_at FROM consumers WHERE id > \(bind: cursor ?? "") ORDER BY id LIMIT \(unsafeRaw: String(limit + 1))").all()
             }
@@ -122,9 +122,10 @@ extension Store {
             q.appendInterpolation(bind: try row.decode(column: "id", as: String.self))
         }
         q.appendInterpolation(unsafeRaw: ") ORDER BY target_id")
-        var holds: [String: [String]] = [:]
+        var holds: [String: [CredentialRef]] = [:]
         for r in try await db.raw(q).all() {
-            holds[try r.decode(column: "consumer_id", as: String.self), default: []].append(try r.decode(column: "target_id", as: String.self))
+            guard let target = CredentialRef(try r.decode(column: "target_id", as: String.self)) else { throw StoreError.corrupt("consumer holding") }
+            holds[try r.decode(column: "consumer_id", as: String.self), default: []].append(target)
         }
         return try rows.map { row in
             let raw = try row.decode(column: "id", as: String.self)
@@ -139,17 +140,22 @@ extension Store {
 
     // MARK: derived credentials
 
-    package func linkDerived(parent: String, childKind: String, child: String, in tx: WriteTransaction) async throws {
-        try await tx.db.raw("INSERT INTO derived_credentials (parent_id, child_kind, child_id, created_at) VALUES (\(bind: parent), \(bind: childKind), \(bind: child), \(bind: tx.now.unixMillis))").run()
+    package func linkDerived(parent: CredentialRef, child: CredentialRef, in tx: WriteTransaction) async throws {
+        try await tx.db.raw("INSERT INTO derived_credentials (parent_id, child_kind, child_id, created_at) VALUES (\(bind: parent.description), \(bind: child.kind), \(bind: child.description), \(bind: tx.now.unixMillis))").run()
     }
 
-    /// Direct children of `parent`: (kind, id).
-    package func derived(from parent: String, in db: any SQLDatabase) async throws -> [(kind: String, id: String)] {
-        try await db.raw("SELECT child_kind, child_id FROM derived_credentials WHERE parent_id = \(bind: parent) ORDER BY child_id").all()
-            .map { (try $0.decode(column: "child_kind", as: String.self), try $0.decode(column: "child_id", as: String.self)) }
+    /// Direct children of `parent`, by id.
+    package func derived(from parent: CredentialRef, in db: any SQLDatabase) async throws -> [CredentialRef] {
+        try await db.raw("SELECT child_kind, child_id FROM derived_credentials WHERE parent_id = \(bind: parent.description) ORDER BY child_id").all().map {
+            guard let ref = CredentialRef(kind: try $0.decode(column: "child_kind", as: String.self), id: try $0.decode(column: "child_id", as: String.self)) else {
+                throw StoreError.corrupt("derived credential link")
+            }
+            return ref
+        }
     }
 
-    package func derivedParent(of child: String, in db: any SQLDatabase) async throws -> String? {
-        try await db.raw("SELECT parent_id FROM derived_credentials WHERE child_id = \(bind: child)").first()?.decode(column: "parent_id", as: String.self)
+    package func derivedParent(of child: CredentialRef, in db: any SQLDatabase) async throws -> CredentialRef? {
+        try await db.raw("SELECT parent_id FROM derived_credentials WHERE child_id = \(bind: child.description)").first()
+            .flatMap { CredentialRef(try $0.decode(column: "parent_id", as: String.self)) }
     }
 }
