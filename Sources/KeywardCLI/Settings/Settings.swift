@@ -91,6 +91,11 @@ package struct Settings: Sendable {
     }
 
     private static func values(_ settings: [Setting: String]) -> [AbsoluteConfigKey: ConfigValue] {
-        Dictionary(uniqueKeysWithValues: settings.map { (AbsoluteConfigKey($0.key.key), ConfigValue(.string($0.value), isSecret: $0.key.isSecret)) })
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (setting, text) in settings {
+            let redacted = setting.isSecret
+            values[AbsoluteConfigKey(setting.key)] = ConfigValue(.string(text), isSecret: redacted)
+        }
+        return values
     }
 }
