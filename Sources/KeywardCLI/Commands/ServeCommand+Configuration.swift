@@ -84,7 +84,7 @@ extension ServeCommand {
         case "optional": c.clientCertificateRequired = false
         default: throw CLIExit.error("--client-cert must be required or optional")
         }
-        guard let level = Logger.Level(rawValue: s[.logLevel] ?? "info") else {
+        guard let level = s[.logLevel].flatMap(Logger.Level.init(rawValue:)) else {
             throw CLIExit.error("--log-level must be one of trace, debug, info, notice, warning, error")
         }
         do { try c.validate() } catch let e as KeywardError { throw CLIExit.error(e.message) }
