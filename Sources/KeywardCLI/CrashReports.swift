@@ -21,6 +21,7 @@ package enum CrashReports {
     }
 
     static func redactOrRestart() {
+        // getenv, not Settings: the runtime reads this variable before `main`, and setenv + exec is how to change it.
         guard let current = getenv("SWIFT_BACKTRACE").map({ String(cString: $0) }) else {
             setenv("SWIFT_BACKTRACE", settings, 1)
             execv("/proc/self/exe", CommandLine.unsafeArgv)

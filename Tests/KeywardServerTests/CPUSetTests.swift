@@ -18,8 +18,8 @@ struct CPUSetTests {
     func ownMask() throws {
         let mine = try #require(CPUSet.allowed())
         #expect(mine.count == ProcessInfo.processInfo.activeProcessorCount)
-        #expect(CPUSet.eventLoops(configured: 3) == 3)
-        #expect(CPUSet.eventLoops(configured: nil, environment: ["NIO_SINGLETON_GROUP_LOOP_COUNT": "1"]) == nil)
+        #expect(CPUSet.eventLoops(configured: 3, nioLoopCount: nil) == 3)
+        #expect(CPUSet.eventLoops(configured: nil, nioLoopCount: "1") == nil)
         let status = FileManager.default.temporaryDirectory.appendingPathComponent("status-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: status) }
         try Data("Name:\tx\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n".utf8).write(to: status)

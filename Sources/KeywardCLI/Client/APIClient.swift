@@ -16,7 +16,7 @@ package struct APIClient: Sendable {
         config.connectionPool.retryConnectionEstablishment = false
         config.timeout = .init(connect: .seconds(5), read: .seconds(60))
         do {
-            config.tlsConfiguration = try tlsFromEnvironment(ProcessInfo.processInfo.environment)
+            config.tlsConfiguration = try tls(Settings())
         } catch let e as CLIExit {
             return .failure(e)
         } catch {
@@ -25,10 +25,10 @@ package struct APIClient: Sendable {
         return .success(HTTPClient(eventLoopGroupProvider: .singleton, configuration: config))
     }()
 
-    static func tlsFromEnvironment(_ env: [String: String]) throws -> TLSConfiguration? {
-        let ca = env["KEYWARD_CACERT"].flatMap { $0.isEmpty ? nil : $0 }
-        let cert = env["KEYWARD_CLIENT_CERT"].flatMap { $0.isEmpty ? nil : $0 }
-        let key = env["KEYWARD_CLIENT_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+    static func tls(_ settings: Settings) throws -> TLSConfiguration? {
+        let ca = settings[.cacert].flatMap { $0.isEmpty ? nil : $0 }
+        let cert = settings[.clientCert].flatMap { $0.isEmpty ? nil : $0 }
+        let key = settings[.clientKey].flatMap { $0.isEmpty ? nil : $0 }
         guard ca != nil || cert != nil || key != nil else { return nil }
         guard (cert == nil) == (key == nil) else { throw CLIExit.error("KEYWARD_CLIENT_CERT and KEYWARD_CLIENT_KEY go together") }
         var tls = TLSConfiguration.makeClientConfiguration()

@@ -18,12 +18,12 @@ package struct ClientOptions: ParsableArguments {
     package init() {}
 
     func client() throws -> APIClient {
-        let env = ProcessInfo.processInfo.environment
-        let address = addr ?? env["KEYWARD_ADDR"] ?? "http://127.0.0.1:8080"
+        let settings = Settings(flags: [.addr: addr])
+        let address = settings[.addr] ?? ""
         guard let url = URL(string: address), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
             throw CLIExit.error("KEYWARD_ADDR must be an http(s):// URL")
         }
-        return APIClient(base: address.hasSuffix("/") ? String(address.dropLast()) : address, token: env["KEYWARD_TOKEN"])
+        return APIClient(base: address.hasSuffix("/") ? String(address.dropLast()) : address, token: settings[.token])
     }
 
     /// Prints one object: its JSON, its id alone (`--quiet`), or the human view.

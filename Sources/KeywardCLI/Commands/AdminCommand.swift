@@ -25,16 +25,16 @@ struct AdminCommand: AsyncParsableCommand {
         @Option(help: "The servers' HMAC key file (default <data-dir>/hmac.key; required with a postgres:// database).") var hmacKeyFile: String?
 
         func run() async throws {
-            let env = ProcessInfo.processInfo.environment
+            let settings = Settings(flags: [.dataDir: dataDir, .databaseURL: database, .hmacKeyFile: hmacKeyFile])
             var config = ServerConfiguration()
-            config.dataDirectory = dataDir ?? env["KEYWARD_DATA_DIR"] ?? config.dataDirectory
-            config.databaseURL = database ?? env["KEYWARD_DATABASE_URL"]
+            config.dataDirectory = settings[.dataDir] ?? config.dataDirectory
+            config.databaseURL = settings[.databaseURL]
             let storeConfig: StoreConfiguration
             do { storeConfig = try config.storeConfiguration } catch { throw CLIExit.error("\(error)") }
             if case .sqlite(let path) = storeConfig.backend, !FileManager.default.fileExists(atPath: path) {
                 throw CLIExit.error("no Keyward store at \(path)")
             }
-            let keyPath = hmacKeyFile ?? env["KEYWARD_HMAC_KEY_FILE"]
+            let keyPath = settings[.hmacKeyFile]
             if keyPath == nil, config.databaseURL?.hasPrefix("postgres") == true {
                 throw CLIExit.error("--hmac-key-file is required with a PostgreSQL database (the key file the servers use)")
             }
@@ -50,7 +50,8 @@ struct AdminCommand: AsyncParsableCommand {
             let store: Store
             do { store = try await Store.open(storeConfig, logger: logger) } catch { throw CLIExit.error("cannot open the store: \(error)") }
             let governance = Governance(store: store, policy: config.policy, fingerprints: fingerprints, logger: logger)
-            let user = env["SUDO_USER"] ?? env["USER"] ?? String(getuid())
+            // Who ran it, for the audit record: the login, not a Keyward setting.
+            let user = Settings.processEnvironment["SUDO_USER"] ?? Settings.processEnvironment["USER"] ?? String(getuid())
             let host = ProcessInfo.processInfo.hostName
             do {
                 let (key, secret, before) = try await governance.recoverAdmin(operator: AuditActorName.plain(user), host: AuditActorName.plain(host))

@@ -30,10 +30,10 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Trusted Ed25519 public key (base64) for the checkpoint; default: derived from <data-dir>/audit-signing.key.") var publicKey: String?
 
         func run() async throws {
-            let env = ProcessInfo.processInfo.environment
+            let settings = Settings(flags: [.dataDir: dataDir, .databaseURL: database])
             let storeConfig: StoreConfiguration
-            let dir = dataDir ?? env["KEYWARD_DATA_DIR"] ?? "keyward-data"
-            if let url = database ?? env["KEYWARD_DATABASE_URL"] {
+            let dir = settings[.dataDir] ?? ServerConfiguration().dataDirectory
+            if let url = settings[.databaseURL] {
                 do { storeConfig = try StoreConfiguration.parse(databaseURL: url) } catch { throw CLIExit.error("\(error)") }
             } else {
                 storeConfig = .sqlite(dataDirectory: dir)

@@ -35,7 +35,8 @@ struct BenchServer {
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
-        var environment = ProcessInfo.processInfo.environment
+        // A child process gets this one's environment, which is not configuration read here.
+        var environment = Settings.processEnvironment
         environment.merge(extra) { $1 }
         let argv = args.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]

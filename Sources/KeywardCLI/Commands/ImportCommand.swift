@@ -61,8 +61,7 @@ struct ImportCommand: AsyncParsableCommand {
         let problems = selection.problems(names: values.map(\.name))
         guard problems.isEmpty else { throw CLIExit.error("\(file): " + problems.joined(separator: "; ")) }
 
-        let env = ProcessInfo.processInfo.environment
-        let scanner = try SecretScanner(ruleSet: RuleSet.builtIn(), cacheDirectory: ScanCommand.cacheDirectory(cacheDir, env: env))
+        let scanner = try SecretScanner(ruleSet: RuleSet.builtIn(), cacheDirectory: Settings.ruleCache(cacheDir))
         let classifier = try ImportClassifier(scanner: scanner)
         var classified: [ClassifiedValue] = []
         var errors: [String] = []

@@ -36,14 +36,13 @@ struct ScanCommand: AsyncParsableCommand {
         let modes = [git, staged, stdin].filter { $0 }.count
         guard modes <= 1 else { throw CLIExit.error("choose one of --git, --staged, --stdin (or -)") }
         if self.stdin && !paths.isEmpty { throw CLIExit.error("--stdin takes no paths") }
-        let env = ProcessInfo.processInfo.environment
         do {
             let setup = try ScanSetup.make(configFlag: config, root: configRoot(stdin: stdin), baseline: baseline, writeBaseline: writeBaseline,
-                                           cacheDirectory: Self.cacheDirectory(cacheDir, env: env))
+                                           cacheDirectory: Settings.ruleCache(cacheDir))
             if setup.known?.version == 1, let baseline {
                 Output.warn("\(baseline) is a version 1 baseline, keyed by this machine's fingerprint key: it suppresses nothing on another machine or in CI. Rewrite it: keyward scan … --baseline \(baseline) --write-baseline \(baseline)")
             }
-            let key = try ScannerKey.load(path: fingerprintKeyFile, environment: env)
+            let key = try ScannerKey.load(path: fingerprintKeyFile, environment: Settings.processEnvironment)
             let scanner = setup.scanner
             let runner = ScanRunner(blobScanner: BlobScanner(scanner: scanner, key: key, suppressor: setup.suppressor),
                                     threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -74,7 +73,7 @@ struct ScanCommand: AsyncParsableCommand {
             } else {
                 FileHandle.standardOutput.write(report)
             }
-            if let reportTo { try await self.report(findings, to: reportTo, token: env["KEYWARD_TOKEN"]) }
+            if let reportTo { try await self.report(findings, to: reportTo, token: Settings()[.token]) }
             for w in walkerWarnings + result.warnings { Output.warn("\(w)") }
             for f in result.findings where f.bareAllow {
                 Output.warn("\(f.path):\(f.line): keyward:allow needs a reason (keyward:allow <why>); the finding is reported")
@@ -129,10 +128,5 @@ struct ScanCommand: AsyncParsableCommand {
             }
         }
         runner.submit(.blob(BlobOrigin(path: "(stdin)"), data))
-    }
-
-    /// The compiled rule database cache: the flag, else $XDG_CACHE_HOME/keyward or ~/.cache/keyward; `none` disables it.
-    static func cacheDirectory(_ flag: String?, env: [String: String]) -> String? {
-        flag == "none" ? nil : (flag ?? (env["XDG_CACHE_HOME"] ?? ((env["HOME"] ?? NSTemporaryDirectory()) + "/.cache")) + "/keyward")
     }
 }

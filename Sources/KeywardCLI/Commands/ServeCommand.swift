@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import KeywardAPI
 import KeywardCore
 import KeywardServer
 import KeywardVerify
@@ -25,17 +24,17 @@ struct ServeCommand: AsyncParsableCommand {
     var port: Int?
     @Option(name: .long, help: "HMAC key file, ≥ 32 bytes (default $KEYWARD_HMAC_KEY_FILE or <data-dir>/hmac.key, generated).")
     var hmacKeyFile: String?
-    @Option(name: .long, help: "Ed25519 audit signing key file (default <data-dir>/audit-signing.key, generated).")
+    @Option(name: .long, help: "Ed25519 audit signing key file (default $KEYWARD_AUDIT_SIGNING_KEY_FILE or <data-dir>/audit-signing.key, generated).")
     var auditSigningKeyFile: String?
-    @Option(name: .long, help: "Key environments verify accepts: live,test (default) or live.")
+    @Option(name: .long, help: "Key environments verify accepts: live,test or live (default $KEYWARD_VERIFY_ENVIRONMENTS or live,test).")
     var verifyEnvironments: String?
-    @Option(name: .long, help: "Maximum lifetime of live keys in days (default 90).")
+    @Option(name: .long, help: "Maximum lifetime of live keys in days (default $KEYWARD_MAX_LIVE_DAYS or 90).")
     var maxLiveDays: Int?
-    @Option(name: .long, help: "Maximum lifetime of test keys in days (default 30).")
+    @Option(name: .long, help: "Maximum lifetime of test keys in days (default $KEYWARD_MAX_TEST_DAYS or 30).")
     var maxTestDays: Int?
-    @Option(name: .long, help: "Default key lifetime in days (default 30).")
+    @Option(name: .long, help: "Default key lifetime in days (default $KEYWARD_DEFAULT_LIFETIME_DAYS or 30).")
     var defaultLifetimeDays: Int?
-    @Flag(name: .long, help: "Refuse non-expiring keys even with a policy exception.")
+    @Flag(name: .long, help: "Refuse non-expiring keys even with a policy exception (or $KEYWARD_NO_POLICY_EXCEPTIONS=1).")
     var noPolicyExceptions = false
     @Option(name: .long, help: "PEM certificate chain: serve HTTPS (with --tls-key; default $KEYWARD_TLS_CERT).")
     var tlsCert: String?
@@ -43,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
     var tlsKey: String?
     @Option(name: .long, help: "PEM CA bundle for client certificates: mutual TLS (default $KEYWARD_CLIENT_CA).")
     var clientCa: String?
-    @Option(name: .long, help: "With --client-ca: required (default) refuses connections without a client certificate; optional verifies one only when presented.")
+    @Option(name: .long, help: "With --client-ca: required (default) refuses connections without a client certificate; optional verifies one only when presented (default $KEYWARD_CLIENT_CERT_MODE).")
     var clientCert: String?
     @Option(name: .long, help: "Containment rules tried before the defaults, [source:]environment=action,… e.g. paste:test=notify (default $KEYWARD_CONTAINMENT; defaults live=revoke,test=quarantine).")
     var containment: String?
@@ -77,100 +76,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Open connections at most from one IPv4 address or IPv6 /64 (default $KEYWARD_MAX_CONNECTIONS_PER_SOURCE or 1024).")
     var maxConnectionsPerSource: Int?
 
-    /// `--event-loops` / KEYWARD_EVENT_LOOPS; nil when neither is given.
-    func eventLoopCount() throws -> Int? {
-        guard let raw = eventLoops.map(String.init) ?? ProcessInfo.processInfo.environment["KEYWARD_EVENT_LOOPS"] else { return nil }
-        guard let v = Int(raw), (1...1_024).contains(v) else { throw CLIExit.error("--event-loops must be from 1 to 1024") }
-        return v
-    }
-
-    func configuration() throws -> (ServerConfiguration, Logger.Level) {
-        let env = ProcessInfo.processInfo.environment
-        var c = ServerConfiguration()
-        c.dataDirectory = dataDir ?? env["KEYWARD_DATA_DIR"] ?? c.dataDirectory
-        c.databaseURL = database ?? env["KEYWARD_DATABASE_URL"]
-        c.host = host ?? env["KEYWARD_HOST"] ?? c.host
-        if let p = port ?? env["KEYWARD_PORT"].flatMap(Int.init) { c.port = p } else if env["KEYWARD_PORT"] != nil {
-            throw CLIExit.error("KEYWARD_PORT must be a number")
-        }
-        c.hmacKeyFile = hmacKeyFile ?? env["KEYWARD_HMAC_KEY_FILE"]
-        c.auditSigningKeyFile = auditSigningKeyFile ?? env["KEYWARD_AUDIT_SIGNING_KEY_FILE"]
-        if let v = verifyEnvironments ?? env["KEYWARD_VERIFY_ENVIRONMENTS"] {
-            let envs = v.split(separator: ",").map { KeyEnvironment(rawValue: String($0).trimmingCharacters(in: .whitespaces)) }
-            guard !envs.isEmpty, envs.allSatisfy({ $0 != nil }) else { throw CLIExit.error("--verify-environments takes live, test or live,test") }
-            c.verifyEnvironments = Set(envs.compactMap { $0 })
-        }
-        for (v, name) in [(maxLiveDays, "--max-live-days"), (maxTestDays, "--max-test-days"), (defaultLifetimeDays, "--default-lifetime-days")] {
-            if let v, !(1...3650).contains(v) { throw CLIExit.error("\(name) must be from 1 to 3650") }
-        }
-        if let d = maxLiveDays { c.policy.maxLifetime[.live] = TimeInterval(d) * 86_400 }
-        if let d = maxTestDays { c.policy.maxLifetime[.test] = TimeInterval(d) * 86_400 }
-        if let d = defaultLifetimeDays { c.policy.defaultLifetime = TimeInterval(d) * 86_400 }
-        if noPolicyExceptions { c.policy.allowExceptions = false }
-        c.tlsCertificateFile = tlsCert ?? env["KEYWARD_TLS_CERT"]
-        c.tlsKeyFile = tlsKey ?? env["KEYWARD_TLS_KEY"]
-        c.clientCAFile = clientCa ?? env["KEYWARD_CLIENT_CA"]
-        if let rules = containment ?? env["KEYWARD_CONTAINMENT"] {
-            do {
-                c.containment = ContainmentPolicy(rules: try ContainmentPolicy.parseRules(rules, sources: Set(ExposureReport.Source.allCases.map(\.rawValue))))
-            } catch let e as KeywardError { throw CLIExit.error("--containment: \(e.message)") }
-        }
-        if let q = quarantineScopes ?? env["KEYWARD_QUARANTINE_SCOPES"] {
-            let scopes = q.split(separator: ",").map { Scope(String($0).trimmingCharacters(in: .whitespaces)) }
-            guard scopes.allSatisfy({ $0 != nil }) else { throw CLIExit.error("--quarantine-scopes takes comma-separated scopes like payments:read") }
-            c.verifier.quarantineScopes = Set(scopes.compactMap { $0 })
-        }
-        c.githubKeysFile = githubKeysFile ?? env["KEYWARD_GITHUB_KEYS_FILE"]
-        if let raw = usageFlushSeconds.map(String.init) ?? env["KEYWARD_USAGE_FLUSH_SECONDS"] {
-            guard let v = Int(raw), (1...3_600).contains(v) else { throw CLIExit.error("--usage-flush-seconds must be from 1 to 3600") }
-            c.usageFlushInterval = .seconds(v)
-        }
-        if let raw = maxStalenessMs.map(String.init) ?? env["KEYWARD_MAX_STALENESS_MS"] {
-            guard let v = Int(raw), (1_000...3_600_000).contains(v) else { throw CLIExit.error("--max-staleness-ms must be from 1000 to 3600000") }
-            c.maxStaleness = .milliseconds(v)
-        }
-        func integer(_ flag: Int?, _ name: String, _ variable: String, _ range: ClosedRange<Int>) throws -> Int? {
-            guard let raw = flag.map(String.init) ?? env[variable] else { return nil }
-            guard let v = Int(raw), range.contains(v) else { throw CLIExit.error("\(name) must be from \(range.lowerBound) to \(range.upperBound)") }
-            return v
-        }
-        for (flag, name, variable, path) in [
-            (idleTimeoutSeconds, "--idle-timeout-seconds", "KEYWARD_IDLE_TIMEOUT_SECONDS", \ConnectionLimits.idleTimeout),
-            (headTimeoutSeconds, "--head-timeout-seconds", "KEYWARD_HEAD_TIMEOUT_SECONDS", \ConnectionLimits.headTimeout),
-            (bodyTimeoutSeconds, "--body-timeout-seconds", "KEYWARD_BODY_TIMEOUT_SECONDS", \ConnectionLimits.bodyTimeout),
-        ] {
-            if let v = try integer(flag, name, variable, 1...3_600) { c.connections[keyPath: path] = .seconds(v) }
-        }
-        if let v = try integer(maxConnections, "--max-connections", "KEYWARD_MAX_CONNECTIONS", 1...1_000_000) { c.connections.maxConnections = v }
-        if let v = try integer(maxConnectionsPerSource, "--max-connections-per-source", "KEYWARD_MAX_CONNECTIONS_PER_SOURCE", 1...1_000_000) {
-            c.connections.maxConnectionsPerSource = v
-        }
-        c.ruleCacheDirectory = ScanCommand.cacheDirectory(ruleCacheDir ?? env["KEYWARD_RULE_CACHE_DIR"], env: env)
-        c.acceptPlaintextFromLoopback = acceptPlaintextFromLoopback || ["1", "true", "yes"].contains(env["KEYWARD_ACCEPT_PLAINTEXT_FROM_LOOPBACK"]?.lowercased() ?? "")
-        if let raw = reportQuotaItems.map(String.init) ?? env["KEYWARD_REPORT_QUOTA_ITEMS"] {
-            guard let v = Int(raw), (1_000...10_000_000).contains(v) else { throw CLIExit.error("--report-quota-items must be from 1000 to 10000000") }
-            c.reporterQuota.itemsPerHour = v
-            c.reporterQuota.itemBurst = max(1_000, v / 4)
-        }
-        switch clientCert ?? env["KEYWARD_CLIENT_CERT_MODE"] {
-        case nil, "required": c.clientCertificateRequired = true
-        case "optional": c.clientCertificateRequired = false
-        default: throw CLIExit.error("--client-cert must be required or optional")
-        }
-        let levelName = logLevel ?? env["KEYWARD_LOG_LEVEL"] ?? "info"
-        guard let level = Logger.Level(rawValue: levelName) else { throw CLIExit.error("--log-level must be one of trace, debug, info, notice, warning, error") }
-        do { try c.validate() } catch let e as KeywardError { throw CLIExit.error(e.message) }
-        return (c, level)
-    }
-
     /// Unbuffered stdout, so a supervisor or test reading the pipe sees each line at once.
     static func say(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
 
     func run() async throws {
-        let (config, level) = try configuration()
+        for (name, setting) in Settings.misspelledVariables() {
+            Output.warn("\(name) is not a Keyward setting and is ignored; did you mean \(setting)?")
+        }
+        let (config, level, configuredLoops) = try configuration(Settings(flags: flags))
         Self.prepareProcess()
         OpenFileLimit.raise() // one descriptor per connection; see ConnectionLimits.maxConnections
-        let loops = CPUSet.eventLoops(configured: try eventLoopCount())
+        let loops = CPUSet.eventLoops(configured: configuredLoops, nioLoopCount: Settings.processEnvironment["NIO_SINGLETON_GROUP_LOOP_COUNT"])
         var logger = Logger(label: "keyward") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
         if let loops {

@@ -19,6 +19,7 @@ package enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, outFD[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errFD[1], 2)
         let argv = ([executable] + args).map { strdup($0) } + [nil]
+        // The child (git) gets this process's environment, passed on as it is: not configuration.
         let envp = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in argv { free(p) }; for p in envp { free(p) } }
         var pid: pid_t = 0

@@ -27,10 +27,10 @@ package enum CPUSet {
     }
 
     /// The size NIO's shared event-loop group should have, or nil when NIO's own choice stands
-    /// (it already is the right size, or NIO_SINGLETON_GROUP_LOOP_COUNT sizes it).
-    package static func eventLoops(configured: Int?, environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
+    /// (it already is the right size, or NIO_SINGLETON_GROUP_LOOP_COUNT, `nioLoopCount`, sizes it).
+    package static func eventLoops(configured: Int?, nioLoopCount: String?) -> Int? {
         if let configured { return configured }
-        if environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] != nil { return nil }
+        if nioLoopCount != nil { return nil }
         guard let allowed = allowed()?.count, allowed < System.coreCount else { return nil }
         return allowed
     }

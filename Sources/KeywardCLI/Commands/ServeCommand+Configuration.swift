@@ -1,0 +1,94 @@
+import Foundation
+import KeywardAPI
+import KeywardCore
+import KeywardServer
+import KeywardVerify
+import Logging
+
+/// `keyward serve`'s settings, read once through `Settings` (flags, then `KEYWARD_*`, then
+/// defaults) and validated before anything starts: a bad value exits 2 naming the flag, whether
+/// it came from the flag or from the environment.
+extension ServeCommand {
+    /// The options given on the command line; an option not given is nil, so the environment
+    /// or the default answers for it.
+    var flags: [Setting: String?] {
+        [
+            .dataDir: dataDir, .databaseURL: database, .host: host, .port: port.map(String.init),
+            .hmacKeyFile: hmacKeyFile, .auditSigningKeyFile: auditSigningKeyFile, .verifyEnvironments: verifyEnvironments,
+            .maxLiveDays: maxLiveDays.map(String.init), .maxTestDays: maxTestDays.map(String.init),
+            .defaultLifetimeDays: defaultLifetimeDays.map(String.init), .noPolicyExceptions: noPolicyExceptions ? "true" : nil,
+            .tlsCert: tlsCert, .tlsKey: tlsKey, .clientCA: clientCa, .clientCertMode: clientCert, .containment: containment,
+            .quarantineScopes: quarantineScopes, .githubKeysFile: githubKeysFile, .ruleCacheDir: ruleCacheDir,
+            .acceptPlaintextFromLoopback: acceptPlaintextFromLoopback ? "true" : nil, .reportQuotaItems: reportQuotaItems.map(String.init),
+            .usageFlushSeconds: usageFlushSeconds.map(String.init), .maxStalenessMs: maxStalenessMs.map(String.init),
+            .eventLoops: eventLoops.map(String.init), .logLevel: logLevel,
+            .idleTimeoutSeconds: idleTimeoutSeconds.map(String.init), .headTimeoutSeconds: headTimeoutSeconds.map(String.init),
+            .bodyTimeoutSeconds: bodyTimeoutSeconds.map(String.init), .maxConnections: maxConnections.map(String.init),
+            .maxConnectionsPerSource: maxConnectionsPerSource.map(String.init),
+        ]
+    }
+
+    /// The server's configuration, its log level and its event-loop count (nil: sized from the
+    /// CPUs this process may run on).
+    func configuration(_ s: Settings) throws -> (ServerConfiguration, Logger.Level, eventLoops: Int?) {
+        var c = ServerConfiguration()
+        c.dataDirectory = s[.dataDir] ?? c.dataDirectory
+        c.databaseURL = s[.databaseURL]
+        c.host = s[.host] ?? c.host
+        if let raw = s[.port] {
+            guard let p = Int(raw) else { throw CLIExit.error("\(Setting.port.variable) must be a number") }
+            c.port = p
+        }
+        c.hmacKeyFile = s[.hmacKeyFile]
+        c.auditSigningKeyFile = s[.auditSigningKeyFile]
+        if let v = s[.verifyEnvironments] {
+            let envs = v.split(separator: ",").map { KeyEnvironment(rawValue: String($0).trimmingCharacters(in: .whitespaces)) }
+            guard !envs.isEmpty, envs.allSatisfy({ $0 != nil }) else { throw CLIExit.error("--verify-environments takes live, test or live,test") }
+            c.verifyEnvironments = Set(envs.compactMap { $0 })
+        }
+        let lifetimes = try [Setting.maxLiveDays, .maxTestDays, .defaultLifetimeDays].map { try s.integer($0, in: 1...3650) }
+        if let d = lifetimes[0] { c.policy.maxLifetime[.live] = TimeInterval(d) * 86_400 }
+        if let d = lifetimes[1] { c.policy.maxLifetime[.test] = TimeInterval(d) * 86_400 }
+        if let d = lifetimes[2] { c.policy.defaultLifetime = TimeInterval(d) * 86_400 }
+        if s.isOn(.noPolicyExceptions) { c.policy.allowExceptions = false }
+        c.tlsCertificateFile = s[.tlsCert]
+        c.tlsKeyFile = s[.tlsKey]
+        c.clientCAFile = s[.clientCA]
+        if let rules = s[.containment] {
+            do {
+                c.containment = ContainmentPolicy(rules: try ContainmentPolicy.parseRules(rules, sources: Set(ExposureReport.Source.allCases.map(\.rawValue))))
+            } catch let e as KeywardError { throw CLIExit.error("--containment: \(e.message)") }
+        }
+        if let q = s[.quarantineScopes] {
+            let scopes = q.split(separator: ",").map { Scope(String($0).trimmingCharacters(in: .whitespaces)) }
+            guard scopes.allSatisfy({ $0 != nil }) else { throw CLIExit.error("--quarantine-scopes takes comma-separated scopes like payments:read") }
+            c.verifier.quarantineScopes = Set(scopes.compactMap { $0 })
+        }
+        c.githubKeysFile = s[.githubKeysFile]
+        if let v = try s.integer(.usageFlushSeconds, in: 1...3_600) { c.usageFlushInterval = .seconds(v) }
+        if let v = try s.integer(.maxStalenessMs, in: 1_000...3_600_000) { c.maxStaleness = .milliseconds(v) }
+        for (setting, path) in [(Setting.idleTimeoutSeconds, \ConnectionLimits.idleTimeout), (.headTimeoutSeconds, \.headTimeout),
+                                (.bodyTimeoutSeconds, \.bodyTimeout)] {
+            if let v = try s.integer(setting, in: 1...3_600) { c.connections[keyPath: path] = .seconds(v) }
+        }
+        if let v = try s.integer(.maxConnections, in: 1...1_000_000) { c.connections.maxConnections = v }
+        if let v = try s.integer(.maxConnectionsPerSource, in: 1...1_000_000) { c.connections.maxConnectionsPerSource = v }
+        c.ruleCacheDirectory = Settings.ruleCache(s[.ruleCacheDir])
+        c.acceptPlaintextFromLoopback = s.isOn(.acceptPlaintextFromLoopback)
+        if let v = try s.integer(.reportQuotaItems, in: 1_000...10_000_000) {
+            c.reporterQuota.itemsPerHour = v
+            c.reporterQuota.itemBurst = max(1_000, v / 4)
+        }
+        switch s[.clientCertMode] {
+        case nil, "required": c.clientCertificateRequired = true
+        case "optional": c.clientCertificateRequired = false
+        default: throw CLIExit.error("--client-cert must be required or optional")
+        }
+        guard let level = s[.logLevel].flatMap(Logger.Level.init(rawValue:)) else {
+            throw CLIExit.error("--log-level must be one of trace, debug, info, notice, warning, error")
+        }
+        do { try c.validate() } catch let e as KeywardError { throw CLIExit.error(e.message) }
+        let loops = try s.integer(.eventLoops, in: 1...1_024)
+        return (c, level, loops)
+    }
+}
