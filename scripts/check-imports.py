@@ -37,6 +37,9 @@ FORBIDDEN = {"KeywardScanner": {"KeywardStore", "SQLKit", "SQLiteKit", "Postgres
              # The domain takes and returns domain values; DTOs and HTTP stay in the server.
              "KeywardGovernance": {"KeywardAPI", "KeywardServer", "Hummingbird", "HummingbirdCore", "HTTPTypes"}}
 
+# Modules a target may import only from some of its files: the CLI reaches the server only to run it.
+ONLY_IN = {("KeywardCLI", "KeywardServer"): re.compile(r"Commands/ServeCommand[^/]*\.swift$")}
+
 IMPORT = re.compile(r"^\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:public\s+|package\s+|internal\s+|private\s+|fileprivate\s+)?import\s+(?:(?:struct|class|enum|protocol|func|var|let|typealias)\s+)?([A-Za-z_][A-Za-z0-9_]*)")
 
 failures = []
@@ -56,6 +59,8 @@ for target_dir in sorted((ROOT / "Sources").iterdir()):
             mod = m.group(1)
             if mod in FORBIDDEN.get(target, set()):
                 failures.append(f"{f.relative_to(ROOT)}:{n}: {target} must never import {mod}")
+            elif (target, mod) in ONLY_IN and not ONLY_IN[(target, mod)].search(f.as_posix()):
+                failures.append(f"{f.relative_to(ROOT)}:{n}: {target} imports {mod} only in the files that run it (serve)")
             elif allowed is not None and mod not in allowed and mod not in SYSTEM:
                 failures.append(f"{f.relative_to(ROOT)}:{n}: {target} may not import {mod}")
 

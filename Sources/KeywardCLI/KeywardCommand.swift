@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import KeywardAPI
 import KeywardCore
-import KeywardServer
 
 /// `keyward`: server, scanner and command-line client in one binary.
 package struct KeywardCommand: AsyncParsableCommand {

@@ -61,11 +61,11 @@ package final class KeywardRuntime: Sendable {
         let githubKeys = try config.githubKeysFile.map(GitHubPartnerKeys.load) ?? GitHubPartnerKeys()
         // Before anything is created or written: a first start must not print an admin key and then fail to listen.
         try ListenCheck.ensureBindable(host: config.host, port: config.port)
-        let usesDataFolder = config.databaseURL == nil || config.hmacKeyFile == nil || config.auditSigningKeyFile == nil
-        if usesDataFolder { try DataFolder.prepare(config.dataDirectory) }
-        let fingerprints = try DataFolder.hmacKey(config: config)
-        let signingKey = try DataFolder.auditSigningKey(at: DataFolder.auditSigningKeyPath(config: config), create: config.auditSigningKeyFile == nil)
-        try DataFolder.checkStoreFiles(try config.storeConfiguration)
+        let location = config.location
+        if location.usesDataFolder { try DataFolder.prepare(location.dataDirectory) }
+        let fingerprints = try location.hmacKey(create: true)
+        let signingKey = try DataFolder.auditSigningKey(at: location.auditSigningKeyPath, create: location.auditSigningKeyFile == nil)
+        try DataFolder.checkStoreFiles(try location.storeConfiguration)
         // Every free-text field is checked with the scanner's rules: compile them now (cached), not on a request.
         await CredentialShape.prepare(cacheDirectory: config.ruleCacheDirectory)
         let store = try await Store.open(try config.storeConfiguration, clock: config.clock, logger: logger)

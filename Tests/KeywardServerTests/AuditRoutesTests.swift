@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import KeywardCore
+import KeywardGovernance
 import KeywardServer
 import KeywardStore
 import KeywardTesting

@@ -1,4 +1,5 @@
 import Foundation
+import KeywardCore
 import KeywardServer
 import KeywardTesting
 import Testing

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import KeywardCore
 import KeywardGovernance
-import KeywardServer
 import KeywardStore
 import Logging
 
@@ -26,30 +25,22 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = Settings(flags: [.dataDir: dataDir, .databaseURL: database, .hmacKeyFile: hmacKeyFile])
-            var config = ServerConfiguration()
-            config.dataDirectory = settings[.dataDir] ?? config.dataDirectory
-            config.databaseURL = settings[.databaseURL]
-            let storeConfig: StoreConfiguration
-            do { storeConfig = try config.storeConfiguration } catch { throw CLIExit.error("\(error)") }
-            if case .sqlite(let path) = storeConfig.backend, !FileManager.default.fileExists(atPath: path) {
-                throw CLIExit.error("no Keyward store at \(path)")
-            }
-            let keyPath = settings[.hmacKeyFile]
-            if keyPath == nil, config.databaseURL?.hasPrefix("postgres") == true {
+            let location = StoreLocation(dataDirectory: settings[.dataDir] ?? StoreLocation().dataDirectory, databaseURL: settings[.databaseURL],
+                                         hmacKeyFile: settings[.hmacKeyFile])
+            if location.hmacKeyFile == nil, location.databaseURL?.hasPrefix("postgres") == true {
                 throw CLIExit.error("--hmac-key-file is required with a PostgreSQL database (the key file the servers use)")
-            }
-            let fingerprints: FingerprintKey
-            do {
-                let path = keyPath ?? (config.dataDirectory as NSString).appendingPathComponent("hmac.key")
-                fingerprints = try FingerprintKey(bytes: DataFolder.loadOrCreateKey(at: path, create: false, generate: FingerprintKey.generate))
-            } catch let e as KeywardError {
-                throw CLIExit.error(e.message)
             }
             var logger = Logger(label: "keyward") { StreamLogHandler.standardError(label: $0) }
             logger.logLevel = .warning
-            let store: Store
-            do { store = try await Store.open(storeConfig, logger: logger) } catch { throw CLIExit.error("cannot open the store: \(error)") }
-            let governance = Governance(store: store, policy: config.policy, fingerprints: fingerprints, logger: logger)
+            let governance: Governance
+            do {
+                (governance, _) = try await Governance.open(location, create: false, ruleCacheDirectory: nil, logger: logger)
+            } catch let e as KeywardError {
+                throw CLIExit.error(e.message)
+            } catch {
+                throw CLIExit.error("cannot open the store: \(error)")
+            }
+            let store = governance.store
             // Who ran it, for the audit record: the login, not a Keyward setting.
             let user = Settings.processEnvironment["SUDO_USER"] ?? Settings.processEnvironment["USER"] ?? String(getuid())
             let host = ProcessInfo.processInfo.hostName

@@ -3,7 +3,7 @@ import Crypto
 import Foundation
 import KeywardAPI
 import KeywardCore
-import KeywardServer
+import KeywardGovernance
 import KeywardStore
 import Logging
 
@@ -32,7 +32,7 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = Settings(flags: [.dataDir: dataDir, .databaseURL: database])
             let storeConfig: StoreConfiguration
-            let dir = settings[.dataDir] ?? ServerConfiguration().dataDirectory
+            let dir = settings[.dataDir] ?? StoreLocation().dataDirectory
             if let url = settings[.databaseURL] {
                 do { storeConfig = try StoreConfiguration.parse(databaseURL: url) } catch { throw CLIExit.error("\(error)") }
             } else {

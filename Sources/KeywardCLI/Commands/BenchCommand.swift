@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import KeywardCore
-import KeywardServer
 import KeywardStore
 import Logging
 

@@ -3,8 +3,8 @@ import Foundation
 import KeywardAPI
 import KeywardCore
 import KeywardGovernance
+import KeywardStore
 import KeywardScanner
-import KeywardServer
 import Logging
 
 /// `keyward bench contain`: leak to containment, end to end. A release server; per run, a temp
@@ -80,13 +80,12 @@ struct BenchContainCommand: AsyncParsableCommand {
 
     /// A store with an identity, `runs` live keys (each with a derived key), and the bearers.
     func seed(dataDir: String) async throws -> Seeded {
-        var config = ServerConfiguration()
-        config.dataDirectory = dataDir
         var logger = Logger(label: "keyward.bench")
         logger.logLevel = .error
-        let (rt, _) = try await KeywardRuntime.start(config, logger: logger)
+        // The store `keyward serve` will open, seeded in process (the server is started afterwards).
+        let (m, _) = try await Governance.open(StoreLocation(dataDirectory: dataDir), create: true, ruleCacheDirectory: Settings.ruleCache(Settings()[.ruleCacheDir]),
+                                               logger: logger)
         do {
-            let m = rt.governance
             func bearer(_ scope: String) async throws -> String {
                 try await m.issueKey(NewKey(identityID: .keyward, scopes: [scope], environment: .live, ttlSeconds: 86_400, expiresAt: nil,
                                             name: "bench", nonExpiring: false, exceptionReason: nil), actor: .system).1.reveal()
@@ -104,10 +103,10 @@ struct BenchContainCommand: AsyncParsableCommand {
             }
             let seeded = Seeded(admin: try await bearer("keyward:read"), verifyBearer: try await bearer("keyward:verify"),
                                 reporter: try await bearer("keyward:report"), leaked: leaked)
-            await rt.shutdown()
+            await m.store.close()
             return seeded
         } catch {
-            await rt.shutdown()
+            await m.store.close()
             throw error
         }
     }

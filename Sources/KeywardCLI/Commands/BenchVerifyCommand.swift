@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import KeywardCore
 import KeywardGovernance
-import KeywardServer
 import KeywardStore
 import Logging
 
@@ -114,13 +113,12 @@ struct BenchVerifyCommand: AsyncParsableCommand {
 
     /// Creates the store with N keys of one bench identity and a `keyward:verify` bearer.
     func seed(dataDir: String) async throws -> (String, [String]) {
-        var config = ServerConfiguration()
-        config.dataDirectory = dataDir
         var logger = Logger(label: "keyward.bench")
         logger.logLevel = .error
-        let (rt, _) = try await KeywardRuntime.start(config, logger: logger)
+        // The store `keyward serve` will open, seeded in process (the server is started afterwards).
+        let (m, _) = try await Governance.open(StoreLocation(dataDirectory: dataDir), create: true, ruleCacheDirectory: Settings.ruleCache(Settings()[.ruleCacheDir]),
+                                               logger: logger)
         do {
-            let m = rt.governance
             let (_, bearer) = try await m.issueKey(NewKey(identityID: .keyward, scopes: ["keyward:verify"], environment: .live, ttlSeconds: 86_400,
                                                           expiresAt: nil, name: "bench", nonExpiring: false, exceptionReason: nil), actor: .system)
             let idn = try await m.createIdentity(NewIdentity(name: "bench", kind: .service, businessOwner: "bench", technicalOwner: "bench",
@@ -135,10 +133,10 @@ struct BenchVerifyCommand: AsyncParsableCommand {
                 valid += kept.map { $0.reveal() }
                 left -= n
             }
-            await rt.shutdown()
+            await m.store.close()
             return (bearer.reveal(), valid)
         } catch {
-            await rt.shutdown()
+            await m.store.close()
             throw error
         }
     }

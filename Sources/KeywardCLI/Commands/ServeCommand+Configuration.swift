@@ -28,6 +28,33 @@ extension ServeCommand {
         ]
     }
 
+    /// The server's documented defaults, from `ServerConfiguration`, so the reader and the server
+    /// agree on them (`Settings` adds the CLI's own).
+    static var serverDefaults: [Setting: String] {
+        let c = ServerConfiguration()
+        func days(_ t: TimeInterval?) -> String? { t.map { String(Int($0 / 86_400)) } }
+        func seconds(_ d: Duration) -> String { String(d.components.seconds) }
+        let values: [Setting: String?] = [
+            .dataDir: c.dataDirectory,
+            .host: c.host,
+            .port: String(c.port),
+            .verifyEnvironments: c.verifyEnvironments.map(\.rawValue).sorted().joined(separator: ","),
+            .maxLiveDays: days(c.policy.maxLifetime[.live]),
+            .maxTestDays: days(c.policy.maxLifetime[.test]),
+            .defaultLifetimeDays: days(c.policy.defaultLifetime),
+            .clientCertMode: c.clientCertificateRequired ? "required" : "optional",
+            .reportQuotaItems: String(c.reporterQuota.itemsPerHour),
+            .usageFlushSeconds: seconds(c.usageFlushInterval),
+            .maxStalenessMs: String(c.maxStaleness.components.seconds * 1_000 + c.maxStaleness.components.attoseconds / 1_000_000_000_000_000),
+            .idleTimeoutSeconds: seconds(c.connections.idleTimeout),
+            .headTimeoutSeconds: seconds(c.connections.headTimeout),
+            .bodyTimeoutSeconds: seconds(c.connections.bodyTimeout),
+            .maxConnections: String(c.connections.maxConnections),
+            .maxConnectionsPerSource: String(c.connections.maxConnectionsPerSource),
+        ]
+        return values.compactMapValues { $0 }
+    }
+
     /// The server's configuration, its log level and its event-loop count (nil: sized from the
     /// CPUs this process may run on).
     func configuration(_ s: Settings) throws -> (ServerConfiguration, Logger.Level, eventLoops: Int?) {

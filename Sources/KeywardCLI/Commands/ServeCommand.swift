@@ -83,7 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         for (name, setting) in Settings.misspelledVariables() {
             Output.warn("\(name) is not a Keyward setting and is ignored; did you mean \(setting)?")
         }
-        let (config, level, configuredLoops) = try configuration(Settings(flags: flags))
+        let (config, level, configuredLoops) = try configuration(Settings(flags: flags, defaults: Self.serverDefaults))
         Self.prepareProcess()
         OpenFileLimit.raise() // one descriptor per connection; see ConnectionLimits.maxConnections
         let loops = CPUSet.eventLoops(configured: configuredLoops, nioLoopCount: Settings.processEnvironment["NIO_SINGLETON_GROUP_LOOP_COUNT"])

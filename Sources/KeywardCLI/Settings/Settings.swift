@@ -1,7 +1,7 @@
 import Configuration
 import Foundation
 import KeywardCore
-import KeywardServer
+import KeywardGovernance
 
 /// Keyward's configuration, read through one swift-configuration `ConfigReader`, as Hummingbird 2
 /// applications do: the flags ArgumentParser parsed, then the `KEYWARD_*` environment, then the
@@ -19,14 +19,14 @@ package struct Settings: Sendable {
     package static let processEnvironment = ProcessInfo.processInfo.environment
 
     /// `flags`: the command's options, nil where not given. `environment`: the variables to
-    /// read (the process's unless given).
-    package init(flags: [Setting: String?] = [:], environment: [String: String] = Self.processEnvironment) {
+    /// read (the process's unless given). `defaults`: a command's own, over the CLI's.
+    package init(flags: [Setting: String?] = [:], environment: [String: String] = Self.processEnvironment, defaults: [Setting: String] = [:]) {
         let secrets = Set(Setting.allCases.filter(\.isSecret).map(\.variable))
         let variables = EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secrets))
         reader = ConfigReader(providers: [
             InMemoryProvider(name: "flags", values: Self.values(flags.compactMapValues { $0 })),
             variables.prefixKeys(with: "keyward"),
-            InMemoryProvider(name: "defaults", values: Self.values(Self.defaults(environment: environment))),
+            InMemoryProvider(name: "defaults", values: Self.values(Self.defaults(environment: environment).merging(defaults) { $1 })),
         ])
     }
 
@@ -60,34 +60,15 @@ package struct Settings: Sendable {
         (environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? NSTemporaryDirectory()) + "/.cache")) + "/keyward"
     }
 
-    /// The documented defaults, in one place: the server's come from `ServerConfiguration`, so
-    /// the reader and the server agree on them; the rest are the CLI's own.
+    /// The CLI's own documented defaults. `serve` adds the server's (`ServeCommand.serverDefaults`,
+    /// from `ServerConfiguration`), so this type needs nothing from the server module.
     static func defaults(environment: [String: String]) -> [Setting: String] {
-        let c = ServerConfiguration()
-        func days(_ t: TimeInterval?) -> String? { t.map { String(Int($0 / 86_400)) } }
-        func seconds(_ d: Duration) -> String { String(d.components.seconds) }
-        let values: [Setting: String?] = [
-            .dataDir: c.dataDirectory,
-            .host: c.host,
-            .port: String(c.port),
-            .verifyEnvironments: c.verifyEnvironments.map(\.rawValue).sorted().joined(separator: ","),
-            .maxLiveDays: days(c.policy.maxLifetime[.live]),
-            .maxTestDays: days(c.policy.maxLifetime[.test]),
-            .defaultLifetimeDays: days(c.policy.defaultLifetime),
-            .clientCertMode: c.clientCertificateRequired ? "required" : "optional",
+        [
+            .dataDir: StoreLocation().dataDirectory,
             .ruleCacheDir: defaultRuleCache(environment: environment),
-            .reportQuotaItems: String(c.reporterQuota.itemsPerHour),
-            .usageFlushSeconds: seconds(c.usageFlushInterval),
-            .maxStalenessMs: String(c.maxStaleness.components.seconds * 1_000 + c.maxStaleness.components.attoseconds / 1_000_000_000_000_000),
             .logLevel: "info",
-            .idleTimeoutSeconds: seconds(c.connections.idleTimeout),
-            .headTimeoutSeconds: seconds(c.connections.headTimeout),
-            .bodyTimeoutSeconds: seconds(c.connections.bodyTimeout),
-            .maxConnections: String(c.connections.maxConnections),
-            .maxConnectionsPerSource: String(c.connections.maxConnectionsPerSource),
             .addr: "http://127.0.0.1:8080",
         ]
-        return values.compactMapValues { $0 }
     }
 
     private static func values(_ settings: [Setting: String]) -> [AbsoluteConfigKey: ConfigValue] {

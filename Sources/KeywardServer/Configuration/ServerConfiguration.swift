@@ -1,5 +1,6 @@
 import Foundation
 import KeywardCore
+import KeywardGovernance
 import KeywardStore
 import KeywardVerify
 import Logging
@@ -76,11 +77,13 @@ package struct ServerConfiguration: Sendable {
 
     package var scheme: String { tlsCertificateFile == nil ? "http" : "https" }
 
+    /// The store and key files (`StoreLocation`, shared with the commands that open a store offline).
+    package var location: StoreLocation {
+        StoreLocation(dataDirectory: dataDirectory, databaseURL: databaseURL, hmacKeyFile: hmacKeyFile, auditSigningKeyFile: auditSigningKeyFile)
+    }
+
     package var storeConfiguration: StoreConfiguration {
-        get throws {
-            if let url = databaseURL { return try StoreConfiguration.parse(databaseURL: url) }
-            return .sqlite(dataDirectory: dataDirectory)
-        }
+        get throws { try location.storeConfiguration }
     }
 
     package func validate() throws {

@@ -3,6 +3,45 @@ import Foundation
 import KeywardCore
 import KeywardStore
 
+/// Where a Keyward store and its keys live: a data folder (SQLite store, HMAC key, audit signing
+/// key), or a database URL with key files. `keyward serve`, `admin recover`, `audit verify` and
+/// the benchmarks' seeding all open a store through this, so they read the same files.
+package struct StoreLocation: Sendable {
+    /// Data folder: SQLite store, HMAC key, audit signing key. Default `./keyward-data`.
+    package var dataDirectory: String = "keyward-data"
+    /// `postgres://…` or `sqlite:PATH`; nil uses SQLite in the data folder.
+    package var databaseURL: String?
+    /// HMAC key file (≥ 32 bytes); default `<data>/hmac.key`, generated on first start (0600).
+    package var hmacKeyFile: String?
+    /// Ed25519 audit signing key file; default `<data>/audit-signing.key`, generated (0600).
+    package var auditSigningKeyFile: String?
+
+    package init(dataDirectory: String = "keyward-data", databaseURL: String? = nil, hmacKeyFile: String? = nil, auditSigningKeyFile: String? = nil) {
+        self.dataDirectory = dataDirectory
+        self.databaseURL = databaseURL
+        self.hmacKeyFile = hmacKeyFile
+        self.auditSigningKeyFile = auditSigningKeyFile
+    }
+
+    package var storeConfiguration: StoreConfiguration {
+        get throws {
+            if let url = databaseURL { return try StoreConfiguration.parse(databaseURL: url) }
+            return .sqlite(dataDirectory: dataDirectory)
+        }
+    }
+
+    /// Whether anything (the store or a key file) lives in the data folder.
+    package var usesDataFolder: Bool { databaseURL == nil || hmacKeyFile == nil || auditSigningKeyFile == nil }
+
+    package var hmacKeyPath: String { hmacKeyFile ?? (dataDirectory as NSString).appendingPathComponent("hmac.key") }
+    package var auditSigningKeyPath: String { auditSigningKeyFile ?? (dataDirectory as NSString).appendingPathComponent("audit-signing.key") }
+
+    /// The HMAC fingerprint key; generated when absent only if `create` and it is the data folder's own.
+    package func hmacKey(create: Bool) throws -> FingerprintKey {
+        try FingerprintKey(bytes: DataFolder.loadOrCreateKey(at: hmacKeyPath, create: create && hmacKeyFile == nil, generate: FingerprintKey.generate))
+    }
+}
+
 /// The data folder's key and store files: created 0700/0600 on first start, refused if readable by others.
 package enum DataFolder {
     package static func prepare(_ path: String) throws {
@@ -52,15 +91,6 @@ package enum DataFolder {
         if let perms = attrs[.posixPermissions] as? NSNumber, perms.intValue & 0o077 != 0 {
             throw KeywardError(.validation, "\(kind) \(path) is readable by group or others (mode \(String(perms.intValue & 0o777, radix: 8))); chmod 600 it")
         }
-    }
-
-    package static func hmacKey(config: ServerConfiguration) throws -> FingerprintKey {
-        let path = config.hmacKeyFile ?? (config.dataDirectory as NSString).appendingPathComponent("hmac.key")
-        return try FingerprintKey(bytes: loadOrCreateKey(at: path, create: config.hmacKeyFile == nil, generate: FingerprintKey.generate))
-    }
-
-    package static func auditSigningKeyPath(config: ServerConfiguration) -> String {
-        config.auditSigningKeyFile ?? (config.dataDirectory as NSString).appendingPathComponent("audit-signing.key")
     }
 
     package static func auditSigningKey(at path: String, create: Bool) throws -> Curve25519.Signing.PrivateKey {
