@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -92,6 +93,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Kubernetes Secret manifests (Import/).
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -163,7 +166,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KeywardCoreTests",
-            dependencies: ["KeywardCore"],
+            // KeywardGovernance: the inventory importers' pure parsers and heuristics (Import/).
+            dependencies: ["KeywardCore", "KeywardGovernance"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
