@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         // Flags, then KEYWARD_* environment, then defaults, through one ConfigReader (as Hummingbird 2); no file formats needed.
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -94,6 +95,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Kubernetes Secret manifests (Import/).
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -166,7 +169,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KeywardCoreTests",
-            dependencies: ["KeywardCore"],
+            // KeywardGovernance: the inventory importers' pure parsers and heuristics (Import/).
+            dependencies: ["KeywardCore", "KeywardGovernance"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

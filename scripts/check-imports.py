@@ -21,8 +21,9 @@ ALLOWED = {
     "CHyperscan": set(),
     "KeywardScanner": {"KeywardCore", "CHyperscan", "Logging", "Crypto", "_CryptoExtras"},  # scrypt: baseline entries
     # KeywardScanner: the built-in rules' metadata (high-entropy rule ids, revocation procedures, public prefixes) for imports and exposures.
+    # Yams: Kubernetes Secret manifests (Import/).
     "KeywardGovernance": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardScanner", "AsyncHTTPClient", "NIOCore", "NIOHTTP1", "Crypto",
-                          "Logging", "ServiceLifecycle"},
+                          "Logging", "ServiceLifecycle", "Yams"},
     "KeywardServer": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardAPI", "KeywardScanner", "KeywardOAuth", "KeywardGovernance",
                       "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "HTTPTypes", "Metrics", "Prometheus", "ServiceLifecycle",
                       "UnixSignals", "Logging", "NIOCore", "NIOHTTP1", "NIOSSL", "NIOHTTPTypes", "AsyncHTTPClient", "Crypto", "Synchronization"},

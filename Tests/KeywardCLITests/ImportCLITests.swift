@@ -128,4 +128,27 @@ struct ImportCLITests {
         #expect(json.stdout.contains("\"preview\" : \"…(40 chars, redacted)\"") || json.stdout.contains("\"preview\":\"…(40 chars, redacted)\""), "\(json.stdout)")
         #expect(!json.stdout.contains(String(fromEnv.prefix(8))))
     }
+
+    @Test("k8s-secret: malformed YAML exits 2 naming the line and column, never the value; an anchored Secret reads with --dry-run, sending nothing")
+    func kubernetesYAML() async throws {
+        let secret = "test-only-" + Self.randomBody(24)
+        let args = ["import", "k8s-secret", "-", "--identity", "idn_00000000000000000000000000000001", "--cache-dir", KeywardBinary.ruleCache]
+        // No server runs: a parse error, and a dry run, never reach one.
+        let env = ["KEYWARD_ADDR": "http://127.0.0.1:9", "KEYWARD_TOKEN": "kw_test_unused"]
+        let broken = "kind: Secret\nmetadata:\n  name: web\nstringData:\n  token: \"\(secret)\\q\"\n"
+        let plain = try await KeywardBinary.run(args, env: env, stdin: broken)
+        #expect(plain.status == 2, "\(plain.stderr)")
+        #expect(plain.stderr.contains("-: line 5, column ") && plain.stderr.contains("unknown escape character"), "\(plain.stderr)")
+        let json = try await KeywardBinary.run(args + ["--json"], env: env, stdin: broken)
+        #expect(json.status == 2 && json.stderr.contains("\"exit\"") && json.stderr.contains("line 5, column "), "\(json.stderr)")
+        for r in [plain, json] { #expect(!r.stdout.contains(secret) && !r.stderr.contains(secret)) }
+
+        let anchored = "kind: Secret\nmetadata:\n  name: web\nstringData:\n  API_TOKEN: &t \(secret)\n  <<: {OTHER_TOKEN: *t}\n"
+        let dry = try await KeywardBinary.run(args + ["--dry-run", "--json"], env: env, stdin: anchored)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let rows = try Self.rows(dry.stdout)
+        #expect(rows.keys.sorted() == ["default/web:stringData.API_TOKEN", "default/web:stringData.OTHER_TOKEN"])
+        #expect((rows["default/web:stringData.OTHER_TOKEN"]?["line"] as? Int) == 6)
+        #expect(!dry.stdout.contains(secret) && !dry.stderr.contains(secret))
+    }
 }

@@ -1,4 +1,5 @@
 import KeywardCore
+import KeywardGovernance
 import Testing
 
 /// `keyward import`'s name and value heuristics (issue 11, bug 1). Values are synthetic.

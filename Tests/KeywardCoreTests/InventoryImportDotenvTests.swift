@@ -1,5 +1,6 @@
 import Foundation
 import KeywardCore
+import KeywardGovernance
 import Testing
 
 // Every value below is synthetic ("test-only-…", "AKIAEXAMPLEFAKE00000"); none is key material.

@@ -1,5 +1,6 @@
 import Foundation
 import KeywardCore
+import KeywardGovernance
 import Testing
 
 // Every value below is synthetic ("test-only-…", "AKIAEXAMPLEFAKE00000"); none is key material.
@@ -30,9 +31,10 @@ struct InventoryImportTests: InventoryImportTesting {
         #expect(InventoryFormat(rawValue: "k8s-secret") == .k8sSecret)
     }
 
-    @Test("errors describe themselves as 'line N: message'")
+    @Test("errors describe themselves as 'line N: message', or 'line N, column M: message' when they have a column")
     func errorDescription() {
         #expect("\(InventoryImportError(line: 7, message: "expected KEY=value"))" == "line 7: expected KEY=value")
+        #expect("\(InventoryImportError(line: 7, column: 3, message: "found undefined alias"))" == "line 7, column 3: found undefined alias")
     }
 
     @Test("empty input yields nothing in every format", arguments: InventoryFormat.allCases)
@@ -60,6 +62,11 @@ struct InventoryImportTests: InventoryImportTesting {
         ("kind: Secret\nmetadata:\n  name: x\nstringData:\n  k: \"test-only-leak-value-999\" x\n", .k8sSecret),
         ("kind: Secret\nmetadata:\n  name: x\nstringData:\n\tk: test-only-leak-value-999\n", .k8sSecret),
         ("kind: Secret\nmetadata:\n  name: x\nstringData:\n  test-only-leak-value-999\n", .k8sSecret),
+        ("kind: Secret\nmetadata:\n  name: x\nstringData:\n  k: test-only-leak-value-999\n  k: again\n", .k8sSecret),
+        ("kind: Secret\nmetadata:\n  name: x\nstringData:\n  k: !!binary test-only-leak-value-999\n", .k8sSecret),
+        ("kind: Secret\nmetadata:\n  name: x\nstringData:\n  k: test-only-leak-value-999\u{7}\n", .k8sSecret),
+        ("kind: Secret\nmetadata:\n  name: x\nstringData: {k: test-only-leak-value-999\n", .k8sSecret),
+        ("kind: Secret\nmetadata:\n  name: x\nstringData:\n  k: |x test-only-leak-value-999\n", .k8sSecret),
         ("{\"kind\":\"Secret\",\"data\":{\"k\": test-only-leak-value-999}}", .k8sSecret),
         ("{\"kind\":\"Secret\",\"metadata\":{\"name\":\"x\"},\"data\":{\"k\":\"test-only-leak-value-999\"}}", .k8sSecret),
     ])

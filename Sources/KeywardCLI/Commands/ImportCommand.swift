@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KeywardAPI
 import KeywardCore
+import KeywardGovernance
 import KeywardScanner
 
 /// `keyward import dotenv|k8s-secret|aws-credentials FILE --identity ID`: brings existing

@@ -34,7 +34,8 @@ package enum InventoryFormat: String, Sendable, CaseIterable {
 }
 
 /// Pure parsers that pull secret values out of the inventory files owners already have: `.env`
-/// files, Kubernetes Secret manifests and AWS shared credentials/config files. No I/O.
+/// files, Kubernetes Secret manifests and AWS shared credentials/config files, one file per
+/// format beside this one. No I/O.
 ///
 /// Common rules for every format:
 /// - results come in file order, and `line` is the line of the value's key;
@@ -54,10 +55,7 @@ package enum InventoryImport {
         case .awsCredentials:
             return try AWSCredentials.parse(lines(of: text))
         case .k8sSecret:
-            if text.first(where: { !$0.isWhitespace }) == "{" {
-                return try K8sSecret.parseJSON(text)
-            }
-            return try K8sSecret.parseYAML(lines(of: text))
+            return try K8sSecret.parse(text)
         }
     }
 
@@ -97,11 +95,17 @@ package enum InventoryImport {
 
 package struct InventoryImportError: Error, Equatable, CustomStringConvertible {
     package var line: Int
+    /// 1-based, in Unicode scalars; YAML errors have one, the line-based formats and JSON do not.
+    package var column: Int?
     package var message: String
-    package var description: String { "line \(line): \(message)" }
+    package var description: String {
+        guard let column else { return "line \(line): \(message)" }
+        return "line \(line), column \(column): \(message)"
+    }
 
-    package init(line: Int, message: String) {
+    package init(line: Int, column: Int? = nil, message: String) {
         self.line = line
+        self.column = column
         self.message = message
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KeywardCore
+import KeywardScanner
 
 /// One inventory variable and what import decided for it.
 package struct ClassifiedValue: Sendable {

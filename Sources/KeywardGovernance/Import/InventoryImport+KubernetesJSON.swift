@@ -1,8 +1,61 @@
 import Foundation
+import KeywardCore
 
-// MARK: - JSON positions
+// MARK: - Kubernetes Secret, JSON
 
-extension InventoryImport {
+extension InventoryImport.K8sSecret {
+    /// Reads a JSON manifest (what `kubectl get -o json` prints) into the Secret tree.
+    ///
+    /// Hand-written on purpose: Foundation's JSONSerialization decides what is valid JSON (YAML
+    /// readers accept more, and differ on tabs and duplicate keys), and `JSONLocations` restores
+    /// the key order and line numbers it discards.
+    enum JSONReader {
+        typealias Component = JSONLocations.Component
+
+        static func document(_ text: String) throws -> Located {
+            let object: Any
+            do {
+                object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+            } catch {
+                // Foundation's own message may quote the offending input, so only its position is kept.
+                throw InventoryImportError(line: JSONLocations.errorLine(error, in: text) ?? 1, message: "invalid JSON")
+            }
+            guard object is [String: Any] else {
+                throw InventoryImportError(line: 1, message: "expected a JSON object (a Secret or a List of Secrets)")
+            }
+            let locations = JSONLocations.build(text)
+            return Located(line: locations[[]]?.line ?? 1, column: nil, node: node(from: object, path: [], locations: locations))
+        }
+
+        /// Turns JSONSerialization's output into the Secret tree, restoring key order and line
+        /// numbers (which Foundation discards) from `locations`.
+        static func node(from object: Any, path: [Component], locations: [[Component]: JSONLocations.Location]) -> Node {
+            switch object {
+            case let string as String:
+                return .scalar(string)
+            case is NSNull:
+                return .null
+            case let dictionary as [String: Any]:
+                let entries = dictionary.map { key, value -> Entry in
+                    let childPath = path + [.key(key)]
+                    let location = locations[childPath] ?? JSONLocations.Location(line: 1, offset: 0)
+                    return Entry(key: key, line: location.line, column: nil, position: location.offset,
+                                 value: node(from: value, path: childPath, locations: locations))
+                }
+                return .mapping(entries.sorted { ($0.position, $0.key) < ($1.position, $1.key) })
+            case let array as [Any]:
+                return .sequence(array.enumerated().map { index, element in
+                    let childPath = path + [.index(index)]
+                    let line = locations[childPath]?.line ?? locations[path]?.line ?? 1
+                    return Located(line: line, column: nil, node: node(from: element, path: childPath, locations: locations))
+                })
+            default:
+                // Numbers and booleans: nothing a Secret needs.
+                return .opaque
+            }
+        }
+    }
+
     /// JSONSerialization keeps neither key order nor positions. This one-pass scan of text that
     /// JSONSerialization has already accepted records where each object key (and each array
     /// element) starts, so JSON results can carry line numbers and come in file order.
