@@ -88,3 +88,24 @@ struct InventoryImportKubernetesYAMLErrorTests: InventoryImportTesting {
         #expect(error?.message.contains("control characters") == true)
     }
 }
+
+extension InventoryImportKubernetesYAMLErrorTests {
+    @Test("k8s: in a file with anchors, an alias in a mapping key (which Yams would hash whole, aliases expanded) is refused at its line")
+    func k8sAliasKeys() throws {
+        var bomb = "a: &a [test-only, test-only, test-only, test-only, test-only, test-only, test-only, test-only, test-only, test-only]\n"
+        for (name, previous) in zip(["b", "c", "d", "e", "f", "g", "h", "i"], ["a", "b", "c", "d", "e", "f", "g", "h"]) {
+            bomb += "\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        for (key, column) in [("*i : test-only\n", 1), ("{k: [*i]}: test-only\n", 1), ("? *i\n: test-only\n", 1), ("- ? x\n", 1)] {
+            let error = importError(bomb + key + "kind: Secret\n", .k8sSecret)
+            #expect(error?.line == 10 && error?.column == column, "\(key): \(String(describing: error))")
+            #expect(error?.message.contains("in a mapping key is not supported") == true)
+        }
+        // Aliases as values still read; glob-like text in a block scalar reads in a file without
+        // anchors (the line check is conservative: with anchors it would refuse `*prod:` too).
+        let anchored = Self.head + "stringData:\n  a: &t test-only-anchored\n  b: *t\n"
+        #expect(try parse(anchored, .k8sSecret).map(\.value) == ["test-only-anchored", "test-only-anchored"])
+        let globs = Self.head + "stringData:\n  rules: |\n    *prod: allow\n"
+        #expect(try parse(globs, .k8sSecret).map(\.value) == ["*prod: allow\n"])
+    }
+}

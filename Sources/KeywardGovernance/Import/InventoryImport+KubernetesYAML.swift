@@ -15,6 +15,7 @@ extension InventoryImport.K8sSecret {
         static func documents(_ text: String) throws -> [Located] {
             var converter = Converter(budget: 2 * text.utf8.count + 1_024)
             var documents: [Located] = []
+            try refuseAliasKeys(text)
             do {
                 let parser = try Parser(yaml: text)
                 while let root = try parser.nextRoot() {
@@ -96,6 +97,29 @@ extension InventoryImport.K8sSecret {
                 }
                 var seen = Set(own.map(\.key))
                 return own + merged.filter { seen.insert($0.key).inserted }
+            }
+        }
+
+        /// Yams checks a mapping for duplicate keys by hashing each key whole, aliases expanded,
+        /// before the converter's budget can apply: one alias key naming nested aliases would
+        /// hash billions of nodes. Yams has no hook for this, so this hand-written line check
+        /// refuses, in a file that defines anchors, an alias in a key and any explicit `? ` key
+        /// (Kubernetes keys are strings; the earlier reader refused both).
+        static func refuseAliasKeys(_ text: String) throws {
+            guard text.contains("&"), text.contains(try Regex(#"(^|[\s\[{,:-])&[A-Za-z0-9_-]"#)) else { return }
+            let patterns = [
+                try Regex(#"(^|[\s\[{,?:-])\*[A-Za-z0-9_-]+\s*:(\s|$|[\]},])"#),           // *alias: value
+                try Regex(#"[\[{][^\]}]*\*[A-Za-z0-9_-]+[^\]}]*[\]}]\s*:(\s|$)"#),        // [*alias]: value
+                try Regex(#"^\s*(-\s+)*\?(\s|$)"#),                                         // ? key
+            ]
+            for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: isBreak).enumerated() {
+                for pattern in patterns {
+                    if let match = line.firstMatch(of: pattern) {
+                        let column = line.unicodeScalars.distance(from: line.startIndex, to: match.range.lowerBound) + 1
+                        throw InventoryImportError(line: index + 1, column: column,
+                                                   message: "an alias or '? ' in a mapping key is not supported in a file with anchors; Secret keys are strings")
+                    }
+                }
             }
         }
 
