@@ -96,7 +96,7 @@ extension InventoryImportKubernetesYAMLErrorTests {
         for (name, previous) in zip(["b", "c", "d", "e", "f", "g", "h", "i"], ["a", "b", "c", "d", "e", "f", "g", "h"]) {
             bomb += "\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 10).joined(separator: ", ") + "]\n"
         }
-        for (key, column) in [("*i : test-only\n", 1), ("{k: [*i]}: test-only\n", 1), ("? *i\n: test-only\n", 1), ("- ? x\n", 1)] {
+        for (key, column) in [("*i : test-only\n", 1), ("{k: [*i]}: test-only\n", 9), ("? *i\n: test-only\n", 1), ("- ? x\n", 1)] {
             let error = importError(bomb + key + "kind: Secret\n", .k8sSecret)
             #expect(error?.line == 10 && error?.column == column, "\(key): \(String(describing: error))")
             #expect(error?.message.contains("in a mapping key is not supported") == true)

@@ -109,7 +109,7 @@ extension InventoryImport.K8sSecret {
             guard text.contains("&"), text.contains(try Regex(#"(^|[\s\[{,:-])&[A-Za-z0-9_-]"#)) else { return }
             let patterns = [
                 try Regex(#"(^|[\s\[{,?:-])\*[A-Za-z0-9_-]+\s*:(\s|$|[\]},])"#),           // *alias: value
-                try Regex(#"[\[{][^\]}]*\*[A-Za-z0-9_-]+[^\]}]*[\]}]\s*:(\s|$)"#),        // [*alias]: value
+                try Regex(#"[\]}]\s*:(\s|$|[,\]}])"#),                                     // [..]: or {..}: a collection as a key
                 try Regex(#"^\s*(-\s+)*\?(\s|$)"#),                                         // ? key
             ]
             for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: isBreak).enumerated() {
