@@ -6,25 +6,6 @@ import Logging
 import Synchronization
 import Testing
 
-/// One conformance suite, run unchanged on a real SQLite file and a real PostgreSQL.
-enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case sqlite, postgres
-    var testDescription: String { rawValue }
-
-    func open(clock: WallClock = .system) async throws -> (Store, @Sendable () -> Void) {
-        switch self {
-        case .sqlite:
-            let dir = try TempDirectory("keyward-store")
-            let store = try await Store.open(.sqlite(dataDirectory: dir.path), clock: clock, logger: Logger(label: "test"))
-            return (store, { dir.remove() })
-        case .postgres:
-            let url = try PostgresServer.instance().createDatabase()
-            let store = try await Store.open(try StoreConfiguration.parse(databaseURL: url), clock: clock, logger: Logger(label: "test"))
-            return (store, {})
-        }
-    }
-}
-
 struct TestFailure: Error {}
 
 func sampleIdentity(_ now: Date = Date()) -> Identity {
@@ -47,6 +28,7 @@ func verifyChain(_ store: Store) async throws -> AuditChainVerifier.Outcome {
     return v.finish()
 }
 
+/// One conformance suite, run unchanged on a real SQLite file and a real PostgreSQL (`Backend`).
 @Suite("Store conformance")
 struct StoreConformanceTests {
     @Test("migrations are idempotent and a reopened store keeps its data", arguments: Backend.allCases)
