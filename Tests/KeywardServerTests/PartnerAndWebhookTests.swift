@@ -227,7 +227,8 @@ struct PartnerAndWebhookTests {
     @Test("a receiver URL that is itself a credential is sealed: responses show scheme://host/… only, the store never holds it in clear")
     func receiverURLSealed() async throws {
         try await TestServer.with { s in
-            let token = "T0AAA0AAA/B0BBB0BBB/" + String(UInt64.random(in: .min ... .max), radix: 36) + "Zq9"
+            var rng = SeededRandom()
+            let token = "T0AAA0AAA/B0BBB0BBB/" + String(UInt64.random(in: .min ... .max, using: &rng), radix: 36) + "Zq9"
             s.ledger.record(token)
             let created = try await s.request("POST", "/v1/webhooks", body: #"{"url":"https://hooks.example.com:8443/services/\#(token)","events":["key.expiring"]}"#, issuing: true)
             #expect(created.status == 201)

@@ -8,8 +8,11 @@ import Testing
 
 struct TestFailure: Error {}
 
+/// Numbers sample identities' names: distinct in a process (two random names could collide), and the same every run.
+let sampleNames = Atomic<Int>(0)
+
 func sampleIdentity(_ now: Date = Date()) -> Identity {
-    Identity(id: .random(), name: "svc-\(UInt16.random(in: 0...9999))", kind: .workload, businessOwner: "biz", technicalOwner: "ops@example.com",
+    Identity(id: .random(), name: "svc-\(sampleNames.wrappingAdd(1, ordering: .relaxed).newValue)", kind: .workload, businessOwner: "biz", technicalOwner: "ops@example.com",
              purpose: "tests", environment: "staging", dataClassification: .confidential, labels: ["team": "core"],
              allowedScopes: [Scope("a:read")!], createdAt: now, updatedAt: now)
 }
