@@ -34,6 +34,7 @@ struct ContainmentTests {
             // The revocation, the incident and the report are audited in the report's one transaction.
             let written = try await h.audit(after: head)
             #expect(written.map(\.action) == ["key.revoked", "incident.opened", "exposure.reported"])
+            try #require(written.count == 3)
             #expect(Set(written.map(\.at)).count == 1)
             #expect(written[1].details.contains(#""time_to_contain_ms":"2000""#))
             #expect(try await h.queued(hook.id).map(\.event).sorted() == ["incident.contained", "incident.opened", "key.revoked"])

@@ -105,6 +105,7 @@ struct KeyLifecycleTests {
             // One transaction: three consecutive records with the transaction's instant, parent first.
             let written = try await h.audit(after: head)
             #expect(written.map(\.action) == ["key.revoked", "key.revoked", "key.revoked"])
+            try #require(written.count == 3)
             #expect(written.map(\.target) == [parent.id, child.id, grandchild.id].map(\.description))
             #expect(Set(written.map(\.at)).count == 1)
             #expect(written[1].details.contains(#""cascade_from":"\#(parent.id)""#))
