@@ -158,6 +158,8 @@ let package = Package(
                 "KeywardCore",
                 "KeywardScanner",
                 "KeywardStore",
+                "KeywardVerify",
+                "KeywardGovernance",
                 "KeywardServer",
                 "KeywardAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -176,6 +178,12 @@ let package = Package(
         .testTarget(
             name: "KeywardStoreTests",
             dependencies: ["KeywardCore", "KeywardStore", "KeywardTesting"],
+            swiftSettings: swiftSettings
+        ),
+        // The domain on a real store and a manual clock, no HTTP; on SQLite and PostgreSQL.
+        .testTarget(
+            name: "KeywardGovernanceTests",
+            dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardGovernance", "KeywardTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -25,6 +25,10 @@ package final class KeywardRuntime: Sendable {
     package let governance: Governance
     package let registry: PrometheusCollectorRegistry
     package let webhooks: WebhookDispatcher
+    /// Writes verify usage to the store; its timer runs in `makeServiceGroup`'s services.
+    package let usageFlusher: UsageFlusher
+    /// Verify requests the fast path answered itself (not handed to the router).
+    package let fastPath = FastPathCounter()
     let requests: RequestMetrics
     let connections: ConnectionTracker
     let githubKeys: GitHubPartnerKeys
@@ -41,6 +45,7 @@ package final class KeywardRuntime: Sendable {
         // Timeouts, connection caps and close-after-response for both paths (issue 10 item 3).
         self.connections = ConnectionTracker(limits: config.connections, openFileLimit: OpenFileLimit.current, registry: registry, logger: logger)
         self.webhooks = webhooks
+        self.usageFlusher = UsageFlusher(recorder: usage, store: store, interval: config.usageFlushInterval, logger: logger)
         self.githubKeys = githubKeys
         self.config = config
         self.store = store
@@ -117,10 +122,11 @@ package final class KeywardRuntime: Sendable {
     /// The HTTP server plus the usage flusher, with graceful shutdown on SIGTERM/SIGINT
     /// when `signals` is set. `onListening` receives the bound port.
     package func makeServiceGroup(signals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> ServiceGroup {
-        let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes
+        let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes, fastPath = fastPath
         let requests = requests
         let http1 = GuardedHTTP1Channel.http1(configuration: .init(additionalChannelHandlers: [
-            VerifyFastPath(verifier: verifier, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, metrics: requests, logger: logger),
+            VerifyFastPath(verifier: verifier, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, metrics: requests,
+                           counter: fastPath, logger: logger),
         ]), limits: config.connections, tracker: connections)
         let server: HTTPServerBuilder
         if let tls { server = try .tls(http1, tlsConfiguration: tls) } else { server = http1 }
@@ -131,14 +137,23 @@ package final class KeywardRuntime: Sendable {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        let flusher = UsageFlusher(recorder: usage, store: store, interval: config.usageFlushInterval, logger: logger)
         // ServiceGroup stops services in reverse order: the server first, then the final flush.
         return ServiceGroup(configuration: .init(
-            services: [flusher, webhooks, app],
+            services: [usageFlusher, webhooks, app],
             gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
             logger: logger
         ))
     }
+
+    /// Writes the verify usage recorded so far, now (what the flusher's timer does every
+    /// `usageFlushInterval`); returns how many keys' usage it wrote.
+    @discardableResult
+    package func flushUsage() async -> Int { await usageFlusher.flush() }
+
+    /// Delivers every webhook due by `now` (default: the store's clock) once, as the
+    /// dispatcher's timer does; returns what each attempt did.
+    @discardableResult
+    package func drainWebhooks(now: Date? = nil) async -> DrainReport { await webhooks.drain(now: now) }
 
     package func shutdown() async {
         await store.close()

@@ -8,6 +8,7 @@ package final class BackgroundProcess: @unchecked Sendable {
     private var reaped: Int32?
 
     package init(_ executable: String, _ args: [String], environment: [String: String]? = nil, logDirectory: String) throws {
+        // Not SeededRandom: log names must differ between processes sharing a folder, not replay.
         stdoutPath = (logDirectory as NSString).appendingPathComponent("stdout-\(UInt32.random(in: 0...UInt32.max)).log")
         stderrPath = (logDirectory as NSString).appendingPathComponent("stderr-\(UInt32.random(in: 0...UInt32.max)).log")
         var actions = posix_spawn_file_actions_t()

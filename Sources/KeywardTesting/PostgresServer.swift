@@ -45,6 +45,7 @@ package final class PostgresServer: Sendable {
         let bin = try binDirectory()
         let isRoot = getuid() == 0
         let user = isRoot ? "postgres" : (ProcessInfo.processInfo.environment["USER"] ?? "postgres")
+        // Not SeededRandom: a folder name must differ between runs, not replay.
         let dir = "/tmp/keyward-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         if isRoot { try ProcessRunner.runBlocking("/bin/chown", ["postgres:postgres", dir]) }

@@ -6,6 +6,7 @@ package struct TempDirectory: Sendable {
 
     package init(_ label: String = "keyward") throws {
         let base = FileManager.default.temporaryDirectory.path
+        // Not SeededRandom: a name must differ between runs and concurrent processes, not replay.
         var rng = SystemRandomNumberGenerator()
         path = (base as NSString).appendingPathComponent("\(label)-\(String(rng.next() as UInt64, radix: 36))")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

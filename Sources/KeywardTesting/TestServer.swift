@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KeywardAPI
 import KeywardCore
+import KeywardGovernance
 import KeywardServer
 import KeywardStore
 import KeywardVerify
@@ -153,10 +154,16 @@ package final class TestServer: Sendable {
         return r.json()
     }
 
-    /// Writes the verify usage recorded so far, now, as the flusher would (instead of waiting for it).
-    package func flushUsage() async {
-        await UsageFlusher(recorder: runtime.usage, store: runtime.store, logger: logs.logger()).flush()
-    }
+    /// Writes the verify usage recorded so far, now, as the flusher's timer would (instead of
+    /// waiting for it); returns how many keys' usage it wrote.
+    @discardableResult
+    package func flushUsage() async -> Int { await runtime.flushUsage() }
+
+    /// Delivers every webhook due by `now` (default: the server's clock) once, as the
+    /// dispatcher's timer would, and returns what it did. With a `ManualClock`, advancing it
+    /// makes a retry due: no test waits for a backoff.
+    @discardableResult
+    package func drainWebhooks(now: Date? = nil) async -> DrainReport { await runtime.drainWebhooks(now: now) }
 
     /// Bodies of every response except those that issued a key.
     package var nonIssuingBodies: String {

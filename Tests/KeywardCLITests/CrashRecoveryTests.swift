@@ -30,6 +30,7 @@ struct CrashRecoveryTests {
         wenv["KW"] = KeywardBinary.path()
         let writer = try BackgroundProcess("/bin/sh", ["-c", script], environment: wenv, logDirectory: dir.path)
         // Killed mid-writes: once a few rotate/revoke rounds have committed, while the loop goes on.
+        // Bounded poll: the writes are another process's.
         let written = await eventually(timeout: .seconds(60)) {
             let n = try? await ProcessRunner.run("/usr/bin/sqlite3", [data + "/keyward.sqlite", "SELECT count(*) FROM api_keys WHERE status = 'revoked'"])
             return (Int(n?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0) >= 3

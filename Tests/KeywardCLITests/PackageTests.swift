@@ -76,6 +76,7 @@ struct PackageTests {
 
         // Crash reports work without the toolchain: the packaged backtracer reports, redacted as in the tree.
         kill(p.pid, SIGSEGV)
+        // Bounded poll: the report is written by the killed process's backtracer.
         _ = await eventually(timeout: .seconds(60)) { p.stderr.contains("Backtrace took") || p.exitStatus(wait: false) != nil }
         _ = p.stop(SIGKILL)
         #expect(p.stderr.contains("Program crashed"), "the backtracer ran")

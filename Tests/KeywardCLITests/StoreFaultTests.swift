@@ -102,6 +102,7 @@ struct StoreFaultTests {
         #expect(v.status == 200)
         #expect(Self.json(v)["valid"] as? Bool == true)
         // The usage flusher meets the fault too, logs it and carries on; the store fault is logged.
+        // Bounded poll: the flusher runs in the `keyward serve` child process, which a test cannot call.
         #expect(await eventually(timeout: .seconds(30)) { p.stderr.contains("usage flush failed") } != nil)
         #expect(p.stderr.contains("store fault"))
         #expect(p.exitStatus(wait: false) == nil, "the server died of the fault")

@@ -159,8 +159,10 @@ struct BadInputTests {
             let dir = try TempDirectory("keyward-58")
             defer { dir.remove() }
             let text = s.logs.all.joined(separator: "\n") + "\n" + s.nonIssuingBodies + "\n"
+            var scanned = 0
             func findings(_ body: String) async throws -> [[String: Any]] {
-                let file = dir.file("out-\(UInt32.random(in: 0...UInt32.max)).log")
+                scanned += 1
+                let file = dir.file("out-\(scanned).log")
                 try Data(body.utf8).write(to: URL(fileURLWithPath: file))
                 let r = try await KeywardBinary.run(["scan", "--cache-dir", KeywardBinary.ruleCache, file, "--format", "json"],
                                               env: KeywardBinary.scanEnvironment(dir))

@@ -1,6 +1,7 @@
 import Foundation
 import KeywardCore
 import KeywardServer
+import KeywardTesting
 import Testing
 
 @Suite("CPU affinity lists")
@@ -21,8 +22,9 @@ struct CPUSetTests {
         #expect(mine.count == ProcessInfo.processInfo.activeProcessorCount)
         #expect(CPUSet.eventLoops(configured: 3, nioLoopCount: nil) == 3)
         #expect(CPUSet.eventLoops(configured: nil, nioLoopCount: "1") == nil)
-        let status = FileManager.default.temporaryDirectory.appendingPathComponent("status-\(UInt32.random(in: 0...UInt32.max))")
-        defer { try? FileManager.default.removeItem(at: status) }
+        let dir = try TempDirectory("cpuset")
+        defer { dir.remove() }
+        let status = URL(fileURLWithPath: dir.file("status"))
         try Data("Name:\tx\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n".utf8).write(to: status)
         #expect(CPUSet.allowed(statusFile: status.path) == [0, 1])
         #expect(CPUSet.allowed(statusFile: "/nonexistent") == nil)

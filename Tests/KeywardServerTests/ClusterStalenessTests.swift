@@ -23,6 +23,7 @@ struct ClusterStalenessTests {
             try await TestServer.with(database: url, adminKey: a.adminKey) { b in
                 let idn = try await a.createIdentity()
                 let (id, key) = try await a.issueKey(identity: idn)
+                // Bounded polls: node B learns of changes through PostgreSQL NOTIFY, and its staleness is real time.
                 #expect(try await eventually { try await b.verify(key)["valid"] as? Bool == true } != nil)
                 #expect(try await b.anonymous("GET", "/readyz").status == 200)
 

@@ -15,6 +15,7 @@ struct ClusterTests {
         let url = try PostgresServer.instance().createDatabase()
         try await TestServer.with(database: url) { a in
             try await TestServer.with(database: url, adminKey: a.adminKey) { b in
+                // Bounded polls: a change reaches node B only through PostgreSQL NOTIFY on another connection.
                 let idn = try await a.createIdentity()
                 let (id, key) = try await a.issueKey(identity: idn)
                 let issued = try await eventually { try await b.verify(key)["valid"] as? Bool == true }
@@ -59,6 +60,7 @@ struct ClusterTests {
                                                                     environment: .live, ttl: 86_400, actor: .system, keep: 3)
                 for k in keys { b.ledger.record(k.reveal()) }
                 for k in keys {
+                    // Bounded poll: node B reloads on a PostgreSQL NOTIFY, on another connection.
                     let seen = try await eventually { try await b.verify(k.reveal())["valid"] as? Bool == true }
                     #expect(seen != nil, "node B never loaded a key from a bulk write on node A")
                 }
@@ -71,7 +73,9 @@ struct ClusterTests {
         let url = try PostgresServer.instance().createDatabase()
         try await WebhookReceiver.with { receiver in
             try await TestServer.with(database: url) { a in
-                try await TestServer.with(database: url, adminKey: a.adminKey) { b in
+                // Nodes of one cluster share the HMAC key (it opens the sealed webhook secrets and URLs).
+                let hmac = (a.dataDirectory as NSString).appendingPathComponent("hmac.key")
+                try await TestServer.with(database: url, adminKey: a.adminKey, configure: { $0.hmacKeyFile = hmac }) { b in
                     let hook = try await a.request("POST", "/v1/webhooks", body: #"{"url":"\#(receiver.url)","events":["key.revoked"]}"#, issuing: true)
                     #expect(hook.status == 201)
                     let idn = try await a.createIdentity()
@@ -79,12 +83,14 @@ struct ClusterTests {
                         let (id, _) = try await a.issueKey(identity: idn)
                         #expect(try await b.request("POST", "/v1/keys/\(id)/revoke", body: #"{"reason":"test"}"#).status == 200)
                     }
-                    let arrived = try await eventually { receiver.all.count >= 5 }
-                    #expect(arrived != nil)
-                    // One more delivery pass on each node, run to completion: a delivery either node could still
-                    // claim twice would be sent again here.
-                    await a.runtime.webhooks.deliverDue()
-                    await b.runtime.webhooks.deliverDue()
+                    // A drain on each node: A's sends whatever is due and waits for a pass of A's timer under way;
+                    // B's then waits for a pass of B's timer that claimed a delivery before A's drain could.
+                    await a.drainWebhooks()
+                    await b.drainWebhooks()
+                    #expect(receiver.all.count == 5)
+                    // One more drain on each node: a delivery either node could still claim twice would be sent again here.
+                    #expect(await a.drainWebhooks().attempts.isEmpty)
+                    #expect(await b.drainWebhooks().attempts.isEmpty)
                     let ids = receiver.all.compactMap { $0.headers["keyward-delivery"] }
                     #expect(ids.count == 5 && Set(ids).count == 5, "deliveries: \(ids)")
                 }

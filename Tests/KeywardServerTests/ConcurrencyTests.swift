@@ -7,15 +7,6 @@ import NIOHTTP1
 import Synchronization
 import Testing
 
-enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case sqlite, postgres
-    var testDescription: String { rawValue }
-    /// nil: SQLite in the server's data folder.
-    func databaseURL() throws -> String? {
-        self == .postgres ? try PostgresServer.instance().createDatabase() : nil
-    }
-}
-
 @Suite("Concurrency and both stores")
 struct ConcurrencyTests {
     // case 70 of docs/security-cases.md.

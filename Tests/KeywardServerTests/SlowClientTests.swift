@@ -96,14 +96,14 @@ struct SlowClientTests {
             #expect(try await router.isEndedByPeer())
 
             let fast = try RawHTTPConnection(baseURL: s.baseURL)
+            let served = s.runtime.fastPath.count
             try fast.send(Self.verifyRequest(s, key: key, version: "HTTP/1.0"))
             let verified = try await fast.read()
             #expect(verified.status == 200 && verified.body.contains(#""valid":false"#))
             #expect(verified.headers["connection"] == "close")
             #expect(try await fast.isEndedByPeer())
-            // It was the fast path that answered (its log line says so).
-            let id = try #require(verified.headers["x-request-id"])
-            #expect(s.logs.all.contains { $0.contains(id) && $0.contains("fast") })
+            // It was the fast path that answered (its counter moved before the answer left).
+            #expect(s.runtime.fastPath.count == served + 1)
 
             // Any spelling of close, on HTTP/1.1.
             let spelled = try RawHTTPConnection(baseURL: s.baseURL)
@@ -156,6 +156,7 @@ struct SlowClientTests {
             #expect(try await Self.metric(s, "keyward_http_connections_open") == 5) // 3 held, the other source's, the metrics fetch
 
             held.removeFirst() // closes it; the server frees the slot when it sees the close
+            // Bounded poll: when the server's event loop sees a client's close is not ours to trigger.
             let served = await eventually(timeout: .seconds(30)) {
                 guard let c = try? RawHTTPConnection(baseURL: s.baseURL) else { return false }
                 try? c.send(RawHTTPConnection.request("GET", "/healthz", token: nil))
@@ -179,6 +180,7 @@ struct SlowClientTests {
             let extra = try RawHTTPConnection(baseURL: s.baseURL, source: "127.0.0.3")
             #expect(try await extra.isEndedByPeer())
             held.removeAll()
+            // Bounded poll: the refusal is counted on the server's event loop, after the socket is closed.
             let refused = await eventually(timeout: .seconds(30)) {
                 (try? await Self.metric(s, #"keyward_http_connections_refused_total{cap="total"}"#)) ?? 0 >= 1
             }

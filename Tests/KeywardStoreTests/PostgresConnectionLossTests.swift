@@ -28,6 +28,7 @@ struct PostgresConnectionLossTests {
             do { r = .success(try await op()) } catch { r = .failure(error) }
             outcome.withLock { $0 = r }
         }
+        // Bounded poll, not an await: a statement the driver lost would never return to be awaited.
         _ = await eventually(timeout: .seconds(30)) { outcome.withLock { $0 != nil } }
         guard let r = outcome.withLock({ $0 }) else {
             task.cancel()

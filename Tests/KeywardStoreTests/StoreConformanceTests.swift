@@ -6,29 +6,13 @@ import Logging
 import Synchronization
 import Testing
 
-/// One conformance suite, run unchanged on a real SQLite file and a real PostgreSQL.
-enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case sqlite, postgres
-    var testDescription: String { rawValue }
-
-    func open(clock: WallClock = .system) async throws -> (Store, @Sendable () -> Void) {
-        switch self {
-        case .sqlite:
-            let dir = try TempDirectory("keyward-store")
-            let store = try await Store.open(.sqlite(dataDirectory: dir.path), clock: clock, logger: Logger(label: "test"))
-            return (store, { dir.remove() })
-        case .postgres:
-            let url = try PostgresServer.instance().createDatabase()
-            let store = try await Store.open(try StoreConfiguration.parse(databaseURL: url), clock: clock, logger: Logger(label: "test"))
-            return (store, {})
-        }
-    }
-}
-
 struct TestFailure: Error {}
 
+/// Numbers sample identities' names: distinct in a process (two random names could collide), and the same every run.
+let sampleNames = Atomic<Int>(0)
+
 func sampleIdentity(_ now: Date = Date()) -> Identity {
-    Identity(id: .random(), name: "svc-\(UInt16.random(in: 0...9999))", kind: .workload, businessOwner: "biz", technicalOwner: "ops@example.com",
+    Identity(id: .random(), name: "svc-\(sampleNames.wrappingAdd(1, ordering: .relaxed).newValue)", kind: .workload, businessOwner: "biz", technicalOwner: "ops@example.com",
              purpose: "tests", environment: "staging", dataClassification: .confidential, labels: ["team": "core"],
              allowedScopes: [Scope("a:read")!], createdAt: now, updatedAt: now)
 }
@@ -47,6 +31,7 @@ func verifyChain(_ store: Store) async throws -> AuditChainVerifier.Outcome {
     return v.finish()
 }
 
+/// One conformance suite, run unchanged on a real SQLite file and a real PostgreSQL (`Backend`).
 @Suite("Store conformance")
 struct StoreConformanceTests {
     @Test("migrations are idempotent and a reopened store keeps its data", arguments: Backend.allCases)

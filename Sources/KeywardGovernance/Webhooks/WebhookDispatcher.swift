@@ -29,6 +29,8 @@ package final class WebhookDispatcher: Service, Sendable {
     private let expiringWindow: TimeInterval
     private let wake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
     private let client: HTTPClient
+    /// One delivery pass at a time: the timer's and any caller's of `drain`.
+    private let gate = SerialGate()
 
     package init(store: Store, fingerprints: FingerprintKey, logger: Logger, maxAttempts: Int = 8, baseDelay: Duration = .seconds(1),
                  expiringWindow: TimeInterval = 7 * 86_400) {
@@ -72,53 +74,72 @@ package final class WebhookDispatcher: Service, Sendable {
                             lastExpiryCheck = ContinuousClock.now
                             await self.announceExpiring()
                         }
-                        await self.deliverDue()
+                        await self.drain()
                     }
                 }
                 await group.next()
                 group.cancelAll()
             }
         }
+        await shutdown()
+    }
+
+    /// Closes the HTTP client; `run` does it when it ends. For a dispatcher that was never run
+    /// (one a test drains by hand). Calling it twice is harmless.
+    package func shutdown() async {
         try? await client.shutdown()
     }
 
-    /// Sends every due delivery once: in order for each receiver, receivers in parallel (a
-    /// slow or dead receiver delays only its own deliveries).
-    package func deliverDue() async {
+    /// Sends every delivery due by `now` (default: the store's clock) once — in order for each
+    /// receiver, receivers in parallel, so a slow or dead receiver delays only its own
+    /// deliveries — and returns each attempt's outcome. The timer calls it; a test or the
+    /// runtime may call and await it (one pass at a time). A failed attempt's retry is due at
+    /// `now` plus the backoff, so a caller with a manual clock makes it due by moving the clock.
+    @discardableResult
+    package func drain(now: Date? = nil) async -> DrainReport {
+        await gate.run { await self.deliverDue(now: now ?? self.store.clock.now()) }
+    }
+
+    private func deliverDue(now: Date) async -> DrainReport {
         let due: [WebhookID: (WebhookRecord, [WebhookDelivery])]
         do {
             // A read first: most wake-ups find nothing due, and claiming takes a write transaction.
-            guard let next = try await store.nextDeliveryDue(), next <= store.clock.now() else { return }
+            guard let next = try await store.nextDeliveryDue(), next <= now else { return DrainReport() }
             let hooks = Dictionary(uniqueKeysWithValues: try await store.webhooks().map { ($0.id, $0) })
             var grouped: [WebhookID: (WebhookRecord, [WebhookDelivery])] = [:]
             // Leased for longer than the slowest attempt (3 s connect + 10 s read).
-            for d in try await store.claimDueDeliveries(now: store.clock.now(), lease: .seconds(60), limit: 500) {
+            for d in try await store.claimDueDeliveries(now: now, lease: .seconds(60), limit: 500) {
                 guard let hook = hooks[d.webhookID] else { continue }
                 grouped[d.webhookID, default: (hook, [])].1.append(d)
             }
             due = grouped
         } catch {
             logger.warning("webhook dispatch failed", metadata: ["error": "\(String(describing: error).prefix(200))"])
-            return
+            return DrainReport()
         }
-        await withTaskGroup(of: Void.self) { group in
+        return await withTaskGroup(of: [WebhookDelivery].self) { group in
             for (hook, deliveries) in due.values {
                 group.addTask {
+                    var done: [WebhookDelivery] = []
                     for var d in deliveries {
-                        await self.attempt(&d, hook: hook)
-                        if Task.isCancelled { return } // shutting down: this attempt does not count
+                        await self.attempt(&d, hook: hook, now: now)
+                        if Task.isCancelled { return done } // shutting down: this attempt does not count
                         do { try await self.store.recordDeliveryAttempt(d) } catch {
                             self.logger.warning("webhook delivery state not saved", metadata: ["delivery": "\(d.id)"])
                         }
+                        done.append(d)
                     }
+                    return done
                 }
             }
+            var report = DrainReport()
+            for await attempts in group { report.attempts += attempts }
+            return report
         }
     }
 
-    private func attempt(_ d: inout WebhookDelivery, hook: WebhookRecord) async {
+    private func attempt(_ d: inout WebhookDelivery, hook: WebhookRecord, now: Date) async {
         d.attempts += 1
-        let now = store.clock.now()
         do {
             let secret = try fingerprints.open(hook.secretSealed, purpose: Governance.webhookSealPurpose)
             let url = try fingerprints.open(hook.urlSealed, purpose: Governance.webhookURLSealPurpose)
@@ -136,7 +157,7 @@ package final class WebhookDispatcher: Service, Sendable {
             d.lastStatus = Int(resp.status.code)
             if (200..<300).contains(resp.status.code) {
                 d.status = "delivered"
-                d.deliveredAt = store.clock.now()
+                d.deliveredAt = max(now, store.clock.now())
                 d.lastError = nil
                 return
             }

@@ -38,6 +38,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private let maxBodyBytes: Int
     private let logger: Logger
     private let metrics: RequestMetrics
+    private let counter: FastPathCounter
     /// When the request being collected arrived.
     private var started = ContinuousClock.now
     /// The request series of this path's only answer, looked up once per connection.
@@ -55,8 +56,9 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// revoked or expired bearer stops working at once.
     private var bearer: (header: [UInt8], digest: SecretDigest)?
 
-    init(verifier: Verifier, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, logger: Logger) {
+    init(verifier: Verifier, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, counter: FastPathCounter, logger: Logger) {
         self.metrics = metrics
+        self.counter = counter
         self.verifier = verifier
         self.auth = auth
         self.maxBodyBytes = maxBodyBytes
@@ -154,6 +156,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         // Counted and logged before the answer leaves, as the router's middleware does: a client
         // that has read it finds it in the metrics and the log.
         okSeries.count.increment()
+        counter.increment()
         okSeries.duration.record(ContinuousClock.now - started)
         if logger.logLevel <= .info {
             // The same allow-listed line as ProblemMiddleware writes for the router's requests.

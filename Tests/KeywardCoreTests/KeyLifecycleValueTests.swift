@@ -5,7 +5,7 @@ import Testing
 /// The key lifecycle as values: the one state rule, revocation and quarantine plans, and the
 /// containment decision. Pure functions on fixed instants; no clock, store or I/O.
 @Suite("key lifecycle as values")
-struct KeyLifecycleTests {
+struct KeyLifecycleValueTests {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func key(_ env: KeyEnvironment = .live, status: KeyStatus = .active, versions: [(Int, TimeInterval?, TimeInterval?)] = [(1, 3_600, nil)],
