@@ -183,7 +183,8 @@ let package = Package(
         // The domain on a real store and a manual clock, no HTTP; on SQLite and PostgreSQL.
         .testTarget(
             name: "KeywardGovernanceTests",
-            dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardGovernance", "KeywardTesting"],
+            dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardGovernance", "KeywardTesting",
+                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

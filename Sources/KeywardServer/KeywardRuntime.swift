@@ -85,6 +85,8 @@ package final class KeywardRuntime: Sendable {
                                              baseDelay: config.webhookBaseDelay)
             try await index.attach(to: store)
             let secret = try await governance.bootstrapIfEmpty()
+            // Webhook secrets sealed before 0.12 are bound to their row now, before the dispatcher reads them.
+            if try await governance.resealUnboundWebhooks() > 0 { logger.notice("webhook secrets resealed, each bound to its row") }
             let rt = KeywardRuntime(config: config, store: store, index: index, verifier: verifier, usage: usage,
                                     governance: governance, registry: registry, webhooks: webhooks, githubKeys: githubKeys,
                                     signingKey: signingKey.rawRepresentation, logger: logger, tls: tls)

@@ -24,12 +24,13 @@ struct GovernanceHarness {
     static let reporter = Principal(name: "scanner-bot", isAdmin: false)
 
     static func with<R: Sendable>(_ backend: Backend, containment: ContainmentPolicy = ContainmentPolicy(), webhookBaseDelay: Duration = .seconds(1),
-                                  webhookMaxAttempts: Int = 8, _ body: (GovernanceHarness) async throws -> R) async throws -> R {
+                                  webhookMaxAttempts: Int = 8, hmacKey: [UInt8] = FingerprintKey.generate(),
+                                  _ body: (GovernanceHarness) async throws -> R) async throws -> R {
         let clock = ManualClock()
         let (store, cleanup) = try await backend.open(clock: clock.wallClock)
         let logs = LogCapture()
         let logger = logs.logger()
-        let fingerprints = try FingerprintKey(bytes: FingerprintKey.generate())
+        let fingerprints = try FingerprintKey(bytes: hmacKey)
         let governance = Governance(store: store, policy: IssuancePolicy(), fingerprints: fingerprints, containment: containment, logger: logger)
         let index = KeyIndex()
         let recorder = UsageRecorder()

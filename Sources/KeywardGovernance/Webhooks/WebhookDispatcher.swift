@@ -140,9 +140,19 @@ package final class WebhookDispatcher: Service, Sendable {
 
     private func attempt(_ d: inout WebhookDelivery, hook: WebhookRecord, now: Date) async {
         d.attempts += 1
+        let secret: String, url: String
         do {
-            let secret = try fingerprints.open(hook.secretSealed, purpose: Governance.webhookSealPurpose)
-            let url = try fingerprints.open(hook.urlSealed, purpose: Governance.webhookURLSealPurpose)
+            secret = try fingerprints.open(hook.secretSealed, purpose: Governance.webhookSealPurpose, owner: hook.id.description)
+            url = try fingerprints.open(hook.urlSealed, purpose: Governance.webhookURLSealPurpose, owner: hook.id.description)
+        } catch {
+            // Nothing is sent: a value sealed for another row (or under another HMAC key) is not this webhook's.
+            logger.error("a webhook's sealed secret or URL does not open for its row; delivery not sent", metadata: ["webhook": "\(hook.id)"])
+            d.lastStatus = nil
+            d.lastError = "sealed secret or URL does not open for this webhook"
+            d.status = "failed"
+            return
+        }
+        do {
             let t = Int64(now.timeIntervalSince1970)
             var req = HTTPClientRequest(url: url)
             req.method = .POST

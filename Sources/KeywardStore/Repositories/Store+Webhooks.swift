@@ -51,6 +51,11 @@ extension Store {
             """).run()
     }
 
+    /// Rewrites a webhook's sealed secret and URL (resealed bound to the row).
+    package func updateWebhookSeals(_ w: WebhookRecord, in tx: WriteTransaction) async throws {
+        try await tx.db.raw("UPDATE webhooks SET url_sealed = \(bind: w.urlSealed), secret_sealed = \(bind: w.secretSealed) WHERE id = \(bind: w.id.description)").run()
+    }
+
     package func webhooks(in db: any SQLDatabase) async throws -> [WebhookRecord] {
         try await db.raw("SELECT id, url_sealed, url_display, secret_sealed, events, status, created_at FROM webhooks ORDER BY id").all().map { r in
             guard let id = WebhookID(try r.decode(column: "id", as: String.self)) else { throw StoreError.corrupt("webhook row") }
