@@ -3,7 +3,7 @@ import Synchronization
 /// What this binary is: `keyward --version` and `/metrics` `keyward_build_info`.
 package enum BuildInfo {
     /// The release version; scripts/package.sh names the tarball after it.
-    package static let version = "0.11.0"
+    package static let version = "0.12.0"
 
     private static let revisionBox = Mutex("unknown")
     /// The git revision the binary was built from (`e25ae19`, `e25ae19-dirty`), set once by
@@ -26,6 +26,6 @@ package enum BuildInfo {
         #endif
     }
 
-    /// `keyward 0.11.0 (e25ae19)`.
+    /// `keyward 0.12.0 (e25ae19)`.
     package static var line: String { "keyward \(version) (\(revision))" }
 }
