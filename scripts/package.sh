@@ -15,8 +15,8 @@ for arg in "$@"; do
   esac
 done
 
-version=$(sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/KeywardServer/BuildInfo.swift)
-[ -n "$version" ] || { echo "package.sh: no version in Sources/KeywardServer/BuildInfo.swift" >&2; exit 2; }
+version=$(sed -n 's/.*static let version = "\(.*\)".*/\1/p' Sources/KeywardCore/Support/BuildInfo.swift)
+[ -n "$version" ] || { echo "package.sh: no version in Sources/KeywardCore/Support/BuildInfo.swift" >&2; exit 2; }
 name="keyward-$version-linux-$(uname -m)"
 [ "$config" = release ] || name="$name-$config"
 
