@@ -2,9 +2,13 @@
 """Fails when a target imports a module its row in CONVENTIONS.md's layout table does not allow.
 
 A new edge must show up here (and in Package.swift) as a reviewed diff, not as a surprise import.
-System and standard-library modules are allowed everywhere.
+System and standard-library modules are allowed everywhere. The edges between Keyward's own
+targets must be the same here, in Package.swift (read with `swift package dump-package`) and in
+ARCHITECTURE.md's module table.
 """
+import json
 import pathlib
+import subprocess
 import re
 import sys
 
@@ -24,7 +28,7 @@ ALLOWED = {
     # Yams: Kubernetes Secret manifests (Import/).
     "KeywardGovernance": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardScanner", "AsyncHTTPClient", "NIOCore", "NIOHTTP1", "Crypto",
                           "Logging", "ServiceLifecycle", "Yams"},
-    "KeywardServer": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardAPI", "KeywardScanner", "KeywardOAuth", "KeywardGovernance",
+    "KeywardServer": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardAPI", "KeywardScanner", "KeywardGovernance",
                       "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "HTTPTypes", "Metrics", "Prometheus", "ServiceLifecycle",
                       "UnixSignals", "Logging", "NIOCore", "NIOHTTP1", "NIOSSL", "NIOHTTPTypes", "AsyncHTTPClient", "Crypto", "Synchronization"},
     # KeywardVerify: `keyward bench memory` measures the verify index directly.
@@ -64,6 +68,40 @@ for target_dir in sorted((ROOT / "Sources").iterdir()):
                 failures.append(f"{f.relative_to(ROOT)}:{n}: {target} imports {mod} only in the files that run it (serve)")
             elif allowed is not None and mod not in allowed and mod not in SYSTEM:
                 failures.append(f"{f.relative_to(ROOT)}:{n}: {target} may not import {mod}")
+
+def own(modules):
+    return {m for m in modules if m.startswith("Keyward") or m == "CHyperscan"}
+
+
+# The same edges in Package.swift.
+try:
+    dump = json.loads(subprocess.run(["swift", "package", "dump-package"], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+except (OSError, subprocess.CalledProcessError) as e:
+    failures.append(f"Package.swift: cannot read it with `swift package dump-package` ({e})")
+    dump = {"targets": []}
+for t in dump["targets"]:
+    name = t["name"]
+    if t["type"] not in ("regular", "executable") or ALLOWED.get(name) is None:
+        continue
+    declared = own(next(iter(d.values()))[0] for d in t["dependencies"] if "byName" in d or "target" in d)
+    for m in sorted(declared - own(ALLOWED[name])):
+        failures.append(f"Package.swift: {name} depends on {m}, which this table does not allow")
+    for m in sorted(own(ALLOWED[name]) - declared):
+        failures.append(f"Package.swift: this table lets {name} import {m}, but Package.swift does not declare it")
+
+# The same edges in ARCHITECTURE.md's module table ("everything above" names every earlier row).
+rows = re.findall(r"^\| `(\w+)` \|.*\| ([^|]*) \|$", (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8"), re.M)
+above = []
+for name, may in rows:
+    if ALLOWED.get(name) is not None and "everything above" not in may:
+        for m in sorted(own(ALLOWED[name])):
+            short = m.removeprefix("Keyward") or m
+            if not re.search(rf"\b{short}\b", may):
+                failures.append(f"ARCHITECTURE.md: the row of {name} does not say it may import {m}")
+    above.append(name)
+for name in ALLOWED:
+    if ALLOWED[name] is not None and name not in above:
+        failures.append(f"ARCHITECTURE.md: no row for {name}")
 
 if failures:
     print("check-imports: layout violations:", *failures, sep="\n  ")
