@@ -84,6 +84,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "KeywardOAuth",
+            dependencies: [
+                "KeywardCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "KeywardGovernance",
             dependencies: [
                 "KeywardCore",
@@ -181,6 +189,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The domain on a real store and a manual clock, no HTTP; on SQLite and PostgreSQL.
+        .testTarget(
+            name: "KeywardOAuthTests",
+            dependencies: ["KeywardOAuth"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KeywardGovernanceTests",
             dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardGovernance", "KeywardTesting",
