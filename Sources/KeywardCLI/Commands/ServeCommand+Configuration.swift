@@ -35,7 +35,6 @@ extension ServeCommand {
         func days(_ t: TimeInterval?) -> String? { t.map { String(Int($0 / 86_400)) } }
         func seconds(_ d: Duration) -> String { String(d.components.seconds) }
         let values: [Setting: String?] = [
-            .dataDir: c.dataDirectory,
             .host: c.host,
             .port: String(c.port),
             .verifyEnvironments: c.verifyEnvironments.map(\.rawValue).sorted().joined(separator: ","),

@@ -12,14 +12,25 @@ package struct ServerConfiguration: Sendable {
     package var host: String = "127.0.0.1"
     /// Listen port. Default 8080; 0 picks a free port (tests).
     package var port: Int = 8080
-    /// Data folder: SQLite store, HMAC key, audit signing key. Default `./keyward-data`.
-    package var dataDirectory: String = "keyward-data"
-    /// `postgres://…` or `sqlite:PATH`; nil uses SQLite in the data folder.
-    package var databaseURL: String?
-    /// HMAC key file (≥ 32 bytes); default `<data>/hmac.key`, generated on first start (0600).
-    package var hmacKeyFile: String?
-    /// Ed25519 audit signing key file; default `<data>/audit-signing.key`, generated (0600).
-    package var auditSigningKeyFile: String?
+    /// The store and key files (`StoreLocation`, shared with the commands that open a store
+    /// offline); its four settings are also reachable by name below.
+    package var location = StoreLocation()
+    package var dataDirectory: String {
+        get { location.dataDirectory }
+        set { location.dataDirectory = newValue }
+    }
+    package var databaseURL: String? {
+        get { location.databaseURL }
+        set { location.databaseURL = newValue }
+    }
+    package var hmacKeyFile: String? {
+        get { location.hmacKeyFile }
+        set { location.hmacKeyFile = newValue }
+    }
+    package var auditSigningKeyFile: String? {
+        get { location.auditSigningKeyFile }
+        set { location.auditSigningKeyFile = newValue }
+    }
     /// Issuance policy (lifetimes, grace, exceptions).
     package var policy = IssuancePolicy()
     /// Which key environments verify accepts. Default both.
@@ -76,11 +87,6 @@ package struct ServerConfiguration: Sendable {
     }
 
     package var scheme: String { tlsCertificateFile == nil ? "http" : "https" }
-
-    /// The store and key files (`StoreLocation`, shared with the commands that open a store offline).
-    package var location: StoreLocation {
-        StoreLocation(dataDirectory: dataDirectory, databaseURL: databaseURL, hmacKeyFile: hmacKeyFile, auditSigningKeyFile: auditSigningKeyFile)
-    }
 
     package var storeConfiguration: StoreConfiguration {
         get throws { try location.storeConfiguration }
