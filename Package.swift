@@ -87,7 +87,10 @@ let package = Package(
             name: "KeywardOAuth",
             dependencies: [
                 "KeywardCore",
+                "KeywardStore",
+                "KeywardVerify",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -97,6 +100,8 @@ let package = Package(
                 "KeywardCore",
                 "KeywardStore",
                 "KeywardVerify",
+                // Client registration validates public JWKs with the OAuth module's key policy.
+                "KeywardOAuth",
                 // The built-in rules' metadata (high-entropy rule ids, revocation procedures, public prefixes).
                 "KeywardScanner",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -116,6 +121,7 @@ let package = Package(
                 "KeywardStore",
                 "KeywardVerify",
                 "KeywardGovernance",
+                "KeywardOAuth",
                 "KeywardAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -26,11 +26,13 @@ ALLOWED = {
     "KeywardScanner": {"KeywardCore", "CHyperscan", "Logging", "Crypto", "_CryptoExtras"},  # scrypt: baseline entries
     # KeywardScanner: the built-in rules' metadata (high-entropy rule ids, revocation procedures, public prefixes) for imports and exposures.
     # Yams: Kubernetes Secret manifests (Import/).
-    "KeywardGovernance": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardScanner", "AsyncHTTPClient", "NIOCore", "NIOHTTP1", "Crypto",
+    # KeywardOAuth: client registration validates public JWKs with its key policy.
+    "KeywardGovernance": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardScanner", "KeywardOAuth", "AsyncHTTPClient", "NIOCore", "NIOHTTP1", "Crypto",
                           "Logging", "ServiceLifecycle", "Yams"},
-    # Issue 13: normative OAuth checks in folders named after their RFC; JWTKit and X509 join when used.
-    "KeywardOAuth": {"KeywardCore", "Crypto"},
-    "KeywardServer": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardAPI", "KeywardScanner", "KeywardGovernance",
+    # Issue 13: normative OAuth checks in folders named after their RFC, and the token service over the store.
+    # _CryptoExtras: RSA (RS256/PS256) client keys. X509 joins with mutual TLS.
+    "KeywardOAuth": {"KeywardCore", "KeywardStore", "KeywardVerify", "Crypto", "_CryptoExtras", "Logging"},
+    "KeywardServer": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardAPI", "KeywardScanner", "KeywardGovernance", "KeywardOAuth",
                       "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "HTTPTypes", "Metrics", "Prometheus", "ServiceLifecycle",
                       "UnixSignals", "Logging", "NIOCore", "NIOHTTP1", "NIOSSL", "NIOHTTPTypes", "AsyncHTTPClient", "Crypto", "Synchronization"},
     # KeywardVerify: `keyward bench memory` measures the verify index directly.
@@ -42,7 +44,9 @@ ALLOWED = {
 # Modules that must never appear in a target, whatever else changes.
 FORBIDDEN = {"KeywardScanner": {"KeywardStore", "SQLKit", "SQLiteKit", "PostgresKit"},
              # The domain takes and returns domain values; DTOs and HTTP stay in the server.
-             "KeywardGovernance": {"KeywardAPI", "KeywardServer", "Hummingbird", "HummingbirdCore", "HTTPTypes"}}
+             "KeywardGovernance": {"KeywardAPI", "KeywardServer", "Hummingbird", "HummingbirdCore", "HTTPTypes"},
+             # OAuth sits below the domain: Governance may use it, never the reverse.
+             "KeywardOAuth": {"KeywardGovernance", "KeywardAPI", "KeywardServer", "Hummingbird", "HTTPTypes"}}
 
 # Modules a target may import only from some of its files: the CLI reaches the server only to run it.
 ONLY_IN = {("KeywardCLI", "KeywardServer"): re.compile(r"Commands/ServeCommand[^/]*\.swift$")}

@@ -14,9 +14,16 @@ package struct VerifySourceDTO: Codable, Sendable {
 }
 
 package struct VerifyRequest: Codable, Sendable {
+    /// An API key, or an access token Keyward issued.
     package var key: String
     package var scopes: [String]?
     package var source: VerifySourceDTO?
+    /// For a DPoP-bound token: the proof the caller received, and the request's method and URL.
+    package var dpop: String?
+    package var htm: String?
+    package var htu: String?
+    /// For an access token: the audience the caller serves (default: the issuer's default audience).
+    package var audience: String?
     package init(key: String, scopes: [String]? = nil, source: VerifySourceDTO? = nil) {
         self.key = key
         self.scopes = scopes
@@ -32,7 +39,13 @@ package struct VerifyResponse: Codable, Sendable {
     package var identityId: String?
     package var scopes: [String]?
     package var expiresAt: Date?
-    package init(valid: Bool, reason: String? = nil, keyId: String? = nil, version: Int? = nil, identityId: String? = nil, scopes: [String]? = nil, expiresAt: Date? = nil) {
+    /// For an access token: its client and its `jti`.
+    package var clientId: String?
+    package var tokenId: String?
+    package init(valid: Bool, reason: String? = nil, keyId: String? = nil, version: Int? = nil, identityId: String? = nil, scopes: [String]? = nil, expiresAt: Date? = nil,
+                 clientId: String? = nil, tokenId: String? = nil) {
+        self.clientId = clientId
+        self.tokenId = tokenId
         self.valid = valid
         self.reason = reason
         self.keyId = keyId

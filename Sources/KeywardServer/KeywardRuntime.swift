@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import KeywardCore
 import KeywardGovernance
+import KeywardOAuth
 import KeywardScanner
 import KeywardStore
 import KeywardVerify
@@ -25,6 +26,9 @@ package final class KeywardRuntime: Sendable {
     package let governance: Governance
     package let registry: PrometheusCollectorRegistry
     package let webhooks: WebhookDispatcher
+    /// The OAuth token endpoint, introspection and revocation, and token verify.
+    package let oauth: AuthorizationServer
+    package let tokens: TokenVerifier
     /// Writes verify usage to the store; its timer runs in `makeServiceGroup`'s services.
     package let usageFlusher: UsageFlusher
     /// Verify requests the fast path answered itself (not handed to the router).
@@ -39,8 +43,10 @@ package final class KeywardRuntime: Sendable {
 
     private init(config: ServerConfiguration, store: Store, index: KeyIndex, verifier: Verifier, usage: UsageRecorder,
                  governance: Governance, registry: PrometheusCollectorRegistry, webhooks: WebhookDispatcher, githubKeys: GitHubPartnerKeys,
-                 signingKey: Data, logger: Logger, tls: TLSConfiguration?) {
+                 signingKey: Data, logger: Logger, tls: TLSConfiguration?, oauth: AuthorizationServer) {
         self.tls = tls
+        self.oauth = oauth
+        self.tokens = TokenVerifier(server: oauth)
         self.requests = RequestMetrics(registry: registry)
         // Timeouts, connection caps and close-after-response for both paths (issue 10 item 3).
         self.connections = ConnectionTracker(limits: config.connections, openFileLimit: OpenFileLimit.current, registry: registry, logger: logger)
@@ -84,12 +90,20 @@ package final class KeywardRuntime: Sendable {
             let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,
                                              baseDelay: config.webhookBaseDelay)
             try await index.attach(to: store)
+            let clients = ClientIndex()
+            try await clients.attach(to: store)
+            let signingKeys = SigningKeyRing(store: store, fingerprints: fingerprints)
+            try await signingKeys.attach()
+            let oauth = AuthorizationServer(
+                settings: OAuthSettings(issuer: config.oauthIssuer ?? "\(config.scheme)://\(Self.urlHost(config.host)):\(config.port)",
+                                        requireDPoPNonce: config.dpopNonceRequired),
+                store: store, clients: clients, signingKeys: signingKeys, fingerprints: fingerprints, logger: logger)
             let secret = try await governance.bootstrapIfEmpty()
             // Webhook secrets sealed before 0.12 are bound to their row now, before the dispatcher reads them.
             if try await governance.resealUnboundWebhooks() > 0 { logger.notice("webhook secrets resealed, each bound to its row") }
             let rt = KeywardRuntime(config: config, store: store, index: index, verifier: verifier, usage: usage,
                                     governance: governance, registry: registry, webhooks: webhooks, githubKeys: githubKeys,
-                                    signingKey: signingKey.rawRepresentation, logger: logger, tls: tls)
+                                    signingKey: signingKey.rawRepresentation, logger: logger, tls: tls, oauth: oauth)
             return (rt, secret)
         } catch {
             await store.close()
@@ -108,7 +122,9 @@ package final class KeywardRuntime: Sendable {
         }
         router.add(middleware: ProblemMiddleware(routes: table, metrics: requests, logger: logger))
         SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI).register(on: router, table: table)
-        VerifyRoutes(verifier: verifier, auth: auth, io: io).register(on: router, table: table)
+        VerifyRoutes(verifier: verifier, tokens: tokens, auth: auth, io: io).register(on: router, table: table)
+        OAuthRoutes(server: oauth, auth: auth).register(on: router, table: table)
+        ClientRoutes(governance: governance, server: oauth, auth: auth, io: io).register(on: router, table: table)
         ManagementRoutes(governance: governance, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
         AuditRoutes(governance: governance, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)
         let tls = config.tlsCertificateFile != nil
@@ -124,10 +140,11 @@ package final class KeywardRuntime: Sendable {
     /// The HTTP server plus the usage flusher, with graceful shutdown on SIGTERM/SIGINT
     /// when `signals` is set. `onListening` receives the bound port.
     package func makeServiceGroup(signals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> ServiceGroup {
-        let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes, fastPath = fastPath
+        let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes, fastPath = fastPath, tokens = tokens
+        let oauth = oauth, configuredIssuer = config.oauthIssuer, host = config.host, scheme = config.scheme
         let requests = requests
         let http1 = GuardedHTTP1Channel.http1(configuration: .init(additionalChannelHandlers: [
-            VerifyFastPath(verifier: verifier, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, metrics: requests,
+            VerifyFastPath(verifier: verifier, tokens: tokens, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, metrics: requests,
                            counter: fastPath, logger: logger),
         ]), limits: config.connections, tracker: connections)
         let server: HTTPServerBuilder
@@ -136,7 +153,12 @@ package final class KeywardRuntime: Sendable {
             router: makeRouter(),
             server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                // The issuer names the port the server really listens on (port 0 picks one).
+                if configuredIssuer == nil { oauth.useIssuer("\(scheme)://\(Self.urlHost(host)):\(port)") }
+                await onListening(port)
+            },
             logger: logger
         )
         // ServiceGroup stops services in reverse order: the server first, then the final flush.
@@ -156,6 +178,9 @@ package final class KeywardRuntime: Sendable {
     /// dispatcher's timer does; returns what each attempt did.
     @discardableResult
     package func drainWebhooks(now: Date? = nil) async -> DrainReport { await webhooks.drain(now: now) }
+
+    /// A host as it appears in a URL (IPv6 literals in brackets).
+    static func urlHost(_ host: String) -> String { host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host }
 
     package func shutdown() async {
         await store.close()

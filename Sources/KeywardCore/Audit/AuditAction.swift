@@ -24,4 +24,11 @@ package enum AuditAction: String, Sendable, CaseIterable, Codable {
     case incidentResolved = "incident.resolved"
     case webhookCreated = "webhook.created"
     case webhookDeleted = "webhook.deleted"
+    case clientRegistered = "client.registered"
+    case clientRevoked = "client.revoked"
+    /// A client failed to authenticate at the token endpoint (the assertion's fingerprint only).
+    case clientAuthFailed = "client.auth_failed"
+    case tokenRevoked = "token.revoked"
+    case signingKeyCreated = "signing_key.created"
+    case signingKeyRotated = "signing_key.rotated"
 }

@@ -9,4 +9,8 @@ package enum VerifyReason: String, Sendable, CaseIterable, Codable {
     case environmentMismatch = "environment_mismatch"
     case quarantined
     case rateLimited = "rate_limited"
+    /// A bound access token presented without its DPoP proof or certificate, or with another's.
+    case bindingMismatch = "binding_mismatch"
+    /// An access token issued for another audience (resource server).
+    case wrongAudience = "wrong_audience"
 }

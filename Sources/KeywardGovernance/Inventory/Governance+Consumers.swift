@@ -37,7 +37,8 @@ extension Governance {
                 switch CredentialRef(h) {
                 case .key(let k): known = try await self.store.key(k, in: tx.db) != nil
                 case .credential(let c): known = try await self.store.credential(c, in: tx.db) != nil
-                case nil: throw KeywardError(.validation, "holds: each entry is a key id (key_…) or a credential id (crd_…)")
+                case .client(let c): known = try await self.store.client(c, in: tx.db) != nil
+                case nil: throw KeywardError(.validation, "holds: each entry is a key id (key_…), a credential id (crd_…) or a client id (cli_…)")
                 }
                 guard known, let ref = CredentialRef(h) else { throw KeywardError(.validation, "holds: \(h) does not exist") }
                 refs.append(ref)

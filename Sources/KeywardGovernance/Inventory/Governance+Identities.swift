@@ -103,12 +103,14 @@ extension Governance {
                 guard var key = try await self.store.key(kid, in: tx.db), key.status != .revoked else { continue }
                 revoked += try await self.revoke(&key, reason: "identity decommissioned", actor: actor, cascadeFrom: id.description, in: tx).count
             }
+            // Its OAuth clients go with it, and every token they hold.
+            let tokens = try await self.revokeClients(of: id, reason: "identity decommissioned", actor: actor, in: tx)
             identity.status = .decommissioned
             identity.decommissionedAt = tx.now
             identity.updatedAt = tx.now
             try await self.store.updateIdentity(identity, in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: .identityDecommissioned, target: id.description,
-                                details: ["reason": reason ?? "", "revoked_keys": String(revoked)]))
+                                details: ["reason": reason ?? "", "revoked_keys": String(revoked), "revoked_tokens": String(tokens)]))
             return (identity, revoked)
         }
     }

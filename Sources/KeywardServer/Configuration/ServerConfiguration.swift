@@ -77,6 +77,12 @@ package struct ServerConfiguration: Sendable {
     /// Timeouts and connection caps against slow and greedy clients (idle 75 s, head 10 s,
     /// body 30 s; 8,192 connections, 1,024 per source); see `ConnectionLimits`.
     package var connections = ConnectionLimits()
+    /// The OAuth issuer identifier: the URL clients reach this server at, which every token
+    /// names and every DPoP `htu` is compared with. Default: `<scheme>://<host>:<port>` as it
+    /// listens; set it when clients come through a proxy or a DNS name.
+    package var oauthIssuer: String?
+    /// Require DPoP server nonces (RFC 9449 §8) at the token endpoint. Default off.
+    package var dpopNonceRequired = false
 
     package init() {}
 
@@ -95,6 +101,12 @@ package struct ServerConfiguration: Sendable {
     package func validate() throws {
         guard (0...65535).contains(port) else { throw KeywardError(.validation, "--port must be between 0 and 65535") }
         guard !host.isEmpty else { throw KeywardError(.validation, "--host must not be empty") }
+        if let issuer = oauthIssuer {
+            guard let u = URLComponents(string: issuer), ["http", "https"].contains(u.scheme?.lowercased() ?? ""), u.host?.isEmpty == false,
+                  u.query == nil, u.fragment == nil, u.user == nil, issuer.utf8.count <= 512 else {
+                throw KeywardError(.validation, "--issuer must be an absolute http(s) URL with no query, fragment or user")
+            }
+        }
         guard (tlsCertificateFile == nil) == (tlsKeyFile == nil) else {
             throw KeywardError(.validation, "--tls-cert and --tls-key go together")
         }

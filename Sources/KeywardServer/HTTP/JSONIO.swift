@@ -101,6 +101,7 @@ extension KeywardRequestContext {
         case "csm": "consumer"
         case "crd": "credential"
         case "whk": "webhook"
+        case "cli": "client"
         default: "object"
         }
     }

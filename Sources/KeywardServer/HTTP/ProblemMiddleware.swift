@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KeywardCore
+import KeywardOAuth
 import Logging
 
 /// Turns every error into problem+json and writes one allow-listed log line per request:
@@ -31,7 +32,15 @@ struct ProblemMiddleware: RouterMiddleware {
             if kw.code == .internalError {
                 logger.error("request failed", metadata: ["request_id": "\(context.requestID)", "error_type": "\(kw.detail ?? "unknown")"])
             }
-            response = ProblemResponse.make(kw, requestID: context.requestID, extraHeaders: extra)
+            if request.uri.path.hasPrefix("/oauth/") {
+                // RFC 6749 bodies on /oauth/*, whatever went wrong before the route answered.
+                let status = ProblemResponse.status(for: kw.code)
+                response = OAuthRoutes.error(OAuthFailure(status.code >= 500 ? .temporarilyUnavailable : .invalidRequest,
+                                                          kw.message, status: status.code))
+                for field in extra { response.headers[field.name] = field.value }
+            } else {
+                response = ProblemResponse.make(kw, requestID: context.requestID, extraHeaders: extra)
+            }
         }
         response.headers[.init("X-Request-Id")!] = context.requestID
         let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import KeywardAPI
 import KeywardCore
+import KeywardOAuth
 import KeywardVerify
 import Logging
 import NIOCore
@@ -34,6 +35,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let verifier: Verifier
+    private let tokens: TokenVerifier
     private let auth: Authenticator
     private let maxBodyBytes: Int
     private let logger: Logger
@@ -56,10 +58,11 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// revoked or expired bearer stops working at once.
     private var bearer: (header: [UInt8], digest: SecretDigest)?
 
-    init(verifier: Verifier, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, counter: FastPathCounter, logger: Logger) {
+    init(verifier: Verifier, tokens: TokenVerifier, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, counter: FastPathCounter, logger: Logger) {
         self.metrics = metrics
         self.counter = counter
         self.verifier = verifier
+        self.tokens = tokens
         self.auth = auth
         self.maxBodyBytes = maxBodyBytes
         self.logger = logger
@@ -132,7 +135,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(_ head: HTTPRequest, _ body: ByteBuffer) -> ByteBuffer? {
         guard let header = head.headerFields[.authorization], authorized(header),
               let request = VerifyCodec.decode(body) else { return nil }
-        return try? VerifyRoutes.answer(request, verifier: verifier)
+        return try? VerifyRoutes.answer(request, verifier: verifier, tokens: tokens)
     }
 
     private func authorized(_ header: String) -> Bool {

@@ -115,6 +115,7 @@ package enum VerifyCodec {
             buf.writeStaticString(name)
             buf.writeStaticString("\":")
         }
+        if let v = r.clientId { key("client_id", &buf); writeString(v, &buf) }
         if let d = r.expiresAt { key("expires_at", &buf); writeString(rfc3339(d), &buf) }
         if let v = r.identityId { key("identity_id", &buf); writeString(v, &buf) }
         if let v = r.keyId { key("key_id", &buf); writeString(v, &buf) }
@@ -128,6 +129,7 @@ package enum VerifyCodec {
             }
             buf.writeStaticString("]")
         }
+        if let v = r.tokenId { key("token_id", &buf); writeString(v, &buf) }
         key("valid", &buf)
         if r.valid { buf.writeStaticString("true") } else { buf.writeStaticString("false") }
         if let v = r.version { key("version", &buf); buf.writeString(String(v)) }

@@ -63,6 +63,20 @@ extension Store {
             // Incidents are listed newest first (they were listed by random id).
             "CREATE INDEX incidents_created ON incidents (created_at, id)",
         ],
+        [
+            // Issue 13: OAuth clients, the tokens they hold (never the token text: its SHA-256),
+            // the replay caches for assertion and DPoP `jti`s, and the token-signing keys (sealed).
+            "CREATE TABLE oauth_clients (id TEXT PRIMARY KEY, identity_id TEXT NOT NULL REFERENCES identities (id), name TEXT, auth_method TEXT NOT NULL, public_keys TEXT NOT NULL, key_thumbprints TEXT NOT NULL, scopes TEXT NOT NULL, environment TEXT NOT NULL, dpop_bound BIGINT NOT NULL, certificate_bound BIGINT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revoked_at BIGINT, revoke_reason TEXT)",
+            "CREATE INDEX oauth_clients_identity ON oauth_clients (identity_id)",
+            "CREATE TABLE oauth_client_keys (thumbprint TEXT NOT NULL, client_id TEXT NOT NULL, PRIMARY KEY (thumbprint, client_id))",
+            "CREATE TABLE oauth_tokens (id TEXT PRIMARY KEY, client_id TEXT NOT NULL, identity_id TEXT NOT NULL, scopes TEXT NOT NULL, digest TEXT NOT NULL, binding TEXT, issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT, revoke_reason TEXT)",
+            "CREATE INDEX oauth_tokens_client ON oauth_tokens (client_id, expires_at)",
+            "CREATE INDEX oauth_tokens_digest ON oauth_tokens (digest)",
+            "CREATE INDEX oauth_tokens_expires ON oauth_tokens (expires_at)",
+            "CREATE TABLE oauth_replay (scope TEXT NOT NULL, jti TEXT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (scope, jti))",
+            "CREATE INDEX oauth_replay_expires ON oauth_replay (expires_at)",
+            "CREATE TABLE oauth_signing_keys (kid TEXT PRIMARY KEY, sealed_private_key TEXT NOT NULL, created_at BIGINT NOT NULL, retired_at BIGINT, publish_until BIGINT)",
+        ],
     ]
 
     package func migrate() async throws {

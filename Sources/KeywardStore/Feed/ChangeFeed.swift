@@ -5,6 +5,12 @@ import Synchronization
 package enum StoreChange: Sendable {
     case key(APIKey)
     case identity(Identity)
+    /// An OAuth client was registered or changed (revoked: every token it holds dies with it).
+    case client(OAuthClient)
+    /// An access token was revoked before it expired.
+    case token(AccessTokenRecord)
+    /// The token-signing keys changed (rotation): readers reload them.
+    case signingKeys
     /// A webhook delivery was queued (wakes the dispatcher; not sent between nodes).
     case webhookQueued
 }

@@ -30,6 +30,9 @@ enum ClusterNotice {
             switch c {
             case .key(let k): id = k.id.description
             case .identity(let i): id = i.id.description
+            case .client(let c): id = c.id.description
+            case .token(let t): id = t.id.description
+            case .signingKeys: id = ClusterNotice.signingKeys
             case .webhookQueued: continue // local wake-up only
             }
             guard seen.insert(id).inserted else { continue }
@@ -39,6 +42,9 @@ enum ClusterNotice {
         }
         return ids.isEmpty ? nil : node + " " + ids.joined(separator: ",")
     }
+
+    /// The id a notice uses for "the signing keys changed".
+    static let signingKeys = "signing-keys"
 
     /// What a notice body says.
     enum Body: Equatable {
@@ -223,6 +229,12 @@ final class ClusterListener: Sendable {
                         if let key = try await store.key(k) { changes.append(.key(key)) }
                     } else if let i = IdentityID(String(id)) {
                         if let idn = try await store.identity(i) { changes.append(.identity(idn)) }
+                    } else if let c = OAuthClientID(String(id)) {
+                        if let client = try await store.client(c) { changes.append(.client(client)) }
+                    } else if let t = AccessTokenID(String(id)) {
+                        if let token = try await store.accessToken(t) { changes.append(.token(token)) }
+                    } else if id == ClusterNotice.signingKeys {
+                        changes.append(.signingKeys)
                     }
                 }
                 store.feed.publish(changes)
@@ -239,5 +251,8 @@ extension Store {
     /// Publishes every key on the local feed (after a gap in the cluster notices).
     func publishReloadAll() async throws {
         try await forEachKey { page in feed.publish(page.map { .key($0) }) }
+        try await forEachClient { page in feed.publish(page.map { .client($0) }) }
+        feed.publish(try await revokedLiveTokens().map { .token($0) })
+        feed.publish([.signingKeys])
     }
 }

@@ -102,6 +102,15 @@ package final class Verifier: Sendable {
     @inline(__always)
     package var isVouching: Bool { freshness.isFresh(within: maxStalenessNanos) }
 
+    /// Throws the 503 verify answers when the index is stale (for access tokens, whose
+    /// revocations arrive through the same feed).
+    package func requireVouching() throws {
+        guard isVouching else {
+            refusedStale.increment()
+            throw Self.stale
+        }
+    }
+
     private static let stale = KeywardError(.unavailable, "this node's key index is stale (change feed lost); retry on another node",
                                             retryAfter: 1)
 

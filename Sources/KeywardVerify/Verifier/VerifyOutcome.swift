@@ -9,8 +9,23 @@ package struct VerifyOutcome: Sendable {
     package var identityID: IdentityID?
     package var scopes: [Scope]?
     package var expiresAt: Date?
+    /// For an access token: its client and its id (`jti`).
+    package var clientID: OAuthClientID?
+    package var tokenID: AccessTokenID?
 
     package var valid: Bool { reason == nil }
+
+    package init(reason: VerifyReason?, keyID: KeyID?, version: Int?, identityID: IdentityID?, scopes: [Scope]?, expiresAt: Date?,
+                 clientID: OAuthClientID? = nil, tokenID: AccessTokenID? = nil) {
+        self.reason = reason
+        self.keyID = keyID
+        self.version = version
+        self.identityID = identityID
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.clientID = clientID
+        self.tokenID = tokenID
+    }
 
     package static func invalid(_ reason: VerifyReason, _ hit: KeyIndex.Hit? = nil) -> VerifyOutcome {
         VerifyOutcome(reason: reason, keyID: hit?.keyID, version: hit?.version, identityID: hit?.identityID,

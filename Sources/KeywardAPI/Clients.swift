@@ -1,0 +1,138 @@
+import Foundation
+
+// Wire types of OAuth clients (`/v1/clients`). Member names follow RFC 7591 and RFC 8705's client
+// metadata (snake_case on the wire through WireCoding).
+
+/// Any JSON value, kept as it was sent (a client's `jwks` is validated by the server, member by member).
+package enum RawJSON: Codable, Sendable, Equatable {
+    case string(String), number(Double), bool(Bool), null, array([RawJSON]), object([String: RawJSON])
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) } else if let n = try? c.decode(Double.self) {
+            self = .number(n)
+        } else if let s = try? c.decode(String.self) { self = .string(s) } else if let a = try? c.decode([RawJSON].self) {
+            self = .array(a)
+        } else { self = .object(try c.decode([String: RawJSON].self)) }
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .string(let s): try c.encode(s)
+        case .number(let n): try c.encode(n)
+        case .bool(let b): try c.encode(b)
+        case .null: try c.encodeNil()
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    /// The value as compact JSON text with sorted member names.
+    package var jsonText: String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: e.encode(self), as: UTF8.self)) ?? "null"
+    }
+}
+
+package struct ClientCreateRequest: Codable, Sendable {
+    package var identityId: String
+    package var clientName: String?
+    /// `private_key_jwt`, `tls_client_auth` or `self_signed_tls_client_auth`.
+    package var tokenEndpointAuthMethod: String
+    /// RFC 7591 `jwks`: `{"keys": [...]}`, public keys only.
+    package var jwks: RawJSON?
+    package var jwksUri: String?
+    package var tlsClientAuthSubjectDn: String?
+    package var tlsClientAuthSanDns: String?
+    /// Space-separated scopes (RFC 7591 §2), each within the identity's allowed scopes.
+    package var scope: String
+    package var environment: String?
+    package var dpopBoundAccessTokens: Bool?
+    package var tlsClientCertificateBoundAccessTokens: Bool?
+    /// Refused when present: Keyward mints every client id (case 42).
+    package var clientId: String?
+    /// Refused when present: no shared client secrets.
+    package var clientSecret: String?
+    package init(identityId: String, clientName: String? = nil, tokenEndpointAuthMethod: String, jwks: RawJSON? = nil, jwksUri: String? = nil,
+                 tlsClientAuthSubjectDn: String? = nil, tlsClientAuthSanDns: String? = nil, scope: String, environment: String? = nil,
+                 dpopBoundAccessTokens: Bool? = nil, tlsClientCertificateBoundAccessTokens: Bool? = nil) {
+        self.identityId = identityId
+        self.clientName = clientName
+        self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
+        self.jwks = jwks
+        self.jwksUri = jwksUri
+        self.tlsClientAuthSubjectDn = tlsClientAuthSubjectDn
+        self.tlsClientAuthSanDns = tlsClientAuthSanDns
+        self.scope = scope
+        self.environment = environment
+        self.dpopBoundAccessTokens = dpopBoundAccessTokens
+        self.tlsClientCertificateBoundAccessTokens = tlsClientCertificateBoundAccessTokens
+    }
+}
+
+package struct ClientKeyDTO: Codable, Sendable {
+    package var kid: String?
+    package var alg: String?
+    package var kty: String
+    /// RFC 7638 SHA-256 thumbprint (base64url).
+    package var thumbprint: String
+    package init(kid: String?, alg: String?, kty: String, thumbprint: String) {
+        self.kid = kid
+        self.alg = alg
+        self.kty = kty
+        self.thumbprint = thumbprint
+    }
+}
+
+package struct ClientResponse: Codable, Sendable {
+    package var clientId: String
+    package var identityId: String
+    package var clientName: String?
+    package var tokenEndpointAuthMethod: String
+    package var keys: [ClientKeyDTO]
+    package var scope: String
+    package var environment: String
+    package var dpopBoundAccessTokens: Bool
+    package var tlsClientCertificateBoundAccessTokens: Bool
+    package var status: String
+    package var createdAt: Date
+    package var revokedAt: Date?
+    package var revokeReason: String?
+    /// Access tokens issued to it that are still live (not expired, not revoked).
+    package var liveTokens: Int?
+    package init(clientId: String, identityId: String, clientName: String?, tokenEndpointAuthMethod: String, keys: [ClientKeyDTO], scope: String,
+                 environment: String, dpopBoundAccessTokens: Bool, tlsClientCertificateBoundAccessTokens: Bool, status: String, createdAt: Date,
+                 revokedAt: Date?, revokeReason: String?, liveTokens: Int?) {
+        self.clientId = clientId
+        self.identityId = identityId
+        self.clientName = clientName
+        self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
+        self.keys = keys
+        self.scope = scope
+        self.environment = environment
+        self.dpopBoundAccessTokens = dpopBoundAccessTokens
+        self.tlsClientCertificateBoundAccessTokens = tlsClientCertificateBoundAccessTokens
+        self.status = status
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+        self.revokeReason = revokeReason
+        self.liveTokens = liveTokens
+    }
+}
+
+package struct ClientRevokeRequest: Codable, Sendable {
+    package var reason: String?
+    package init(reason: String?) { self.reason = reason }
+}
+
+package struct ClientRevokeResponse: Codable, Sendable {
+    package var client: ClientResponse
+    /// How many live access tokens died with it.
+    package var tokensRevoked: Int
+    package init(client: ClientResponse, tokensRevoked: Int) {
+        self.client = client
+        self.tokensRevoked = tokensRevoked
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+
+/// An OAuth client (`cli_…`). Keyward mints every client id itself, so no client can choose an
+/// id shaped like a person's `sub` or a reserved name (case 42 of docs/security-cases.md).
+package struct OAuthClientID: TypedID {
+    package static let prefix = "cli"
+    package let raw: UInt128
+    package init(raw: UInt128) { self.raw = raw }
+}
+
+/// How a client proves who it is at the token endpoint. No shared secrets: a client holds a
+/// private key (RFC 7523) or a TLS client certificate (RFC 8705).
+package enum ClientAuthMethod: String, Sendable, CaseIterable, Codable {
+    case privateKeyJWT = "private_key_jwt"
+    case tlsClientAuth = "tls_client_auth"
+    case selfSignedTLSClientAuth = "self_signed_tls_client_auth"
+}
+
+package enum ClientStatus: String, Sendable, Codable {
+    case active, revoked
+}
+
+/// A registered client: an identity's way to get short-lived tokens. Its public keys are kept
+/// as validated public JWK JSON and their RFC 7638 thumbprints (what a leaked private key is
+/// matched by).
+package struct OAuthClient: Sendable, Equatable {
+    package var id: OAuthClientID
+    package var identityID: IdentityID
+    package var name: String?
+    package var authMethod: ClientAuthMethod
+    /// The public JWK JSON texts (`private_key_jwt`), each validated at registration.
+    package var publicKeys: [String]
+    /// RFC 7638 thumbprints of `publicKeys`, in the same order.
+    package var keyThumbprints: [String]
+    package var scopes: [Scope]
+    package var environment: KeyEnvironment
+    package var dpopBoundTokens: Bool
+    package var certificateBoundTokens: Bool
+    package var status: ClientStatus
+    package var createdAt: Date
+    package var updatedAt: Date
+    package var revokedAt: Date?
+    package var revokeReason: String?
+
+    package init(id: OAuthClientID, identityID: IdentityID, name: String?, authMethod: ClientAuthMethod, publicKeys: [String],
+                 keyThumbprints: [String], scopes: [Scope], environment: KeyEnvironment, dpopBoundTokens: Bool,
+                 certificateBoundTokens: Bool, status: ClientStatus = .active, createdAt: Date, updatedAt: Date,
+                 revokedAt: Date? = nil, revokeReason: String? = nil) {
+        self.id = id
+        self.identityID = identityID
+        self.name = name
+        self.authMethod = authMethod
+        self.publicKeys = publicKeys
+        self.keyThumbprints = keyThumbprints
+        self.scopes = scopes
+        self.environment = environment
+        self.dpopBoundTokens = dpopBoundTokens
+        self.certificateBoundTokens = certificateBoundTokens
+        self.status = status
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.revokedAt = revokedAt
+        self.revokeReason = revokeReason
+    }
+}
+
+/// An issued access token's `jti` (`atk_…`): random, so a token's id says nothing about it.
+package struct AccessTokenID: TypedID {
+    package static let prefix = "atk"
+    package let raw: UInt128
+    package init(raw: UInt128) { self.raw = raw }
+}
+
+/// What the store keeps of an issued access token: never the token, only its id, its holder,
+/// its lifetime and the SHA-256 of its text (what a leak report of the token is matched by).
+package struct AccessTokenRecord: Sendable, Equatable {
+    package var id: AccessTokenID
+    package var clientID: OAuthClientID
+    package var identityID: IdentityID
+    package var scopes: [Scope]
+    package var digest: SecretDigest
+    /// `jkt:<thumbprint>` or `x5t#S256:<thumbprint>`; nil for a bearer token.
+    package var binding: String?
+    package var issuedAt: Date
+    package var expiresAt: Date
+    package var revokedAt: Date?
+    package var revokeReason: String?
+
+    package init(id: AccessTokenID, clientID: OAuthClientID, identityID: IdentityID, scopes: [Scope], digest: SecretDigest,
+                 binding: String?, issuedAt: Date, expiresAt: Date, revokedAt: Date? = nil, revokeReason: String? = nil) {
+        self.id = id
+        self.clientID = clientID
+        self.identityID = identityID
+        self.scopes = scopes
+        self.digest = digest
+        self.binding = binding
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.revokeReason = revokeReason
+    }
+}
+
+/// One of the authorization server's token-signing keys, as stored: the private key sealed
+/// (bound to its kid), published in the JWKS until `publishUntil` once retired.
+package struct SigningKeyRecord: Sendable, Equatable {
+    package var kid: String
+    package var sealedPrivateKey: String
+    package var createdAt: Date
+    /// When it stopped signing; nil for the current key.
+    package var retiredAt: Date?
+    /// Until when it stays in the JWKS (the last token it signed expires then).
+    package var publishUntil: Date?
+
+    package init(kid: String, sealedPrivateKey: String, createdAt: Date, retiredAt: Date? = nil, publishUntil: Date? = nil) {
+        self.kid = kid
+        self.sealedPrivateKey = sealedPrivateKey
+        self.createdAt = createdAt
+        self.retiredAt = retiredAt
+        self.publishUntil = publishUntil
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import KeywardCore
+
+/// A client that proved possession of a registered key, and the assertion it proved it with.
+struct AuthenticatedClient: Sendable {
+    var entry: ClientIndex.Entry
+    var assertion: ValidatedAssertion
+}
+
+extension AuthorizationServer {
+    /// `private_key_jwt` client authentication (RFC 7523 §2.2, RFC 7521 §4.2) at `endpoint`.
+    /// Basic credentials beside an assertion are a malformed request (case 10); Basic alone is
+    /// a shared secret Keyward does not accept. A failure is audited, with a fingerprint only.
+    func authenticate(_ form: FormBody, hasBasicAuth: Bool, endpoint: String, now: Date) async throws(OAuthFailure) -> AuthenticatedClient {
+        let assertion = try field(form, "client_assertion")
+        let type = try field(form, "client_assertion_type")
+        let formClientID = try field(form, "client_id")
+        if hasBasicAuth {
+            if assertion != nil { throw OAuthFailure(.invalidRequest, "use one client authentication method per request") }
+            throw OAuthFailure(.invalidClient, "client_secret_basic is not accepted: authenticate with private_key_jwt")
+        }
+        if form.names.contains("client_secret") {
+            throw OAuthFailure(.invalidClient, "client secrets are not accepted: authenticate with private_key_jwt")
+        }
+        guard let assertion else { throw OAuthFailure(.invalidClient, "client authentication is required (private_key_jwt)") }
+        guard type == Self.assertionType else {
+            throw OAuthFailure(.invalidRequest, "client_assertion_type must be \(Self.assertionType)")
+        }
+        do {
+            let unverified = try ClientAssertion.inspect(assertion, formClientID: formClientID)
+            guard let id = OAuthClientID(unverified.clientID), let entry = clients.client(id), entry.client.status == .active else {
+                throw OAuthFailure(.invalidClient, "client authentication failed")
+            }
+            do {
+                let validated = try ClientAssertion.verify(unverified, keys: entry.keys,
+                                                           requirements: requirements(endpoint: endpoint), now: now)
+                return AuthenticatedClient(entry: entry, assertion: validated)
+            } catch {
+                throw OAuthFailure(.invalidClient, "client authentication failed: \(error.reason)")
+            }
+        } catch let f as OAuthFailure {
+            await auditFailure(f, clientID: formClientID, assertion: assertion)
+            throw f
+        } catch {
+            let f = OAuthFailure(.invalidClient, "client authentication failed: \((error as? JOSEError)?.reason ?? "malformed assertion")")
+            await auditFailure(f, clientID: formClientID, assertion: assertion)
+            throw f
+        }
+    }
+
+    private func requirements(endpoint: String) -> AssertionRequirements {
+        var r = AssertionRequirements(audiences: settings.assertionAudiences(endpoint: endpoint))
+        r.clockSkew = settings.clockSkew
+        return r
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import KeywardCore
+import KeywardStore
+import Logging
+import Synchronization
+
+/// A token request as the HTTP layer read it: the form, whether it also carried HTTP Basic
+/// credentials, and every `DPoP` header value (two is an error the proof check reports).
+package struct TokenRequest: Sendable {
+    package var form: FormBody
+    package var hasBasicAuth: Bool
+    package var dpopHeaders: [String]
+    package init(form: FormBody, hasBasicAuth: Bool, dpopHeaders: [String]) {
+        self.form = form
+        self.hasBasicAuth = hasBasicAuth
+        self.dpopHeaders = dpopHeaders
+    }
+}
+
+package struct IssuedToken: Sendable {
+    package var token: String
+    /// `DPoP` or `Bearer` (RFC 9449 §5).
+    package var tokenType: String
+    package var expiresIn: Int
+    package var scope: String
+    package var record: AccessTokenRecord
+}
+
+/// The token endpoint, introspection and revocation, without HTTP types. Clients authenticate
+/// with `private_key_jwt` (RFC 7523); tokens are RFC 9068 JWTs signed by `SigningKeyRing`,
+/// recorded as derived credentials of their client (`oauth_tokens`), and die with it.
+package final class AuthorizationServer: Sendable {
+    private let currentSettings: Mutex<OAuthSettings>
+    /// The settings now (the issuer may be set once the server knows the port it listens on).
+    package var settings: OAuthSettings { currentSettings.withLock { $0 } }
+    package let store: Store
+    package let clients: ClientIndex
+    package let signingKeys: SigningKeyRing
+    package let nonces: DPoPNonces
+    let fingerprints: FingerprintKey
+    let logger: Logger
+
+    static let assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+    package init(settings: OAuthSettings, store: Store, clients: ClientIndex, signingKeys: SigningKeyRing, fingerprints: FingerprintKey, logger: Logger) {
+        self.currentSettings = Mutex(settings)
+        self.store = store
+        self.clients = clients
+        self.signingKeys = signingKeys
+        self.nonces = DPoPNonces(key: fingerprints)
+        self.fingerprints = fingerprints
+        self.logger = logger
+    }
+
+    var now: Date { store.clock.now() }
+
+    /// Sets the issuer identifier when it was not configured: `serve` learns its port (0 picks
+    /// one) only once it listens, before it answers any request.
+    package func useIssuer(_ issuer: String) {
+        currentSettings.withLock { s in
+            let old = s
+            s = OAuthSettings(issuer: issuer, defaultTokenLifetime: old.defaultTokenLifetime, maxTokenLifetime: old.maxTokenLifetime,
+                              clockSkew: old.clockSkew, requireDPoPNonce: old.requireDPoPNonce,
+                              defaultAudience: old.defaultAudience == old.issuer ? nil : old.defaultAudience)
+        }
+    }
+
+    /// `grant_type=client_credentials`: authenticates the client, checks scope and binding,
+    /// records the assertion's and the proof's `jti`s and the token in one transaction, and
+    /// returns the signed token. Every refusal is an `OAuthFailure`.
+    package func token(_ r: TokenRequest) async throws(OAuthFailure) -> IssuedToken {
+        let grant = try field(r.form, "grant_type")
+        guard let grant else { throw OAuthFailure(.invalidRequest, "grant_type is required") }
+        guard grant == "client_credentials" else {
+            throw OAuthFailure(.unsupportedGrantType, "only client_credentials is supported")
+        }
+        let now = self.now
+        let client = try await authenticate(r.form, hasBasicAuth: r.hasBasicAuth, endpoint: settings.tokenEndpoint, now: now)
+        let scopes = try grantedScopes(try field(r.form, "scope"), client: client.entry.client)
+        if try field(r.form, "resource") != nil || r.form.names.contains("refresh_token") {
+            throw OAuthFailure(.invalidRequest, "resource indicators and refresh tokens are not supported")
+        }
+        let proof = try dpopProof(r.dpopHeaders, client: client.entry.client, now: now)
+        let lifetime = Int(OAuthSettings.seconds(settings.defaultTokenLifetime))
+        guard let key = signingKeys.current else { throw OAuthFailure(.temporarilyUnavailable, "no signing key is loaded; retry") }
+        let tokenID = AccessTokenID.random()
+        let binding: TokenConfirmation? = proof.map { .jkt($0.jkt) }
+        let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let claims = AccessTokenClaims(issuer: settings.issuer, subject: client.entry.client.id.description, clientID: client.entry.client.id.description,
+                                       audience: settings.defaultAudience, scope: scopes.map(\.value), issuedAt: issuedAt,
+                                       expiresAt: issuedAt.addingTimeInterval(TimeInterval(lifetime)), jti: tokenID.description, confirmation: binding)
+        let text = AccessToken.mint(claims, key: key)
+        let record = AccessTokenRecord(id: tokenID, clientID: client.entry.client.id, identityID: client.entry.client.identityID, scopes: scopes,
+                                       digest: SecretDigest(hashing: text.utf8), binding: proof.map { "jkt:" + $0.jkt },
+                                       issuedAt: issuedAt, expiresAt: claims.expiresAt)
+        let skew = OAuthSettings.seconds(settings.clockSkew)
+        let outcome: Result<Void, OAuthFailure>
+        do {
+            outcome = try await store.write { tx in
+                guard try await self.store.recordOnce(scope: "assertion:" + client.entry.client.id.description, jti: client.assertion.jti,
+                                                      expiresAt: client.assertion.expiresAt.addingTimeInterval(skew), in: tx) else {
+                    return .failure(OAuthFailure(.invalidClient, "the client assertion was already used (jti replay)"))
+                }
+                if let proof {
+                    guard try await self.store.recordOnce(scope: "dpop:" + proof.jkt, jti: proof.jti,
+                                                          expiresAt: proof.issuedAt.addingTimeInterval(2 * skew), in: tx) else {
+                        return .failure(OAuthFailure(.invalidDPoPProof, "the DPoP proof was already used (jti replay)"))
+                    }
+                }
+                try await self.store.insertAccessToken(record, in: tx)
+                return .success(())
+            }
+        } catch {
+            throw Self.unavailable(error)
+        }
+        if case .failure(let f) = outcome {
+            if f.code == .invalidClient { await auditFailure(f, clientID: client.entry.client.id.description, assertion: nil) }
+            throw f
+        }
+        return IssuedToken(token: text, tokenType: proof == nil ? "Bearer" : "DPoP", expiresIn: lifetime,
+                           scope: scopes.map(\.value).joined(separator: " "), record: record)
+    }
+
+    /// A single-valued form parameter: RFC 6749 §3.2 forbids repeating one.
+    func field(_ form: FormBody, _ name: String) throws(OAuthFailure) -> String? {
+        do { return try form.value(name) } catch { throw OAuthFailure(.invalidRequest, "\(name) appears more than once") }
+    }
+
+    /// The scopes to grant: what was asked, each within the client's allowance (never widened,
+    /// case 39), or all of the client's when none was asked.
+    func grantedScopes(_ requested: String?, client: OAuthClient) throws(OAuthFailure) -> [Scope] {
+        guard let requested else { return client.scopes }
+        var out: [Scope] = []
+        for part in requested.split(separator: " ", omittingEmptySubsequences: true) {
+            guard let s = Scope(String(part)), client.scopes.contains(s) else {
+                throw OAuthFailure(.invalidScope, "a requested scope is not granted to this client")
+            }
+            if !out.contains(s) { out.append(s) }
+        }
+        return out.isEmpty ? client.scopes : out
+    }
+
+    /// The DPoP proof at the token endpoint (RFC 9449 §4.3, §5.2, §8), or nil when none was sent
+    /// and the client's tokens need not be bound.
+    func dpopProof(_ headers: [String], client: OAuthClient, now: Date) throws(OAuthFailure) -> ValidatedDPoPProof? {
+        if headers.isEmpty {
+            // case 37: a client registered for DPoP-bound tokens gets none without a proof.
+            if client.dpopBoundTokens { throw OAuthFailure(.invalidDPoPProof, "this client's tokens are DPoP-bound: send a DPoP proof") }
+            return nil
+        }
+        let proof: ValidatedDPoPProof
+        do {
+            proof = try DPoPProof.validate(headerValues: headers, method: "POST", expectedURI: settings.tokenEndpoint, accessToken: nil,
+                                           now: now, clockSkew: settings.clockSkew)
+        } catch {
+            throw OAuthFailure(.invalidDPoPProof, "the DPoP proof is not valid: \(error.reason)")
+        }
+        if settings.requireDPoPNonce, !(proof.nonce.map { nonces.isValid($0, now: now) } ?? false) {
+            throw OAuthFailure(.useDPoPNonce, "send the DPoP-Nonce this response carries in the proof's nonce claim", dpopNonce: nonces.current(now: now))
+        }
+        return proof
+    }
+
+    /// A store failure: 503 with `Retry-After`, never a false success (case 49).
+    static func unavailable(_ error: any Error) -> OAuthFailure {
+        if let f = error as? OAuthFailure { return f }
+        return OAuthFailure(.temporarilyUnavailable, "the store is unavailable; retry", status: 503)
+    }
+
+    /// Records a failed client authentication: the client id when known and the assertion's HMAC
+    /// fingerprint, never the assertion (case 1).
+    func auditFailure(_ f: OAuthFailure, clientID: String?, assertion: String?) async {
+        var details = ["reason": String(f.description.prefix(200))]
+        if let assertion { details["assertion_fingerprint"] = fingerprints.fingerprint(value: assertion).description }
+        let target = clientID.flatMap { OAuthClientID($0)?.description } ?? "unknown"
+        do {
+            try await store.write { tx in
+                tx.audit(AuditEntry(actor: target, action: .clientAuthFailed, target: target, details: details))
+            }
+        } catch {
+            logger.warning("could not audit a failed client authentication")
+        }
+    }
+}

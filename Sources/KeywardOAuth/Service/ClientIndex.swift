@@ -1,0 +1,66 @@
+import Foundation
+import KeywardCore
+import KeywardStore
+import Synchronization
+
+/// What the token endpoint and verify need to know of clients and tokens, in memory and fed by
+/// the store's change feed (in-process, and from other nodes through the cluster feed), so a
+/// revoked client or token is refused by the very next request on every node without SQL.
+package final class ClientIndex: Sendable {
+    package struct Entry: Sendable {
+        package var client: OAuthClient
+        /// The registered public keys, parsed once.
+        package var keys: [PublicJWK]
+    }
+
+    private struct Tables: Sendable {
+        var clients: [OAuthClientID: Entry] = [:]
+        /// Tokens revoked before they expired, with their expiry (pruned as they pass it).
+        var revokedTokens: [AccessTokenID: Date] = [:]
+    }
+
+    private let tables = Mutex(Tables())
+
+    package init() {}
+
+    /// Loads every client and every revoked live token, and follows the feed from then on.
+    package func attach(to store: Store) async throws {
+        store.feed.subscribe { [weak self] change in
+            switch change {
+            case .client(let c): self?.apply(c)
+            case .token(let t): self?.apply(t)
+            default: break
+            }
+        }
+        try await store.forEachClient { page in for c in page { self.apply(c) } }
+        for t in try await store.revokedLiveTokens() { apply(t) }
+    }
+
+    package func apply(_ c: OAuthClient) {
+        let keys = c.publicKeys.compactMap { try? PublicJWK.parse(json: $0) }
+        tables.withLock { $0.clients[c.id] = Entry(client: c, keys: keys) }
+    }
+
+    package func apply(_ t: AccessTokenRecord) {
+        guard t.revokedAt != nil else { return }
+        tables.withLock { $0.revokedTokens[t.id] = t.expiresAt }
+    }
+
+    package func client(_ id: OAuthClientID) -> Entry? {
+        tables.withLock { $0.clients[id] }
+    }
+
+    /// Whether a token is dead by its own revocation or by its client's.
+    package func isRevoked(token: AccessTokenID, client: OAuthClientID) -> Bool {
+        tables.withLock { t in
+            if t.revokedTokens[token] != nil { return true }
+            guard let c = t.clients[client] else { return true }
+            return c.client.status != .active
+        }
+    }
+
+    /// Drops revocations of tokens that have expired anyway.
+    package func prune(now: Date) {
+        tables.withLock { t in t.revokedTokens = t.revokedTokens.filter { $0.value > now } }
+    }
+}

@@ -1,0 +1,105 @@
+import Crypto
+import Foundation
+import KeywardCore
+import KeywardVerify
+import Synchronization
+
+/// What a resource server passes with a bound token: the DPoP proof it received with the
+/// request and that request's method and URL, or the TLS client certificate's thumbprint.
+package struct TokenPresentation: Sendable {
+    package var dpopProof: String?
+    package var method: String?
+    package var url: String?
+    package var certificateThumbprint: String?
+    package var audience: String?
+    package init(dpopProof: String? = nil, method: String? = nil, url: String? = nil, certificateThumbprint: String? = nil, audience: String? = nil) {
+        self.dpopProof = dpopProof
+        self.method = method
+        self.url = url
+        self.certificateThumbprint = certificateThumbprint
+        self.audience = audience
+    }
+}
+
+/// Verify for access tokens: the same closed reasons as for keys. A token's signature and claims
+/// are checked fully once and then cached by its SHA-256, so later calls cost a hash, a table
+/// lookup and the revocation check (plus the proof, for a DPoP-bound token, every time).
+package final class TokenVerifier: Sendable {
+    private let server: AuthorizationServer
+    private let cache = Mutex([SecretDigest: AccessTokenClaims]())
+    /// Proofs seen at verify on this node, so the same proof is not accepted twice (RFC 9449 §11.1).
+    private let seenProofs = Mutex([String: Date]())
+    static let cacheLimit = 100_000
+
+    package init(server: AuthorizationServer) { self.server = server }
+
+    /// Whether `text` should be verified as an access token rather than as a key.
+    package static func isToken(_ text: String) -> Bool { AccessToken.looksLikeAccessToken(text) }
+
+    package func verify(_ token: String, required: [Scope], presentation: TokenPresentation) -> VerifyOutcome {
+        let now = server.store.clock.now()
+        let digest = SecretDigest(hashing: token.utf8)
+        var claims = cache.withLock { $0[digest] }
+        if claims == nil {
+            guard token.utf8.count <= 8 * 1024 else { return .invalid(.malformed) }
+            do {
+                claims = try AccessToken.verify(token, publicKey: { self.server.signingKeys.publicKey($0, now: now) }, now: now)
+            } catch {
+                if error.reason.contains("expired") { return .invalid(.expired) }
+                if error.reason.contains("kid") { Task { await self.server.signingKeys.reloadForUnknownKid() } }
+                return .invalid(.malformed)
+            }
+            if let c = claims {
+                cache.withLock { c2 in
+                    if c2.count >= Self.cacheLimit { c2.removeAll(keepingCapacity: true) }
+                    c2[digest] = c
+                }
+            }
+        }
+        guard let claims, let jti = AccessTokenID(claims.jti), let clientID = OAuthClientID(claims.clientID) else { return .invalid(.malformed) }
+        var out = VerifyOutcome(reason: nil, keyID: nil, version: nil, identityID: server.clients.client(clientID)?.client.identityID,
+                                scopes: nil, expiresAt: claims.expiresAt)
+        out.clientID = clientID
+        out.tokenID = jti
+        func fail(_ r: VerifyReason) -> VerifyOutcome {
+            var o = out
+            o.reason = r
+            return o
+        }
+        if claims.expiresAt <= now { return fail(.expired) }
+        if server.clients.isRevoked(token: jti, client: clientID) { return fail(.revoked) }
+        // case 41: a token for another resource server is not valid here.
+        if claims.audience != (presentation.audience ?? server.settings.defaultAudience) { return fail(.wrongAudience) }
+        switch claims.confirmation {
+        case .jkt(let jkt)?:
+            // case 36: a DPoP-bound token without its proof is not valid.
+            guard let proof = presentation.dpopProof, let method = presentation.method, let url = presentation.url,
+                  let p = try? DPoPProof.validate(headerValues: [proof], method: method, expectedURI: url, accessToken: token,
+                                                  now: now, clockSkew: server.settings.clockSkew),
+                  ConstantTime.equal(Array(p.jkt.utf8), Array(jkt.utf8)) else { return fail(.bindingMismatch) }
+            guard firstUse(jkt: p.jkt, jti: p.jti, until: p.issuedAt.addingTimeInterval(2 * OAuthSettings.seconds(server.settings.clockSkew)), now: now) else {
+                return fail(.bindingMismatch)
+            }
+        case .x5tS256(let thumbprint)?:
+            // case 27: a certificate-bound token over another connection (or none).
+            guard let presented = presentation.certificateThumbprint,
+                  ConstantTime.equal(Array(presented.utf8), Array(thumbprint.utf8)) else { return fail(.bindingMismatch) }
+        case nil:
+            break
+        }
+        let held = claims.scope.compactMap(Scope.init)
+        for s in required where !held.contains(s) { return fail(.insufficientScope) }
+        out.scopes = held
+        return out
+    }
+
+    private func firstUse(jkt: String, jti: String, until: Date, now: Date) -> Bool {
+        seenProofs.withLock { seen in
+            if seen.count > 50_000 { seen = seen.filter { $0.value > now } }
+            let k = jkt + " " + jti
+            if let u = seen[k], u > now { return false }
+            seen[k] = until
+            return true
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeywardAPI
+import KeywardCore
+import KeywardOAuth
+import NIOCore
+
+/// `/oauth/token`, `/oauth/introspect`, `/oauth/revoke` and the two `/.well-known` documents.
+/// Errors here are RFC 6749 bodies (`{"error", "error_description"}`), never problem+json, and
+/// carry no token, assertion or proof. Bodies are forms (RFC 6749 §4.4.2), at most 64 KiB.
+struct OAuthRoutes {
+    let server: AuthorizationServer
+    let auth: Authenticator
+
+    static let maxForm = 64 * 1024
+    static let dpopField = HTTPField.Name("DPoP")!
+    static let dpopNonceField = HTTPField.Name("DPoP-Nonce")!
+
+    func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
+        let server = server, auth = auth
+        table.add(.post, "/oauth/token")
+        router.post("/oauth/token") { req, _ in
+            await Self.answer {
+                let form = try await Self.form(req)
+                let issued = try await server.token(TokenRequest(form: form, hasBasicAuth: Self.hasBasic(req),
+                                                                 dpopHeaders: req.headers[values: Self.dpopField]))
+                return try Self.json(TokenResponse(accessToken: issued.token, tokenType: issued.tokenType, expiresIn: issued.expiresIn, scope: issued.scope))
+            }
+        }
+        table.add(.post, "/oauth/introspect")
+        router.post("/oauth/introspect") { req, _ in
+            // RFC 7662 §2.1: the caller is a resource server with a Keyward key holding keyward:verify.
+            do { _ = try auth.require(.verify, req) } catch let e as KeywardError {
+                return Self.error(OAuthFailure(.invalidClient, e.code == .forbidden ? "the key lacks the keyward:verify scope" : "authentication is required",
+                                               status: e.code == .forbidden ? 403 : 401))
+            }
+            return await Self.answer {
+                let form = try await Self.form(req)
+                guard let token = try Self.single(form, "token") else { throw OAuthFailure(.invalidRequest, "token is required") }
+                _ = try Self.single(form, "token_type_hint")
+                let result = await server.introspect(token, audience: try Self.single(form, "resource"))
+                guard let c = result.claims else { return try Self.json(IntrospectionResponse(active: false)) }
+                let cnf: ConfirmationDTO? = switch c.confirmation {
+                case .jkt(let t)?: ConfirmationDTO(jkt: t, x5tS256: nil)
+                case .x5tS256(let t)?: ConfirmationDTO(jkt: nil, x5tS256: t)
+                case nil: nil
+                }
+                return try Self.json(IntrospectionResponse(
+                    active: true, scope: c.scope.joined(separator: " "), clientId: c.clientID, sub: c.subject, aud: c.audience, iss: c.issuer,
+                    exp: Int(c.expiresAt.timeIntervalSince1970), iat: Int(c.issuedAt.timeIntervalSince1970), jti: c.jti,
+                    tokenType: c.confirmation.map { if case .jkt = $0 { "DPoP" } else { "Bearer" } } ?? "Bearer", cnf: cnf))
+            }
+        }
+        table.add(.post, "/oauth/revoke")
+        router.post("/oauth/revoke") { req, _ in
+            await Self.answer {
+                let form = try await Self.form(req)
+                if let header = req.headers[.authorization], header.hasPrefix("Bearer ") {
+                    // An admin's Keyward key may revoke any token this server issued.
+                    guard let admin = try? auth.authorize(header, .admin) else { throw OAuthFailure(.invalidClient, "the bearer key may not revoke tokens") }
+                    guard let token = try Self.single(form, "token") else { throw OAuthFailure(.invalidRequest, "token is required") }
+                    try await server.revokeAsAdmin(token, actor: admin.name)
+                } else {
+                    try await server.revoke(form, hasBasicAuth: Self.hasBasic(req))
+                }
+                // RFC 7009 §2.2: 200 and an empty body, whether or not the token was known.
+                var r = Response(status: .ok)
+                r.headers[.cacheControl] = "no-store"
+                return r
+            }
+        }
+        table.add(.get, "/.well-known/oauth-authorization-server")
+        router.get("/.well-known/oauth-authorization-server") { _, _ in
+            let s = server.settings
+            let algs = JWSAlgorithm.allCases.map(\.rawValue)
+            let meta = AuthorizationServerMetadata(
+                issuer: s.issuer, tokenEndpoint: s.tokenEndpoint, jwksUri: s.jwksURI, introspectionEndpoint: s.introspectionEndpoint,
+                revocationEndpoint: s.revocationEndpoint, grantTypesSupported: ["client_credentials"],
+                tokenEndpointAuthMethodsSupported: ["private_key_jwt"], tokenEndpointAuthSigningAlgValuesSupported: algs,
+                introspectionEndpointAuthMethodsSupported: ["bearer"], revocationEndpointAuthMethodsSupported: ["private_key_jwt"],
+                dpopSigningAlgValuesSupported: algs, tlsClientCertificateBoundAccessTokens: false,
+                mtlsEndpointAliases: nil, scopesSupported: nil)
+            var r = try Self.json(meta)
+            r.headers[.cacheControl] = "public, max-age=300"
+            return r
+        }
+        table.add(.get, "/.well-known/jwks.json")
+        router.get("/.well-known/jwks.json") { _, _ in
+            let keys = server.signingKeys.publishedJWKs(now: server.store.clock.now()).map(\.publicJSON)
+            var body = ByteBuffer()
+            body.writeString("{\"keys\":[" + keys.joined(separator: ",") + "]}")
+            var r = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+            // Short: a rotation must reach verifiers well before the old key leaves the set.
+            r.headers[.cacheControl] = "public, max-age=60"
+            return r
+        }
+    }
+
+    /// Runs a handler, turning any refusal into an RFC 6749 error response and anything else
+    /// into 400 (a malformed request), never a 5xx other than the store's 503.
+    static func answer(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let f as OAuthFailure {
+            return error(f)
+        } catch let e as KeywardError where e.code == .payloadTooLarge {
+            return error(OAuthFailure(.invalidRequest, "the request body exceeds \(maxForm) bytes", status: 413))
+        } catch {
+            return Self.error(OAuthFailure(.invalidRequest, "the request could not be read"))
+        }
+    }
+
+    static func error(_ f: OAuthFailure) -> Response {
+        var r = (try? json(OAuthErrorBody(error: f.code.rawValue, errorDescription: f.description))) ?? Response(status: .badRequest)
+        r.status = HTTPResponse.Status(code: f.status)
+        if f.status == 401, f.code == .invalidClient { r.headers[.wwwAuthenticate] = "Bearer error=\"invalid_client\"" }
+        if f.status == 503 { r.headers[.retryAfter] = "1" }
+        if let nonce = f.dpopNonce {
+            r.headers[dpopNonceField] = nonce
+            r.headers[.wwwAuthenticate] = "DPoP error=\"use_dpop_nonce\""
+        }
+        return r
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> Response {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var r = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try enc.encode(value))))
+        // RFC 6749 §5.1: token responses are never cached; nor is anything else here.
+        r.headers[.cacheControl] = "no-store"
+        r.headers[.pragma] = "no-cache"
+        return r
+    }
+
+    static func hasBasic(_ req: Request) -> Bool {
+        req.headers[.authorization]?.lowercased().hasPrefix("basic ") ?? false
+    }
+
+    static func single(_ form: FormBody, _ name: String) throws(OAuthFailure) -> String? {
+        do { return try form.value(name) } catch { throw OAuthFailure(.invalidRequest, "\(name) appears more than once") }
+    }
+
+    /// The form body: `application/x-www-form-urlencoded` only, at most 64 KiB.
+    static func form(_ req: Request) async throws -> FormBody {
+        let type = req.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard type == "application/x-www-form-urlencoded" else {
+            throw OAuthFailure(.invalidRequest, "the body must be application/x-www-form-urlencoded")
+        }
+        var req = req
+        let buffer: ByteBuffer
+        do {
+            buffer = try await req.collectBody(upTo: maxForm)
+        } catch {
+            throw OAuthFailure(.invalidRequest, "the request body exceeds \(maxForm) bytes", status: 413)
+        }
+        do {
+            return try FormBody.parse(buffer.readableBytesView, maxBytes: maxForm)
+        } catch {
+            throw OAuthFailure(.invalidRequest, "the form body is malformed: \(error.reason)")
+        }
+    }
+}
