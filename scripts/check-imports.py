@@ -28,8 +28,8 @@ ALLOWED = {
     # Yams: Kubernetes Secret manifests (Import/).
     "KeywardGovernance": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardScanner", "AsyncHTTPClient", "NIOCore", "NIOHTTP1", "Crypto",
                           "Logging", "ServiceLifecycle", "Yams"},
-    # Issue 13: normative OAuth checks in folders named after their RFC; JWTKit and X509 join when used.
-    "KeywardOAuth": {"KeywardCore", "Crypto"},
+    # Issue 13: normative OAuth checks in folders named after their RFC; _CryptoExtras for RS256/PS256; X509 joins when used.
+    "KeywardOAuth": {"KeywardCore", "Crypto", "_CryptoExtras"},
     "KeywardServer": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardAPI", "KeywardScanner", "KeywardGovernance",
                       "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "HTTPTypes", "Metrics", "Prometheus", "ServiceLifecycle",
                       "UnixSignals", "Logging", "NIOCore", "NIOHTTP1", "NIOSSL", "NIOHTTPTypes", "AsyncHTTPClient", "Crypto", "Synchronization"},
