@@ -91,6 +91,8 @@ let package = Package(
                 "KeywardVerify",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                // RS256 / PS256 signatures (_RSA.Signing) for client keys.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -194,10 +196,12 @@ let package = Package(
             dependencies: ["KeywardCore", "KeywardStore", "KeywardTesting"],
             swiftSettings: swiftSettings
         ),
-        // The domain on a real store and a manual clock, no HTTP; on SQLite and PostgreSQL.
+        // The pure JOSE and RFC checks of KeywardOAuth, with keys generated at test time.
         .testTarget(
             name: "KeywardOAuthTests",
-            dependencies: ["KeywardOAuth"],
+            // Crypto and _CryptoExtras: test keys are generated at test time, never committed.
+            dependencies: ["KeywardOAuth", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "_CryptoExtras", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -27,42 +27,28 @@ package enum JWKThumbprint {
 
     /// The thumbprint of a JWK given as its JSON object's members.
     package static func sha256(_ jwk: [String: Any]) throws(Failure) -> String {
-        guard let kty = jwk["kty"] as? String, let members = requiredMembers(kty: kty) else { throw .unsupportedKeyType }
+        try sha256(kty: jwk["kty"] as? String) { jwk[$0] as? String }
+    }
+
+    /// The thumbprint of a JWK given as strictly parsed members (RFC7517's `PublicJWK`).
+    package static func sha256(members jwk: [String: JSONValue]) throws(Failure) -> String {
+        try sha256(kty: jwk["kty"]?.stringValue) { jwk[$0]?.stringValue }
+    }
+
+    static func sha256(kty: String?, member: (String) -> String?) throws(Failure) -> String {
+        guard let kty, let members = requiredMembers(kty: kty) else { throw .unsupportedKeyType }
         var json = "{"
         for (i, name) in members.enumerated() {
-            guard let value = jwk[name] as? String else { throw .missingMember(name) }
-            json += (i == 0 ? "" : ",") + "\"\(name)\":" + quoted(value)
+            guard let value = member(name) else { throw .missingMember(name) }
+            json += (i == 0 ? "" : ",") + "\"\(name)\":" + JSONText.quoted(value)
         }
         json += "}"
-        return Base64URL.encode(Array(SHA256.hash(data: Array(json.utf8))))
+        return Base64URL.encode(SHA256.hash(data: Array(json.utf8)))
     }
 
     /// The thumbprint of a JWK given as JSON text.
     package static func sha256(json: String) throws(Failure) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { throw .unsupportedKeyType }
         return try sha256(object)
-    }
-
-    /// A JSON string literal: member values of public keys are base64url or short names, so
-    /// only quotes, backslashes and control characters need escaping.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
-}
-
-/// base64url without padding (RFC 4648 §5), as JOSE uses it.
-package enum Base64URL {
-    package static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }
