@@ -9,9 +9,16 @@ import Synchronization
 /// verify until the last token they signed has expired. Every node reads the same rows, and
 /// reloads them when the change feed says they changed (or meets a kid it does not know).
 package final class SigningKeyRing: Sendable {
+    // Unchecked: swift-crypto's Linux P-256 key wraps a BoringSSL object without declaring Sendable; verifying does not mutate it.
+    private struct Published: @unchecked Sendable {
+        let key: P256.Signing.PublicKey
+        let jwk: PublicJWK
+        let until: Date?
+    }
+
     private struct Keys: Sendable {
         var current: TokenSigningKey?
-        var published: [String: (key: P256.Signing.PublicKey, jwk: PublicJWK, until: Date?)] = [:]
+        var published: [String: Published] = [:]
         var order: [String] = []
     }
 
@@ -63,7 +70,7 @@ package final class SigningKeyRing: Sendable {
             }
             let signing = TokenSigningKey(kid: row.kid, privateKey: priv)
             if row.retiredAt == nil { next.current = signing }
-            next.published[row.kid] = (priv.publicKey, signing.publicJWK, row.publishUntil)
+            next.published[row.kid] = Published(key: priv.publicKey, jwk: signing.publicJWK, until: row.publishUntil)
             next.order.append(row.kid)
         }
         keys.withLock { $0 = next }
@@ -75,11 +82,10 @@ package final class SigningKeyRing: Sendable {
 
     /// The public key for a kid, if it is published (and not past its publication).
     package func publicKey(_ kid: String, now: Date) -> P256.Signing.PublicKey? {
-        keys.withLock { k in
-            guard let e = k.published[kid] else { return nil }
-            if let until = e.until, until <= now { return nil }
-            return e.key
-        }
+        let e = keys.withLock { k -> Published? in k.published[kid] }
+        guard let e else { return nil }
+        if let until = e.until, until <= now { return nil }
+        return e.key
     }
 
     /// The JWKS: every published key, newest last.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import KeywardCore
+import KeywardStore
 import KeywardVerify
 import Synchronization
 
@@ -46,7 +47,7 @@ package final class TokenVerifier: Sendable {
                 claims = try AccessToken.verify(token, publicKey: { self.server.signingKeys.publicKey($0, now: now) }, now: now)
             } catch {
                 if error.reason.contains("expired") { return .invalid(.expired) }
-                if error.reason.contains("kid") { Task { await self.server.signingKeys.reloadForUnknownKid() } }
+                if error == .unknownKeyID { Task { await self.server.signingKeys.reloadForUnknownKid() } }
                 return .invalid(.malformed)
             }
             if let c = claims {

@@ -4,6 +4,7 @@ import KeywardAPI
 import KeywardCore
 import KeywardGovernance
 import KeywardOAuth
+import KeywardStore
 
 /// `/v1/clients`: OAuth clients of inventory identities, and `/v1/oauth/signing-keys/rotate`.
 struct ClientRoutes {

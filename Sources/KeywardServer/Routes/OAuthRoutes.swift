@@ -3,7 +3,9 @@ import HTTPTypes
 import Hummingbird
 import KeywardAPI
 import KeywardCore
+import KeywardGovernance
 import KeywardOAuth
+import KeywardStore
 import NIOCore
 
 /// `/oauth/token`, `/oauth/introspect`, `/oauth/revoke` and the two `/.well-known` documents.
@@ -129,7 +131,7 @@ struct OAuthRoutes {
         var r = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try enc.encode(value))))
         // RFC 6749 §5.1: token responses are never cached; nor is anything else here.
         r.headers[.cacheControl] = "no-store"
-        r.headers[.pragma] = "no-cache"
+        r.headers[HTTPField.Name("Pragma")!] = "no-cache"
         return r
     }
 
