@@ -206,7 +206,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KeywardGovernanceTests",
-            dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardGovernance", "KeywardTesting",
+            dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardGovernance", "KeywardOAuth", "KeywardTesting",
                            .product(name: "Crypto", package: "swift-crypto"), .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: swiftSettings
         ),

@@ -21,6 +21,9 @@ package struct ExposureItem: Codable, Sendable {
     /// a holder of the plaintext can compute. A digest without it opens an incident but
     /// contains nothing unless an admin reports it (README: who may revoke).
     package var possessionProof: String?
+    /// For a private key: the RFC 7638 SHA-256 thumbprint (base64url) of its public half — what
+    /// the scanner reports instead of the key; matched to registered OAuth client keys.
+    package var jwkThumbprint: String?
     /// The scanner's HMAC fingerprint (under the scanner's own key).
     package var fingerprint: String?
     package var path: String?
@@ -32,7 +35,9 @@ package struct ExposureItem: Codable, Sendable {
     /// fingerprinted on arrival and dropped (never stored, logged or echoed).
     package var secret: String?
     package init(ruleId: String, provider: String? = nil, sha256: String? = nil, possessionProof: String? = nil, fingerprint: String? = nil,
-                 path: String? = nil, line: Int? = nil, commit: String? = nil, url: String? = nil, firstSeen: Date? = nil, secret: String? = nil) {
+                 path: String? = nil, line: Int? = nil, commit: String? = nil, url: String? = nil, firstSeen: Date? = nil, secret: String? = nil,
+                 jwkThumbprint: String? = nil) {
+        self.jwkThumbprint = jwkThumbprint
         self.possessionProof = possessionProof
         self.secret = secret
         self.ruleId = ruleId

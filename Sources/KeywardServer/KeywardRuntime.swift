@@ -87,9 +87,10 @@ package final class KeywardRuntime: Sendable {
             let usage = UsageRecorder(redact: { CredentialShape.shared.rule(in: $0) })
             let verifier = Verifier(index: index, usage: usage, freshness: store.feed.freshness, config: config.verifier, clock: config.clock, metrics: factory)
             let governance = Governance(store: store, policy: config.policy, fingerprints: fingerprints, containment: config.containment, logger: logger)
-            let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,
-                                             baseDelay: config.webhookBaseDelay)
             try await index.attach(to: store)
+            let secret = try await governance.bootstrapIfEmpty()
+            // Webhook secrets sealed before 0.12 are bound to their row now, before the dispatcher reads them.
+            if try await governance.resealUnboundWebhooks() > 0 { logger.notice("webhook secrets resealed, each bound to its row") }
             let clients = ClientIndex()
             try await clients.attach(to: store)
             let signingKeys = SigningKeyRing(store: store, fingerprints: fingerprints)
@@ -98,9 +99,9 @@ package final class KeywardRuntime: Sendable {
                 settings: OAuthSettings(issuer: config.oauthIssuer ?? "\(config.scheme)://\(Self.urlHost(config.host)):\(config.port)",
                                         requireDPoPNonce: config.dpopNonceRequired),
                 store: store, clients: clients, signingKeys: signingKeys, fingerprints: fingerprints, logger: logger)
-            let secret = try await governance.bootstrapIfEmpty()
-            // Webhook secrets sealed before 0.12 are bound to their row now, before the dispatcher reads them.
-            if try await governance.resealUnboundWebhooks() > 0 { logger.notice("webhook secrets resealed, each bound to its row") }
+            // Last: it owns an HTTP client that must be shut down, and nothing after it can fail.
+            let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,
+                                             baseDelay: config.webhookBaseDelay)
             let rt = KeywardRuntime(config: config, store: store, index: index, verifier: verifier, usage: usage,
                                     governance: governance, registry: registry, webhooks: webhooks, githubKeys: githubKeys,
                                     signingKey: signingKey.rawRepresentation, logger: logger, tls: tls, oauth: oauth)

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import KeywardAPI
 import KeywardCore
@@ -47,6 +48,9 @@ package final class TestServer: Sendable {
         config.databaseURL = database
         config.usageFlushInterval = .milliseconds(100)
         if let clock { config.clock = clock.wallClock }
+        // Nodes of one cluster share the HMAC key, as in production (it opens the sealed token-signing
+        // keys and webhook secrets, and makes leak fingerprints agree): one key file per database.
+        if let database { config.hmacKeyFile = try clusterHMACKeyFile(database) }
         configure(&config)
         let logs = LogCapture()
         let (runtime, secret) = try await KeywardRuntime.start(config, logger: logs.logger())
@@ -218,3 +222,25 @@ package func eventually(timeout: Duration = .seconds(10), _ condition: () async 
         try? await Task.sleep(for: .milliseconds(5))
     }
 }
+
+/// The HMAC key file every in-process node on `database` uses, created (0600) on first use in a
+/// folder that lives as long as the test process.
+private func clusterHMACKeyFile(_ database: String) throws -> String {
+    try clusterKeys.withLock { dir in
+        if dir == nil {
+            let path = NSTemporaryDirectory() + "keyward-cluster-keys-\(getpid())-\(UInt64.random(in: 0 ... .max))"
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            dir = path
+        }
+        let digest = SHA256.hash(data: Array(database.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16)
+        let file = dir! + "/" + digest + ".key"
+        if !FileManager.default.fileExists(atPath: file) {
+            guard FileManager.default.createFile(atPath: file, contents: Data(FingerprintKey.generate()), attributes: [.posixPermissions: 0o600]) else {
+                throw KeywardError(.internalError, "cannot write the cluster HMAC key file")
+            }
+        }
+        return file
+    }
+}
+
+private let clusterKeys = Mutex<String?>(nil)

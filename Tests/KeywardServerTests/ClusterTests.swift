@@ -73,9 +73,9 @@ struct ClusterTests {
         let url = try PostgresServer.instance().createDatabase()
         try await WebhookReceiver.with { receiver in
             try await TestServer.with(database: url) { a in
-                // Nodes of one cluster share the HMAC key (it opens the sealed webhook secrets and URLs).
-                let hmac = (a.dataDirectory as NSString).appendingPathComponent("hmac.key")
-                try await TestServer.with(database: url, adminKey: a.adminKey, configure: { $0.hmacKeyFile = hmac }) { b in
+                // Nodes of one cluster share the HMAC key (it opens the sealed webhook secrets and URLs): TestServer
+                // gives every node on one database the same key file.
+                try await TestServer.with(database: url, adminKey: a.adminKey) { b in
                     let hook = try await a.request("POST", "/v1/webhooks", body: #"{"url":"\#(receiver.url)","events":["key.revoked"]}"#, issuing: true)
                     #expect(hook.status == 201)
                     let idn = try await a.createIdentity()

@@ -20,7 +20,8 @@ extension ScanCommand {
                 // the server's incident hunt starts there.
                 ExposureItem(ruleId: f.ruleId, provider: f.provider, sha256: f.highEntropy ? f.digest : nil,
                              possessionProof: f.highEntropy ? f.possessionProof : nil, fingerprint: nil,
-                             path: f.path, line: f.line, commit: f.commit, firstSeen: f.date.flatMap { dates.date(from: $0) })
+                             path: f.path, line: f.line, commit: f.commit, firstSeen: f.date.flatMap { dates.date(from: $0) },
+                             jwkThumbprint: f.jwkThumbprint)
             }
             let receipt = try await client.call("POST", "/v1/exposures", body: ExposureReport(source: .scanner, items: items), as: ExposureReceipt.self)
             accepted += receipt.accepted

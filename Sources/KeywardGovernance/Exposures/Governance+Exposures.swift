@@ -60,6 +60,15 @@ extension Governance {
             let possession = plaintext || Self.proves(item.evidence, match.possessionCheck)
             return (try await containKey(&key, version: match.version, exposure: context, possession: possession, actor: actor, in: tx), possession)
         }
+        // OAuth material: an access token by its SHA-256, a private key by its public half's thumbprint.
+        if keyMatch == nil, credMatches.isEmpty {
+            if let digest, let token = try await store.accessToken(digest: digest, in: tx.db) {
+                return (try await containToken(token, exposure: context, actor: actor, in: tx), plaintext)
+            }
+            if let jkt = record.keyThumbprint, let client = try await store.clients(keyThumbprint: jkt, in: tx.db).first {
+                return (try await containClient(client, exposure: context, actor: actor, in: tx), plaintext)
+            }
+        }
         if let first = credMatches.first {
             var result: ExposureOutcome?
             for c in credMatches {

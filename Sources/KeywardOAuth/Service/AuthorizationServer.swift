@@ -39,6 +39,8 @@ package final class AuthorizationServer: Sendable {
     package let nonces: DPoPNonces
     let fingerprints: FingerprintKey
     let logger: Logger
+    /// When expired replay entries and token rows were last deleted.
+    private let lastPrune = Mutex(ContinuousClock.now)
 
     static let assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -117,8 +119,25 @@ package final class AuthorizationServer: Sendable {
             if f.code == .invalidClient { await auditFailure(f, clientID: client.entry.client.id.description, assertion: nil) }
             throw f
         }
+        pruneIfDue()
         return IssuedToken(token: text, tokenType: proof == nil ? "Bearer" : "DPoP", expiresIn: lifetime,
                            scope: scopes.map(\.value).joined(separator: " "), record: record)
+    }
+
+    /// At most once a minute, off the request: deletes expired replay entries and old token rows,
+    /// and forgets revocations of tokens that have expired anyway.
+    func pruneIfDue() {
+        let due = lastPrune.withLock { last -> Bool in
+            guard ContinuousClock.now - last >= .seconds(60) else { return false }
+            last = .now
+            return true
+        }
+        guard due else { return }
+        Task {
+            let now = self.now
+            self.clients.prune(now: now)
+            do { try await self.store.pruneOAuth(now: now) } catch { self.logger.warning("could not prune expired OAuth replay entries") }
+        }
     }
 
     /// A single-valued form parameter: RFC 6749 §3.2 forbids repeating one.

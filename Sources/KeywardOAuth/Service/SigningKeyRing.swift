@@ -64,7 +64,9 @@ package final class SigningKeyRing: Sendable {
         let now = store.clock.now()
         for row in rows {
             if let until = row.publishUntil, until <= now { continue }
-            let raw = try fingerprints.open(row.sealedPrivateKey, purpose: Self.purpose, owner: row.kid)
+            guard let raw = try? fingerprints.open(row.sealedPrivateKey, purpose: Self.purpose, owner: row.kid) else {
+                throw KeywardError(.validation, "the token-signing key \(row.kid) cannot be opened with this node's HMAC key: every node of a cluster needs the same HMAC key file (--hmac-key-file)")
+            }
             guard let data = Data(base64Encoded: raw), let priv = try? P256.Signing.PrivateKey(rawRepresentation: data) else {
                 throw KeywardError(.internalError, "a token-signing key cannot be read")
             }

@@ -30,6 +30,9 @@ package struct Finding: Codable, Sendable, Equatable {
     package var baselineHash: String? = nil
     /// Its line holds `keyward:allow` with no reason: reported, with a warning.
     package var bareAllow = false
+    /// For a private key: the RFC 7638 thumbprint of its public half (public information; what
+    /// `--report-to` sends so the server can match the key to an OAuth client).
+    package var jwkThumbprint: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case ruleId = "rule_id", provider, name, path, line
@@ -37,6 +40,7 @@ package struct Finding: Codable, Sendable, Equatable {
         case commit, author, date, preview, fingerprint
         case highEntropy = "high_entropy"
         case suppression
+        case jwkThumbprint = "jwk_thumbprint"
     }
 }
 

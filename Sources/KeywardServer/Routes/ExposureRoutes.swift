@@ -45,6 +45,11 @@ struct ExposureRoutes {
         }
     }
 
+    /// The base64url alphabet (RFC 4648 §5).
+    static func isBase64URL(_ b: UInt8) -> Bool {
+        (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) || b == 0x2D || b == 0x5F
+    }
+
     static func validate(_ i: ExposureItem, index: Int, source: ExposureReport.Source, plaintextAllowed: Bool,
                          fingerprints: FingerprintKey) throws -> IncomingExposure {
         func bad(_ m: String) -> KeywardError { KeywardError(.validation, "items[\(index)]: \(m)") }
@@ -92,11 +97,18 @@ struct ExposureRoutes {
             serverFingerprint = fingerprints.fingerprint(s)
             evidence = .plaintext
         }
-        guard digest != nil || matchDigest != nil || i.fingerprint != nil || i.path != nil || i.url != nil else {
-            throw bad("give sha256, secret, fingerprint, path or url")
+        if let t = i.jwkThumbprint {
+            // RFC 7638 SHA-256: 43 base64url characters.
+            guard t.utf8.count == 43, t.utf8.allSatisfy(Self.isBase64URL) else {
+                throw bad("jwk_thumbprint must be an RFC 7638 SHA-256 thumbprint (43 base64url characters)")
+            }
+        }
+        guard digest != nil || matchDigest != nil || i.fingerprint != nil || i.path != nil || i.url != nil || i.jwkThumbprint != nil else {
+            throw bad("give sha256, secret, fingerprint, jwk_thumbprint, path or url")
         }
         let record = ExposureRecord(source: source.rawValue, ruleID: i.ruleId, provider: i.provider, digest: digest, scannerFingerprint: i.fingerprint,
-                                    path: i.path, line: i.line, commit: i.commit?.lowercased(), url: i.url, firstSeen: i.firstSeen)
+                                    path: i.path, line: i.line, commit: i.commit?.lowercased(), url: i.url, firstSeen: i.firstSeen,
+                                    keyThumbprint: i.jwkThumbprint)
         return IncomingExposure(record: record, matchDigest: matchDigest, serverFingerprint: serverFingerprint, evidence: evidence)
     }
 }

@@ -75,6 +75,8 @@ extension Store {
             "CREATE INDEX oauth_tokens_expires ON oauth_tokens (expires_at)",
             "CREATE TABLE oauth_replay (scope TEXT NOT NULL, jti TEXT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (scope, jti))",
             "CREATE INDEX oauth_replay_expires ON oauth_replay (expires_at)",
+            // A leaked private key is reported by the RFC 7638 thumbprint of its public half, never the key.
+            "ALTER TABLE exposures ADD COLUMN key_thumbprint TEXT",
             "CREATE TABLE oauth_signing_keys (kid TEXT PRIMARY KEY, sealed_private_key TEXT NOT NULL, created_at BIGINT NOT NULL, retired_at BIGINT, publish_until BIGINT)",
         ],
     ]

@@ -16,9 +16,12 @@ package struct ExposureRecord: Sendable {
     package var firstSeen: Date?
     /// HMAC under the server's key (intelligence that arrived as plaintext).
     package var serverFingerprint: String?
+    /// For a private key: the RFC 7638 SHA-256 thumbprint of its public half.
+    package var keyThumbprint: String?
     package init(source: String, ruleID: String, provider: String?, digest: String?, scannerFingerprint: String?, path: String?, line: Int?,
-                 commit: String?, url: String?, firstSeen: Date?, serverFingerprint: String? = nil) {
+                 commit: String?, url: String?, firstSeen: Date?, serverFingerprint: String? = nil, keyThumbprint: String? = nil) {
         self.serverFingerprint = serverFingerprint
+        self.keyThumbprint = keyThumbprint
         self.source = source
         self.ruleID = ruleID
         self.provider = provider
@@ -33,7 +36,9 @@ package struct ExposureRecord: Sendable {
 
     /// Same secret (or fingerprint), rule and place → the same exposure: delivery is idempotent.
     package var dedupeKey: String {
-        let parts = [ruleID, digest ?? "", scannerFingerprint ?? "", path ?? "", line.map(String.init) ?? "", commit ?? "", url ?? "", serverFingerprint ?? ""]
+        var parts = [ruleID, digest ?? "", scannerFingerprint ?? "", path ?? "", line.map(String.init) ?? "", commit ?? "", url ?? "", serverFingerprint ?? ""]
+        // Appended only when present, so exposures recorded before keep their dedupe keys.
+        if let keyThumbprint { parts.append("jkt:" + keyThumbprint) }
         return SecretDigest(hashing: parts.joined(separator: "\u{1F}").utf8).hex
     }
 }
@@ -49,8 +54,8 @@ extension Store {
         }
         guard let id = ExposureID("exp_" + String(key.prefix(32))) else { throw StoreError.corrupt("exposure dedupe digest") }
         try await tx.db.raw("""
-            INSERT INTO exposures (id, dedupe_key, received_at, source, rule_id, provider, digest, scanner_fingerprint, path, line, commit_id, url, first_seen, reporter, server_fingerprint)
-            VALUES (\(bind: id.description), \(bind: key), \(bind: receivedAt.unixMillis), \(bind: e.source), \(bind: e.ruleID), \(bind: e.provider), \(bind: e.digest), \(bind: e.scannerFingerprint), \(bind: e.path), \(bind: e.line.map(Int64.init)), \(bind: e.commit), \(bind: e.url), \(bind: e.firstSeen?.unixMillis), \(bind: reporter), \(bind: e.serverFingerprint))
+            INSERT INTO exposures (id, dedupe_key, received_at, source, rule_id, provider, digest, scanner_fingerprint, path, line, commit_id, url, first_seen, reporter, server_fingerprint, key_thumbprint)
+            VALUES (\(bind: id.description), \(bind: key), \(bind: receivedAt.unixMillis), \(bind: e.source), \(bind: e.ruleID), \(bind: e.provider), \(bind: e.digest), \(bind: e.scannerFingerprint), \(bind: e.path), \(bind: e.line.map(Int64.init)), \(bind: e.commit), \(bind: e.url), \(bind: e.firstSeen?.unixMillis), \(bind: reporter), \(bind: e.serverFingerprint), \(bind: e.keyThumbprint))
             """).run()
         return (id, true)
     }

@@ -158,6 +158,13 @@ extension Store {
             .first()?.decode(column: "n", as: Int64.self) ?? 0)
     }
 
+    /// A client's live tokens, newest first (its blast radius).
+    package func liveTokens(of client: OAuthClientID, limit: Int, in db: any SQLDatabase, now: Date) async throws -> [AccessTokenRecord] {
+        try await db.raw("""
+            SELECT \(unsafeRaw: Store.tokenColumns) FROM oauth_tokens WHERE client_id = \(bind: client.description) AND revoked_at IS NULL AND expires_at > \(bind: now.unixMillis) ORDER BY issued_at DESC LIMIT \(unsafeRaw: String(limit))
+            """).all().map(Store.decodeToken)
+    }
+
     static func decodeToken(_ row: any SQLRow) throws -> AccessTokenRecord {
         guard let id = AccessTokenID(try row.decode(column: "id", as: String.self)),
               let cid = OAuthClientID(try row.decode(column: "client_id", as: String.self)),
@@ -186,10 +193,12 @@ extension Store {
         return inserted != nil
     }
 
-    /// Deletes replay entries and token rows past their expiry (both are useless then).
+    /// Deletes replay entries past their expiry, and token rows a day after theirs (kept that long
+    /// for incidents and the blast radius; a dead token needs no row to stay dead).
     package func pruneOAuth(now: Date) async throws {
         try await write { tx in
             try await tx.db.raw("DELETE FROM oauth_replay WHERE expires_at < \(bind: now.unixMillis)").run()
+            try await tx.db.raw("DELETE FROM oauth_tokens WHERE expires_at < \(bind: now.unixMillis - 86_400_000)").run()
         }
     }
 
