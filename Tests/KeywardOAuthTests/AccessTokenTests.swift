@@ -32,6 +32,9 @@ struct AccessTokenTests {
         #expect(jws.payload["cnf"] == .object(["x5t#S256": .string("t")]) && jws.signature.count == 64)
         #expect(key.publicJWK.alg == .es256 && key.publicJWK.kid == "sk1" && key.publicJWK.use == "sig")
         #expect(key.publicJWK.verify(signature: jws.signature, signingInput: jws.signingInput, alg: .es256))
+        // The published JWK reads back as the same public key (what /.well-known/jwks.json serves).
+        #expect(try PublicJWK.parse(json: key.publicJWK.publicJSON) == key.publicJWK)
+        #expect(!key.publicJWK.publicJSON.contains("\"d\""))
     }
 
     @Test("Tampered claims, an expired token, an unknown kid and another key's signature all fail")
