@@ -72,12 +72,16 @@ package struct PublicJWK: Sendable, Hashable {
             throw JOSEError("JWK kty is not EC, OKP or RSA")
         }
         guard let thumbprint = try? JWKThumbprint.sha256(members: members) else { throw JOSEError("JWK lacks a thumbprint member") }
-        var written: [(String, String)] = [("kty", JSONText.quoted(kty))]
-        for name in ["alg", "crv", "e", "kid", "n", "use", "x", "y"] {
+        return PublicJWK(kty: kty, alg: alg, kid: kid, use: use, thumbprint: thumbprint, publicJSON: canonicalJSON(members), material: material)
+    }
+
+    /// The public members Keyward keeps, in lexicographic order (as RFC 7638 orders its members).
+    static func canonicalJSON(_ members: [String: JSONValue]) -> String {
+        var written: [(String, String)] = []
+        for name in ["alg", "crv", "e", "kid", "kty", "n", "use", "x", "y"] {
             if let value = members[name]?.stringValue { written.append((name, JSONText.quoted(value))) }
         }
-        written.sort { $0.0 < $1.0 }
-        return PublicJWK(kty: kty, alg: alg, kid: kid, use: use, thumbprint: thumbprint, publicJSON: JSONText.object(written), material: material)
+        return JSONText.object(written)
     }
 
     package static func parse(json: String) throws(JOSEError) -> PublicJWK {

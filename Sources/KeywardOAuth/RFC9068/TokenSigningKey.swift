@@ -23,7 +23,9 @@ package struct TokenSigningKey: @unchecked Sendable {
             "kty": .string("EC"), "crv": .string("P-256"), "alg": .string("ES256"), "use": .string("sig"), "kid": .string(kid),
             "x": .string(Base64URL.encode(raw[0..<32])), "y": .string(Base64URL.encode(raw[32..<64])),
         ]
-        // A P-256 public key from swift-crypto is always a valid JWK; only an empty or oversized kid could fail.
-        jwk = try! PublicJWK.parse(members)
+        // Built directly, not through PublicJWK.parse: the key is ours and valid, and a server-chosen kid is not a client's to limit.
+        // The thumbprint's members are all present above, so its fallback is never taken.
+        jwk = PublicJWK(kty: "EC", alg: .es256, kid: kid, use: "sig", thumbprint: (try? JWKThumbprint.sha256(members: members)) ?? "",
+                        publicJSON: PublicJWK.canonicalJSON(members), material: .p256(privateKey.publicKey))
     }
 }
