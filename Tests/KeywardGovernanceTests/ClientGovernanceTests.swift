@@ -104,8 +104,9 @@ struct ClientGovernanceTests {
                                             path: "deploy/key.pem", line: 1, commit: nil, url: nil, firstSeen: nil, keyThumbprint: thumbprint)
                 let outcome = try #require(try await h.governance.intake([IncomingExposure(record: record, matchDigest: nil, serverFingerprint: nil, evidence: .none)],
                                                                           source: "scanner", receivedAt: h.clock.now, actor: actor).first)
-                let incidentID = try #require(outcome.incidentID)
-                let incident = try #require(try await h.store.incident(incidentID))
+                // A reporter without possession is told nothing; the incident is found by its credential.
+                let incident = try #require(try await h.store.read { try await h.store.incident(dedupeKey: client.id.description, in: $0) })
+                #expect(outcome.incidentID == (contained ? incident.id : nil))
                 #expect(incident.target == .client(client.id))
                 let radius = try decodeStored(BlastRadiusReport.self, incident.blastRadiusJSON)
                 #expect(Set(radius.derivedCredentials.map(\.id)) == Set(tokens.map(\.id.description)))

@@ -1,4 +1,5 @@
 import Foundation
+import KeywardServer
 import KeywardTesting
 import Testing
 
@@ -13,7 +14,8 @@ struct OAuthClusterTests {
         let dir = try TempDirectory("keyward-oauth-cluster")
         defer { dir.remove() }
         try await TestServer.with(database: url) { a in
-            try await TestServer.with(database: url, adminKey: a.adminKey) { b in
+            // Every node of a cluster names the same issuer (--issuer): the URL clients use, here node A's.
+            try await TestServer.with(database: url, adminKey: a.adminKey, configure: { $0.oauthIssuer = a.baseURL }) { b in
                 let idn = try await a.createIdentity(scopes: ["billing:read"])
                 let client = try await OAuthTestClient.register(base: a.baseURL, admin: a.adminKey, identity: idn, scope: "billing:read", tokens: 2,
                                                                 folder: dir.path)

@@ -25,6 +25,7 @@ extension ServeCommand {
             .idleTimeoutSeconds: idleTimeoutSeconds.map(String.init), .headTimeoutSeconds: headTimeoutSeconds.map(String.init),
             .bodyTimeoutSeconds: bodyTimeoutSeconds.map(String.init), .maxConnections: maxConnections.map(String.init),
             .maxConnectionsPerSource: maxConnectionsPerSource.map(String.init),
+            .issuer: issuer, .dpopNonce: dpopNonce ? "true" : nil,
         ]
     }
 
@@ -100,6 +101,8 @@ extension ServeCommand {
         if let v = try s.integer(.maxConnections, in: 1...1_000_000) { c.connections.maxConnections = v }
         if let v = try s.integer(.maxConnectionsPerSource, in: 1...1_000_000) { c.connections.maxConnectionsPerSource = v }
         c.ruleCacheDirectory = Settings.ruleCache(s[.ruleCacheDir])
+        c.oauthIssuer = s[.issuer]
+        c.dpopNonceRequired = s.isOn(.dpopNonce)
         c.acceptPlaintextFromLoopback = s.isOn(.acceptPlaintextFromLoopback)
         if let v = try s.integer(.reportQuotaItems, in: 1_000...10_000_000) {
             c.reporterQuota.itemsPerHour = v

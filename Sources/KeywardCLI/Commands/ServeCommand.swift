@@ -60,6 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
     var usageFlushSeconds: Int?
     @Option(name: .long, help: "Milliseconds the key index may lag the PostgreSQL change feed before verify answers 503 and /readyz turns 503 (default $KEYWARD_MAX_STALENESS_MS or 2000).")
     var maxStalenessMs: Int?
+    @Option(name: .long, help: "OAuth issuer: the URL clients reach this server at; tokens name it and DPoP proofs are checked against it. Every node of a cluster needs the same (default $KEYWARD_ISSUER or <scheme>://<host>:<port> as it listens).")
+    var issuer: String?
+    @Flag(name: .customLong("dpop-nonce"), help: "Require DPoP server nonces at the token endpoint (RFC 9449 §8; default $KEYWARD_DPOP_NONCE=1 or off).")
+    var dpopNonce = false
     @Option(name: .long, help: "Event-loop threads (default $KEYWARD_EVENT_LOOPS, or one per CPU this process may run on).")
     var eventLoops: Int?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")

@@ -36,6 +36,8 @@ package enum Setting: String, CaseIterable, Sendable {
     case bodyTimeoutSeconds = "body.timeout.seconds"
     case maxConnections = "max.connections"
     case maxConnectionsPerSource = "max.connections.per.source"
+    case issuer
+    case dpopNonce = "dpop.nonce"
     // client commands
     case addr
     case token

@@ -9,37 +9,62 @@ import _CryptoExtras
 /// stored in clear even when the private half is encrypted. Nil for anything else.
 package enum PrivateKeyThumbprint {
     package static func of(_ text: [UInt8]) -> String? {
-        let s = normalized(String(decoding: text, as: UTF8.self))
-        if s.contains("-----BEGIN OPENSSH PRIVATE KEY-----") { return openSSH(s) }
-        if s.contains("ENCRYPTED") { return nil }
-        if let k = try? P256.Signing.PrivateKey(pemRepresentation: s) { return ec("P-256", k.publicKey.rawRepresentation) }
-        if let k = try? P384.Signing.PrivateKey(pemRepresentation: s) { return ec("P-384", k.publicKey.rawRepresentation) }
-        if let k = try? P521.Signing.PrivateKey(pemRepresentation: s) { return ec("P-521", k.publicKey.rawRepresentation) }
-        if let k = try? _RSA.Signing.PrivateKey(pemRepresentation: s),
-           let (n, e) = rsaPublic(Array(k.publicKey.pkcs1DERRepresentation)) {
+        let found = String(decoding: text, as: UTF8.self)
+        guard let (label, body) = canonical(found) else { return nil }
+        if label == "OPENSSH PRIVATE KEY" { return openSSH(body) }
+        if found.contains("ENCRYPTED") { return nil }
+        let pem = "-----BEGIN \(label)-----\n" + wrapped(body.base64EncodedString()) + "-----END \(label)-----\n"
+        if let k = try? P256.Signing.PrivateKey(pemRepresentation: pem) { return ec("P-256", k.publicKey.rawRepresentation) }
+        if let k = try? P384.Signing.PrivateKey(pemRepresentation: pem) { return ec("P-384", k.publicKey.rawRepresentation) }
+        if let k = try? P521.Signing.PrivateKey(pemRepresentation: pem) { return ec("P-521", k.publicKey.rawRepresentation) }
+        if let k = try? _RSA.Signing.PrivateKey(pemRepresentation: pem), let (n, e) = rsaPublic(Array(k.publicKey.pkcs1DERRepresentation)) {
             return rsa(n: n, e: e)
         }
-        if let der = pemBody(s, label: "PRIVATE KEY"), let seed = ed25519Seed(der),
-           let k = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed) {
+        if label == "PRIVATE KEY", let seed = ed25519Seed(Array(body)), let k = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed) {
             return okp(Array(k.publicKey.rawRepresentation))
         }
         return nil
     }
 
-    /// A key as found in code: escaped newlines (`\n` inside a string literal) become newlines,
-    /// and string-literal punctuation around the lines is dropped.
-    static func normalized(_ s: String) -> String {
-        var out = s.replacingOccurrences(of: "\\r", with: "").replacingOccurrences(of: "\\n", with: "\n")
-        out = out.split(separator: "\n", omittingEmptySubsequences: true).map { line in
-            line.trimmingCharacters(in: CharacterSet(charactersIn: " \t\r\"'+,;`|"))
-        }.filter { !$0.isEmpty }.joined(separator: "\n")
-        return out + "\n"
+    /// The label and the decoded body of the first PEM block in `found`, as it may sit in code: a
+    /// string literal with `\n` escapes, or lines concatenated with `"…" +`. Quotes, the `+` that
+    /// joins literals (next to a quote) and anything outside base64 are dropped; a `+` inside the
+    /// base64 is kept.
+    static func canonical(_ found: String) -> (String, Data)? {
+        guard let begin = found.range(of: "-----BEGIN "), let labelEnd = found.range(of: "-----", range: begin.upperBound..<found.endIndex) else { return nil }
+        let label = String(found[begin.upperBound..<labelEnd.lowerBound])
+        guard label.count <= 40, let end = found.range(of: "-----END \(label)-----", range: labelEnd.upperBound..<found.endIndex) else { return nil }
+        let chars = Array(found[labelEnd.upperBound..<end.lowerBound].replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\r", with: ""))
+        var dropped = Set<Int>()
+        for (i, c) in chars.enumerated() where c == "\"" || c == "'" || c == "`" {
+            dropped.insert(i)
+            var j = i - 1
+            while j >= 0, chars[j].isWhitespace { j -= 1 }
+            if j >= 0, chars[j] == "+" { dropped.insert(j) }
+            j = i + 1
+            while j < chars.count, chars[j].isWhitespace { j += 1 }
+            if j < chars.count, chars[j] == "+" { dropped.insert(j) }
+        }
+        var b64 = ""
+        for (i, c) in chars.enumerated() where !dropped.contains(i) && c.isASCII && (c.isLetter || c.isNumber || c == "+" || c == "/" || c == "=") {
+            b64.append(c)
+        }
+        // A PEM header (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: …`) leaves letters behind: such keys are refused by the caller.
+        guard let data = Data(base64Encoded: b64) else { return nil }
+        return (label, data)
     }
 
-    static func pemBody(_ s: String, label: String) -> [UInt8]? {
-        guard let start = s.range(of: "-----BEGIN \(label)-----"), let end = s.range(of: "-----END \(label)-----", range: start.upperBound..<s.endIndex) else { return nil }
-        let b64 = s[start.upperBound..<end.lowerBound].filter { $0.isLetter || $0.isNumber || $0 == "+" || $0 == "/" || $0 == "=" }
-        return Data(base64Encoded: String(b64)).map(Array.init)
+    static func wrapped(_ b64: String) -> String {
+        var out = ""
+        var line = ""
+        for c in b64 {
+            line.append(c)
+            if line.count == 64 {
+                out += line + "\n"
+                line = ""
+            }
+        }
+        return line.isEmpty ? out : out + line + "\n"
     }
 
     // MARK: thumbprints (RFC 7638 §3.2: required members, lexicographic order, no whitespace)
@@ -88,8 +113,8 @@ package enum PrivateKeyThumbprint {
     }
 
     /// openssh-key-v1: magic, cipher, kdf, kdf options, key count, then the first public key blob.
-    static func openSSH(_ s: String) -> String? {
-        guard let der = pemBody(s, label: "OPENSSH PRIVATE KEY") else { return nil }
+    static func openSSH(_ body: Data) -> String? {
+        let der = Array(body)
         let magic = Array("openssh-key-v1\0".utf8)
         guard der.starts(with: magic) else { return nil }
         var r = SSHReader(Array(der.dropFirst(magic.count)))
