@@ -37,6 +37,9 @@ def s_signature(ctx):
         out["hs256_" + name] = ctx.token(jws(rsa_key, header, claims, signature=mac))
     # Case 17: zeros, DER, padding, whitespace.
     out["zeros"] = ctx.token(jws(ec_key, {"alg": "ES256", "kid": ec_key.kid}, ctx.claims(ec_id), signature=bytes(64)))
+    # With the form's client_id the failure is audited against that client.
+    out["zeros_client_id"] = ctx.token(jws(ec_key, {"alg": "ES256", "kid": ec_key.kid}, ctx.claims(ec_id), signature=bytes(64)),
+                                       extra=[("client_id", ec_id)])
     out["der"] = ctx.token(jws(ec_key, {"alg": "ES256", "kid": ec_key.kid}, ctx.claims(ec_id), der=True))
     good = ctx.assertion(ec_key, ec_id)
     out["padded"] = ctx.token(good + "==")

@@ -118,7 +118,7 @@ def s_dpop_nonce(ctx):
     key, dkey = Key(), Key()
     cid = ctx.register([key])
     out = {"no_nonce": ctx.token(ctx.assertion(key, cid), headers=[("DPoP", ctx.proof(dkey))]),
-           "stale_nonce": ctx.token(ctx.assertion(key, cid), headers=[("DPoP", ctx.proof(dkey, nonce="5966666.0123456789abcdef0123456789abcdef"))]),
+           "stale_nonce": ctx.token(ctx.assertion(key, cid), headers=[("DPoP", ctx.proof(dkey, nonce=os.environ["KEYWARD_STALE_NONCE"]))]),
            "forged_nonce": ctx.token(ctx.assertion(key, cid), headers=[("DPoP", ctx.proof(dkey, nonce=str(int(time.time()) // 300) + ".00"))])}
     log = []
     client = rp_client(ctx, key, cid, recording_session(ctx, log))
