@@ -6,7 +6,7 @@ import Testing
 /// Cases 19, 24, 38–50 of docs/security-cases.md: registration, the token endpoint's answers,
 /// audiences, introspection, revocation, a store fault during revocation, and the client cascade.
 @Suite("OAuth registration, token endpoint, introspection and revocation: cases 19, 24, 38–50")
-struct TokenLifecycleCaseTests {
+struct OAuthTokenLifecycleTests {
     typealias A = DriverAnswers
 
     // case 19, case 24, case 42 of docs/security-cases.md

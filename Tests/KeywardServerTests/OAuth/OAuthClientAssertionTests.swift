@@ -7,7 +7,7 @@ import Testing
 /// sent over HTTP by oauth_driver.py (requests-oauth2client for the controls, forged JWS otherwise).
 /// Each test ends with the driver's leak check: no assertion, proof or token in logs, audit or store.
 @Suite("OAuth client assertions: cases 1–18 at the token endpoint")
-struct ClientAssertionCaseTests {
+struct OAuthClientAssertionTests {
     typealias A = DriverAnswers
 
     // case 1, case 2, case 17 of docs/security-cases.md

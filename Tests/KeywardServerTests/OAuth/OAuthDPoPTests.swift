@@ -7,7 +7,7 @@ import Testing
 /// Cases 29–37 of docs/security-cases.md: DPoP (RFC 9449) at the token endpoint and at
 /// `POST /v1/keys/verify`, where the resource server passes the proof, its method and its own URL.
 @Suite("OAuth DPoP: cases 29–37 at the token endpoint and at verify")
-struct DPoPCaseTests {
+struct OAuthDPoPTests {
     typealias A = DriverAnswers
 
     // case 29, case 30, case 31, case 32, case 33, case 37, case 40 of docs/security-cases.md
