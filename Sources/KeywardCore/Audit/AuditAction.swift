@@ -29,6 +29,5 @@ package enum AuditAction: String, Sendable, CaseIterable, Codable {
     /// A client failed to authenticate at the token endpoint (the assertion's fingerprint only).
     case clientAuthFailed = "client.auth_failed"
     case tokenRevoked = "token.revoked"
-    case signingKeyCreated = "signing_key.created"
     case signingKeyRotated = "signing_key.rotated"
 }

@@ -26,8 +26,11 @@ extension AuthorizationServer {
         guard type == Self.assertionType else {
             throw OAuthFailure(.invalidRequest, "client_assertion_type must be \(Self.assertionType)")
         }
+        // The client a failure is audited against: the form's, or the assertion's own once it parsed.
+        var auditID = formClientID
         do {
             let unverified = try ClientAssertion.inspect(assertion, formClientID: formClientID)
+            auditID = unverified.clientID
             guard let id = OAuthClientID(unverified.clientID), let entry = clients.client(id), entry.client.status == .active else {
                 throw OAuthFailure(.invalidClient, "client authentication failed")
             }
@@ -39,11 +42,11 @@ extension AuthorizationServer {
                 throw OAuthFailure(.invalidClient, "client authentication failed: \(error.reason)")
             }
         } catch let f as OAuthFailure {
-            await auditFailure(f, clientID: formClientID, assertion: assertion)
+            await auditFailure(f, clientID: auditID, assertion: assertion)
             throw f
         } catch {
             let f = OAuthFailure(.invalidClient, "client authentication failed: \((error as? JOSEError)?.reason ?? "malformed assertion")")
-            await auditFailure(f, clientID: formClientID, assertion: assertion)
+            await auditFailure(f, clientID: auditID, assertion: assertion)
             throw f
         }
     }

@@ -43,8 +43,8 @@ package final class SigningKeyRing: Sendable {
             try await store.write { tx in
                 // Another node may have created it meanwhile: check again inside the transaction.
                 guard try await self.store.signingKeys(in: tx.db).allSatisfy({ $0.retiredAt != nil }) else { return }
+                // Part of a store's first start, like its admin key's bootstrap record; rotations are audited.
                 try await self.store.insertSigningKey(try self.newKey(now: tx.now), in: tx)
-                tx.audit(AuditEntry(actor: "system", action: .signingKeyCreated, target: "oauth", details: [:]))
             }
         }
         try await reload()

@@ -74,8 +74,12 @@ def s_times(ctx):
     """Cases 5 and 6: exp missing, 61 s past, a year ahead; iat/nbf +10 s accepted, +61 s refused."""
     key = Key()
     cid = ctx.register([key])
-    # Rounded away from the boundary: +61 s is never less than 61 s ahead of the server's clock.
-    ahead61, now = math.ceil(time.time()) + 61, int(time.time())
+    now = int(time.time())
+
+    def ahead61():
+        # Read just before its request and rounded up: never less than 61 s ahead of the server's clock
+        # when the request leaves (a value read before the other requests would shrink as they run).
+        return math.ceil(time.time()) + 61
     return {
         "exp_missing": ctx.token(ctx.assertion(key, cid, exp=None)),
         "exp_61_past": ctx.token(ctx.assertion(key, cid, exp=int(time.time()) - 61, iat=now - 120)),
@@ -83,8 +87,8 @@ def s_times(ctx):
         "exp_string": ctx.token(ctx.assertion(key, cid, exp=str(now + 60))),
         "iat_plus10": ctx.token(ctx.assertion(key, cid, iat=now + 10)),
         "nbf_plus10": ctx.token(ctx.assertion(key, cid, nbf=now + 10)),
-        "iat_plus61": ctx.token(ctx.assertion(key, cid, iat=ahead61, exp=ahead61 + 60)),
-        "nbf_plus61": ctx.token(ctx.assertion(key, cid, nbf=ahead61, exp=ahead61 + 60)),
+        "iat_plus61": ctx.token(ctx.assertion(key, cid, iat=(t := ahead61()), exp=t + 60)),
+        "nbf_plus61": ctx.token(ctx.assertion(key, cid, nbf=(t := ahead61()), exp=t + 60)),
     }
 
 
