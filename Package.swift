@@ -146,6 +146,8 @@ let package = Package(
                 "KeywardCore",
                 "KeywardStore",
                 "KeywardVerify",
+                // `bench token` signs client assertions with the OAuth module's base64url.
+                "KeywardOAuth",
                 "KeywardScanner",
                 "KeywardGovernance",
                 "KeywardServer",

@@ -36,7 +36,8 @@ ALLOWED = {
                       "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "HTTPTypes", "Metrics", "Prometheus", "ServiceLifecycle",
                       "UnixSignals", "Logging", "NIOCore", "NIOHTTP1", "NIOSSL", "NIOHTTPTypes", "AsyncHTTPClient", "Crypto", "Synchronization"},
     # KeywardVerify: `keyward bench memory` measures the verify index directly.
-    "KeywardCLI": {"KeywardCore", "KeywardGovernance", "KeywardServer", "KeywardScanner", "KeywardStore", "KeywardVerify", "KeywardAPI", "ArgumentParser", "Configuration", "AsyncHTTPClient",
+    # KeywardOAuth: `bench token` signs client assertions.
+    "KeywardCLI": {"KeywardCore", "KeywardGovernance", "KeywardServer", "KeywardScanner", "KeywardStore", "KeywardVerify", "KeywardOAuth", "KeywardAPI", "ArgumentParser", "Configuration", "AsyncHTTPClient",
                    "NIOCore", "NIOHTTP1", "NIOSSL", "Logging", "ServiceLifecycle", "Crypto"},
     "keyward": {"KeywardCLI"},
     "KeywardTesting": None,  # anything; tests only

@@ -39,6 +39,8 @@ package final class AuthorizationServer: Sendable {
     package let nonces: DPoPNonces
     let fingerprints: FingerprintKey
     let logger: Logger
+    /// Writes issued tokens and their `jti`s in group commits.
+    let batcher: IssuanceBatcher
     /// When expired replay entries and token rows were last deleted.
     private let lastPrune = Mutex(ContinuousClock.now)
 
@@ -50,6 +52,7 @@ package final class AuthorizationServer: Sendable {
         self.clients = clients
         self.signingKeys = signingKeys
         self.nonces = DPoPNonces(key: fingerprints)
+        self.batcher = IssuanceBatcher(store: store)
         self.fingerprints = fingerprints
         self.logger = logger
     }
@@ -96,28 +99,23 @@ package final class AuthorizationServer: Sendable {
                                        digest: SecretDigest(hashing: text.utf8), binding: proof.map { "jkt:" + $0.jkt },
                                        issuedAt: issuedAt, expiresAt: claims.expiresAt)
         let skew = OAuthSettings.seconds(settings.clockSkew)
-        let outcome: Result<Void, OAuthFailure>
+        let outcome: IssuanceBatcher.Outcome
         do {
-            outcome = try await store.write { tx in
-                guard try await self.store.recordOnce(scope: "assertion:" + client.entry.client.id.description, jti: client.assertion.jti,
-                                                      expiresAt: client.assertion.expiresAt.addingTimeInterval(skew), in: tx) else {
-                    return .failure(OAuthFailure(.invalidClient, "the client assertion was already used (jti replay)"))
-                }
-                if let proof {
-                    guard try await self.store.recordOnce(scope: "dpop:" + proof.jkt, jti: proof.jti,
-                                                          expiresAt: proof.issuedAt.addingTimeInterval(2 * skew), in: tx) else {
-                        return .failure(OAuthFailure(.invalidDPoPProof, "the DPoP proof was already used (jti replay)"))
-                    }
-                }
-                try await self.store.insertAccessToken(record, in: tx)
-                return .success(())
-            }
+            outcome = try await batcher.record(IssuanceBatcher.Item(
+                assertionScope: "assertion:" + client.entry.client.id.description, assertionJTI: client.assertion.jti,
+                assertionUntil: client.assertion.expiresAt.addingTimeInterval(skew),
+                proof: proof.map { ("dpop:" + $0.jkt, $0.jti, $0.issuedAt.addingTimeInterval(2 * skew)) }, token: record))
         } catch {
             throw Self.unavailable(error)
         }
-        if case .failure(let f) = outcome {
-            if f.code == .invalidClient { await auditFailure(f, clientID: client.entry.client.id.description, assertion: nil) }
+        switch outcome {
+        case .recorded: break
+        case .assertionReplayed:
+            let f = OAuthFailure(.invalidClient, "the client assertion was already used (jti replay)")
+            await auditFailure(f, clientID: client.entry.client.id.description, assertion: nil)
             throw f
+        case .proofReplayed:
+            throw OAuthFailure(.invalidDPoPProof, "the DPoP proof was already used (jti replay)")
         }
         pruneIfDue()
         return IssuedToken(token: text, tokenType: proof == nil ? "Bearer" : "DPoP", expiresIn: lifetime,
