@@ -105,6 +105,7 @@ struct ClientsCLITests {
         let out = r.stdout
         #expect(out.contains("private_key_jwt") && out.contains("live tokens  0"))
         #expect(out.contains("valid: ") && out.contains("scopes payments:read"))
+        #expect(Self.matches(out, "\"token_id\":\"atk_[0-9a-f]{32}\",\"valid\":true"))
         #expect(out.contains("{\"active\":true,"))
         #expect(Self.matches(out, "revoked cli_[0-9a-f]{32}: 1 live access token revoked with it"))
         #expect(out.contains("invalid: revoked") && out.contains("exit 1") && out.contains("{\"active\":false}"))
