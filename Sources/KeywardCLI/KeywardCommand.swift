@@ -14,7 +14,7 @@ package struct KeywardCommand: AsyncParsableCommand {
             Exit codes: 0 ok, 1 check failed (keys verify, audit verify), 2 error.
             """,
         version: BuildInfo.line,
-        subcommands: [ServeCommand.self, ScanCommand.self, IdentitiesCommand.self, KeysCommand.self, ImportCommand.self, CredentialsCommand.self, ConsumersCommand.self,
+        subcommands: [ServeCommand.self, ScanCommand.self, IdentitiesCommand.self, KeysCommand.self, ClientsCommand.self, OAuthCommand.self, ImportCommand.self, CredentialsCommand.self, ConsumersCommand.self,
                       ExposuresCommand.self, IncidentsCommand.self, WebhooksCommand.self, AuditCommand.self, AdminCommand.self, BenchCommand.self]
     ) }
 
