@@ -147,9 +147,13 @@ struct KeysCommand: AsyncParsableCommand {
             if client.json {
                 try Output.json(r)
             } else if r.valid {
-                Output.line("valid: key \(r.keyId ?? "-") version \(r.version.map(String.init) ?? "-"), identity \(r.identityId ?? "-"), scopes \(r.scopes?.joined(separator: " ") ?? "-")")
+                if let token = r.tokenId {
+                    Output.line("valid: access token \(token) of client \(r.clientId ?? "-"), identity \(r.identityId ?? "-"), scopes \(r.scopes?.joined(separator: " ") ?? "-")")
+                } else {
+                    Output.line("valid: key \(r.keyId ?? "-") version \(r.version.map(String.init) ?? "-"), identity \(r.identityId ?? "-"), scopes \(r.scopes?.joined(separator: " ") ?? "-")")
+                }
             } else {
-                Output.line("invalid: \(r.reason ?? "unknown")\(r.keyId.map { " (key \($0))" } ?? "")")
+                Output.line("invalid: \(r.reason ?? "unknown")\(r.keyId.map { " (key \($0))" } ?? r.tokenId.map { " (access token \($0))" } ?? "")")
             }
             if !r.valid { throw CLIExit(1) }
         }
