@@ -23,7 +23,7 @@ struct BenchTokenCommand: AsyncParsableCommand {
     @Option(help: "Assertions signed before the run (each is used once; the run stops being valid when they run out).") var assertions: Int = 120_000
     @Flag(name: .customLong("share-cpus"), help: "Let the server and wrk share every CPU instead of giving each half of them.") var shareCPUs = false
     /// Internal: measure the crypto bound on the CPUs this process may run on (the parent starts it under taskset) and print it.
-    @Flag(name: .customLong("crypto-bound-only"), help: .hidden) var cryptoBoundOnly = false
+    @Flag(name: .customLong("measure-crypto-bound"), help: .hidden) var cryptoBoundOnly = false
 
     func run() async throws {
         if cryptoBoundOnly {
@@ -63,8 +63,8 @@ struct BenchTokenCommand: AsyncParsableCommand {
         let scripts = try (0...rounds).map { r in
             try writeLua(dir + "/token-\(r).lua", threads: threads, bodies: Array(bodies[(r * share)..<((r + 1) * share)]))
         }
-        let measured = try BenchServer.capture(BenchServer.pinned(serverCPUs).first ?? ProcStatus.executablePath(),
-                                               Array((BenchServer.pinned(serverCPUs) + [ProcStatus.executablePath(), "bench", "token", "--crypto-bound-only"]).dropFirst()))
+        let boundCommand = BenchServer.pinned(serverCPUs) + [ProcStatus.executablePath(), "bench", Self.configuration.commandName ?? "", "--measure-crypto-bound"]
+        let measured = try BenchServer.capture(boundCommand[0], Array(boundCommand.dropFirst()))
         guard let bound = Double(measured.trimmingCharacters(in: .whitespacesAndNewlines)), bound > 0 else { throw CLIExit.error("the crypto bound could not be measured") }
         print(String(format: "bench token: crypto bound on the server's %d CPU(s): %.0f tokens/s (one ES256 verify + one ES256 sign each)", serverCPUCount, bound))
 
