@@ -42,8 +42,11 @@ package struct VerifyResponse: Codable, Sendable {
     /// For an access token: its client and its `jti`.
     package var clientId: String?
     package var tokenId: String?
+    /// With reason `dpop_nonce_required`: the nonce the resource server sends back in `DPoP-Nonce`.
+    package var dpopNonce: String?
     package init(valid: Bool, reason: String? = nil, keyId: String? = nil, version: Int? = nil, identityId: String? = nil, scopes: [String]? = nil, expiresAt: Date? = nil,
-                 clientId: String? = nil, tokenId: String? = nil) {
+                 clientId: String? = nil, tokenId: String? = nil, dpopNonce: String? = nil) {
+        self.dpopNonce = dpopNonce
         self.clientId = clientId
         self.tokenId = tokenId
         self.valid = valid

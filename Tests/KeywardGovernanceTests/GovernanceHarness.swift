@@ -38,7 +38,9 @@ struct GovernanceHarness {
                                          baseDelay: webhookBaseDelay)
         let h = GovernanceHarness(
             clock: clock, store: store, governance: governance,
-            verifier: Verifier(index: index, usage: recorder, freshness: store.feed.freshness, config: VerifierConfiguration(), clock: clock.wallClock),
+            // Staleness has its own tests (ClusterStalenessTests); here a loaded machine's late heartbeat must not turn verify into a 503.
+            verifier: Verifier(index: index, usage: recorder, freshness: store.feed.freshness, config: VerifierConfiguration(maxStaleness: .seconds(3_600)),
+                               clock: clock.wallClock),
             usage: UsageFlusher(recorder: recorder, store: store, logger: logger), webhooks: webhooks, logs: logs)
         do {
             try await index.attach(to: store)

@@ -13,4 +13,7 @@ package enum VerifyReason: String, Sendable, CaseIterable, Codable {
     case bindingMismatch = "binding_mismatch"
     /// An access token issued for another audience (resource server).
     case wrongAudience = "wrong_audience"
+    /// The server requires DPoP nonces and the proof carried none, or a stale one: the resource
+    /// server answers 401 `use_dpop_nonce` with the `dpop_nonce` verify returned (RFC 9449 §9).
+    case dpopNonceRequired = "dpop_nonce_required"
 }

@@ -78,6 +78,12 @@ package final class TokenVerifier: Sendable {
                   let p = try? DPoPProof.validate(headerValues: [proof], method: method, expectedURI: url, accessToken: token,
                                                   now: now, clockSkew: server.settings.clockSkew),
                   ConstantTime.equal(Array(p.jkt.utf8), Array(jkt.utf8)) else { return fail(.bindingMismatch) }
+            // case 34 at the resource server: with nonces required, a proof needs a current one.
+            if server.settings.requireDPoPNonce, !(p.nonce.map { server.nonces.isValid($0, now: now) } ?? false) {
+                var o = fail(.dpopNonceRequired)
+                o.dpopNonce = server.nonces.current(now: now)
+                return o
+            }
             guard firstUse(jkt: p.jkt, jti: p.jti, until: p.issuedAt.addingTimeInterval(2 * OAuthSettings.seconds(server.settings.clockSkew)), now: now) else {
                 return fail(.bindingMismatch)
             }

@@ -116,6 +116,7 @@ package enum VerifyCodec {
             buf.writeStaticString("\":")
         }
         if let v = r.clientId { key("client_id", &buf); writeString(v, &buf) }
+        if let v = r.dpopNonce { key("dpop_nonce", &buf); writeString(v, &buf) }
         if let d = r.expiresAt { key("expires_at", &buf); writeString(rfc3339(d), &buf) }
         if let v = r.identityId { key("identity_id", &buf); writeString(v, &buf) }
         if let v = r.keyId { key("key_id", &buf); writeString(v, &buf) }

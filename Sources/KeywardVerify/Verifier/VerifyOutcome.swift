@@ -12,6 +12,8 @@ package struct VerifyOutcome: Sendable {
     /// For an access token: its client and its id (`jti`).
     package var clientID: OAuthClientID?
     package var tokenID: AccessTokenID?
+    /// With `dpop_nonce_required`: the nonce to send back in `DPoP-Nonce`.
+    package var dpopNonce: String?
 
     package var valid: Bool { reason == nil }
 

@@ -48,7 +48,7 @@ struct OAuthDPoPTests {
     }
 
     // case 34 of docs/security-cases.md
-    @Test("case 34: with nonces required, no nonce, a stale one or a forged one gets 400 use_dpop_nonce with a DPoP-Nonce header; requests-oauth2client retries with it and gets a DPoP token")
+    @Test("case 34: with nonces required, no nonce, a stale one or a forged one gets 400 use_dpop_nonce with a DPoP-Nonce header; requests-oauth2client retries with it and gets a DPoP token; verify asks the same way (dpop_nonce_required with a nonce)")
     func nonce() async throws {
         try await OAuthDriver.with(configure: { $0.dpopNonceRequired = true }) { s, d in
             // A genuine nonce of this server, from two windows ago.
@@ -66,6 +66,11 @@ struct OAuthDPoPTests {
             #expect(answers.first?[0] as? Int == 400 && answers.first?[1] as? String == "use_dpop_nonce" && answers.first?[2] as? Bool == true)
             #expect(answers.last?[0] as? Int == 200 && answers.last?[3] as? Bool == true, "the retry carries the nonce and succeeds")
             #expect(client["token_type"] as? String == "DPoP")
+            // At the resource server (verify): a proof without the nonce is refused with one to use; with it, valid.
+            let rs = r["rs"]
+            #expect(rs["first_reason"] as? String == "dpop_nonce_required")
+            #expect(rs["has_nonce"] as? Bool == true)
+            #expect(rs["second_valid"] as? Bool == true)
         }
     }
 

@@ -125,6 +125,13 @@ def s_dpop_nonce(ctx):
     tok = client.client_credentials(scope="payments:read", dpop=True)
     out["client"] = {"answers": [[e["status"], e["error"], e["dpop_nonce"] is not None, e["sent_nonce"]] for e in log],
                      "token_type": tok.token_type}
+    # The resource-server half: verify asks for a nonce the same way, and accepts the proof that carries it.
+    at, dk = tok.access_token, tok.dpop_key
+    ath = sha256_b64u(at)
+    first = ctx.verify(at, dpop=str(dk.proof(htm="GET", htu=RS_URL, ath=ath)), htm="GET", htu=RS_URL)
+    nonce = first.get("dpop_nonce")
+    second = ctx.verify(at, dpop=str(dk.proof(htm="GET", htu=RS_URL, ath=ath, nonce=nonce)), htm="GET", htu=RS_URL) if nonce else {}
+    out["rs"] = {"first_reason": first.get("reason"), "has_nonce": nonce is not None, "second_valid": second.get("valid")}
     return out
 
 
