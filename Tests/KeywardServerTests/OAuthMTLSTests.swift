@@ -98,6 +98,11 @@ struct OAuthMTLSTests {
                 #expect(ok.body["token_type"] as? String == "Bearer")
                 #expect(Self.claims(token)["client_id"] as? String == id)
                 #expect(Self.claims(token)["cnf"] == nil)
+                // RFC 7009 with the same client authentication: the client revokes its token.
+                let revoke = try await f.curl("/oauth/revoke", cert: "orders", form: ["client_id": id, "token": token])
+                #expect(revoke.status == 200)
+                let after = try await f.curl("/v1/keys/verify", cert: "orders", json: #"{"key":"\#(token)"}"#, bearer: f.admin).body
+                #expect(after["reason"] as? String == "revoked")
             }
             // case 21: no certificate on the connection.
             let none = try await f.token(client, cert: nil)
