@@ -29,6 +29,9 @@ let package = Package(
         // Flags, then KEYWARD_* environment, then defaults, through one ConfigReader (as Hummingbird 2); no file formats needed.
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Mutual TLS (RFC 8705): the presented client certificate's subject, SANs, EKU and validity.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         .target(
@@ -93,6 +96,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // RS256 / PS256 signatures (_RSA.Signing) for client keys.
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                // RFC 8705: client certificates (tls_client_auth, certificate-bound tokens).
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -96,6 +96,9 @@ package struct ClientResponse: Codable, Sendable {
     package var environment: String
     package var dpopBoundAccessTokens: Bool
     package var tlsClientCertificateBoundAccessTokens: Bool
+    /// `tls_client_auth` (RFC 8705 §2.1.2): the registered subject DN or dNSName SAN.
+    package var tlsClientAuthSubjectDn: String?
+    package var tlsClientAuthSanDns: String?
     package var status: String
     package var createdAt: Date
     package var revokedAt: Date?
@@ -104,8 +107,10 @@ package struct ClientResponse: Codable, Sendable {
     package var liveTokens: Int?
     package init(clientId: String, identityId: String, clientName: String?, tokenEndpointAuthMethod: String, keys: [ClientKeyDTO], scope: String,
                  environment: String, dpopBoundAccessTokens: Bool, tlsClientCertificateBoundAccessTokens: Bool, status: String, createdAt: Date,
-                 revokedAt: Date?, revokeReason: String?, liveTokens: Int?) {
+                 revokedAt: Date?, revokeReason: String?, liveTokens: Int?, tlsClientAuthSubjectDn: String? = nil, tlsClientAuthSanDns: String? = nil) {
         self.clientId = clientId
+        self.tlsClientAuthSubjectDn = tlsClientAuthSubjectDn
+        self.tlsClientAuthSanDns = tlsClientAuthSanDns
         self.identityId = identityId
         self.clientName = clientName
         self.tokenEndpointAuthMethod = tokenEndpointAuthMethod

@@ -97,7 +97,7 @@ package final class KeywardRuntime: Sendable {
             try await signingKeys.attach()
             let oauth = AuthorizationServer(
                 settings: OAuthSettings(issuer: config.oauthIssuer ?? "\(config.scheme)://\(Self.urlHost(config.host)):\(config.port)",
-                                        requireDPoPNonce: config.dpopNonceRequired),
+                                        requireDPoPNonce: config.dpopNonceRequired, mutualTLS: config.clientCAFile != nil),
                 store: store, clients: clients, signingKeys: signingKeys, fingerprints: fingerprints, logger: logger)
             // Last: it owns an HTTP client that must be shut down, and nothing after it can fail.
             let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,

@@ -36,6 +36,9 @@ package struct OAuthClient: Sendable, Equatable {
     package var environment: KeyEnvironment
     package var dpopBoundTokens: Bool
     package var certificateBoundTokens: Bool
+    /// `tls_client_auth` (RFC 8705 §2.1.2): the registered subject DN or dNSName SAN, as registered.
+    package var tlsSubjectDN: String?
+    package var tlsSANDNS: String?
     package var status: ClientStatus
     package var createdAt: Date
     package var updatedAt: Date
@@ -45,8 +48,10 @@ package struct OAuthClient: Sendable, Equatable {
     package init(id: OAuthClientID, identityID: IdentityID, name: String?, authMethod: ClientAuthMethod, publicKeys: [String],
                  keyThumbprints: [String], scopes: [Scope], environment: KeyEnvironment, dpopBoundTokens: Bool,
                  certificateBoundTokens: Bool, status: ClientStatus = .active, createdAt: Date, updatedAt: Date,
-                 revokedAt: Date? = nil, revokeReason: String? = nil) {
+                 revokedAt: Date? = nil, revokeReason: String? = nil, tlsSubjectDN: String? = nil, tlsSANDNS: String? = nil) {
         self.id = id
+        self.tlsSubjectDN = tlsSubjectDN
+        self.tlsSANDNS = tlsSANDNS
         self.identityID = identityID
         self.name = name
         self.authMethod = authMethod

@@ -54,6 +54,9 @@ extension Governance {
             throw KeywardError(.validation, "token_endpoint_auth_method: one of private_key_jwt, tls_client_auth, self_signed_tls_client_auth")
         }
         let keys = try Self.clientKeys(n, method: method)
+        if n.dpopBound, n.certificateBound {
+            throw KeywardError(.validation, "dpop_bound_access_tokens and tls_client_certificate_bound_access_tokens: a token carries one binding; choose one")
+        }
         let rawScopes = n.scope.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         guard n.scope.utf8.count <= 4_096 else { throw KeywardError(.validation, "scope: at most 4096 characters") }
         let scopes = try Validate.scopes(rawScopes, field: "scope", allowReserved: false)
@@ -73,13 +76,14 @@ extension Governance {
             let client = OAuthClient(id: .random(), identityID: identity.id, name: n.name, authMethod: method,
                                      publicKeys: keys.map(\.publicJSON), keyThumbprints: keys.map(\.thumbprint), scopes: scopes,
                                      environment: environment, dpopBoundTokens: n.dpopBound, certificateBoundTokens: n.certificateBound,
-                                     createdAt: tx.now, updatedAt: tx.now)
+                                     createdAt: tx.now, updatedAt: tx.now,
+                                     tlsSubjectDN: method == .tlsClientAuth ? n.tlsSubjectDN : nil, tlsSANDNS: method == .tlsClientAuth ? n.tlsSANDNS : nil)
             try await self.store.insertClient(client, in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: .clientRegistered, target: client.id.description, details: [
                 "identity_id": identity.id.description, "auth_method": method.rawValue, "scopes": scopes.map(\.value).joined(separator: " "),
                 "environment": environment.rawValue, "key_thumbprints": client.keyThumbprints.joined(separator: " "),
                 "dpop_bound": String(n.dpopBound), "certificate_bound": String(n.certificateBound),
-            ]))
+            ].merging(["tls_client_auth_subject_dn": client.tlsSubjectDN, "tls_client_auth_san_dns": client.tlsSANDNS].compactMapValues { $0 }) { a, _ in a }))
             return .success(client)
         }
         // The refusal's audit record is committed before the error is returned.
@@ -103,12 +107,19 @@ extension Governance {
             } catch {
                 throw KeywardError(.validation, "jwks: \(error.reason)")
             }
-        case .tlsClientAuth, .selfSignedTLSClientAuth:
-            // case 24: one way to name the certificate, never two.
-            if n.tlsSubjectDN != nil, n.tlsSANDNS != nil {
-                throw KeywardError(.validation, "register tls_client_auth_subject_dn or tls_client_auth_san_dns, not both")
+        case .tlsClientAuth:
+            guard n.jwksJSON == nil, n.jwksURI == nil else {
+                throw KeywardError(.validation, "jwks: tls_client_auth clients authenticate by their certificate; leave jwks and jwks_uri out")
             }
-            throw KeywardError(.validation, "token_endpoint_auth_method: \(method.rawValue) needs mutual TLS on the token endpoint, not in this version yet; use private_key_jwt")
+            // case 24: one way to name the certificate, never two.
+            do { _ = try TLSClientAuthRule.parse(subjectDN: n.tlsSubjectDN, sanDNS: n.tlsSANDNS) } catch {
+                throw KeywardError(.validation, error.reason)
+            }
+            return []
+        case .selfSignedTLSClientAuth:
+            // The handshake accepts only certificates that chain to --client-ca, so a self-signed
+            // certificate never reaches the token endpoint (see README, "Mutual TLS").
+            throw KeywardError(.validation, "token_endpoint_auth_method: self_signed_tls_client_auth is not supported in this version; use tls_client_auth or private_key_jwt")
         }
     }
 

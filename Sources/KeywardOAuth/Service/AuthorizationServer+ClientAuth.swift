@@ -1,17 +1,20 @@
 import Foundation
 import KeywardCore
 
-/// A client that proved possession of a registered key, and the assertion it proved it with.
+/// A client that proved possession of a registered key, and the assertion it proved it with
+/// (nil for `tls_client_auth`: the TLS handshake was the proof).
 struct AuthenticatedClient: Sendable {
     var entry: ClientIndex.Entry
-    var assertion: ValidatedAssertion
+    var assertion: ValidatedAssertion?
 }
 
 extension AuthorizationServer {
-    /// `private_key_jwt` client authentication (RFC 7523 §2.2, RFC 7521 §4.2) at `endpoint`.
+    /// `private_key_jwt` client authentication (RFC 7523 §2.2, RFC 7521 §4.2) at `endpoint`, or
+    /// `tls_client_auth` (RFC 8705 §2.1) by the connection's `certificate`.
     /// Basic credentials beside an assertion are a malformed request (case 10); Basic alone is
     /// a shared secret Keyward does not accept. A failure is audited, with a fingerprint only.
-    func authenticate(_ form: FormBody, hasBasicAuth: Bool, endpoint: String, now: Date) async throws(OAuthFailure) -> AuthenticatedClient {
+    func authenticate(_ form: FormBody, hasBasicAuth: Bool, certificate: PresentedCertificate?, endpoint: String,
+                      now: Date) async throws(OAuthFailure) -> AuthenticatedClient {
         let assertion = try field(form, "client_assertion")
         let type = try field(form, "client_assertion_type")
         let formClientID = try field(form, "client_id")
@@ -22,7 +25,15 @@ extension AuthorizationServer {
         if form.names.contains("client_secret") {
             throw OAuthFailure(.invalidClient, "client secrets are not accepted: authenticate with private_key_jwt")
         }
-        guard let assertion else { throw OAuthFailure(.invalidClient, "client authentication is required (private_key_jwt)") }
+        guard let assertion else {
+            if let formClientID, let id = OAuthClientID(formClientID), let entry = clients.client(id), entry.client.authMethod == .tlsClientAuth {
+                do { return try authenticateByCertificate(entry, certificate, now: now) } catch {
+                    await auditFailure(error, clientID: formClientID, assertion: nil)
+                    throw error
+                }
+            }
+            throw OAuthFailure(.invalidClient, "client authentication is required (private_key_jwt or tls_client_auth)")
+        }
         guard type == Self.assertionType else {
             throw OAuthFailure(.invalidRequest, "client_assertion_type must be \(Self.assertionType)")
         }
@@ -49,6 +60,23 @@ extension AuthorizationServer {
             await auditFailure(f, clientID: auditID, assertion: assertion)
             throw f
         }
+    }
+
+    /// RFC 8705 §2.1: the certificate the TLS handshake verified against the configured client
+    /// CAs (never a header, case 28) must be valid now, made for client authentication (case 26)
+    /// and match the client's registered subject DN or SAN (case 23).
+    private func authenticateByCertificate(_ entry: ClientIndex.Entry, _ certificate: PresentedCertificate?,
+                                           now: Date) throws(OAuthFailure) -> AuthenticatedClient {
+        guard entry.client.status == .active, let rule = entry.tlsRule else { throw OAuthFailure(.invalidClient, "client authentication failed") }
+        // case 21: no certificate, no client.
+        guard let certificate else {
+            throw OAuthFailure(.invalidClient, "client authentication failed: tls_client_auth needs a TLS client certificate on the connection")
+        }
+        if let why = certificate.refusal(at: now) { throw OAuthFailure(.invalidClient, "client authentication failed: \(why)") }
+        guard rule.matches(certificate) else {
+            throw OAuthFailure(.invalidClient, "client authentication failed: the client certificate does not match the registered subject")
+        }
+        return AuthenticatedClient(entry: entry, assertion: nil)
     }
 
     private func requirements(endpoint: String) -> AssertionRequirements {

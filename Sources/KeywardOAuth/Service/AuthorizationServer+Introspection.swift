@@ -35,17 +35,18 @@ extension AuthorizationServer {
     /// RFC 7009 revocation by the client that holds the token. A token that is not this client's,
     /// unknown, expired or garbage is answered like a success and changes nothing (§2.2, case 47).
     /// `token_type_hint` is only a hint (case 48). A store failure is a 503 (case 49).
-    package func revoke(_ form: FormBody, hasBasicAuth: Bool) async throws(OAuthFailure) {
+    package func revoke(_ form: FormBody, hasBasicAuth: Bool, certificate: PresentedCertificate? = nil) async throws(OAuthFailure) {
         let now = self.now
-        let client = try await authenticate(form, hasBasicAuth: hasBasicAuth, endpoint: settings.revocationEndpoint, now: now)
+        let client = try await authenticate(form, hasBasicAuth: hasBasicAuth, certificate: certificate, endpoint: settings.revocationEndpoint, now: now)
         guard let token = try field(form, "token") else { throw OAuthFailure(.invalidRequest, "token is required") }
         _ = try field(form, "token_type_hint")
         let skew = OAuthSettings.seconds(settings.clockSkew)
         let replayed: Bool
         do {
             replayed = try await store.write { tx in
-                !(try await self.store.recordOnce(scope: "assertion:" + client.entry.client.id.description, jti: client.assertion.jti,
-                                                  expiresAt: client.assertion.expiresAt.addingTimeInterval(skew), in: tx))
+                guard let assertion = client.assertion else { return false }
+                return !(try await self.store.recordOnce(scope: "assertion:" + client.entry.client.id.description, jti: assertion.jti,
+                                                         expiresAt: assertion.expiresAt.addingTimeInterval(skew), in: tx))
             }
         } catch {
             throw Self.unavailable(error)

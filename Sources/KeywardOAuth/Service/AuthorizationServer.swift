@@ -10,10 +10,13 @@ package struct TokenRequest: Sendable {
     package var form: FormBody
     package var hasBasicAuth: Bool
     package var dpopHeaders: [String]
-    package init(form: FormBody, hasBasicAuth: Bool, dpopHeaders: [String]) {
+    /// The TLS client certificate of the connection (mutual TLS), never one from a header.
+    package var clientCertificate: PresentedCertificate?
+    package init(form: FormBody, hasBasicAuth: Bool, dpopHeaders: [String], clientCertificate: PresentedCertificate? = nil) {
         self.form = form
         self.hasBasicAuth = hasBasicAuth
         self.dpopHeaders = dpopHeaders
+        self.clientCertificate = clientCertificate
     }
 }
 
@@ -66,7 +69,7 @@ package final class AuthorizationServer: Sendable {
             let old = s
             s = OAuthSettings(issuer: issuer, defaultTokenLifetime: old.defaultTokenLifetime, maxTokenLifetime: old.maxTokenLifetime,
                               clockSkew: old.clockSkew, requireDPoPNonce: old.requireDPoPNonce,
-                              defaultAudience: old.defaultAudience == old.issuer ? nil : old.defaultAudience)
+                              defaultAudience: old.defaultAudience == old.issuer ? nil : old.defaultAudience, mutualTLS: old.mutualTLS)
         }
     }
 
@@ -80,30 +83,31 @@ package final class AuthorizationServer: Sendable {
             throw OAuthFailure(.unsupportedGrantType, "only client_credentials is supported")
         }
         let now = self.now
-        let client = try await authenticate(r.form, hasBasicAuth: r.hasBasicAuth, endpoint: settings.tokenEndpoint, now: now)
+        let client = try await authenticate(r.form, hasBasicAuth: r.hasBasicAuth, certificate: r.clientCertificate, endpoint: settings.tokenEndpoint, now: now)
         let scopes = try grantedScopes(try field(r.form, "scope"), client: client.entry.client)
         if try field(r.form, "resource") != nil || r.form.names.contains("refresh_token") {
             throw OAuthFailure(.invalidRequest, "resource indicators and refresh tokens are not supported")
         }
+        let certificate = try boundCertificate(r, client: client.entry.client, now: now)
         let proof = try dpopProof(r.dpopHeaders, client: client.entry.client, now: now)
         let lifetime = Int(OAuthSettings.seconds(settings.defaultTokenLifetime))
         guard let key = signingKeys.current else { throw OAuthFailure(.temporarilyUnavailable, "no signing key is loaded; retry") }
         let tokenID = AccessTokenID.random()
-        let binding: TokenConfirmation? = proof.map { .jkt($0.jkt) }
+        let binding: TokenConfirmation? = certificate.map { .x5tS256($0.thumbprint) } ?? proof.map { .jkt($0.jkt) }
         let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(issuer: settings.issuer, subject: client.entry.client.id.description, clientID: client.entry.client.id.description,
                                        audience: settings.defaultAudience, scope: scopes.map(\.value), issuedAt: issuedAt,
                                        expiresAt: issuedAt.addingTimeInterval(TimeInterval(lifetime)), jti: tokenID.description, confirmation: binding)
         let text = AccessToken.mint(claims, key: key)
         let record = AccessTokenRecord(id: tokenID, clientID: client.entry.client.id, identityID: client.entry.client.identityID, scopes: scopes,
-                                       digest: SecretDigest(hashing: text.utf8), binding: proof.map { "jkt:" + $0.jkt },
+                                       digest: SecretDigest(hashing: text.utf8),
+                                       binding: certificate.map { "x5t#S256:" + $0.thumbprint } ?? proof.map { "jkt:" + $0.jkt },
                                        issuedAt: issuedAt, expiresAt: claims.expiresAt)
         let skew = OAuthSettings.seconds(settings.clockSkew)
         let outcome: IssuanceBatcher.Outcome
         do {
             outcome = try await batcher.record(IssuanceBatcher.Item(
-                assertionScope: "assertion:" + client.entry.client.id.description, assertionJTI: client.assertion.jti,
-                assertionUntil: client.assertion.expiresAt.addingTimeInterval(skew),
+                assertion: client.assertion.map { ("assertion:" + client.entry.client.id.description, $0.jti, $0.expiresAt.addingTimeInterval(skew)) },
                 proof: proof.map { ("dpop:" + $0.jkt, $0.jti, $0.issuedAt.addingTimeInterval(2 * skew)) }, token: record))
         } catch {
             throw Self.unavailable(error)
@@ -155,6 +159,21 @@ package final class AuthorizationServer: Sendable {
             if !out.contains(s) { out.append(s) }
         }
         return out.isEmpty ? client.scopes : out
+    }
+
+    /// The certificate a client's tokens are bound to (RFC 8705 §3), or nil when its tokens are
+    /// not certificate-bound. Such a client must connect with a valid client certificate and
+    /// send no DPoP proof: a token carries one binding.
+    func boundCertificate(_ r: TokenRequest, client: OAuthClient, now: Date) throws(OAuthFailure) -> PresentedCertificate? {
+        guard client.certificateBoundTokens else { return nil }
+        guard let certificate = r.clientCertificate else {
+            throw OAuthFailure(.invalidRequest, "this client's tokens are certificate-bound: connect with its TLS client certificate")
+        }
+        if let why = certificate.refusal(at: now) { throw OAuthFailure(.invalidRequest, why) }
+        guard r.dpopHeaders.isEmpty else {
+            throw OAuthFailure(.invalidRequest, "this client's tokens are certificate-bound: send no DPoP proof")
+        }
+        return certificate
     }
 
     /// The DPoP proof at the token endpoint (RFC 9449 §4.3, §5.2, §8), or nil when none was sent

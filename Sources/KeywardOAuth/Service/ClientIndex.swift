@@ -11,6 +11,8 @@ package final class ClientIndex: Sendable {
         package var client: OAuthClient
         /// The registered public keys, parsed once.
         package var keys: [PublicJWK]
+        /// How a `tls_client_auth` client's certificate is recognised, parsed once.
+        package var tlsRule: TLSClientAuthRule?
     }
 
     private struct Tables: Sendable {
@@ -38,7 +40,8 @@ package final class ClientIndex: Sendable {
 
     package func apply(_ c: OAuthClient) {
         let keys = c.publicKeys.compactMap { try? PublicJWK.parse(json: $0) }
-        tables.withLock { $0.clients[c.id] = Entry(client: c, keys: keys) }
+        let rule = c.authMethod == .tlsClientAuth ? try? TLSClientAuthRule.parse(subjectDN: c.tlsSubjectDN, sanDNS: c.tlsSANDNS) : nil
+        tables.withLock { $0.clients[c.id] = Entry(client: c, keys: keys, tlsRule: rule) }
     }
 
     package func apply(_ t: AccessTokenRecord) {

@@ -9,9 +9,8 @@ import Synchronization
 /// while a transaction commits are written together in the next one, each with its own answer.
 final class IssuanceBatcher: Sendable {
     struct Item: Sendable {
-        var assertionScope: String
-        var assertionJTI: String
-        var assertionUntil: Date
+        /// The client assertion's replay key (nil for a client authenticated by its TLS certificate).
+        var assertion: (scope: String, jti: String, until: Date)?
         var proof: (scope: String, jti: String, until: Date)?
         var token: AccessTokenRecord
     }
@@ -68,7 +67,7 @@ final class IssuanceBatcher: Sendable {
                     var out: [Outcome] = []
                     for p in batch {
                         let i = p.item
-                        guard try await self.store.recordOnce(scope: i.assertionScope, jti: i.assertionJTI, expiresAt: i.assertionUntil, in: tx) else {
+                        if let a = i.assertion, !(try await self.store.recordOnce(scope: a.scope, jti: a.jti, expiresAt: a.until, in: tx)) {
                             out.append(.assertionReplayed)
                             continue
                         }

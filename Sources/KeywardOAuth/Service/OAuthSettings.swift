@@ -15,9 +15,13 @@ package struct OAuthSettings: Sendable {
     package var requireDPoPNonce: Bool
     /// The `aud` of tokens requested with no `resource`: the APIs behind Keyward's verify.
     package var defaultAudience: String
+    /// The server runs TLS with client CAs (`--client-ca`): `tls_client_auth` and
+    /// certificate-bound tokens are offered in the metadata (RFC 8705 §3.3, §5).
+    package var mutualTLS: Bool
 
     package init(issuer: String, defaultTokenLifetime: Duration = .seconds(300), maxTokenLifetime: Duration = .seconds(3_600),
-                 clockSkew: Duration = .seconds(60), requireDPoPNonce: Bool = false, defaultAudience: String? = nil) {
+                 clockSkew: Duration = .seconds(60), requireDPoPNonce: Bool = false, defaultAudience: String? = nil, mutualTLS: Bool = false) {
+        self.mutualTLS = mutualTLS
         let trimmed = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         self.issuer = trimmed
         self.defaultTokenLifetime = defaultTokenLifetime

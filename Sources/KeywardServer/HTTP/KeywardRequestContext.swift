@@ -1,15 +1,20 @@
 import Hummingbird
+import KeywardOAuth
 import Logging
 import NIOCore
+import NIOSSL
 
 /// Per-request state: Hummingbird's core storage, a request id and the peer address.
 package struct KeywardRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     package let requestID: String
     package let remoteAddress: String?
+    /// The connection, for its TLS client certificate (read only where a route needs it).
+    let channel: any Channel
 
     package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
         var rng = SystemRandomNumberGenerator()
         requestID = String(rng.next() as UInt64, radix: 16)
         remoteAddress = source.channel.remoteAddress?.ipAddress
@@ -24,6 +29,14 @@ package struct KeywardRequestContext: RequestContext {
     /// Whether this request may carry a plaintext secret (leak intelligence, credential import):
     /// only over TLS (`tls`: the server was started with --tls-cert) or from this machine.
     func plaintextAllowed(tls: Bool) -> Bool { tls || isLoopback }
+
+    /// The client certificate the TLS handshake verified on this connection (mutual TLS), or
+    /// nil over plain HTTP or without one. Read from the TLS layer on the connection's event
+    /// loop, never from a header (RFC 9700 §4.13).
+    func clientCertificate() async -> PresentedCertificate? {
+        guard let cert = try? await channel.nioSSL_peerCertificate().get(), let der = try? cert.toDERBytes() else { return nil }
+        return PresentedCertificate(der: der)
+    }
 
     /// Bodies are collected explicitly with the configured limit (64 KiB by default).
     package var maxUploadSize: Int { 64 * 1024 }

@@ -22,11 +22,12 @@ struct OAuthRoutes {
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
         let server = server, auth = auth
         table.add(.post, "/oauth/token")
-        router.post("/oauth/token") { req, _ in
+        router.post("/oauth/token") { req, ctx in
             await Self.answer {
                 let form = try await Self.form(req)
                 let issued = try await server.token(TokenRequest(form: form, hasBasicAuth: Self.hasBasic(req),
-                                                                 dpopHeaders: req.headers[values: Self.dpopField]))
+                                                                 dpopHeaders: req.headers[values: Self.dpopField],
+                                                                 clientCertificate: await ctx.clientCertificate()))
                 return try Self.json(TokenResponse(accessToken: issued.token, tokenType: issued.tokenType, expiresIn: issued.expiresIn, scope: issued.scope))
             }
         }
@@ -55,7 +56,7 @@ struct OAuthRoutes {
             }
         }
         table.add(.post, "/oauth/revoke")
-        router.post("/oauth/revoke") { req, _ in
+        router.post("/oauth/revoke") { req, ctx in
             await Self.answer {
                 let form = try await Self.form(req)
                 if let header = req.headers[.authorization], header.hasPrefix("Bearer ") {
@@ -64,7 +65,7 @@ struct OAuthRoutes {
                     guard let token = try Self.single(form, "token") else { throw OAuthFailure(.invalidRequest, "token is required") }
                     try await server.revokeAsAdmin(token, actor: admin.name)
                 } else {
-                    try await server.revoke(form, hasBasicAuth: Self.hasBasic(req))
+                    try await server.revoke(form, hasBasicAuth: Self.hasBasic(req), certificate: await ctx.clientCertificate())
                 }
                 // RFC 7009 §2.2: 200 and an empty body, whether or not the token was known.
                 var r = Response(status: .ok)
@@ -76,13 +77,20 @@ struct OAuthRoutes {
         router.get("/.well-known/oauth-authorization-server") { _, _ in
             let s = server.settings
             let algs = JWSAlgorithm.allCases.map(\.rawValue)
+            // RFC 8705 §2.1.1, §3.3, §5: with client CAs, tls_client_auth and certificate-bound
+            // tokens; every endpoint is served over the same mutual-TLS listener, so the aliases
+            // are the endpoints themselves.
+            let methods = s.mutualTLS ? ["private_key_jwt", "tls_client_auth"] : ["private_key_jwt"]
+            let aliases = s.mutualTLS
+                ? ["token_endpoint": s.tokenEndpoint, "introspection_endpoint": s.introspectionEndpoint, "revocation_endpoint": s.revocationEndpoint]
+                : nil
             let meta = AuthorizationServerMetadata(
                 issuer: s.issuer, tokenEndpoint: s.tokenEndpoint, jwksUri: s.jwksURI, introspectionEndpoint: s.introspectionEndpoint,
                 revocationEndpoint: s.revocationEndpoint, grantTypesSupported: ["client_credentials"],
-                tokenEndpointAuthMethodsSupported: ["private_key_jwt"], tokenEndpointAuthSigningAlgValuesSupported: algs,
-                introspectionEndpointAuthMethodsSupported: ["bearer"], revocationEndpointAuthMethodsSupported: ["private_key_jwt"],
-                dpopSigningAlgValuesSupported: algs, tlsClientCertificateBoundAccessTokens: false,
-                mtlsEndpointAliases: nil, scopesSupported: nil)
+                tokenEndpointAuthMethodsSupported: methods, tokenEndpointAuthSigningAlgValuesSupported: algs,
+                introspectionEndpointAuthMethodsSupported: ["bearer"], revocationEndpointAuthMethodsSupported: methods,
+                dpopSigningAlgValuesSupported: algs, tlsClientCertificateBoundAccessTokens: s.mutualTLS,
+                mtlsEndpointAliases: aliases, scopesSupported: nil)
             var r = try Self.json(meta)
             r.headers[.cacheControl] = "public, max-age=300"
             return r

@@ -78,6 +78,9 @@ extension Store {
             // A leaked private key is reported by the RFC 7638 thumbprint of its public half, never the key.
             "ALTER TABLE exposures ADD COLUMN key_thumbprint TEXT",
             "CREATE TABLE oauth_signing_keys (kid TEXT PRIMARY KEY, sealed_private_key TEXT NOT NULL, created_at BIGINT NOT NULL, retired_at BIGINT, publish_until BIGINT)",
+            // RFC 8705 §2.1.2: how a tls_client_auth client's certificate is recognised (one of the two).
+            "ALTER TABLE oauth_clients ADD COLUMN tls_subject_dn TEXT",
+            "ALTER TABLE oauth_clients ADD COLUMN tls_san_dns TEXT",
         ],
     ]
 

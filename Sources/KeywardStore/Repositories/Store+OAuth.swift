@@ -4,13 +4,13 @@ import SQLKit
 
 /// OAuth clients, issued access tokens, the `jti` replay caches and the token-signing keys.
 extension Store {
-    static let clientColumns = "id, identity_id, name, auth_method, public_keys, key_thumbprints, scopes, environment, dpop_bound, certificate_bound, status, created_at, updated_at, revoked_at, revoke_reason"
+    static let clientColumns = "id, identity_id, name, auth_method, public_keys, key_thumbprints, scopes, environment, dpop_bound, certificate_bound, status, created_at, updated_at, revoked_at, revoke_reason, tls_subject_dn, tls_san_dns"
 
     // MARK: clients
 
     package func insertClient(_ c: OAuthClient, in tx: WriteTransaction) async throws {
         try await tx.db.raw("""
-            INSERT INTO oauth_clients (\(unsafeRaw: Store.clientColumns)) VALUES (\(bind: c.id.description), \(bind: c.identityID.description), \(bind: c.name), \(bind: c.authMethod.rawValue), \(bind: JSONColumn.encode(c.publicKeys)), \(bind: JSONColumn.encode(c.keyThumbprints)), \(bind: JSONColumn.encode(c.scopes.map(\.value))), \(bind: c.environment.rawValue), \(bind: c.dpopBoundTokens ? 1 : 0), \(bind: c.certificateBoundTokens ? 1 : 0), \(bind: c.status.rawValue), \(bind: c.createdAt.unixMillis), \(bind: c.updatedAt.unixMillis), \(bind: c.revokedAt?.unixMillis), \(bind: c.revokeReason))
+            INSERT INTO oauth_clients (\(unsafeRaw: Store.clientColumns)) VALUES (\(bind: c.id.description), \(bind: c.identityID.description), \(bind: c.name), \(bind: c.authMethod.rawValue), \(bind: JSONColumn.encode(c.publicKeys)), \(bind: JSONColumn.encode(c.keyThumbprints)), \(bind: JSONColumn.encode(c.scopes.map(\.value))), \(bind: c.environment.rawValue), \(bind: c.dpopBoundTokens ? 1 : 0), \(bind: c.certificateBoundTokens ? 1 : 0), \(bind: c.status.rawValue), \(bind: c.createdAt.unixMillis), \(bind: c.updatedAt.unixMillis), \(bind: c.revokedAt?.unixMillis), \(bind: c.revokeReason), \(bind: c.tlsSubjectDN), \(bind: c.tlsSANDNS))
             """).run()
         for t in Set(c.keyThumbprints) {
             try await tx.db.raw("INSERT INTO oauth_client_keys (thumbprint, client_id) VALUES (\(bind: t), \(bind: c.id.description))").run()
@@ -107,7 +107,9 @@ extension Store {
             createdAt: Date(unixMillis: try row.decode(column: "created_at", as: Int64.self)),
             updatedAt: Date(unixMillis: try row.decode(column: "updated_at", as: Int64.self)),
             revokedAt: try row.decode(column: "revoked_at", as: Int64?.self).map(Date.init(unixMillis:)),
-            revokeReason: try row.decode(column: "revoke_reason", as: String?.self))
+            revokeReason: try row.decode(column: "revoke_reason", as: String?.self),
+            tlsSubjectDN: try row.decode(column: "tls_subject_dn", as: String?.self),
+            tlsSANDNS: try row.decode(column: "tls_san_dns", as: String?.self))
     }
 
     // MARK: tokens

@@ -1,0 +1,81 @@
+import Foundation
+
+/// A test PKI for mutual TLS, made by openssl in a temp folder at test time (never committed):
+/// a CA, a second CA, a server certificate for 127.0.0.1 from the first, and client certificates
+/// issued on demand with a subject, extensions, an issuing CA and optionally fixed dates.
+package struct MutualTLSPKI: Sendable {
+    package let dir: TempDirectory
+    package var ca: String { dir.file("ca.pem") }
+    package var otherCA: String { dir.file("ca2.pem") }
+    package var serverCert: String { dir.file("server.pem") }
+    package var serverKey: String { dir.file("server.key") }
+
+    package static func make() async throws -> MutualTLSPKI {
+        let pki = MutualTLSPKI(dir: try TempDirectory("keyward-mtls-pki"))
+        for (name, cn) in [("ca", "Keyward Test CA"), ("ca2", "Keyward Other Test CA")] {
+            try await pki.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                                   "-subj", "/CN=\(cn)", "-keyout", "\(name).key", "-out", "\(name).pem"])
+        }
+        _ = try await pki.issue("server", subject: "/CN=127.0.0.1",
+                                extensions: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+        return pki
+    }
+
+    /// Issues `name.pem` / `name.key` (P-256) signed by `ca` (`"ca"` or `"ca2"`). With `dates`
+    /// (`YYYYMMDDHHMMSSZ` each), the validity period is set by `openssl ca`. Returns the PEM path.
+    @discardableResult
+    package func issue(_ name: String, subject: String, extensions: String, ca: String = "ca",
+                       dates: (start: String, end: String)? = nil) async throws -> String {
+        let ext = dir.file("\(name).ext")
+        try extensions.write(toFile: ext, atomically: true, encoding: .utf8)
+        try await openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
+                           "-keyout", "\(name).key", "-out", "\(name).csr"])
+        if let dates {
+            let db = dir.file("\(name).db")
+            try "".write(toFile: db, atomically: true, encoding: .utf8)
+            let config = """
+                [ca]
+                default_ca = d
+                [d]
+                database = \(db)
+                new_certs_dir = \(dir.path)
+                serial = \(dir.file("\(name).serial"))
+                default_md = sha256
+                policy = any
+                unique_subject = no
+                [any]
+                commonName = optional
+                """
+            try "01\n".write(toFile: dir.file("\(name).serial"), atomically: true, encoding: .utf8)
+            try config.write(toFile: dir.file("\(name).cnf"), atomically: true, encoding: .utf8)
+            try await openssl(["ca", "-batch", "-notext", "-config", "\(name).cnf", "-cert", "\(ca).pem", "-keyfile", "\(ca).key",
+                               "-in", "\(name).csr", "-out", "\(name).pem", "-startdate", dates.start, "-enddate", dates.end,
+                               "-extfile", ext, "-preserveDN"])
+        } else {
+            try await openssl(["x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).pem", "-CAkey", "\(ca).key", "-CAcreateserial",
+                               "-days", "2", "-extfile", ext, "-out", "\(name).pem"])
+        }
+        return dir.file("\(name).pem")
+    }
+
+    package func cert(_ name: String) -> String { dir.file("\(name).pem") }
+    package func key(_ name: String) -> String { dir.file("\(name).key") }
+
+    /// The DER bytes of `name.pem`.
+    package func der(_ name: String) throws -> [UInt8] {
+        let pem = try String(contentsOfFile: cert(name), encoding: .utf8)
+        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        guard let data = Data(base64Encoded: body) else { throw POSIXError(.EINVAL) }
+        return Array(data)
+    }
+
+    func openssl(_ args: [String]) async throws {
+        let r = try await ProcessRunner.run("/usr/bin/openssl", args, currentDirectory: dir.path)
+        guard r.status == 0 else { throw KeywardTestPKIError(message: "openssl \(args.first ?? ""): \(r.stderr.suffix(500))") }
+    }
+}
+
+struct KeywardTestPKIError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
