@@ -35,8 +35,12 @@ struct OAuthRoutes {
         router.post("/oauth/introspect") { req, _ in
             // RFC 7662 §2.1: the caller is a resource server with a Keyward key holding keyward:verify.
             do { _ = try auth.require(.verify, req) } catch let e as KeywardError {
-                return Self.error(OAuthFailure(.invalidClient, e.code == .forbidden ? "the key lacks the keyward:verify scope" : "authentication is required",
-                                               status: e.code == .forbidden ? 403 : 401))
+                switch e.code {
+                case .forbidden: return Self.error(OAuthFailure(.invalidClient, "the key lacks the keyward:verify scope", status: 403))
+                // A node whose index is stale cannot tell whether the caller's key is still valid.
+                case .unavailable: return Self.error(OAuthFailure(.temporarilyUnavailable, "this node cannot vouch for keys now; retry", status: 503))
+                default: return Self.error(OAuthFailure(.invalidClient, "authentication is required"))
+                }
             }
             return await Self.answer {
                 let form = try await Self.form(req)
