@@ -57,7 +57,7 @@ package final class PostgresServer: Sendable {
         let initdb = try asUser("\(bin)/initdb", ["-D", data, "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"])
         guard initdb.status == 0 else { throw PostgresLaunchError(description: "initdb failed: \(initdb.stderr.suffix(500))") }
         let port = try freePort()
-        let opts = "-p \(port) -k \(dir) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        let opts = "-p \(port) -k \(dir) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=500"
         let start = try asUser("\(bin)/pg_ctl", ["-D", data, "-o", opts, "-l", dir + "/log", "-w", "-t", "60", "start"])
         guard start.status == 0 else { throw PostgresLaunchError(description: "pg_ctl start failed: \(start.stderr.suffix(500))") }
         let server = PostgresServer(port: port, dataDirectory: data, user: user)
