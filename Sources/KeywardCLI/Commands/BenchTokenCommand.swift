@@ -6,6 +6,7 @@ import KeywardGovernance
 import KeywardOAuth
 import KeywardStore
 import Logging
+import NIOCore
 import Synchronization
 
 /// `keyward bench token`: `client_credentials` with `private_key_jwt` (ES256) at 64 connections
@@ -24,6 +25,8 @@ struct BenchTokenCommand: AsyncParsableCommand {
     @Flag(name: .customLong("share-cpus"), help: "Let the server and wrk share every CPU instead of giving each half of them.") var shareCPUs = false
     /// Internal: measure the crypto bound on the CPUs this process may run on (the parent starts it under taskset) and print it.
     @Flag(name: .customLong("measure-crypto-bound"), help: .hidden) var cryptoBoundOnly = false
+    @Flag(help: "Also time each step of a token request in this process, without HTTP or the store (µs per call), to see where the time goes.")
+    var steps = false
 
     func run() async throws {
         if cryptoBoundOnly {
@@ -85,6 +88,7 @@ struct BenchTokenCommand: AsyncParsableCommand {
         print(String(format: "tokens/s %.0f (target ≥ 5000: %@); tokens/s ÷ crypto bound %.3f (target ≥ 0.6: %@); p99 %.2f ms",
                      rate, rate >= 5_000 ? "met" : "NOT met", rate / bound, rate / bound >= 0.6 ? "met" : "NOT met", p99))
         print(String(format: "server RSS after the run: %.0f MiB", ProcStatus.rssMiB(pid: server.pid)))
+        if steps { Self.timeSteps(key: key, clientID: clientID, audience: audience) }
         if results.contains(where: { $0.non2xx > 0 }) {
             throw CLIExit.error("some responses were not 2xx (assertions ran out, or a refusal): the measurement is invalid; see --assertions")
         }
@@ -174,5 +178,41 @@ struct BenchTokenCommand: AsyncParsableCommand {
             total.withLock { $0 += n }
         }
         return Double(total.withLock { $0 }) / seconds
+    }
+
+    /// µs per call of each step of a token request, in this process (no HTTP, no store), single-threaded.
+    static func timeSteps(key: P256.Signing.PrivateKey, clientID: String, audience: String) {
+        let bodies = assertions(count: 2_000, key: key, clientID: clientID, audience: audience)
+        let raw = Array(key.publicKey.rawRepresentation)
+        let jwk = try? PublicJWK.parse(json: #"{"kty":"EC","crv":"P-256","alg":"ES256","kid":"bench","x":"\#(Base64URL.encode(raw[0..<32]))","y":"\#(Base64URL.encode(raw[32..<64]))"}"#)
+        let signing = TokenSigningKey(kid: "bench", privateKey: P256.Signing.PrivateKey())
+        let texts = bodies.map { String($0[$0.range(of: "client_assertion=")!.upperBound...]) }
+        func time(_ name: String, _ body: (Int) -> Void) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for i in 0..<texts.count { body(i) }
+            let us = Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000 / Double(texts.count)
+            print("  " + name.padding(toLength: 48, withPad: " ", startingAt: 0) + String(format: "%8.1f µs", us))
+        }
+        print("bench token --steps (one thread, µs per call):")
+        let buffers = bodies.map { ByteBuffer(string: $0) }
+        time("form body parse (from a ByteBuffer, as the route)") { _ = try? FormBody.parse(buffers[$0].readableBytesView) }
+        time("client assertion inspect (parse, header checks)") { _ = try? ClientAssertion.inspect(texts[$0], formClientID: nil) }
+        let inspected = texts.compactMap { try? ClientAssertion.inspect($0, formClientID: nil) }
+        time("client assertion verify (ES256 + claims)") { i in
+            guard let jwk, i < inspected.count else { return }
+            _ = try? ClientAssertion.verify(inspected[i], keys: [jwk], requirements: AssertionRequirements(audiences: [audience]), now: Date())
+        }
+        let claims = AccessTokenClaims(issuer: "http://127.0.0.1:8080", subject: clientID, clientID: clientID, audience: "http://127.0.0.1:8080",
+                                       scope: ["bench:read"], issuedAt: Date(), expiresAt: Date().addingTimeInterval(300), jti: AccessTokenID.random().description,
+                                       confirmation: nil)
+        time("access token mint (claims + ES256 sign)") { _ in _ = AccessToken.mint(claims, key: signing) }
+        let token = AccessToken.mint(claims, key: signing)
+        time("token SHA-256 digest") { _ in _ = SecretDigest(hashing: token.utf8) }
+        time("token response JSON (JSONEncoder)") { _ in
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            _ = try? e.encode(["access_token": token, "token_type": "Bearer", "scope": "bench:read"])
+        }
+        time("access token verify (parse + ES256)") { _ in _ = try? AccessToken.verify(token, publicKey: { _ in signing.privateKey.publicKey }, now: Date()) }
     }
 }

@@ -15,7 +15,7 @@ final class IssuanceBatcher: Sendable {
         var token: AccessTokenRecord
     }
 
-    enum Outcome: Sendable {
+    enum Outcome: Sendable, Equatable {
         case recorded
         case assertionReplayed
         case proofReplayed
@@ -34,7 +34,7 @@ final class IssuanceBatcher: Sendable {
     private let store: Store
     private let state = Mutex(State())
     /// At most this many tokens in one transaction.
-    static let maxBatch = 512
+    static let maxBatch = 256
 
     init(store: Store) { self.store = store }
 
@@ -51,6 +51,38 @@ final class IssuanceBatcher: Sendable {
         }
     }
 
+    /// One batch in one transaction, in three statements: the assertions' `jti`s, the proofs' `jti`s
+    /// (each a multi-row insert that returns what was new), and the tokens whose keys were all new.
+    /// A key repeated within the batch counts for its first item only.
+    private func write(_ items: [Item], in tx: WriteTransaction) async throws -> [Outcome] {
+        var seen = Set<ReplayKey>()
+        var firstUse = [Bool](repeating: true, count: items.count)
+        var assertionKeys: [(scope: String, jti: String, expiresAt: Date)] = []
+        for (n, i) in items.enumerated() {
+            if let a = i.assertion {
+                if seen.insert(ReplayKey(scope: a.scope, jti: a.jti)).inserted { assertionKeys.append((a.scope, a.jti, a.until)) } else { firstUse[n] = false }
+            }
+        }
+        let newAssertions = try await store.recordOnce(assertionKeys, in: tx)
+        var outcomes: [Outcome] = items.indices.map { n in
+            guard let a = items[n].assertion else { return .recorded }
+            return firstUse[n] && newAssertions.contains(ReplayKey(scope: a.scope, jti: a.jti)) ? .recorded : .assertionReplayed
+        }
+        var proofKeys: [(scope: String, jti: String, expiresAt: Date)] = []
+        var proofFirst = [Bool](repeating: true, count: items.count)
+        for (n, i) in items.enumerated() where outcomes[n] == .recorded {
+            if let p = i.proof {
+                if seen.insert(ReplayKey(scope: p.scope, jti: p.jti)).inserted { proofKeys.append((p.scope, p.jti, p.until)) } else { proofFirst[n] = false }
+            }
+        }
+        let newProofs = try await store.recordOnce(proofKeys, in: tx)
+        for (n, i) in items.enumerated() where outcomes[n] == .recorded {
+            if let p = i.proof, !(proofFirst[n] && newProofs.contains(ReplayKey(scope: p.scope, jti: p.jti))) { outcomes[n] = .proofReplayed }
+        }
+        try await store.insertAccessTokens(items.indices.filter { outcomes[$0] == .recorded }.map { items[$0].token }, in: tx)
+        return outcomes
+    }
+
     /// Writes batches until the queue is empty.
     private func drain() async {
         while true {
@@ -63,23 +95,7 @@ final class IssuanceBatcher: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let outcomes = try await store.write { tx in
-                    var out: [Outcome] = []
-                    for p in batch {
-                        let i = p.item
-                        if let a = i.assertion, !(try await self.store.recordOnce(scope: a.scope, jti: a.jti, expiresAt: a.until, in: tx)) {
-                            out.append(.assertionReplayed)
-                            continue
-                        }
-                        if let proof = i.proof, !(try await self.store.recordOnce(scope: proof.scope, jti: proof.jti, expiresAt: proof.until, in: tx)) {
-                            out.append(.proofReplayed)
-                            continue
-                        }
-                        try await self.store.insertAccessToken(i.token, in: tx)
-                        out.append(.recorded)
-                    }
-                    return out
-                }
+                let outcomes = try await store.write { tx in try await self.write(batch.map(\.item), in: tx) }
                 for (p, o) in zip(batch, outcomes) { p.continuation.resume(returning: o) }
             } catch {
                 for p in batch { p.continuation.resume(throwing: error) }

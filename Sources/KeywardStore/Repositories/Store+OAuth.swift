@@ -2,6 +2,16 @@ import Foundation
 import KeywardCore
 import SQLKit
 
+/// A replay-cache key: the scope (`assertion:<client>`, `dpop:<jkt>`) and the `jti`.
+package struct ReplayKey: Hashable, Sendable {
+    package var scope: String
+    package var jti: String
+    package init(scope: String, jti: String) {
+        self.scope = scope
+        self.jti = jti
+    }
+}
+
 /// OAuth clients, issued access tokens, the `jti` replay caches and the token-signing keys.
 extension Store {
     static let clientColumns = "id, identity_id, name, auth_method, public_keys, key_thumbprints, scopes, environment, dpop_bound, certificate_bound, status, created_at, updated_at, revoked_at, revoke_reason, tls_subject_dn, tls_san_dns"
@@ -193,6 +203,59 @@ extension Store {
             INSERT INTO oauth_replay (scope, jti, expires_at) VALUES (\(bind: scope), \(bind: jti), \(bind: expiresAt.unixMillis)) ON CONFLICT (scope, jti) DO NOTHING RETURNING jti
             """).first()
         return inserted != nil
+    }
+
+    /// `recordOnce` for many keys in one statement: returns the keys (`scope`, `jti`) that were new.
+    /// The caller gives each key once (a key repeated within one call would be inserted once and
+    /// reported new for both).
+    package func recordOnce(_ entries: [(scope: String, jti: String, expiresAt: Date)], in tx: WriteTransaction) async throws -> Set<ReplayKey> {
+        guard !entries.isEmpty else { return [] }
+        var q = SQLQueryString("INSERT INTO oauth_replay (scope, jti, expires_at) VALUES ")
+        for (i, e) in entries.enumerated() {
+            q.appendInterpolation(unsafeRaw: i == 0 ? "(" : ", (")
+            q.appendInterpolation(bind: e.scope)
+            q.appendInterpolation(unsafeRaw: ", ")
+            q.appendInterpolation(bind: e.jti)
+            q.appendInterpolation(unsafeRaw: ", ")
+            q.appendInterpolation(bind: e.expiresAt.unixMillis)
+            q.appendInterpolation(unsafeRaw: ")")
+        }
+        q.appendInterpolation(unsafeRaw: " ON CONFLICT (scope, jti) DO NOTHING RETURNING scope, jti")
+        var new = Set<ReplayKey>()
+        for row in try await tx.db.raw(q).all() {
+            new.insert(ReplayKey(scope: try row.decode(column: "scope", as: String.self), jti: try row.decode(column: "jti", as: String.self)))
+        }
+        return new
+    }
+
+    /// Many issued tokens in one statement.
+    package func insertAccessTokens(_ tokens: [AccessTokenRecord], in tx: WriteTransaction) async throws {
+        guard !tokens.isEmpty else { return }
+        var q = SQLQueryString("INSERT INTO oauth_tokens (\(unsafeRaw: Store.tokenColumns)) VALUES ")
+        for (i, t) in tokens.enumerated() {
+            q.appendInterpolation(unsafeRaw: i == 0 ? "(" : ", (")
+            q.appendInterpolation(bind: t.id.description)
+            q.appendInterpolation(unsafeRaw: ", ")
+            q.appendInterpolation(bind: t.clientID.description)
+            q.appendInterpolation(unsafeRaw: ", ")
+            q.appendInterpolation(bind: t.identityID.description)
+            q.appendInterpolation(unsafeRaw: ", ")
+            q.appendInterpolation(bind: JSONColumn.encode(t.scopes.map(\.value)))
+            q.appendInterpolation(unsafeRaw: ", ")
+            q.appendInterpolation(bind: t.digest.hex)
+            q.appendInterpolation(unsafeRaw: ", ")
+            q.appendInterpolation(bind: t.binding)
+            q.appendInterpolation(unsafeRaw: ", ")
+            q.appendInterpolation(bind: t.issuedAt.unixMillis)
+            q.appendInterpolation(unsafeRaw: ", ")
+            q.appendInterpolation(bind: t.expiresAt.unixMillis)
+            q.appendInterpolation(unsafeRaw: ", ")
+            q.appendInterpolation(bind: t.revokedAt?.unixMillis)
+            q.appendInterpolation(unsafeRaw: ", ")
+            q.appendInterpolation(bind: t.revokeReason)
+            q.appendInterpolation(unsafeRaw: ")")
+        }
+        try await tx.db.raw(q).run()
     }
 
     /// Deletes replay entries past their expiry, and token rows a day after theirs (kept that long
