@@ -29,3 +29,21 @@ extension PublicJWK {
         }
     }
 }
+
+extension CompactJWS {
+    /// The key among `keys` that signed this JWS: by `kid` when the header has one (an unknown kid
+    /// fails — never a fallback to another key, case 12), else each key whose alg fits.
+    package func signer(among keys: [PublicJWK]) throws(JOSEError) -> PublicJWK {
+        guard let alg = algorithm else { throw .algorithmRefused }
+        let candidates: [PublicJWK]
+        if let kidValue = header["kid"] {
+            guard let kid = kidValue.stringValue else { throw .unknownKeyID }
+            candidates = keys.filter { $0.kid == kid }
+            guard !candidates.isEmpty else { throw .unknownKeyID }
+        } else {
+            candidates = keys.filter { $0.alg == alg || ($0.alg == nil && $0.kty == alg.keyType) }
+        }
+        guard let key = candidates.first(where: { $0.verify(signature: signature, signingInput: signingInput, alg: alg) }) else { throw .badSignature }
+        return key
+    }
+}

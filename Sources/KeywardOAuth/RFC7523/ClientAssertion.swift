@@ -44,19 +44,7 @@ package enum ClientAssertion {
     /// string, 1…maxJTIBytes bytes.
     package static func verify(_ a: UnverifiedAssertion, keys: [PublicJWK], requirements: AssertionRequirements, now: Date) throws(JOSEError) -> ValidatedAssertion {
         let jws = a.jws
-        guard let alg = jws.algorithm else { throw .algorithmRefused }
-        let candidates: [PublicJWK]
-        if let kidValue = jws.header["kid"] {
-            // Case 12: a kid selects among the registered keys only; it is never a path, a query or a fallback.
-            guard let kid = kidValue.stringValue else { throw .unknownKeyID }
-            candidates = keys.filter { $0.kid == kid }
-            guard !candidates.isEmpty else { throw .unknownKeyID }
-        } else {
-            candidates = keys.filter { $0.alg == alg || ($0.alg == nil && $0.kty == alg.keyType) }
-        }
-        guard let key = candidates.first(where: { $0.verify(signature: jws.signature, signingInput: jws.signingInput, alg: alg) }) else {
-            throw .badSignature
-        }
+        let key = try jws.signer(among: keys)
         let claims = jws.payload
         // RFC 7523 §3 item 3 and rfc7523bis: aud is this server, as one value; one answer for every other shape (case 4).
         let audience: String? = switch claims["aud"] {

@@ -66,18 +66,7 @@ package enum WorkloadAssertion {
     /// `iat`/`nbf` not in the future, every claim condition equal.
     package static func verify(_ jws: CompactJWS, trust: WorkloadTrust, now: Date, clockSkew: Duration = .seconds(60),
                                maxLifetime: Duration = .seconds(7_200)) throws(JOSEError) -> ValidatedWorkloadAssertion {
-        guard let alg = jws.algorithm else { throw .algorithmRefused }
-        let candidates: [PublicJWK]
-        if let kidValue = jws.header["kid"] {
-            guard let kid = kidValue.stringValue else { throw .unknownKeyID }
-            candidates = trust.keys.filter { $0.kid == kid }
-            guard !candidates.isEmpty else { throw .unknownKeyID }
-        } else {
-            candidates = trust.keys.filter { $0.alg == alg || ($0.alg == nil && $0.kty == alg.keyType) }
-        }
-        guard let key = candidates.first(where: { $0.verify(signature: jws.signature, signingInput: jws.signingInput, alg: alg) }) else {
-            throw .badSignature
-        }
+        let key = try jws.signer(among: trust.keys)
         let c = jws.payload
         guard try ClaimChecks.string(c, "iss", maxBytes: 512) == trust.issuer else { throw JOSEError("iss is not the trusted issuer") }
         guard try ClaimChecks.string(c, "sub", maxBytes: 512) == trust.subject else { throw JOSEError("sub is not the trusted subject") }
