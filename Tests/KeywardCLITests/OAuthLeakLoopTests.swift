@@ -21,15 +21,25 @@ struct OAuthLeakLoopTests {
         return try json(r.stdout)
     }
 
+    /// A served instance with an identity that may hold `billing:read`: the server, its URL, the admin key, the identity id.
+    static func serveWithIdentity(_ dir: TempDirectory) async throws -> (BackgroundProcess, String, String, String) {
+        let (server, url, adminKey) = try await KeywardBinary.serve(dataDirectory: dir.file("data"))
+        do {
+            let admin = try #require(adminKey)
+            let identity = try await call(url, admin, "POST", "/v1/identities", json: #"{"name":"billing-sync","kind":"service","technical_owner":"ops@example.com","purpose":"nightly sync","environment":"production","allowed_scopes":["billing:read"]}"#)
+            return (server, url, admin, try #require(identity["id"] as? String))
+        } catch {
+            server.stop()
+            throw error
+        }
+    }
+
     @Test("a committed private key: the scan reports its thumbprint, the client is revoked, its 3 tokens die, an incident lists them")
     func privateKeyLeak() async throws {
         let dir = try TempDirectory("keyward-oauth-leak")
         defer { dir.remove() }
-        let (server, url, adminKey) = try await KeywardBinary.serve(dataDirectory: dir.file("data"))
+        let (server, url, admin, idn) = try await Self.serveWithIdentity(dir)
         defer { server.stop() }
-        let admin = try #require(adminKey)
-        let identity = try await Self.call(url, admin, "POST", "/v1/identities", json: #"{"name":"billing-sync","kind":"service","technical_owner":"ops@example.com","purpose":"nightly sync","environment":"production","allowed_scopes":["billing:read"]}"#)
-        let idn = try #require(identity["id"] as? String)
         try FileManager.default.createDirectory(atPath: dir.file("repo/deploy"), withIntermediateDirectories: true)
         let made = try await OAuthTestClient.register(base: url, admin: admin, identity: idn, scope: "billing:read", tokens: 3, folder: dir.file("repo/deploy"))
         let pem = made.keyFile
@@ -69,11 +79,9 @@ struct OAuthLeakLoopTests {
     func tokenLeak() async throws {
         let dir = try TempDirectory("keyward-oauth-leak")
         defer { dir.remove() }
-        let (server, url, adminKey) = try await KeywardBinary.serve(dataDirectory: dir.file("data"))
+        let (server, url, admin, idn) = try await Self.serveWithIdentity(dir)
         defer { server.stop() }
-        let admin = try #require(adminKey)
-        let identity = try await Self.call(url, admin, "POST", "/v1/identities", json: #"{"name":"billing-sync","kind":"service","technical_owner":"ops@example.com","purpose":"nightly sync","environment":"production","allowed_scopes":["billing:read"]}"#)
-        let made = try await OAuthTestClient.register(base: url, admin: admin, identity: try #require(identity["id"] as? String), scope: "billing:read",
+        let made = try await OAuthTestClient.register(base: url, admin: admin, identity: idn, scope: "billing:read",
                                                       tokens: 2, folder: dir.path)
         let tokens = made.tokens
         let report = #"{"source":"internal","items":[{"rule_id":"keyward.oauth-token","sha256":"\#(SecretDigest(hashing: tokens[0].utf8).hex)"}]}"#

@@ -74,31 +74,12 @@ extension Governance {
             events.append(IncidentEvent(at: now, kind: "containment_withheld", detail:
                 "the report named the key by its public thumbprint only, which anyone with the public key can compute; policy would revoke the client. Confirm, then revoke it (keyward clients revoke \(client.id))"))
         }
-        let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
-        var data = ["incident_id": incidentID.description, "client_id": client.id.description, "identity_id": identity.id.description,
-                    "owner": owner, "action": action.rawValue, "classification": classification.rawValue, "source": exposure.source]
-        let notified = try await emit(.incidentOpened, data, in: tx) > 0
-        events.append(notificationEvent(notified: notified, owner: owner, incident: incidentID, at: now))
-        let incident = Incident(
-            id: incidentID, status: containedAt == nil ? .open : .contained, target: .client(client.id), targetVersion: nil,
-            identityID: identity.id, environment: client.environment.rawValue, source: exposure.source, classification: classification, action: action,
-            receivedAt: exposure.receivedAt, matchedAt: now, containedAt: containedAt, notifiedAt: notified ? now : nil, exposureCount: 1,
-            blastRadiusJSON: StoredJSON.string(radius), huntJSON: StoredJSON.string(HuntReport(since: now, outcomes: [:], failures: 0, sources: [], scopesUsed: [])),
-            guidance: (action == .revoke ? "OAuth client \(client.id) was revoked and every token it held is dead. " : "Revoke OAuth client \(client.id) (every token it holds dies with it). ") + "Generate a new key pair where the client runs (never where the old one leaked), register a new client for identity \(identity.id) with the new public key (`keyward clients create`), deploy it, remove the leaked key from where it was found (rewrite history if it was committed), then resolve this incident.",
-            events: events, createdAt: now, updatedAt: now)
-        try await store.insertIncident(incident, dedupeKey: client.id.description, in: tx)
-        try await store.classifyExposure(exposure.id, classification: classification, target: .client(client.id), incidentID: incidentID, in: tx)
-        tx.audit(AuditEntry(actor: actor.name, action: .incidentOpened, target: incidentID.description, details: [
-            "client_id": client.id.description, "classification": classification.rawValue, "action": action.rawValue,
-            "source": exposure.source, "exposure_id": exposure.id.description, "evidence": "key_thumbprint",
-            "time_to_contain_ms": incident.timeToContainMillis.map(String.init) ?? "not contained", "notified": String(notified),
-        ]))
-        if let ttc = incident.timeToContainMillis {
-            data["time_to_contain_ms"] = String(ttc)
-            try await emit(.incidentContained, data, in: tx)
-        }
-        return ExposureOutcome(exposureID: exposure.id, duplicate: false, classification: classification, incidentID: incidentID, action: action,
-                               notified: notified)
+        let guidance = (action == .revoke ? "OAuth client \(client.id) was revoked and every token it held is dead. " : "Revoke OAuth client \(client.id) (every token it holds dies with it). ") + "Generate a new key pair where the client runs (never where the old one leaked), register a new client for identity \(identity.id) with the new public key (`keyward clients create`), deploy it, remove the leaked key from where it was found (rewrite history if it was committed), then resolve this incident."
+        return try await openIncident(IncidentDraft(
+            id: incidentID, target: .client(client.id), version: nil, identity: identity, environment: client.environment.rawValue,
+            classification: classification, action: action, containedAt: containedAt, events: events, radius: radius,
+            hunt: HuntReport(since: now, outcomes: [:], failures: 0, sources: [], scopesUsed: []), guidance: guidance, evidence: "key_thumbprint"),
+            exposure: exposure, actor: actor, now: now, in: tx)
     }
 
     /// A client's blast radius: its identity, scopes, live tokens (as derived credentials) and declared holders.

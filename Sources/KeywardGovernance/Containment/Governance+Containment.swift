@@ -63,31 +63,11 @@ extension Governance {
             events.append(IncidentEvent(at: store.clock.now(), kind: "admin_access_lost",
                                         detail: "no usable keyward:admin key remains: run `keyward admin recover` where the data folder (or the database and HMAC key file) is"))
         }
-        let owner = identity.technicalOwner ?? identity.businessOwner ?? "unknown owner"
-        var data = ["incident_id": incidentID.description, "key_id": key.id.description, "identity_id": identity.id.description,
-                    "owner": owner, "action": action.rawValue, "classification": classification.rawValue, "source": exposure.source]
-        let notified = try await emit(.incidentOpened, data, in: tx) > 0
-        events.append(notificationEvent(notified: notified, owner: owner, incident: incidentID, at: now))
-        let incident = Incident(
-            id: incidentID, status: containedAt == nil ? .open : .contained, target: .key(key.id), targetVersion: version,
-            identityID: identity.id, environment: key.environment.rawValue, source: exposure.source, classification: classification, action: action,
-            receivedAt: exposure.receivedAt, matchedAt: now, containedAt: containedAt, notifiedAt: notified ? now : nil, exposureCount: 1,
-            blastRadiusJSON: StoredJSON.string(radius), huntJSON: StoredJSON.string(hunt),
+        return try await openIncident(IncidentDraft(
+            id: incidentID, target: .key(key.id), version: version, identity: identity, environment: key.environment.rawValue,
+            classification: classification, action: action, containedAt: containedAt, events: events, radius: radius, hunt: hunt,
             guidance: Self.keyGuidance(key, identity: identity, action: action, consumers: radius.declaredConsumers.count + radius.observedConsumers.count),
-            events: events, createdAt: now, updatedAt: now)
-        try await store.insertIncident(incident, dedupeKey: key.id.description, in: tx)
-        try await store.classifyExposure(exposure.id, classification: classification, target: .key(key.id), incidentID: incidentID, in: tx)
-        tx.audit(AuditEntry(actor: actor.name, action: .incidentOpened, target: incidentID.description, details: [
-            "key_id": key.id.description, "version": String(version), "classification": classification.rawValue, "action": action.rawValue,
-            "source": exposure.source, "exposure_id": exposure.id.description, "evidence": possession ? "possession" : "digest_only",
-            "time_to_contain_ms": incident.timeToContainMillis.map(String.init) ?? "not contained", "notified": String(notified),
-        ]))
-        if let ttc = incident.timeToContainMillis {
-            data["time_to_contain_ms"] = String(ttc)
-            try await emit(.incidentContained, data, in: tx)
-        }
-        return ExposureOutcome(exposureID: exposure.id, duplicate: false, classification: classification, incidentID: incidentID, action: action,
-                               notified: notified)
+            evidence: possession ? "possession" : "digest_only"), exposure: exposure, actor: actor, now: now, in: tx)
     }
 
     static func keyGuidance(_ key: APIKey, identity: Identity, action: ContainmentAction, consumers: Int) -> String {

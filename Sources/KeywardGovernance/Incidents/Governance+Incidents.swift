@@ -55,6 +55,56 @@ extension Governance {
         return ExposureOutcome(exposureID: exposure.id, duplicate: false, classification: classification, incidentID: open.id, action: nil)
     }
 
+    /// An incident about to be opened for a Keyward credential (a key or an OAuth client) whose
+    /// containment was decided: its timeline so far, radius, hunt and guidance.
+    struct IncidentDraft {
+        var id: IncidentID
+        var target: CredentialRef
+        var version: Int?
+        var identity: Identity
+        var environment: String
+        var classification: ExposureClassification
+        var action: ContainmentAction
+        var containedAt: Date?
+        var events: [IncidentEvent]
+        var radius: BlastRadiusReport
+        var hunt: HuntReport
+        var guidance: String
+        /// What the report showed: `possession`, `digest_only`, `key_thumbprint`.
+        var evidence: String
+    }
+
+    /// Announces (`incident.opened`), records and audits the incident, classifies the exposure
+    /// against it, and announces its containment with the time it took (`incident.contained`).
+    func openIncident(_ d: IncidentDraft, exposure: ExposureContext, actor: Principal, now: Date, in tx: WriteTransaction) async throws -> ExposureOutcome {
+        let owner = d.identity.technicalOwner ?? d.identity.businessOwner ?? "unknown owner"
+        let targetField = d.target.kind + "_id"
+        var data = ["incident_id": d.id.description, targetField: d.target.description, "identity_id": d.identity.id.description,
+                    "owner": owner, "action": d.action.rawValue, "classification": d.classification.rawValue, "source": exposure.source]
+        let notified = try await emit(.incidentOpened, data, in: tx) > 0
+        let incident = Incident(
+            id: d.id, status: d.containedAt == nil ? .open : .contained, target: d.target, targetVersion: d.version,
+            identityID: d.identity.id, environment: d.environment, source: exposure.source, classification: d.classification, action: d.action,
+            receivedAt: exposure.receivedAt, matchedAt: now, containedAt: d.containedAt, notifiedAt: notified ? now : nil, exposureCount: 1,
+            blastRadiusJSON: StoredJSON.string(d.radius), huntJSON: StoredJSON.string(d.hunt), guidance: d.guidance,
+            events: d.events + [notificationEvent(notified: notified, owner: owner, incident: d.id, at: now)], createdAt: now, updatedAt: now)
+        try await store.insertIncident(incident, dedupeKey: d.target.description, in: tx)
+        try await store.classifyExposure(exposure.id, classification: d.classification, target: d.target, incidentID: d.id, in: tx)
+        var details = [
+            targetField: d.target.description, "classification": d.classification.rawValue, "action": d.action.rawValue,
+            "source": exposure.source, "exposure_id": exposure.id.description, "evidence": d.evidence,
+            "time_to_contain_ms": incident.timeToContainMillis.map(String.init) ?? "not contained", "notified": String(notified),
+        ]
+        if let v = d.version { details["version"] = String(v) }
+        tx.audit(AuditEntry(actor: actor.name, action: .incidentOpened, target: d.id.description, details: details))
+        if let ttc = incident.timeToContainMillis {
+            data["time_to_contain_ms"] = String(ttc)
+            try await emit(.incidentContained, data, in: tx)
+        }
+        return ExposureOutcome(exposureID: exposure.id, duplicate: false, classification: d.classification, incidentID: d.id, action: d.action,
+                               notified: notified)
+    }
+
     /// Whether anyone was told: a queued `incident.opened` webhook, or, with no subscription, an
     /// event saying nobody was (and a warning in the log), so a `notify` incident never looks handled.
     func notificationEvent(notified: Bool, owner: String, incident: IncidentID, at now: Date) -> IncidentEvent {
