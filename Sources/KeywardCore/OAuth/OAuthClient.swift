@@ -14,6 +14,31 @@ package enum ClientAuthMethod: String, Sendable, CaseIterable, Codable {
     case privateKeyJWT = "private_key_jwt"
     case tlsClientAuth = "tls_client_auth"
     case selfSignedTLSClientAuth = "self_signed_tls_client_auth"
+    /// Secretless: the client presents a token its own platform issued (a Kubernetes
+    /// service-account token, a CI provider's OIDC token, a SPIFFE JWT-SVID), checked against the
+    /// client's `WorkloadTrustSpec` (RFC 7523 §2.1 grant or §2.2 assertion).
+    case workloadFederation = "workload_federation"
+}
+
+/// A client's trust in an external workload issuer, as registered: one issuer, its keys (inline
+/// JWKS, or a `jwks_uri` fetched under the server's allow-list), exactly one subject, the audience
+/// the platform must put in its tokens, and optional string-claim conditions.
+package struct WorkloadTrustSpec: Sendable, Equatable, Codable {
+    package var issuer: String
+    package var jwksJSON: String?
+    package var jwksURI: String?
+    package var subject: String
+    package var audience: String
+    package var claims: [String: String]
+
+    package init(issuer: String, jwksJSON: String?, jwksURI: String?, subject: String, audience: String, claims: [String: String]) {
+        self.issuer = issuer
+        self.jwksJSON = jwksJSON
+        self.jwksURI = jwksURI
+        self.subject = subject
+        self.audience = audience
+        self.claims = claims
+    }
 }
 
 package enum ClientStatus: String, Sendable, Codable {
@@ -39,6 +64,14 @@ package struct OAuthClient: Sendable, Equatable {
     /// `tls_client_auth` (RFC 8705 §2.1.2): the registered subject DN or dNSName SAN, as registered.
     package var tlsSubjectDN: String?
     package var tlsSANDNS: String?
+    /// `private_key_jwt` (or `self_signed_tls_client_auth`) keys published at this URL instead of
+    /// inline; `publicKeys` then holds the set fetched at registration.
+    package var jwksURI: String?
+    /// RFC 8705 §7.4: base64url SHA-256 of the DER of the CA certificate that must have issued a
+    /// `tls_client_auth` client's certificate (nil: any configured client CA).
+    package var tlsCAThumbprint: String?
+    /// `workload_federation`: the external issuer this client trusts.
+    package var workloadTrust: WorkloadTrustSpec?
     package var status: ClientStatus
     package var createdAt: Date
     package var updatedAt: Date
@@ -48,8 +81,12 @@ package struct OAuthClient: Sendable, Equatable {
     package init(id: OAuthClientID, identityID: IdentityID, name: String?, authMethod: ClientAuthMethod, publicKeys: [String],
                  keyThumbprints: [String], scopes: [Scope], environment: KeyEnvironment, dpopBoundTokens: Bool,
                  certificateBoundTokens: Bool, status: ClientStatus = .active, createdAt: Date, updatedAt: Date,
-                 revokedAt: Date? = nil, revokeReason: String? = nil, tlsSubjectDN: String? = nil, tlsSANDNS: String? = nil) {
+                 revokedAt: Date? = nil, revokeReason: String? = nil, tlsSubjectDN: String? = nil, tlsSANDNS: String? = nil,
+                 jwksURI: String? = nil, tlsCAThumbprint: String? = nil, workloadTrust: WorkloadTrustSpec? = nil) {
         self.id = id
+        self.jwksURI = jwksURI
+        self.tlsCAThumbprint = tlsCAThumbprint
+        self.workloadTrust = workloadTrust
         self.tlsSubjectDN = tlsSubjectDN
         self.tlsSANDNS = tlsSANDNS
         self.identityID = identityID

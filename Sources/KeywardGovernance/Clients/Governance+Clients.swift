@@ -120,6 +120,8 @@ extension Governance {
             // The handshake accepts only certificates that chain to --client-ca, so a self-signed
             // certificate never reaches the token endpoint (see README, "Mutual TLS").
             throw KeywardError(.validation, "token_endpoint_auth_method: self_signed_tls_client_auth is not supported in this version; use tls_client_auth or private_key_jwt")
+        case .workloadFederation:
+            throw KeywardError(.validation, "token_endpoint_auth_method: workload_federation is not supported in this version")
         }
     }
 

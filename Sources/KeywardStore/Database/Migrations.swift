@@ -82,6 +82,13 @@ extension Store {
             "ALTER TABLE oauth_clients ADD COLUMN tls_subject_dn TEXT",
             "ALTER TABLE oauth_clients ADD COLUMN tls_san_dns TEXT",
         ],
+        [
+            // Issue 13, part 3: private_key_jwt keys fetched from a jwks_uri; the CA a tls_client_auth
+            // client's certificate must chain to (RFC 8705 §7.4); a workload-federation trust (JSON).
+            "ALTER TABLE oauth_clients ADD COLUMN jwks_uri TEXT",
+            "ALTER TABLE oauth_clients ADD COLUMN tls_ca_thumbprint TEXT",
+            "ALTER TABLE oauth_clients ADD COLUMN workload_trust TEXT",
+        ],
     ]
 
     package func migrate() async throws {

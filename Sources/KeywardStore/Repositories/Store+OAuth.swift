@@ -14,13 +14,13 @@ package struct ReplayKey: Hashable, Sendable {
 
 /// OAuth clients, issued access tokens, the `jti` replay caches and the token-signing keys.
 extension Store {
-    static let clientColumns = "id, identity_id, name, auth_method, public_keys, key_thumbprints, scopes, environment, dpop_bound, certificate_bound, status, created_at, updated_at, revoked_at, revoke_reason, tls_subject_dn, tls_san_dns"
+    static let clientColumns = "id, identity_id, name, auth_method, public_keys, key_thumbprints, scopes, environment, dpop_bound, certificate_bound, status, created_at, updated_at, revoked_at, revoke_reason, tls_subject_dn, tls_san_dns, jwks_uri, tls_ca_thumbprint, workload_trust"
 
     // MARK: clients
 
     package func insertClient(_ c: OAuthClient, in tx: WriteTransaction) async throws {
         try await tx.db.raw("""
-            INSERT INTO oauth_clients (\(unsafeRaw: Store.clientColumns)) VALUES (\(bind: c.id.description), \(bind: c.identityID.description), \(bind: c.name), \(bind: c.authMethod.rawValue), \(bind: JSONColumn.encode(c.publicKeys)), \(bind: JSONColumn.encode(c.keyThumbprints)), \(bind: JSONColumn.encode(c.scopes.map(\.value))), \(bind: c.environment.rawValue), \(bind: c.dpopBoundTokens ? 1 : 0), \(bind: c.certificateBoundTokens ? 1 : 0), \(bind: c.status.rawValue), \(bind: c.createdAt.unixMillis), \(bind: c.updatedAt.unixMillis), \(bind: c.revokedAt?.unixMillis), \(bind: c.revokeReason), \(bind: c.tlsSubjectDN), \(bind: c.tlsSANDNS))
+            INSERT INTO oauth_clients (\(unsafeRaw: Store.clientColumns)) VALUES (\(bind: c.id.description), \(bind: c.identityID.description), \(bind: c.name), \(bind: c.authMethod.rawValue), \(bind: JSONColumn.encode(c.publicKeys)), \(bind: JSONColumn.encode(c.keyThumbprints)), \(bind: JSONColumn.encode(c.scopes.map(\.value))), \(bind: c.environment.rawValue), \(bind: c.dpopBoundTokens ? 1 : 0), \(bind: c.certificateBoundTokens ? 1 : 0), \(bind: c.status.rawValue), \(bind: c.createdAt.unixMillis), \(bind: c.updatedAt.unixMillis), \(bind: c.revokedAt?.unixMillis), \(bind: c.revokeReason), \(bind: c.tlsSubjectDN), \(bind: c.tlsSANDNS), \(bind: c.jwksURI), \(bind: c.tlsCAThumbprint), \(bind: c.workloadTrust.map(JSONColumn.encode)))
             """).run()
         for t in Set(c.keyThumbprints) {
             try await tx.db.raw("INSERT INTO oauth_client_keys (thumbprint, client_id) VALUES (\(bind: t), \(bind: c.id.description))").run()
@@ -119,7 +119,10 @@ extension Store {
             revokedAt: try row.decode(column: "revoked_at", as: Int64?.self).map(Date.init(unixMillis:)),
             revokeReason: try row.decode(column: "revoke_reason", as: String?.self),
             tlsSubjectDN: try row.decode(column: "tls_subject_dn", as: String?.self),
-            tlsSANDNS: try row.decode(column: "tls_san_dns", as: String?.self))
+            tlsSANDNS: try row.decode(column: "tls_san_dns", as: String?.self),
+            jwksURI: try row.decode(column: "jwks_uri", as: String?.self),
+            tlsCAThumbprint: try row.decode(column: "tls_ca_thumbprint", as: String?.self),
+            workloadTrust: try row.decode(column: "workload_trust", as: String?.self).map { try JSONColumn.decode(WorkloadTrustSpec.self, from: $0) })
     }
 
     // MARK: tokens
