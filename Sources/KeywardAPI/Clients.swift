@@ -51,6 +51,8 @@ package struct ClientCreateRequest: Codable, Sendable {
     package var environment: String?
     package var dpopBoundAccessTokens: Bool?
     package var tlsClientCertificateBoundAccessTokens: Bool?
+    /// `workload_federation`: the external workload issuer this client trusts.
+    package var workloadTrust: WorkloadTrustDTO?
     /// Refused when present: Keyward mints every client id (case 42).
     package var clientId: String?
     /// Refused when present: no shared client secrets.
@@ -69,6 +71,30 @@ package struct ClientCreateRequest: Codable, Sendable {
         self.environment = environment
         self.dpopBoundAccessTokens = dpopBoundAccessTokens
         self.tlsClientCertificateBoundAccessTokens = tlsClientCertificateBoundAccessTokens
+    }
+}
+
+/// A workload-federation trust (request and response): one issuer, its public keys (`jwks`, in a
+/// request only: a response lists them as the client's `keys`), exactly one `subject`, the
+/// `audience` the platform puts in its tokens, optional string `claims` that must match, and
+/// whether each workload token may be exchanged once (`single_use`, default true).
+package struct WorkloadTrustDTO: Codable, Sendable {
+    package var issuer: String
+    package var jwks: RawJSON?
+    package var jwksUri: String?
+    package var subject: String
+    package var audience: String
+    package var claims: [String: String]?
+    package var singleUse: Bool?
+    package init(issuer: String, jwks: RawJSON? = nil, jwksUri: String? = nil, subject: String, audience: String, claims: [String: String]? = nil,
+                 singleUse: Bool? = nil) {
+        self.issuer = issuer
+        self.jwks = jwks
+        self.jwksUri = jwksUri
+        self.subject = subject
+        self.audience = audience
+        self.claims = claims
+        self.singleUse = singleUse
     }
 }
 
@@ -99,6 +125,7 @@ package struct ClientResponse: Codable, Sendable {
     /// `tls_client_auth` (RFC 8705 §2.1.2): the registered subject DN or dNSName SAN.
     package var tlsClientAuthSubjectDn: String?
     package var tlsClientAuthSanDns: String?
+    package var workloadTrust: WorkloadTrustDTO?
     package var status: String
     package var createdAt: Date
     package var revokedAt: Date?
@@ -107,8 +134,10 @@ package struct ClientResponse: Codable, Sendable {
     package var liveTokens: Int?
     package init(clientId: String, identityId: String, clientName: String?, tokenEndpointAuthMethod: String, keys: [ClientKeyDTO], scope: String,
                  environment: String, dpopBoundAccessTokens: Bool, tlsClientCertificateBoundAccessTokens: Bool, status: String, createdAt: Date,
-                 revokedAt: Date?, revokeReason: String?, liveTokens: Int?, tlsClientAuthSubjectDn: String? = nil, tlsClientAuthSanDns: String? = nil) {
+                 revokedAt: Date?, revokeReason: String?, liveTokens: Int?, tlsClientAuthSubjectDn: String? = nil, tlsClientAuthSanDns: String? = nil,
+                 workloadTrust: WorkloadTrustDTO? = nil) {
         self.clientId = clientId
+        self.workloadTrust = workloadTrust
         self.tlsClientAuthSubjectDn = tlsClientAuthSubjectDn
         self.tlsClientAuthSanDns = tlsClientAuthSanDns
         self.identityId = identityId

@@ -12,7 +12,7 @@ struct ClientsCommand: AsyncParsableCommand {
             A client proves who it is at POST /oauth/token with a JWT signed by its private key (RFC 7523) and receives
             a short-lived access token; revoking the client kills every token it holds. Only the public key is registered.
             """,
-        subcommands: [Create.self, List.self, Show.self, Revoke.self]
+        subcommands: [Create.self, Federate.self, List.self, Show.self, Revoke.self]
     )
 
     static func printClient(_ c: ClientResponse) {
@@ -20,7 +20,12 @@ struct ClientsCommand: AsyncParsableCommand {
                        ("auth method", c.tokenEndpointAuthMethod), ("scope", c.scope), ("mode", c.environment),
                        ("dpop-bound", c.dpopBoundAccessTokens ? "yes" : "no"), ("live tokens", c.liveTokens.map(String.init) ?? "-"),
                        ("created", Output.date(c.createdAt))]
-                      + (c.revokedAt.map { [("revoked", Output.date($0)), ("revoke reason", c.revokeReason ?? "-")] } ?? []))
+                      + (c.revokedAt.map { [("revoked", Output.date($0)), ("revoke reason", c.revokeReason ?? "-")] } ?? [])
+                      + (c.workloadTrust.map { t in
+                          [("trusts issuer", t.issuer), ("subject", t.subject), ("audience", t.audience),
+                           ("claims", t.claims.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") } ?? "-"),
+                           ("single use", t.singleUse == false ? "no" : "yes")]
+                      } ?? []))
         Output.line("")
         Output.table(["KID", "KTY", "ALG", "THUMBPRINT (RFC 7638)"], c.keys.map { [$0.kid ?? "-", $0.kty, $0.alg ?? "-", $0.thumbprint] })
     }

@@ -20,24 +20,27 @@ package enum ClientAuthMethod: String, Sendable, CaseIterable, Codable {
     case workloadFederation = "workload_federation"
 }
 
-/// A client's trust in an external workload issuer, as registered: one issuer, its keys (inline
-/// JWKS, or a `jwks_uri` fetched under the server's allow-list), exactly one subject, the audience
-/// the platform must put in its tokens, and optional string-claim conditions.
+/// A client's trust in an external workload issuer, as registered: one issuer, exactly one subject,
+/// the audience the platform must put in its tokens, and optional string-claim conditions. The
+/// issuer's public keys are the client's `publicKeys` (so a leaked issuer key is matched to every
+/// client that trusts it), registered inline or fetched from `jwksURI` under the server's allow-list.
 package struct WorkloadTrustSpec: Sendable, Equatable, Codable {
     package var issuer: String
-    package var jwksJSON: String?
     package var jwksURI: String?
     package var subject: String
     package var audience: String
     package var claims: [String: String]
+    /// Each workload token may be exchanged once (by its `jti`, or its digest when it has none).
+    /// Off for platforms that hand a workload one token for an hour (Kubernetes projected tokens).
+    package var singleUse: Bool
 
-    package init(issuer: String, jwksJSON: String?, jwksURI: String?, subject: String, audience: String, claims: [String: String]) {
+    package init(issuer: String, jwksURI: String?, subject: String, audience: String, claims: [String: String], singleUse: Bool) {
         self.issuer = issuer
-        self.jwksJSON = jwksJSON
         self.jwksURI = jwksURI
         self.subject = subject
         self.audience = audience
         self.claims = claims
+        self.singleUse = singleUse
     }
 }
 

@@ -18,6 +18,8 @@ package struct NewClient: Sendable {
     package var environment: String?
     package var dpopBound: Bool
     package var certificateBound: Bool
+    /// `workload_federation`: the external issuer the client trusts.
+    package var workloadTrust: NewWorkloadTrust?
     /// Members a caller may not set: `client_id` (Keyward mints it), `client_secret` (no shared secrets).
     package var refusedMembers: [String]
 
@@ -38,6 +40,28 @@ package struct NewClient: Sendable {
     }
 }
 
+/// A workload trust as a caller sends it (`workload_trust` of a registration).
+package struct NewWorkloadTrust: Sendable {
+    package var issuer: String
+    /// The issuer's public keys as JSON text (`{"keys":[…]}`); nil when `jwksURI` is given.
+    package var jwksJSON: String?
+    package var jwksURI: String?
+    package var subject: String
+    package var audience: String
+    package var claims: [String: String]
+    package var singleUse: Bool
+
+    package init(issuer: String, jwksJSON: String?, jwksURI: String?, subject: String, audience: String, claims: [String: String], singleUse: Bool) {
+        self.issuer = issuer
+        self.jwksJSON = jwksJSON
+        self.jwksURI = jwksURI
+        self.subject = subject
+        self.audience = audience
+        self.claims = claims
+        self.singleUse = singleUse
+    }
+}
+
 extension Governance {
     /// Registers an OAuth client for an identity under the same issuance policy as its keys
     /// (owner, purpose, allowed scopes, environment). A refusal by policy is audited.
@@ -51,9 +75,15 @@ extension Governance {
         try Validate.optionalText(n.name, field: "client_name", max: 200)
         if let name = n.name { try Validate.noCredential(name, field: "client_name") }
         guard let method = ClientAuthMethod(rawValue: n.authMethod) else {
-            throw KeywardError(.validation, "token_endpoint_auth_method: one of private_key_jwt, tls_client_auth, self_signed_tls_client_auth")
+            throw KeywardError(.validation, "token_endpoint_auth_method: one of private_key_jwt, tls_client_auth, self_signed_tls_client_auth, workload_federation")
+        }
+        if method != .workloadFederation, n.workloadTrust != nil {
+            throw KeywardError(.validation, "workload_trust belongs to token_endpoint_auth_method workload_federation")
         }
         let keys = try Self.clientKeys(n, method: method)
+        let trust = method == .workloadFederation ? n.workloadTrust.map {
+            WorkloadTrustSpec(issuer: $0.issuer, jwksURI: $0.jwksURI, subject: $0.subject, audience: $0.audience, claims: $0.claims, singleUse: $0.singleUse)
+        } : nil
         if n.dpopBound, n.certificateBound {
             throw KeywardError(.validation, "dpop_bound_access_tokens and tls_client_certificate_bound_access_tokens: a token carries one binding; choose one")
         }
@@ -77,13 +107,16 @@ extension Governance {
                                      publicKeys: keys.map(\.publicJSON), keyThumbprints: keys.map(\.thumbprint), scopes: scopes,
                                      environment: environment, dpopBoundTokens: n.dpopBound, certificateBoundTokens: n.certificateBound,
                                      createdAt: tx.now, updatedAt: tx.now,
-                                     tlsSubjectDN: method == .tlsClientAuth ? n.tlsSubjectDN : nil, tlsSANDNS: method == .tlsClientAuth ? n.tlsSANDNS : nil)
+                                     tlsSubjectDN: method == .tlsClientAuth ? n.tlsSubjectDN : nil, tlsSANDNS: method == .tlsClientAuth ? n.tlsSANDNS : nil,
+                                     workloadTrust: trust)
             try await self.store.insertClient(client, in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: .clientRegistered, target: client.id.description, details: [
                 "identity_id": identity.id.description, "auth_method": method.rawValue, "scopes": scopes.map(\.value).joined(separator: " "),
                 "environment": environment.rawValue, "key_thumbprints": client.keyThumbprints.joined(separator: " "),
                 "dpop_bound": String(n.dpopBound), "certificate_bound": String(n.certificateBound),
-            ].merging(["tls_client_auth_subject_dn": client.tlsSubjectDN, "tls_client_auth_san_dns": client.tlsSANDNS].compactMapValues { $0 }) { a, _ in a }))
+            ].merging(["tls_client_auth_subject_dn": client.tlsSubjectDN, "tls_client_auth_san_dns": client.tlsSANDNS,
+                       "trust_issuer": trust?.issuer, "trust_subject": trust?.subject, "trust_audience": trust?.audience,
+                       "trust_single_use": trust.map { String($0.singleUse) }].compactMapValues { $0 }) { a, _ in a }))
             return .success(client)
         }
         // The refusal's audit record is committed before the error is returned.
@@ -121,7 +154,22 @@ extension Governance {
             // certificate never reaches the token endpoint (see README, "Mutual TLS").
             throw KeywardError(.validation, "token_endpoint_auth_method: self_signed_tls_client_auth is not supported in this version; use tls_client_auth or private_key_jwt")
         case .workloadFederation:
-            throw KeywardError(.validation, "token_endpoint_auth_method: workload_federation is not supported in this version")
+            guard n.jwksJSON == nil, n.jwksURI == nil, n.tlsSubjectDN == nil, n.tlsSANDNS == nil else {
+                throw KeywardError(.validation, "jwks: a workload_federation client holds no keys of its own; give the issuer's keys in workload_trust")
+            }
+            guard let t = n.workloadTrust else {
+                throw KeywardError(.validation, "workload_trust: workload_federation needs {issuer, jwks, subject, audience}")
+            }
+            if t.jwksURI != nil {
+                throw KeywardError(.validation, "workload_trust.jwks_uri: not supported yet; register the issuer's public keys inline as jwks")
+            }
+            guard let jwks = t.jwksJSON else { throw KeywardError(.validation, "workload_trust.jwks: the issuer's public keys are required") }
+            guard jwks.utf8.count <= 64 * 1024 else { throw KeywardError(.validation, "workload_trust.jwks: at most 64 KiB") }
+            do {
+                return try WorkloadTrust.validated(issuer: t.issuer, jwksJSON: jwks, subject: t.subject, audience: t.audience, claims: t.claims).keys
+            } catch {
+                throw KeywardError(.validation, "workload_trust: \(error.reason)")
+            }
         }
     }
 

@@ -1,11 +1,19 @@
 import Foundation
 import KeywardCore
 
-/// A client that proved possession of a registered key, and the assertion it proved it with
-/// (nil for `tls_client_auth`: the TLS handshake was the proof).
+/// A client that proved who it is, and what must be remembered so the proof is used once: the
+/// assertion's replay-cache entry (nil for `tls_client_auth`, where the TLS handshake was the
+/// proof, and for a workload trust that allows reuse).
 struct AuthenticatedClient: Sendable {
     var entry: ClientIndex.Entry
-    var assertion: ValidatedAssertion?
+    var replay: ReplayEntry?
+}
+
+/// A replay-cache entry: `jti` is remembered under `scope` until `until`.
+struct ReplayEntry: Sendable {
+    var scope: String
+    var jti: String
+    var until: Date
 }
 
 extension AuthorizationServer {
@@ -40,15 +48,23 @@ extension AuthorizationServer {
         // The client a failure is audited against: the form's, or the assertion's own once it parsed.
         var auditID = formClientID
         do {
-            let unverified = try ClientAssertion.inspect(assertion, formClientID: formClientID)
+            let unverified: UnverifiedAssertion
+            do { unverified = try ClientAssertion.inspect(assertion, formClientID: formClientID) } catch {
+                // Not a private_key_jwt assertion (a workload's iss is its platform, not a client id).
+                guard isWorkloadAssertion(assertion, formClientID: formClientID) else { throw error }
+                return try workloadClient(assertion, formClientID: formClientID, now: now, failure: .invalidClient)
+            }
             auditID = unverified.clientID
-            guard let id = OAuthClientID(unverified.clientID), let entry = clients.client(id), entry.client.status == .active else {
+            guard let id = OAuthClientID(unverified.clientID), let entry = clients.client(id), entry.client.status == .active,
+                  entry.client.authMethod == .privateKeyJWT else {
                 throw OAuthFailure(.invalidClient, "client authentication failed")
             }
             do {
                 let validated = try ClientAssertion.verify(unverified, keys: entry.keys,
                                                            requirements: requirements(endpoint: endpoint), now: now)
-                return AuthenticatedClient(entry: entry, assertion: validated)
+                let skew = OAuthSettings.seconds(settings.clockSkew)
+                return AuthenticatedClient(entry: entry, replay: ReplayEntry(scope: "assertion:" + id.description, jti: validated.jti,
+                                                                            until: validated.expiresAt.addingTimeInterval(skew)))
             } catch {
                 throw OAuthFailure(.invalidClient, "client authentication failed: \(error.reason)")
             }
@@ -76,7 +92,7 @@ extension AuthorizationServer {
         guard rule.matches(certificate) else {
             throw OAuthFailure(.invalidClient, "client authentication failed: the client certificate does not match the registered subject")
         }
-        return AuthenticatedClient(entry: entry, assertion: nil)
+        return AuthenticatedClient(entry: entry, replay: nil)
     }
 
     private func requirements(endpoint: String) -> AssertionRequirements {

@@ -44,9 +44,8 @@ extension AuthorizationServer {
         let replayed: Bool
         do {
             replayed = try await store.write { tx in
-                guard let assertion = client.assertion else { return false }
-                return !(try await self.store.recordOnce(scope: "assertion:" + client.entry.client.id.description, jti: assertion.jti,
-                                                         expiresAt: assertion.expiresAt.addingTimeInterval(skew), in: tx))
+                guard let replay = client.replay else { return false }
+                return !(try await self.store.recordOnce(scope: replay.scope, jti: replay.jti, expiresAt: replay.until, in: tx))
             }
         } catch {
             throw Self.unavailable(error)

@@ -73,17 +73,22 @@ package final class AuthorizationServer: Sendable {
         }
     }
 
-    /// `grant_type=client_credentials`: authenticates the client, checks scope and binding,
+    /// `grant_type=client_credentials` (or a workload's `jwt-bearer` grant): authenticates the client, checks scope and binding,
     /// records the assertion's and the proof's `jti`s and the token in one transaction, and
     /// returns the signed token. Every refusal is an `OAuthFailure`.
     package func token(_ r: TokenRequest) async throws(OAuthFailure) -> IssuedToken {
         let grant = try field(r.form, "grant_type")
         guard let grant else { throw OAuthFailure(.invalidRequest, "grant_type is required") }
-        guard grant == "client_credentials" else {
-            throw OAuthFailure(.unsupportedGrantType, "only client_credentials is supported")
-        }
         let now = self.now
-        let client = try await authenticate(r.form, hasBasicAuth: r.hasBasicAuth, certificate: r.clientCertificate, endpoint: settings.tokenEndpoint, now: now)
+        let client: AuthenticatedClient
+        switch grant {
+        case "client_credentials":
+            client = try await authenticate(r.form, hasBasicAuth: r.hasBasicAuth, certificate: r.clientCertificate, endpoint: settings.tokenEndpoint, now: now)
+        case Self.jwtBearerGrant:
+            client = try await authenticateGrant(r.form, hasBasicAuth: r.hasBasicAuth, now: now)
+        default:
+            throw OAuthFailure(.unsupportedGrantType, "supported grants: client_credentials and urn:ietf:params:oauth:grant-type:jwt-bearer")
+        }
         let scopes = try grantedScopes(try field(r.form, "scope"), client: client.entry.client)
         if try field(r.form, "resource") != nil || r.form.names.contains("refresh_token") {
             throw OAuthFailure(.invalidRequest, "resource indicators and refresh tokens are not supported")
@@ -107,7 +112,7 @@ package final class AuthorizationServer: Sendable {
         let outcome: IssuanceBatcher.Outcome
         do {
             outcome = try await batcher.record(IssuanceBatcher.Item(
-                assertion: client.assertion.map { ("assertion:" + client.entry.client.id.description, $0.jti, $0.expiresAt.addingTimeInterval(skew)) },
+                assertion: client.replay.map { ($0.scope, $0.jti, $0.until) },
                 proof: proof.map { ("dpop:" + $0.jkt, $0.jti, $0.issuedAt.addingTimeInterval(2 * skew)) }, token: record))
         } catch {
             throw Self.unavailable(error)
@@ -115,7 +120,9 @@ package final class AuthorizationServer: Sendable {
         switch outcome {
         case .recorded: break
         case .assertionReplayed:
-            let f = OAuthFailure(.invalidClient, "the client assertion was already used (jti replay)")
+            // RFC 7523 §3.1: a used grant assertion is invalid_grant; a used client assertion invalid_client.
+            let f = grant == Self.jwtBearerGrant ? OAuthFailure(.invalidGrant, "the workload token was already exchanged (single-use trust)")
+                : OAuthFailure(.invalidClient, "the client assertion was already used (jti replay)")
             await auditFailure(f, clientID: client.entry.client.id.description, assertion: nil)
             throw f
         case .proofReplayed:

@@ -13,12 +13,16 @@ package final class ClientIndex: Sendable {
         package var keys: [PublicJWK]
         /// How a `tls_client_auth` client's certificate is recognised, parsed once.
         package var tlsRule: TLSClientAuthRule?
+        /// A `workload_federation` client's trust, with the issuer's keys parsed once.
+        package var trust: WorkloadTrust?
     }
 
     private struct Tables: Sendable {
         var clients: [OAuthClientID: Entry] = [:]
         /// Tokens revoked before they expired, with their expiry (pruned as they pass it).
         var revokedTokens: [AccessTokenID: Date] = [:]
+        /// Federated clients by the issuer they trust.
+        var byIssuer: [String: Set<OAuthClientID>] = [:]
     }
 
     private let tables = Mutex(Tables())
@@ -41,7 +45,18 @@ package final class ClientIndex: Sendable {
     package func apply(_ c: OAuthClient) {
         let keys = c.publicKeys.compactMap { try? PublicJWK.parse(json: $0) }
         let rule = c.authMethod == .tlsClientAuth ? try? TLSClientAuthRule.parse(subjectDN: c.tlsSubjectDN, sanDNS: c.tlsSANDNS) : nil
-        tables.withLock { $0.clients[c.id] = Entry(client: c, keys: keys, tlsRule: rule) }
+        let trust = c.workloadTrust.map {
+            WorkloadTrust(issuer: $0.issuer, keys: keys, subject: $0.subject, audience: $0.audience, claims: $0.claims)
+        }
+        tables.withLock { t in
+            t.clients[c.id] = Entry(client: c, keys: keys, tlsRule: rule, trust: trust)
+            if let trust { t.byIssuer[trust.issuer, default: []].insert(c.id) }
+        }
+    }
+
+    /// The federated clients that trust `issuer`, active or not.
+    package func trusting(issuer: String) -> [Entry] {
+        tables.withLock { t in (t.byIssuer[issuer] ?? []).compactMap { t.clients[$0] } }
     }
 
     package func apply(_ t: AccessTokenRecord) {

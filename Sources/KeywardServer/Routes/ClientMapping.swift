@@ -13,6 +13,10 @@ extension NewClient {
                   jwksURI: r.jwksUri, tlsSubjectDN: r.tlsClientAuthSubjectDn, tlsSANDNS: r.tlsClientAuthSanDns, scope: r.scope,
                   environment: r.environment, dpopBound: r.dpopBoundAccessTokens ?? false,
                   certificateBound: r.tlsClientCertificateBoundAccessTokens ?? false, refusedMembers: refused)
+        workloadTrust = r.workloadTrust.map {
+            NewWorkloadTrust(issuer: $0.issuer, jwksJSON: $0.jwks?.jsonText, jwksURI: $0.jwksUri, subject: $0.subject, audience: $0.audience,
+                             claims: $0.claims ?? [:], singleUse: $0.singleUse ?? true)
+        }
     }
 }
 
@@ -26,6 +30,10 @@ extension ClientResponse {
                   keys: keys, scope: c.scopes.map(\.value).joined(separator: " "), environment: c.environment.rawValue,
                   dpopBoundAccessTokens: c.dpopBoundTokens, tlsClientCertificateBoundAccessTokens: c.certificateBoundTokens,
                   status: c.status.rawValue, createdAt: c.createdAt, revokedAt: c.revokedAt, revokeReason: c.revokeReason, liveTokens: liveTokens,
-                  tlsClientAuthSubjectDn: c.tlsSubjectDN, tlsClientAuthSanDns: c.tlsSANDNS)
+                  tlsClientAuthSubjectDn: c.tlsSubjectDN, tlsClientAuthSanDns: c.tlsSANDNS,
+                  workloadTrust: c.workloadTrust.map {
+                      WorkloadTrustDTO(issuer: $0.issuer, jwksUri: $0.jwksURI, subject: $0.subject, audience: $0.audience, claims: $0.claims,
+                                       singleUse: $0.singleUse)
+                  })
     }
 }

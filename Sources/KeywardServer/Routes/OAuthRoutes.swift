@@ -90,7 +90,7 @@ struct OAuthRoutes {
                 : nil
             let meta = AuthorizationServerMetadata(
                 issuer: s.issuer, tokenEndpoint: s.tokenEndpoint, jwksUri: s.jwksURI, introspectionEndpoint: s.introspectionEndpoint,
-                revocationEndpoint: s.revocationEndpoint, grantTypesSupported: ["client_credentials"],
+                revocationEndpoint: s.revocationEndpoint, grantTypesSupported: ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"],
                 tokenEndpointAuthMethodsSupported: methods, tokenEndpointAuthSigningAlgValuesSupported: algs,
                 introspectionEndpointAuthMethodsSupported: ["bearer"], revocationEndpointAuthMethodsSupported: methods,
                 dpopSigningAlgValuesSupported: algs, tlsClientCertificateBoundAccessTokens: s.mutualTLS,

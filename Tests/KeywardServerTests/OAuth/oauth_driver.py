@@ -206,6 +206,8 @@ def main():
     import oauth_scenarios
     scenarios = dict(SCENARIOS)
     scenarios.update(oauth_scenarios.SCENARIOS)
+    import oauth_federation
+    scenarios.update(oauth_federation.SCENARIOS)
     ctx = Context()
     result = scenarios[sys.argv[1]](ctx)
     print(json.dumps({k: public(v) if isinstance(v, dict) else v for k, v in result.items()}, sort_keys=True))
