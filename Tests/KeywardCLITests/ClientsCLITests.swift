@@ -75,10 +75,10 @@ struct ClientsCLITests {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
-    /// The ```sh blocks of the README's "OAuth clients and short-lived tokens" section.
-    static func readmeScript() throws -> String {
+    /// The ```sh blocks of one README section (by default "OAuth clients and short-lived tokens").
+    static func readmeScript(section: String = "OAuth clients and short-lived tokens") throws -> String {
         let readme = try String(contentsOf: KeywardBinary.repositoryRoot().appendingPathComponent("README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "## OAuth clients and short-lived tokens\n"))
+        let start = try #require(readme.range(of: "## \(section)\n"))
         let end = readme.range(of: "\n## ", range: start.upperBound..<readme.endIndex)?.lowerBound ?? readme.endIndex
         var lines: [Substring] = []
         var inside = false
@@ -90,17 +90,47 @@ struct ClientsCLITests {
         return lines.joined(separator: "\n")
     }
 
-    @Test("the README's OAuth walk-through runs as written: register from PEM, token from requests-oauth2client, verify, introspect, revoke, dead")
-    func readmeWalkThrough() async throws {
-        let e = try await Self.start()
-        defer { e.server.stop(); e.dir.remove() }
+    /// Runs a README section's shell blocks with `keyward` (this build) first on PATH, in the test folder.
+    static func runReadme(_ e: Env, section: String = "OAuth clients and short-lived tokens") async throws -> ProcessResult {
         let bin = e.dir.file("bin"), tmp = e.dir.file("tmp")
         for d in [bin, tmp] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
         try FileManager.default.createSymbolicLink(atPath: bin + "/keyward", withDestinationPath: KeywardBinary.path())
         var env = ProcessInfo.processInfo.environment.merging(e.env) { $1 }
         env["PATH"] = bin + ":" + (env["PATH"] ?? "/usr/bin:/bin")
         env["TMPDIR"] = tmp
-        let r = try await ProcessRunner.run("/bin/bash", ["-c", "set -euo pipefail\n" + (try Self.readmeScript())], environment: env, currentDirectory: e.dir.path)
+        return try await ProcessRunner.run("/bin/bash", ["-c", "set -euo pipefail\n" + (try Self.readmeScript(section: section))], environment: env,
+                                           currentDirectory: e.dir.path)
+    }
+
+    @Test("the README's federated pipeline runs as written: a stand-in CI issuer, clients federate, the job's token exchanged and verified; the same token again and another branch's refused")
+    func readmeFederation() async throws {
+        let e = try await Self.start()
+        defer { e.server.stop(); e.dir.remove() }
+        let r = try await Self.runReadme(e, section: "A pipeline with no secret: workload federation")
+        #expect(r.status == 0, "the walk-through stopped: \(r.stderr.suffix(2_000))")
+        let out = r.stdout
+        #expect(out.contains("auth method    workload_federation") && out.contains("single use     yes"))
+        #expect(out.contains("subject        repo:acme/payments:ref:refs/heads/main"))
+        #expect(out.contains("\n200\n"))
+        #expect(out.contains("valid: access token atk_") && out.contains("scopes deploy:write"))
+        #expect(out.contains("{\"error\":\"invalid_grant\",\"error_description\":\"the workload token was already exchanged (single-use trust)\"}"))
+        #expect(out.contains("{\"error\":\"invalid_grant\",\"error_description\":\"no active client trusts this workload (issuer and subject)\"}"))
+        // Bad input exits 2 with the reason: a wildcard subject (the server's 422), a claim without NAME=.
+        let idn = try await e.identity("wildcard-pipeline")
+        let jwks = try #require(FileManager.default.subpathsOfDirectory(atPath: e.dir.file("tmp")).first { $0.hasSuffix("ci-issuer.jwks.json") })
+        let base = ["clients", "federate", "--identity", idn, "--issuer", "https://ci.example.com", "--jwks", e.dir.file("tmp") + "/" + jwks,
+                    "--audience", "aud", "--scope", "payments:read"]
+        let wildcard = try await e.kw(base + ["--subject", "repo:acme/*"])
+        #expect(wildcard.status == 2 && wildcard.stderr.contains("wildcard"), "\(wildcard.stderr)")
+        let claim = try await e.kw(base + ["--subject", "repo:acme/app", "--claim", "=x"])
+        #expect(claim.status == 2 && claim.stderr.contains("NAME=VALUE"), "\(claim.stderr)")
+    }
+
+    @Test("the README's OAuth walk-through runs as written: register from PEM, token from requests-oauth2client, verify, introspect, revoke, dead")
+    func readmeWalkThrough() async throws {
+        let e = try await Self.start()
+        defer { e.server.stop(); e.dir.remove() }
+        let r = try await Self.runReadme(e)
         #expect(r.status == 0, "the walk-through stopped: \(r.stderr.suffix(2_000))")
         let out = r.stdout
         #expect(out.contains("private_key_jwt") && out.contains("live tokens  0"))
