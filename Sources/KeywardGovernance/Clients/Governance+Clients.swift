@@ -13,6 +13,9 @@ package struct NewClient: Sendable {
     package var jwksURI: String?
     package var tlsSubjectDN: String?
     package var tlsSANDNS: String?
+    /// `tls_client_auth_ca_thumbprint`: base64url SHA-256 of the CA certificate its certificates
+    /// must be issued through (RFC 8705 §7.4); set after init, nil by default.
+    package var tlsCAThumbprint: String?
     /// Space-separated, as RFC 7591 sends it.
     package var scope: String
     package var environment: String?
@@ -54,6 +57,7 @@ extension Governance {
             throw KeywardError(.validation, "token_endpoint_auth_method: one of private_key_jwt, tls_client_auth, self_signed_tls_client_auth")
         }
         let keys = try Self.clientKeys(n, method: method)
+        try Self.checkCertificates(n, method: method, keys: keys, now: store.clock.now())
         if n.dpopBound, n.certificateBound {
             throw KeywardError(.validation, "dpop_bound_access_tokens and tls_client_certificate_bound_access_tokens: a token carries one binding; choose one")
         }
@@ -77,13 +81,15 @@ extension Governance {
                                      publicKeys: keys.map(\.publicJSON), keyThumbprints: keys.map(\.thumbprint), scopes: scopes,
                                      environment: environment, dpopBoundTokens: n.dpopBound, certificateBoundTokens: n.certificateBound,
                                      createdAt: tx.now, updatedAt: tx.now,
-                                     tlsSubjectDN: method == .tlsClientAuth ? n.tlsSubjectDN : nil, tlsSANDNS: method == .tlsClientAuth ? n.tlsSANDNS : nil)
+                                     tlsSubjectDN: method == .tlsClientAuth ? n.tlsSubjectDN : nil, tlsSANDNS: method == .tlsClientAuth ? n.tlsSANDNS : nil,
+                                     tlsCAThumbprint: method == .tlsClientAuth ? n.tlsCAThumbprint : nil)
             try await self.store.insertClient(client, in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: .clientRegistered, target: client.id.description, details: [
                 "identity_id": identity.id.description, "auth_method": method.rawValue, "scopes": scopes.map(\.value).joined(separator: " "),
                 "environment": environment.rawValue, "key_thumbprints": client.keyThumbprints.joined(separator: " "),
                 "dpop_bound": String(n.dpopBound), "certificate_bound": String(n.certificateBound),
-            ].merging(["tls_client_auth_subject_dn": client.tlsSubjectDN, "tls_client_auth_san_dns": client.tlsSANDNS].compactMapValues { $0 }) { a, _ in a }))
+            ].merging(["tls_client_auth_subject_dn": client.tlsSubjectDN, "tls_client_auth_san_dns": client.tlsSANDNS,
+                         "tls_client_auth_ca_thumbprint": client.tlsCAThumbprint].compactMapValues { $0 }) { a, _ in a }))
             return .success(client)
         }
         // The refusal's audit record is committed before the error is returned.
@@ -117,11 +123,33 @@ extension Governance {
             }
             return []
         case .selfSignedTLSClientAuth:
-            // The handshake accepts only certificates that chain to --client-ca, so a self-signed
-            // certificate never reaches the token endpoint (see README, "Mutual TLS").
-            throw KeywardError(.validation, "token_endpoint_auth_method: self_signed_tls_client_auth is not supported in this version; use tls_client_auth or private_key_jwt")
+            // RFC 8705 §2.2: the certificates come inline, each in its key's x5c (a jwks_uri would
+            // let whoever serves it add certificates later); validity is checked by checkCertificates.
+            guard n.jwksURI == nil, n.tlsSubjectDN == nil, n.tlsSANDNS == nil else {
+                throw KeywardError(.validation, "self_signed_tls_client_auth takes its certificates inline as jwks keys with x5c, and no jwks_uri, subject DN or SAN")
+            }
+            guard let jwks = n.jwksJSON else {
+                throw KeywardError(.validation, "jwks: self_signed_tls_client_auth needs the client's certificates as jwks keys with x5c")
+            }
+            do { return try SelfSignedClientCertificates.validate(jwksJSON: jwks) } catch {
+                throw KeywardError(.validation, "jwks: \(error.reason)")
+            }
         case .workloadFederation:
             throw KeywardError(.validation, "token_endpoint_auth_method: workload_federation is not supported in this version")
+        }
+    }
+
+    /// The certificate members of a registration at `now`: a `self_signed_tls_client_auth`
+    /// client's certificates are valid now, and a CA pin (RFC 8705 §7.4) belongs to
+    /// `tls_client_auth` and is a base64url SHA-256 (43 characters).
+    private static func checkCertificates(_ n: NewClient, method: ClientAuthMethod, keys: [PublicJWK], now: Date) throws {
+        if method == .selfSignedTLSClientAuth, let why = SelfSignedClientCertificates.refusal(storedKeys: keys.map(\.publicJSON), now: now) {
+            throw KeywardError(.validation, "jwks: \(why)")
+        }
+        guard let pin = n.tlsCAThumbprint else { return }
+        guard method == .tlsClientAuth else { throw KeywardError(.validation, "tls_client_auth_ca_thumbprint belongs to tls_client_auth") }
+        guard pin.utf8.count == 43, Base64URL.decode(pin)?.count == 32 else {
+            throw KeywardError(.validation, "tls_client_auth_ca_thumbprint: the base64url SHA-256 of the CA certificate's DER (43 characters)")
         }
     }
 

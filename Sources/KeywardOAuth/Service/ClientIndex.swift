@@ -13,6 +13,8 @@ package final class ClientIndex: Sendable {
         package var keys: [PublicJWK]
         /// How a `tls_client_auth` client's certificate is recognised, parsed once.
         package var tlsRule: TLSClientAuthRule?
+        /// A `self_signed_tls_client_auth` client's registered certificates, by RFC 8705 §3.1 thumbprint.
+        package var certificateThumbprints: Set<String> = []
     }
 
     private struct Tables: Sendable {
@@ -41,7 +43,8 @@ package final class ClientIndex: Sendable {
     package func apply(_ c: OAuthClient) {
         let keys = c.publicKeys.compactMap { try? PublicJWK.parse(json: $0) }
         let rule = c.authMethod == .tlsClientAuth ? try? TLSClientAuthRule.parse(subjectDN: c.tlsSubjectDN, sanDNS: c.tlsSANDNS) : nil
-        tables.withLock { $0.clients[c.id] = Entry(client: c, keys: keys, tlsRule: rule) }
+        let certificates = c.authMethod == .selfSignedTLSClientAuth ? SelfSignedClientCertificates.thumbprints(storedKeys: c.publicKeys) : []
+        tables.withLock { $0.clients[c.id] = Entry(client: c, keys: keys, tlsRule: rule, certificateThumbprints: certificates) }
     }
 
     package func apply(_ t: AccessTokenRecord) {
@@ -51,6 +54,13 @@ package final class ClientIndex: Sendable {
 
     package func client(_ id: OAuthClientID) -> Entry? {
         tables.withLock { $0.clients[id] }
+    }
+
+    /// How many active `tls_client_auth` clients have no CA pin (RFC 8705 §7.4).
+    package func activeCertificateClientsWithoutCAPin() -> Int {
+        tables.withLock { t in
+            t.clients.values.filter { $0.client.status == .active && $0.client.authMethod == .tlsClientAuth && $0.client.tlsCAThumbprint == nil }.count
+        }
     }
 
     /// Whether a token is dead by its own revocation or by its client's.

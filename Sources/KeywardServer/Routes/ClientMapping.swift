@@ -13,6 +13,7 @@ extension NewClient {
                   jwksURI: r.jwksUri, tlsSubjectDN: r.tlsClientAuthSubjectDn, tlsSANDNS: r.tlsClientAuthSanDns, scope: r.scope,
                   environment: r.environment, dpopBound: r.dpopBoundAccessTokens ?? false,
                   certificateBound: r.tlsClientCertificateBoundAccessTokens ?? false, refusedMembers: refused)
+        tlsCAThumbprint = r.tlsClientAuthCaThumbprint
     }
 }
 
@@ -20,12 +21,13 @@ extension ClientResponse {
     init(_ c: OAuthClient, liveTokens: Int? = nil) {
         let keys = zip(c.publicKeys, c.keyThumbprints).map { json, thumbprint in
             let jwk = try? PublicJWK.parse(json: json)
-            return ClientKeyDTO(kid: jwk?.kid, alg: jwk?.alg?.rawValue, kty: jwk?.kty ?? "unknown", thumbprint: thumbprint)
+            return ClientKeyDTO(kid: jwk?.kid, alg: jwk?.alg?.rawValue, kty: jwk?.kty ?? "unknown", thumbprint: thumbprint,
+                                certificateThumbprint: SelfSignedClientCertificates.thumbprint(storedKey: json))
         }
         self.init(clientId: c.id.description, identityId: c.identityID.description, clientName: c.name, tokenEndpointAuthMethod: c.authMethod.rawValue,
                   keys: keys, scope: c.scopes.map(\.value).joined(separator: " "), environment: c.environment.rawValue,
                   dpopBoundAccessTokens: c.dpopBoundTokens, tlsClientCertificateBoundAccessTokens: c.certificateBoundTokens,
                   status: c.status.rawValue, createdAt: c.createdAt, revokedAt: c.revokedAt, revokeReason: c.revokeReason, liveTokens: liveTokens,
-                  tlsClientAuthSubjectDn: c.tlsSubjectDN, tlsClientAuthSanDns: c.tlsSANDNS)
+                  tlsClientAuthSubjectDn: c.tlsSubjectDN, tlsClientAuthSanDns: c.tlsSANDNS, tlsClientAuthCaThumbprint: c.tlsCAThumbprint)
     }
 }
