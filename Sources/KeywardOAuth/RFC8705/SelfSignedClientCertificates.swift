@@ -76,8 +76,10 @@ package enum SelfSignedClientCertificates {
         } else {
             der = bytes
         }
-        guard let cert = try? Certificate(derEncoded: der) else { return nil }
-        return (der, Array(cert.publicKey.subjectPublicKeyInfoBytes))
+        // The whole SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), not only its key bits.
+        var spki = DER.Serializer()
+        guard let cert = try? Certificate(derEncoded: der), (try? spki.serialize(cert.publicKey)) != nil else { return nil }
+        return (der, spki.serializedBytes)
     }
 }
 
