@@ -46,6 +46,9 @@ package struct ClientCreateRequest: Codable, Sendable {
     package var jwksUri: String?
     package var tlsClientAuthSubjectDn: String?
     package var tlsClientAuthSanDns: String?
+    /// RFC 8705 §7.4: base64url SHA-256 of the DER of the CA certificate (in the server's
+    /// `--client-ca` bundle) that must be on the client certificate's verified path.
+    package var tlsClientAuthCaThumbprint: String?
     /// Space-separated scopes (RFC 7591 §2), each within the identity's allowed scopes.
     package var scope: String
     package var environment: String?
@@ -104,7 +107,10 @@ package struct ClientKeyDTO: Codable, Sendable {
     package var kty: String
     /// RFC 7638 SHA-256 thumbprint (base64url).
     package var thumbprint: String
-    package init(kid: String?, alg: String?, kty: String, thumbprint: String) {
+    /// `self_signed_tls_client_auth`: the base64url SHA-256 of the key's certificate (its `x5t#S256`).
+    package var certificateThumbprint: String?
+    package init(kid: String?, alg: String?, kty: String, thumbprint: String, certificateThumbprint: String? = nil) {
+        self.certificateThumbprint = certificateThumbprint
         self.kid = kid
         self.alg = alg
         self.kty = kty
@@ -126,6 +132,7 @@ package struct ClientResponse: Codable, Sendable {
     package var tlsClientAuthSubjectDn: String?
     package var tlsClientAuthSanDns: String?
     package var workloadTrust: WorkloadTrustDTO?
+    package var tlsClientAuthCaThumbprint: String?
     package var status: String
     package var createdAt: Date
     package var revokedAt: Date?
@@ -135,9 +142,10 @@ package struct ClientResponse: Codable, Sendable {
     package init(clientId: String, identityId: String, clientName: String?, tokenEndpointAuthMethod: String, keys: [ClientKeyDTO], scope: String,
                  environment: String, dpopBoundAccessTokens: Bool, tlsClientCertificateBoundAccessTokens: Bool, status: String, createdAt: Date,
                  revokedAt: Date?, revokeReason: String?, liveTokens: Int?, tlsClientAuthSubjectDn: String? = nil, tlsClientAuthSanDns: String? = nil,
-                 workloadTrust: WorkloadTrustDTO? = nil) {
+                 workloadTrust: WorkloadTrustDTO? = nil, tlsClientAuthCaThumbprint: String? = nil) {
         self.clientId = clientId
         self.workloadTrust = workloadTrust
+        self.tlsClientAuthCaThumbprint = tlsClientAuthCaThumbprint
         self.tlsClientAuthSubjectDn = tlsClientAuthSubjectDn
         self.tlsClientAuthSanDns = tlsClientAuthSanDns
         self.identityId = identityId

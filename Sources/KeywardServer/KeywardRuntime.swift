@@ -39,11 +39,11 @@ package final class KeywardRuntime: Sendable {
     let signingKey: Data
     let logger: Logger
     /// Built (and its files read) once, at start, so bad TLS files fail before the store is touched.
-    let tls: TLSConfiguration?
+    let tls: TLSSetup.Server?
 
     private init(config: ServerConfiguration, store: Store, index: KeyIndex, verifier: Verifier, usage: UsageRecorder,
                  governance: Governance, registry: PrometheusCollectorRegistry, webhooks: WebhookDispatcher, githubKeys: GitHubPartnerKeys,
-                 signingKey: Data, logger: Logger, tls: TLSConfiguration?, oauth: AuthorizationServer) {
+                 signingKey: Data, logger: Logger, tls: TLSSetup.Server?, oauth: AuthorizationServer) {
         self.tls = tls
         self.oauth = oauth
         self.tokens = TokenVerifier(server: oauth)
@@ -97,8 +97,9 @@ package final class KeywardRuntime: Sendable {
             try await signingKeys.attach()
             let oauth = AuthorizationServer(
                 settings: OAuthSettings(issuer: config.oauthIssuer ?? "\(config.scheme)://\(Self.urlHost(config.host)):\(config.port)",
-                                        requireDPoPNonce: config.dpopNonceRequired, mutualTLS: config.clientCAFile != nil),
+                                        requireDPoPNonce: config.dpopNonceRequired, mutualTLS: tls?.clientTrust != nil),
                 store: store, clients: clients, signingKeys: signingKeys, fingerprints: fingerprints, logger: logger)
+            oauth.useClientCertificates(tls?.clientTrust)
             // Last: it owns an HTTP client that must be shut down, and nothing after it can fail.
             let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,
                                              baseDelay: config.webhookBaseDelay)
@@ -144,12 +145,20 @@ package final class KeywardRuntime: Sendable {
         let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes, fastPath = fastPath, tokens = tokens
         let oauth = oauth, configuredIssuer = config.oauthIssuer, host = config.host, scheme = config.scheme
         let requests = requests
-        let http1 = GuardedHTTP1Channel.http1(configuration: .init(additionalChannelHandlers: [
+        let http1Configuration = HTTP1Channel.Configuration(additionalChannelHandlers: [
             VerifyFastPath(verifier: verifier, tokens: tokens, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, metrics: requests,
                            counter: fastPath, logger: logger),
-        ]), limits: config.connections, tracker: connections)
+        ])
+        let http1 = GuardedHTTP1Channel.http1(configuration: http1Configuration, limits: config.connections, tracker: connections)
         let server: HTTPServerBuilder
-        if let tls { server = try .tls(http1, tlsConfiguration: tls) } else { server = http1 }
+        if let tls, let trust = tls.clientTrust {
+            server = try GuardedHTTP1Channel.mutualTLS(configuration: http1Configuration, limits: config.connections, tracker: connections,
+                                                       tls: tls.configuration, trust: trust, clock: config.clock)
+        } else if let tls {
+            server = try .tls(http1, tlsConfiguration: tls.configuration)
+        } else {
+            server = http1
+        }
         let app = Application(
             router: makeRouter(),
             server: server,

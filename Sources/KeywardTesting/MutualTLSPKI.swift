@@ -1,12 +1,15 @@
 import Foundation
 
 /// A test PKI for mutual TLS, made by openssl in a temp folder at test time (never committed):
-/// a CA, a second CA, a server certificate for 127.0.0.1 from the first, and client certificates
-/// issued on demand with a subject, extensions, an issuing CA and optionally fixed dates.
+/// a CA, a second CA, both in one bundle, a server certificate for 127.0.0.1 from the first, and
+/// client certificates issued on demand (by a CA or self-signed) with a subject, extensions, an
+/// issuing CA and optionally fixed dates.
 package struct MutualTLSPKI: Sendable {
     package let dir: TempDirectory
     package var ca: String { dir.file("ca.pem") }
     package var otherCA: String { dir.file("ca2.pem") }
+    /// Both CAs in one bundle (`--client-ca` trusting two CAs).
+    package var bothCAs: String { dir.file("cas.pem") }
     package var serverCert: String { dir.file("server.pem") }
     package var serverKey: String { dir.file("server.key") }
 
@@ -16,6 +19,7 @@ package struct MutualTLSPKI: Sendable {
             try await pki.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
                                    "-subj", "/CN=\(cn)", "-keyout", "\(name).key", "-out", "\(name).pem"])
         }
+        _ = try pki.bundle("cas.pem", of: ["ca", "ca2"])
         _ = try await pki.issue("server", subject: "/CN=127.0.0.1",
                                 extensions: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
         return pki
@@ -31,31 +35,63 @@ package struct MutualTLSPKI: Sendable {
         try await openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
                            "-keyout", "\(name).key", "-out", "\(name).csr"])
         if let dates {
-            let db = dir.file("\(name).db")
-            try "".write(toFile: db, atomically: true, encoding: .utf8)
-            let config = """
-                [ca]
-                default_ca = d
-                [d]
-                database = \(db)
-                new_certs_dir = \(dir.path)
-                serial = \(dir.file("\(name).serial"))
-                default_md = sha256
-                policy = any
-                unique_subject = no
-                [any]
-                commonName = optional
-                """
-            try "01\n".write(toFile: dir.file("\(name).serial"), atomically: true, encoding: .utf8)
-            try config.write(toFile: dir.file("\(name).cnf"), atomically: true, encoding: .utf8)
-            try await openssl(["ca", "-batch", "-notext", "-config", "\(name).cnf", "-cert", "\(ca).pem", "-keyfile", "\(ca).key",
-                               "-in", "\(name).csr", "-out", "\(name).pem", "-startdate", dates.start, "-enddate", dates.end,
-                               "-extfile", ext, "-preserveDN"])
+            try await signWithCA(name, ext: ext, signer: ["-cert", "\(ca).pem", "-keyfile", "\(ca).key"], dates: dates)
         } else {
             try await openssl(["x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).pem", "-CAkey", "\(ca).key", "-CAcreateserial",
                                "-days", "2", "-extfile", ext, "-out", "\(name).pem"])
         }
         return dir.file("\(name).pem")
+    }
+
+    /// Makes `name.pem` / `name.key` (P-256), a certificate signed by its own key, with
+    /// `extensions` and, with `dates`, a fixed validity period (else two days from now).
+    @discardableResult
+    package func selfSigned(_ name: String, subject: String, extensions: String, dates: (start: String, end: String)? = nil) async throws -> String {
+        let ext = dir.file("\(name).ext")
+        try extensions.write(toFile: ext, atomically: true, encoding: .utf8)
+        try await openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
+                           "-keyout", "\(name).key", "-out", "\(name).csr"])
+        let (start, end) = dates ?? (Self.asn1Time(Date(timeIntervalSinceNow: -60)), Self.asn1Time(Date(timeIntervalSinceNow: 2 * 86_400)))
+        try await signWithCA(name, ext: ext, signer: ["-selfsign", "-keyfile", "\(name).key"], dates: (start, end))
+        return dir.file("\(name).pem")
+    }
+
+    /// Writes the PEM certificates of `names` into one bundle file; returns its path.
+    package func bundle(_ file: String, of names: [String]) throws -> String {
+        let text = try names.map { try String(contentsOfFile: cert($0), encoding: .utf8) }.joined()
+        try text.write(toFile: dir.file(file), atomically: true, encoding: .utf8)
+        return dir.file(file)
+    }
+
+    static func asn1Time(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMddHHmmss'Z'"
+        return f.string(from: d)
+    }
+
+    /// `openssl ca` for `name.csr` with fixed dates; `signer` names the CA (or `-selfsign`).
+    func signWithCA(_ name: String, ext: String, signer: [String], dates: (start: String, end: String)) async throws {
+        let db = dir.file("\(name).db")
+        try "".write(toFile: db, atomically: true, encoding: .utf8)
+        let config = """
+            [ca]
+            default_ca = d
+            [d]
+            database = \(db)
+            new_certs_dir = \(dir.path)
+            serial = \(dir.file("\(name).serial"))
+            default_md = sha256
+            policy = any
+            unique_subject = no
+            [any]
+            commonName = optional
+            """
+        try "01\n".write(toFile: dir.file("\(name).serial"), atomically: true, encoding: .utf8)
+        try config.write(toFile: dir.file("\(name).cnf"), atomically: true, encoding: .utf8)
+        try await openssl(["ca", "-batch", "-notext", "-config", "\(name).cnf"] + signer + [
+            "-in", "\(name).csr", "-out", "\(name).pem", "-startdate", dates.start, "-enddate", dates.end, "-extfile", ext, "-preserveDN"])
     }
 
     package func cert(_ name: String) -> String { dir.file("\(name).pem") }

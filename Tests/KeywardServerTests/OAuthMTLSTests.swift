@@ -45,17 +45,20 @@ struct OAuthMTLSTests {
         }
     }
 
-    static func withServer(_ body: (Fixture) async throws -> Void) async throws {
+    /// `configure` adjusts the server after the defaults (client CA `ca.pem`, certificates optional).
+    static func withServer(clock: ManualClock? = nil, configure: (inout ServerConfiguration, MutualTLSPKI) -> Void = { _, _ in },
+                           _ body: (Fixture) async throws -> Void) async throws {
         let pki = try await MutualTLSPKI.make()
         defer { pki.dir.remove() }
         let ext = "extendedKeyUsage=clientAuth\nsubjectAltName=DNS:orders.example.test\n"
         try await pki.issue("orders", subject: "/C=US/O=Example Corp/CN=orders-service", extensions: ext)
         try await pki.issue("billing", subject: "/C=US/O=Example Corp/CN=billing-service", extensions: "extendedKeyUsage=clientAuth\nsubjectAltName=DNS:billing.example.test\n")
-        try await TestServer.with(configure: { c in
+        try await TestServer.with(clock: clock, configure: { c in
             c.tlsCertificateFile = pki.serverCert
             c.tlsKeyFile = pki.serverKey
             c.clientCAFile = pki.ca
             c.clientCertificateRequired = false
+            configure(&c, pki)
         }) { server in
             let url = server.baseURL.replacingOccurrences(of: "http://", with: "https://")
             var f = Fixture(pki: pki, url: url, admin: server.adminKey, identity: "")
@@ -162,9 +165,10 @@ struct OAuthMTLSTests {
                 let r = try await f.register(m)
                 #expect(r.status == 422, "\(members): \(r.body)")
             }
+            // Without --self-signed-client-certs: no self_signed_tls_client_auth client.
             let selfSigned = try await f.register(["token_endpoint_auth_method": "self_signed_tls_client_auth", "tls_client_auth_san_dns": "orders.example.test"])
             #expect(selfSigned.status == 422)
-            #expect((selfSigned.body["detail"] as? String ?? "").contains("self_signed_tls_client_auth is not supported"))
+            #expect((selfSigned.body["detail"] as? String ?? "").contains("--self-signed-client-certs"))
         }
     }
 
@@ -241,7 +245,7 @@ struct OAuthMTLSTests {
         }
     }
 
-    @Test("case 26: expired, not-yet-valid and serverAuth-only certificates get no token (refused at the handshake); one without an extended key usage gets 401 invalid_client")
+    @Test("case 26: expired, not-yet-valid, serverAuth-only and (by default) self-signed certificates get no token (refused at the handshake); one without an extended key usage gets 401 invalid_client")
     func unusableCertificates() async throws {
         try await Self.withServer { f in
             let ext = "extendedKeyUsage=clientAuth\nsubjectAltName=DNS:orders.example.test\n"
@@ -249,10 +253,12 @@ struct OAuthMTLSTests {
             try await f.pki.issue("future", subject: "/CN=orders-service", extensions: ext, dates: ("20990101000000Z", "21000101000000Z"))
             try await f.pki.issue("server-only", subject: "/CN=orders-service", extensions: "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:orders.example.test\n")
             try await f.pki.issue("no-eku", subject: "/CN=orders-service", extensions: "subjectAltName=DNS:orders.example.test\n")
+            // Without --self-signed-client-certs a self-signed certificate, whatever its names, is refused at the handshake.
+            try await f.pki.selfSigned("self-signed", subject: "/C=US/O=Example Corp/CN=orders-service", extensions: ext)
             let reg = try await f.register(["token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_san_dns": "orders.example.test"])
             let client = try #require(reg.body["client_id"] as? String)
             #expect(try await f.token(client, cert: "orders").status == 200)
-            for cert in ["expired", "future", "server-only"] {
+            for cert in ["expired", "future", "server-only", "self-signed"] {
                 #expect(try await f.token(client, cert: cert).status == 0, "\(cert)")
             }
             let noEKU = try await f.token(client, cert: "no-eku")

@@ -87,6 +87,11 @@ enum PEMPublicKey {
         let label = pkcs1 ? "RSA PUBLIC KEY" : "PUBLIC KEY"
         guard let start = text.range(of: "-----BEGIN \(label)-----"), let end = text.range(of: "-----END \(label)-----", range: start.upperBound..<text.endIndex),
               let der = Data(base64Encoded: text[start.upperBound..<end.lowerBound].filter { !$0.isWhitespace }) else { throw unsupported }
+        return try jwk(der: der, pkcs1: pkcs1, unsupported: unsupported)
+    }
+
+    /// The JWK of a DER SubjectPublicKeyInfo (or, with `pkcs1`, an RFC 8017 RSAPublicKey).
+    static func jwk(der: Data, pkcs1: Bool = false, unsupported: CLIExit) throws -> [String: RawJSON] {
         let members: [String: String]
         if pkcs1 {
             guard let rsa = rsaNE(DER(der)) else { throw unsupported }

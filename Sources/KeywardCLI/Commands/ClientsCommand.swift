@@ -25,23 +25,34 @@ struct ClientsCommand: AsyncParsableCommand {
                           [("trusts issuer", t.issuer), ("subject", t.subject), ("audience", t.audience),
                            ("claims", t.claims.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") } ?? "-"),
                            ("single use", t.singleUse == false ? "no" : "yes")]
-                      } ?? []))
+                      } ?? [])
+                      + certificateFields(c))
         Output.line("")
         Output.table(["KID", "KTY", "ALG", "THUMBPRINT (RFC 7638)"], c.keys.map { [$0.kid ?? "-", $0.kty, $0.alg ?? "-", $0.thumbprint] })
     }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register a private_key_jwt client from its public key(s).",
+            abstract: "Register a client: private_key_jwt from its public key(s), or mutual TLS by its certificate.",
             discussion: """
                 --jwks takes a JWK set ({"keys":[…]}), one public JWK, or a PEM public key (EC P-256, Ed25519 or RSA,
                 "BEGIN PUBLIC KEY"), converted to a JWK here with its RFC 7638 thumbprint as kid. An EC P-256 or Ed25519
                 JWK without alg gets ES256 or EdDSA; an RSA one needs --alg RS256 or PS256. A file holding a private key
                 is refused before anything is sent.
+                --auth tls_client_auth (RFC 8705 §2.1) names the certificate by --subject-dn or --san-dns, and --ca-cert
+                pins the CA it must come through (required when the server trusts several client CAs).
+                --auth self_signed_tls_client_auth (§2.2) registers --cert, the client's self-signed certificate (not its key).
                 """)
         @OptionGroup var client: ClientOptions
         @Option(help: "Identity id (idn_…).") var identity: String
-        @Option(help: "The client's public key(s): a JWKS or JWK JSON file, or a PEM public key.") var jwks: String
+        @Option(help: "private_key_jwt (default), tls_client_auth or self_signed_tls_client_auth.") var auth = "private_key_jwt"
+        @Option(help: "private_key_jwt: the client's public key(s), a JWKS or JWK JSON file, or a PEM public key.") var jwks: String?
+        @Option(help: "self_signed_tls_client_auth: the client's self-signed certificate, PEM or DER (never its key).") var cert: String?
+        @Option(help: "tls_client_auth: the certificate's subject DN (RFC 4514, e.g. CN=orders,O=Example).") var subjectDn: String?
+        @Option(help: "tls_client_auth: one DNS name in the certificate's subjectAltName.") var sanDns: String?
+        @Option(help: "tls_client_auth: the CA certificate file (or its base64url SHA-256) the client's certificates must come through.")
+        var caCert: String?
+        @Flag(help: "Its access tokens are bound to its TLS client certificate (RFC 8705 §3).") var certificateBound = false
         @Option(name: .customLong("scope"), help: "Scopes it may ask for: \"a b\" or repeated (each within the identity's allowed scopes).")
         var scopes: [String] = []
         @Option(help: "A name for the client.") var name: String?
@@ -54,9 +65,9 @@ struct ClientsCommand: AsyncParsableCommand {
             if let environment, !["live", "test"].contains(environment) { throw CLIExit.error("--environment must be live or test") }
             let scope = scopes.flatMap { $0.split(separator: " ").map(String.init) }
             guard !scope.isEmpty else { throw CLIExit.error("--scope is required: the scopes the client may ask for") }
-            let set = try ClientKeyFile.read(jwks, alg: alg)
-            let req = ClientCreateRequest(identityId: identity, clientName: name, tokenEndpointAuthMethod: "private_key_jwt", jwks: set,
+            var req = ClientCreateRequest(identityId: identity, clientName: name, tokenEndpointAuthMethod: auth,
                                           scope: scope.joined(separator: " "), environment: environment, dpopBoundAccessTokens: dpopBound ? true : nil)
+            try addAuthentication(to: &req)
             let c = try await client.client().call("POST", "/v1/clients", body: req, as: ClientResponse.self)
             try client.present(c, id: c.clientId) { ClientsCommand.printClient(c) }
         }

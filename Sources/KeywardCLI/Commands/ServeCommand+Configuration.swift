@@ -18,6 +18,7 @@ extension ServeCommand {
             .maxLiveDays: maxLiveDays.map(String.init), .maxTestDays: maxTestDays.map(String.init),
             .defaultLifetimeDays: defaultLifetimeDays.map(String.init), .noPolicyExceptions: noPolicyExceptions ? "true" : nil,
             .tlsCert: tlsCert, .tlsKey: tlsKey, .clientCA: clientCa, .clientCertMode: clientCert, .containment: containment,
+            .selfSignedClientCerts: selfSignedClientCerts ? "true" : nil,
             .quarantineScopes: quarantineScopes, .githubKeysFile: githubKeysFile, .ruleCacheDir: ruleCacheDir,
             .acceptPlaintextFromLoopback: acceptPlaintextFromLoopback ? "true" : nil, .reportQuotaItems: reportQuotaItems.map(String.init),
             .usageFlushSeconds: usageFlushSeconds.map(String.init), .maxStalenessMs: maxStalenessMs.map(String.init),
@@ -81,6 +82,7 @@ extension ServeCommand {
         c.tlsCertificateFile = s[.tlsCert]
         c.tlsKeyFile = s[.tlsKey]
         c.clientCAFile = s[.clientCA]
+        c.selfSignedClientCertificates = s.isOn(.selfSignedClientCerts)
         if let rules = s[.containment] {
             do {
                 c.containment = ContainmentPolicy(rules: try ContainmentPolicy.parseRules(rules, sources: Set(ExposureReport.Source.allCases.map(\.rawValue))))

@@ -44,6 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
     var clientCa: String?
     @Option(name: .long, help: "With --client-ca: required (default) refuses connections without a client certificate; optional verifies one only when presented (default $KEYWARD_CLIENT_CERT_MODE).")
     var clientCert: String?
+    @Flag(name: .long, help: "Accept self-signed TLS client certificates: self_signed_tls_client_auth clients (RFC 8705 §2.2) registered with them (or $KEYWARD_SELF_SIGNED_CLIENT_CERTS=1).")
+    var selfSignedClientCerts = false
     @Option(name: .long, help: "Containment rules tried before the defaults, [source:]environment=action,… e.g. paste:test=notify (default $KEYWARD_CONTAINMENT; defaults live=revoke,test=quarantine).")
     var containment: String?
     @Option(name: .long, help: "Scopes a quarantined key may still use, comma-separated (default $KEYWARD_QUARANTINE_SCOPES; none).")

@@ -21,6 +21,7 @@ package enum Setting: String, CaseIterable, Sendable {
     case tlsKey = "tls.key"
     case clientCA = "client.ca"
     case clientCertMode = "client.cert.mode"
+    case selfSignedClientCerts = "self.signed.client.certs"
     case containment
     case quarantineScopes = "quarantine.scopes"
     case githubKeysFile = "github.keys.file"

@@ -13,6 +13,9 @@ package struct NewClient: Sendable {
     package var jwksURI: String?
     package var tlsSubjectDN: String?
     package var tlsSANDNS: String?
+    /// `tls_client_auth_ca_thumbprint`: base64url SHA-256 of the CA certificate its certificates
+    /// must be issued through (RFC 8705 §7.4); set after init, nil by default.
+    package var tlsCAThumbprint: String?
     /// Space-separated, as RFC 7591 sends it.
     package var scope: String
     package var environment: String?
@@ -84,6 +87,7 @@ extension Governance {
         let trust = method == .workloadFederation ? n.workloadTrust.map {
             WorkloadTrustSpec(issuer: $0.issuer, jwksURI: $0.jwksURI, subject: $0.subject, audience: $0.audience, claims: $0.claims, singleUse: $0.singleUse)
         } : nil
+        try Self.checkCertificates(n, method: method, keys: keys, now: store.clock.now())
         if n.dpopBound, n.certificateBound {
             throw KeywardError(.validation, "dpop_bound_access_tokens and tls_client_certificate_bound_access_tokens: a token carries one binding; choose one")
         }
@@ -108,7 +112,7 @@ extension Governance {
                                      environment: environment, dpopBoundTokens: n.dpopBound, certificateBoundTokens: n.certificateBound,
                                      createdAt: tx.now, updatedAt: tx.now,
                                      tlsSubjectDN: method == .tlsClientAuth ? n.tlsSubjectDN : nil, tlsSANDNS: method == .tlsClientAuth ? n.tlsSANDNS : nil,
-                                     workloadTrust: trust)
+                                     tlsCAThumbprint: method == .tlsClientAuth ? n.tlsCAThumbprint : nil, workloadTrust: trust)
             try await self.store.insertClient(client, in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: .clientRegistered, target: client.id.description, details: [
                 "identity_id": identity.id.description, "auth_method": method.rawValue, "scopes": scopes.map(\.value).joined(separator: " "),
@@ -150,9 +154,17 @@ extension Governance {
             }
             return []
         case .selfSignedTLSClientAuth:
-            // The handshake accepts only certificates that chain to --client-ca, so a self-signed
-            // certificate never reaches the token endpoint (see README, "Mutual TLS").
-            throw KeywardError(.validation, "token_endpoint_auth_method: self_signed_tls_client_auth is not supported in this version; use tls_client_auth or private_key_jwt")
+            // RFC 8705 §2.2: the certificates come inline, each in its key's x5c (a jwks_uri would
+            // let whoever serves it add certificates later); validity is checked by checkCertificates.
+            guard n.jwksURI == nil, n.tlsSubjectDN == nil, n.tlsSANDNS == nil else {
+                throw KeywardError(.validation, "self_signed_tls_client_auth takes its certificates inline as jwks keys with x5c, and no jwks_uri, subject DN or SAN")
+            }
+            guard let jwks = n.jwksJSON else {
+                throw KeywardError(.validation, "jwks: self_signed_tls_client_auth needs the client's certificates as jwks keys with x5c")
+            }
+            do { return try SelfSignedClientCertificates.validate(jwksJSON: jwks) } catch {
+                throw KeywardError(.validation, "jwks: \(error.reason)")
+            }
         case .workloadFederation:
             guard n.jwksJSON == nil, n.jwksURI == nil, n.tlsSubjectDN == nil, n.tlsSANDNS == nil else {
                 throw KeywardError(.validation, "jwks: a workload_federation client holds no keys of its own; give the issuer's keys in workload_trust")
@@ -170,6 +182,20 @@ extension Governance {
             } catch {
                 throw KeywardError(.validation, "workload_trust: \(error.reason)")
             }
+        }
+    }
+
+    /// The certificate members of a registration at `now`: a `self_signed_tls_client_auth`
+    /// client's certificates are valid now, and a CA pin (RFC 8705 §7.4) belongs to
+    /// `tls_client_auth` and is a base64url SHA-256 (43 characters).
+    private static func checkCertificates(_ n: NewClient, method: ClientAuthMethod, keys: [PublicJWK], now: Date) throws {
+        if method == .selfSignedTLSClientAuth, let why = SelfSignedClientCertificates.refusal(storedKeys: keys.map(\.publicJSON), now: now) {
+            throw KeywardError(.validation, "jwks: \(why)")
+        }
+        guard let pin = n.tlsCAThumbprint else { return }
+        guard method == .tlsClientAuth else { throw KeywardError(.validation, "tls_client_auth_ca_thumbprint belongs to tls_client_auth") }
+        guard pin.utf8.count == 43, Base64URL.decode(pin)?.count == 32 else {
+            throw KeywardError(.validation, "tls_client_auth_ca_thumbprint: the base64url SHA-256 of the CA certificate's DER (43 characters)")
         }
     }
 

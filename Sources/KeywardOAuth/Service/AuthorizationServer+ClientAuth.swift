@@ -34,13 +34,14 @@ extension AuthorizationServer {
             throw OAuthFailure(.invalidClient, "client secrets are not accepted: authenticate with private_key_jwt")
         }
         guard let assertion else {
-            if let formClientID, let id = OAuthClientID(formClientID), let entry = clients.client(id), entry.client.authMethod == .tlsClientAuth {
+            if let formClientID, let id = OAuthClientID(formClientID), let entry = clients.client(id),
+               [.tlsClientAuth, .selfSignedTLSClientAuth].contains(entry.client.authMethod) {
                 do { return try authenticateByCertificate(entry, certificate, now: now) } catch {
                     await auditFailure(error, clientID: formClientID, assertion: nil)
                     throw error
                 }
             }
-            throw OAuthFailure(.invalidClient, "client authentication is required (private_key_jwt or tls_client_auth)")
+            throw OAuthFailure(.invalidClient, "client authentication is required (private_key_jwt, tls_client_auth or self_signed_tls_client_auth)")
         }
         guard type == Self.assertionType else {
             throw OAuthFailure(.invalidRequest, "client_assertion_type must be \(Self.assertionType)")
@@ -55,9 +56,17 @@ extension AuthorizationServer {
                 return try workloadClient(assertion, formClientID: formClientID, now: now, failure: .invalidClient)
             }
             auditID = unverified.clientID
-            guard let id = OAuthClientID(unverified.clientID), let entry = clients.client(id), entry.client.status == .active,
-                  entry.client.authMethod == .privateKeyJWT else {
+            guard let id = OAuthClientID(unverified.clientID), let entry = clients.client(id), entry.client.status == .active else {
                 throw OAuthFailure(.invalidClient, "client authentication failed")
+            }
+            // RFC 7591 §2: the registered method only. A self-signed client's keys sign no assertion, and a
+            // federated client's keys are its platform's, not its own.
+            switch entry.client.authMethod {
+            case .privateKeyJWT: break
+            case .selfSignedTLSClientAuth, .tlsClientAuth:
+                throw OAuthFailure(.invalidClient, "client authentication failed: this client authenticates with its TLS certificate")
+            case .workloadFederation:
+                throw OAuthFailure(.invalidClient, "client authentication failed: this client authenticates with its workload's token")
             }
             do {
                 let validated = try ClientAssertion.verify(unverified, keys: entry.keys,
@@ -78,17 +87,33 @@ extension AuthorizationServer {
         }
     }
 
-    /// RFC 8705 §2.1: the certificate the TLS handshake verified against the configured client
-    /// CAs (never a header, case 28) must be valid now, made for client authentication (case 26)
-    /// and match the client's registered subject DN or SAN (case 23).
+    /// RFC 8705 §2: the certificate of the connection (never a header, case 28) must be valid
+    /// now and fit for client authentication (case 26), then
+    /// - `tls_client_auth` (§2.1): verified by the handshake against a configured client CA —
+    ///   never a self-signed one, whatever its subject —, through the client's pinned CA when it
+    ///   has one (§7.4, case 22), and matching its registered subject DN or SAN (case 23);
+    /// - `self_signed_tls_client_auth` (§2.2): one of the certificates it registered, compared
+    ///   by SHA-256 of the DER (case 25).
     private func authenticateByCertificate(_ entry: ClientIndex.Entry, _ certificate: PresentedCertificate?,
                                            now: Date) throws(OAuthFailure) -> AuthenticatedClient {
-        guard entry.client.status == .active, let rule = entry.tlsRule else { throw OAuthFailure(.invalidClient, "client authentication failed") }
+        guard entry.client.status == .active else { throw OAuthFailure(.invalidClient, "client authentication failed") }
         // case 21: no certificate, no client.
         guard let certificate else {
-            throw OAuthFailure(.invalidClient, "client authentication failed: tls_client_auth needs a TLS client certificate on the connection")
+            throw OAuthFailure(.invalidClient, "client authentication failed: \(entry.client.authMethod.rawValue) needs a TLS client certificate on the connection")
         }
         if let why = certificate.refusal(at: now) { throw OAuthFailure(.invalidClient, "client authentication failed: \(why)") }
+        if entry.client.authMethod == .selfSignedTLSClientAuth {
+            guard entry.certificateThumbprints.contains(certificate.thumbprint) else {
+                throw OAuthFailure(.invalidClient, "client authentication failed: the client certificate is not one this client registered")
+            }
+            return AuthenticatedClient(entry: entry, replay: nil)
+        }
+        guard let rule = entry.tlsRule, case .caIssued(let cas) = certificate.trust else {
+            throw OAuthFailure(.invalidClient, "client authentication failed: tls_client_auth needs a certificate issued by a configured client CA")
+        }
+        if let pin = entry.client.tlsCAThumbprint, !cas.contains(pin) {
+            throw OAuthFailure(.invalidClient, "client authentication failed: the client certificate was not issued through this client's CA")
+        }
         guard rule.matches(certificate) else {
             throw OAuthFailure(.invalidClient, "client authentication failed: the client certificate does not match the registered subject")
         }

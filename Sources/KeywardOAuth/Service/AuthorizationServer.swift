@@ -70,6 +70,26 @@ package final class AuthorizationServer: Sendable {
             s = OAuthSettings(issuer: issuer, defaultTokenLifetime: old.defaultTokenLifetime, maxTokenLifetime: old.maxTokenLifetime,
                               clockSkew: old.clockSkew, requireDPoPNonce: old.requireDPoPNonce,
                               defaultAudience: old.defaultAudience == old.issuer ? nil : old.defaultAudience, mutualTLS: old.mutualTLS)
+            s.clientCAThumbprints = old.clientCAThumbprints
+            s.selfSignedClientCertificates = old.selfSignedClientCertificates
+        }
+    }
+
+    /// Takes the mutual-TLS set-up (`--client-ca`, `--self-signed-client-certs`) into the settings
+    /// (metadata, registration checks), and warns once when `--client-ca` holds more than one CA
+    /// and `tls_client_auth` clients have no CA pin: a certificate with their subject from any of
+    /// those CAs authenticates them (RFC 8705 §7.4).
+    package func useClientCertificates(_ trust: ClientCertificateTrust?) {
+        currentSettings.withLock { s in
+            s.clientCAThumbprints = trust?.caThumbprints ?? []
+            s.selfSignedClientCertificates = trust?.acceptsSelfSigned ?? false
+        }
+        guard let trust, trust.caThumbprints.count > 1 else { return }
+        let unpinned = clients.activeCertificateClientsWithoutCAPin()
+        if unpinned > 0 {
+            logger.warning("tls_client_auth clients without a CA pin while --client-ca holds several CAs: any of them can issue their subject",
+                           metadata: ["clients": "\(unpinned)", "client_cas": "\(trust.caThumbprints.count)",
+                                      "fix": "register them again with tls_client_auth_ca_thumbprint"])
         }
     }
 

@@ -15,6 +15,8 @@ package final class ClientIndex: Sendable {
         package var tlsRule: TLSClientAuthRule?
         /// A `workload_federation` client's trust, with the issuer's keys parsed once.
         package var trust: WorkloadTrust?
+        /// A `self_signed_tls_client_auth` client's registered certificates, by RFC 8705 §3.1 thumbprint.
+        package var certificateThumbprints: Set<String> = []
     }
 
     private struct Tables: Sendable {
@@ -48,8 +50,9 @@ package final class ClientIndex: Sendable {
         let trust = c.workloadTrust.map {
             WorkloadTrust(issuer: $0.issuer, keys: keys, subject: $0.subject, audience: $0.audience, claims: $0.claims)
         }
+        let certificates = c.authMethod == .selfSignedTLSClientAuth ? SelfSignedClientCertificates.thumbprints(storedKeys: c.publicKeys) : []
         tables.withLock { t in
-            t.clients[c.id] = Entry(client: c, keys: keys, tlsRule: rule, trust: trust)
+            t.clients[c.id] = Entry(client: c, keys: keys, tlsRule: rule, trust: trust, certificateThumbprints: certificates)
             if let trust { t.byIssuer[trust.issuer, default: []].insert(c.id) }
         }
     }
@@ -66,6 +69,13 @@ package final class ClientIndex: Sendable {
 
     package func client(_ id: OAuthClientID) -> Entry? {
         tables.withLock { $0.clients[id] }
+    }
+
+    /// How many active `tls_client_auth` clients have no CA pin (RFC 8705 §7.4).
+    package func activeCertificateClientsWithoutCAPin() -> Int {
+        tables.withLock { t in
+            t.clients.values.filter { $0.client.status == .active && $0.client.authMethod == .tlsClientAuth && $0.client.tlsCAThumbprint == nil }.count
+        }
     }
 
     /// Whether a token is dead by its own revocation or by its client's.

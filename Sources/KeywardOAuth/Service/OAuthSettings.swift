@@ -18,6 +18,12 @@ package struct OAuthSettings: Sendable {
     /// The server runs TLS with client CAs (`--client-ca`): `tls_client_auth` and
     /// certificate-bound tokens are offered in the metadata (RFC 8705 §3.3, §5).
     package var mutualTLS: Bool
+    /// RFC 8705 §7.4: base64url SHA-256 of each `--client-ca` certificate (empty: no client CA,
+    /// so no `tls_client_auth`). A client's CA pin must name one of them.
+    package var clientCAThumbprints: [String] = []
+    /// `serve --self-signed-client-certs`: the handshake accepts self-signed client certificates
+    /// and `self_signed_tls_client_auth` is offered (RFC 8705 §2.2).
+    package var selfSignedClientCertificates = false
 
     package init(issuer: String, defaultTokenLifetime: Duration = .seconds(300), maxTokenLifetime: Duration = .seconds(3_600),
                  clockSkew: Duration = .seconds(60), requireDPoPNonce: Bool = false, defaultAudience: String? = nil, mutualTLS: Bool = false) {

@@ -56,6 +56,10 @@ package struct ServerConfiguration: Sendable {
     /// With `clientCAFile`: refuse connections without a client certificate (default), or
     /// accept them and verify a certificate only when one is presented.
     package var clientCertificateRequired = true
+    /// `--self-signed-client-certs`: the handshake also accepts a self-signed client certificate
+    /// (RFC 8705 §2.2, `self_signed_tls_client_auth`); off by default, since it lets any
+    /// certificate past the TLS layer (only registered ones authenticate a client).
+    package var selfSignedClientCertificates = false
     /// What a matched leak triggers. Default: live keys revoked, test keys quarantined.
     package var containment = ContainmentPolicy()
     /// GitHub secret-scanning partner public keys (GitHub's JSON format); nil: the partner
@@ -112,6 +116,9 @@ package struct ServerConfiguration: Sendable {
         }
         guard clientCAFile == nil || tlsCertificateFile != nil else {
             throw KeywardError(.validation, "--client-ca needs --tls-cert and --tls-key")
+        }
+        guard !selfSignedClientCertificates || tlsCertificateFile != nil else {
+            throw KeywardError(.validation, "--self-signed-client-certs needs --tls-cert and --tls-key")
         }
         guard maxBodyBytes >= 1024 else { throw KeywardError(.validation, "the body limit must be at least 1 KiB") }
         guard maxStaleness >= .seconds(1), maxStaleness <= .seconds(3_600) else {

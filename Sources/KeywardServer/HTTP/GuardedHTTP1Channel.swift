@@ -1,7 +1,10 @@
 import HummingbirdCore
+import KeywardCore
+import KeywardOAuth
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Hummingbird's HTTP/1 child channel with Keyward's connection guard around it: a new
 /// connection is admitted under the connection caps or closed at once, and an admitted one
@@ -22,6 +25,14 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     /// `HTTPServerBuilder.http1(configuration:)` with the guard.
     static func http1(configuration: HTTP1Channel.Configuration, limits: ConnectionLimits, tracker: ConnectionTracker) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: configuration), limits: limits, tracker: tracker)
+        }
+    }
+
+    /// The same behind mutual TLS whose client certificates `trust` judges.
+    static func mutualTLS(configuration: HTTP1Channel.Configuration, limits: ConnectionLimits, tracker: ConnectionTracker,
+                          tls: TLSConfiguration, trust: ClientCertificateTrust, clock: WallClock) throws -> HTTPServerBuilder {
+        try MutualTLSChannel.builder(tls: tls, trust: trust, clock: clock) { responder in
             GuardedHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: configuration), limits: limits, tracker: tracker)
         }
     }

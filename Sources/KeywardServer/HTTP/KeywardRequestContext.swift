@@ -30,12 +30,14 @@ package struct KeywardRequestContext: RequestContext {
     /// only over TLS (`tls`: the server was started with --tls-cert) or from this machine.
     func plaintextAllowed(tls: Bool) -> Bool { tls || isLoopback }
 
-    /// The client certificate the TLS handshake verified on this connection (mutual TLS), or
-    /// nil over plain HTTP or without one. Read from the TLS layer on the connection's event
-    /// loop, never from a header (RFC 9700 §4.13).
+    /// The client certificate the TLS handshake accepted on this connection (mutual TLS), with
+    /// the path it was verified through to a client CA (none for a self-signed one), or nil over
+    /// plain HTTP or without one. Read from the TLS layer on the connection's event loop, never
+    /// from a header (RFC 9700 §4.13).
     func clientCertificate() async -> PresentedCertificate? {
         guard let cert = try? await channel.nioSSL_peerCertificate().get(), let der = try? cert.toDERBytes() else { return nil }
-        return PresentedCertificate(der: der)
+        let path = (try? await channel.nioSSL_peerValidatedCertificateChain().get()).flatMap { $0 }
+        return PresentedCertificate(der: der, verifiedChain: path.map { $0.map { (try? $0.toDERBytes()) ?? [] } })
     }
 
     /// Bodies are collected explicitly with the configured limit (64 KiB by default).

@@ -17,6 +17,7 @@ extension NewClient {
             NewWorkloadTrust(issuer: $0.issuer, jwksJSON: $0.jwks?.jsonText, jwksURI: $0.jwksUri, subject: $0.subject, audience: $0.audience,
                              claims: $0.claims ?? [:], singleUse: $0.singleUse ?? true)
         }
+        tlsCAThumbprint = r.tlsClientAuthCaThumbprint
     }
 }
 
@@ -24,7 +25,8 @@ extension ClientResponse {
     init(_ c: OAuthClient, liveTokens: Int? = nil) {
         let keys = zip(c.publicKeys, c.keyThumbprints).map { json, thumbprint in
             let jwk = try? PublicJWK.parse(json: json)
-            return ClientKeyDTO(kid: jwk?.kid, alg: jwk?.alg?.rawValue, kty: jwk?.kty ?? "unknown", thumbprint: thumbprint)
+            return ClientKeyDTO(kid: jwk?.kid, alg: jwk?.alg?.rawValue, kty: jwk?.kty ?? "unknown", thumbprint: thumbprint,
+                                certificateThumbprint: SelfSignedClientCertificates.thumbprint(storedKey: json))
         }
         self.init(clientId: c.id.description, identityId: c.identityID.description, clientName: c.name, tokenEndpointAuthMethod: c.authMethod.rawValue,
                   keys: keys, scope: c.scopes.map(\.value).joined(separator: " "), environment: c.environment.rawValue,
@@ -34,6 +36,6 @@ extension ClientResponse {
                   workloadTrust: c.workloadTrust.map {
                       WorkloadTrustDTO(issuer: $0.issuer, jwksUri: $0.jwksURI, subject: $0.subject, audience: $0.audience, claims: $0.claims,
                                        singleUse: $0.singleUse)
-                  })
+                  }, tlsClientAuthCaThumbprint: c.tlsCAThumbprint)
     }
 }

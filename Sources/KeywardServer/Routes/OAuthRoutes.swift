@@ -81,10 +81,12 @@ struct OAuthRoutes {
         router.get("/.well-known/oauth-authorization-server") { _, _ in
             let s = server.settings
             let algs = JWSAlgorithm.allCases.map(\.rawValue)
-            // RFC 8705 §2.1.1, §3.3, §5: with client CAs, tls_client_auth and certificate-bound
+            // RFC 8705 §2.1.1, §2.2.1, §3.3, §5: with client CAs tls_client_auth, with
+            // --self-signed-client-certs self_signed_tls_client_auth, with either certificate-bound
             // tokens; every endpoint is served over the same mutual-TLS listener, so the aliases
             // are the endpoints themselves.
-            let methods = s.mutualTLS ? ["private_key_jwt", "tls_client_auth"] : ["private_key_jwt"]
+            let methods = ["private_key_jwt"] + (s.clientCAThumbprints.isEmpty ? [] : ["tls_client_auth"])
+                + (s.selfSignedClientCertificates ? ["self_signed_tls_client_auth"] : [])
             let aliases = s.mutualTLS
                 ? ["token_endpoint": s.tokenEndpoint, "introspection_endpoint": s.introspectionEndpoint, "revocation_endpoint": s.revocationEndpoint]
                 : nil
