@@ -44,4 +44,56 @@ struct OAuthClusterTests {
             }
         }
     }
+
+    /// A DPoP-bound token from requests-oauth2client and `proofs` proofs for GET `url` by its key.
+    static let dpopScript = """
+        import json, sys, requests
+        from requests_oauth2client import OAuth2Client, PrivateKeyJwt
+        from jwskate import Jwk
+        base, admin, identity, scope, url, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+        key = Jwk.generate(alg="ES256").with_kid_thumbprint()
+        r = requests.post(base + "/v1/clients", headers={"Authorization": "Bearer " + admin},
+                          json={"identity_id": identity, "token_endpoint_auth_method": "private_key_jwt", "dpop_bound_access_tokens": True,
+                                "jwks": {"keys": [key.public_jwk().to_dict()]}, "scope": scope})
+        assert r.status_code == 201, r.text
+        oauth = OAuth2Client(token_endpoint=base + "/oauth/token", auth=PrivateKeyJwt(r.json()["client_id"], key, alg="ES256"), testing=True)
+        tok = oauth.client_credentials(scope=scope, dpop=True)
+        import base64, hashlib
+        ath = base64.urlsafe_b64encode(hashlib.sha256(str(tok.access_token).encode()).digest()).rstrip(b"=").decode()
+        proofs = [str(tok.dpop_key.proof(htm="GET", htu=url, ath=ath)) for _ in range(count)]
+        print(json.dumps({"token": str(tok.access_token), "proofs": proofs}))
+        """
+
+    @Test("case 33 across nodes: a DPoP proof accepted at verify on node A is refused on node B (the proof's jti is recorded in the shared store); a fresh proof is valid on B")
+    func dpopProofReplayAcrossNodes() async throws {
+        let url = try PostgresServer.instance().createDatabase()
+        try await TestServer.with(database: url) { a in
+            try await TestServer.with(database: url, adminKey: a.adminKey, configure: { $0.oauthIssuer = a.baseURL }) { b in
+                let idn = try await a.createIdentity(scopes: ["billing:read"])
+                let api = "https://api.example/invoices"
+                let r = try await ProcessRunner.run("/usr/bin/env", ["python3", "-c", Self.dpopScript, a.baseURL, a.adminKey, idn, "billing:read", api, "2"])
+                #expect(r.status == 0, "\(r.stderr.suffix(2_000))")
+                let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+                let token = try #require(obj["token"] as? String), proofs = try #require(obj["proofs"] as? [String])
+                a.ledger.record(token)
+                for p in proofs { a.ledger.record(p) }
+                func present(_ node: TestServer, _ proof: String?) async throws -> [String: Any] {
+                    var body: [String: Any] = ["key": token, "htm": "GET", "htu": api]
+                    if let proof { body["dpop"] = proof }
+                    let res = try await node.request("POST", "/v1/keys/verify",
+                                                     body: String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self))
+                    return res.json()
+                }
+                // Node B knows the client once the change feed delivered it: without a proof it then says binding_mismatch.
+                let known = try await eventually { try await present(b, nil)["reason"] as? String == "binding_mismatch" }
+                #expect(known != nil, "node B never learned of the client")
+                #expect(try await present(a, proofs[0])["valid"] as? Bool == true)
+                let replayed = try await present(b, proofs[0])
+                #expect(replayed["valid"] as? Bool == false)
+                #expect(replayed["reason"] as? String == "binding_mismatch", "the proof node A took is refused on node B")
+                #expect(try await present(b, proofs[1])["valid"] as? Bool == true, "a fresh proof of the same key is valid on node B")
+                #expect(try await present(a, proofs[1])["reason"] as? String == "binding_mismatch")
+            }
+        }
+    }
 }

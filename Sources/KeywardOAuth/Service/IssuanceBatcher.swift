@@ -12,7 +12,8 @@ final class IssuanceBatcher: Sendable {
         /// The client assertion's replay key (nil for a client authenticated by its TLS certificate).
         var assertion: (scope: String, jti: String, until: Date)?
         var proof: (scope: String, jti: String, until: Date)?
-        var token: AccessTokenRecord
+        /// Nil for a proof presented at verify: only its `jti` is recorded.
+        var token: AccessTokenRecord?
     }
 
     enum Outcome: Sendable, Equatable {
@@ -79,7 +80,7 @@ final class IssuanceBatcher: Sendable {
         for (n, i) in items.enumerated() where outcomes[n] == .recorded {
             if let p = i.proof, !(proofFirst[n] && newProofs.contains(ReplayKey(scope: p.scope, jti: p.jti))) { outcomes[n] = .proofReplayed }
         }
-        try await store.insertAccessTokens(items.indices.filter { outcomes[$0] == .recorded }.map { items[$0].token }, in: tx)
+        try await store.insertAccessTokens(items.indices.filter { outcomes[$0] == .recorded }.compactMap { items[$0].token }, in: tx)
         return outcomes
     }
 

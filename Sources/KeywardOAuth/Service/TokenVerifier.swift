@@ -22,6 +22,19 @@ package struct TokenPresentation: Sendable {
     }
 }
 
+/// A verify answer that still needs the shared store: the DPoP proof's first use, recorded where
+/// every node sees it (`TokenVerifier.confirm`).
+package struct PendingProof: Sendable {
+    let outcome: VerifyOutcome
+    let replay: ReplayEntry
+}
+
+/// The result of checking a token without waiting: the answer, or the proof to record first.
+package enum TokenCheck: Sendable {
+    case done(VerifyOutcome)
+    case pending(PendingProof)
+}
+
 /// Verify for access tokens: the same closed reasons as for keys. A token's signature and claims
 /// are checked fully once and then cached by its SHA-256, so later calls cost a hash, a table
 /// lookup and the revocation check (plus the proof, for a DPoP-bound token, every time).
@@ -30,14 +43,52 @@ package final class TokenVerifier: Sendable {
     private let cache = Mutex([SecretDigest: AccessTokenClaims]())
     /// Proofs seen at verify on this node, so the same proof is not accepted twice (RFC 9449 §11.1).
     private let seenProofs = Mutex([String: Date]())
+    /// When several nodes share the store (PostgreSQL), a proof's first use is also recorded there,
+    /// so a proof replayed at another node is refused too; on SQLite (one node) memory suffices.
+    private let sharedReplay: Bool
     static let cacheLimit = 100_000
 
-    package init(server: AuthorizationServer) { self.server = server }
+    package init(server: AuthorizationServer) {
+        self.server = server
+        sharedReplay = server.store.isPostgres
+    }
 
     /// Whether `text` should be verified as an access token rather than as a key.
     package static func isToken(_ text: String) -> Bool { AccessToken.looksLikeAccessToken(text) }
 
-    package func verify(_ token: String, required: [Scope], presentation: TokenPresentation) -> VerifyOutcome {
+    /// The whole check, recording a DPoP proof in the shared store when there is one.
+    package func verify(_ token: String, required: [Scope], presentation: TokenPresentation) async throws -> VerifyOutcome {
+        switch check(token, required: required, presentation: presentation) {
+        case .done(let o): return o
+        case .pending(let p): return try await confirm(p)
+        }
+    }
+
+    /// Records a valid answer's DPoP proof in the shared store (in the token endpoint's group
+    /// commit, under the same `dpop:<jkt>` scope): a proof another node already took answers
+    /// `binding_mismatch`. A store failure throws (verify answers 503, never a false valid).
+    package func confirm(_ p: PendingProof) async throws -> VerifyOutcome {
+        let r = p.replay
+        switch try await server.batcher.record(IssuanceBatcher.Item(assertion: nil, proof: (r.scope, r.jti, r.until), token: nil)) {
+        case .recorded: return p.outcome
+        case .assertionReplayed, .proofReplayed:
+            var o = p.outcome
+            o.reason = .bindingMismatch
+            o.scopes = nil
+            return o
+        }
+    }
+
+    /// Everything that needs no wait: signature (cached by digest), expiry, revocation, audience,
+    /// binding, scopes. A valid DPoP-bound answer on a shared store is `.pending` until `confirm`.
+    package func check(_ token: String, required: [Scope], presentation: TokenPresentation) -> TokenCheck {
+        var replay: ReplayEntry?
+        let outcome = check(token, required: required, presentation: presentation, replay: &replay)
+        if let replay, sharedReplay, outcome.reason == nil { return .pending(PendingProof(outcome: outcome, replay: replay)) }
+        return .done(outcome)
+    }
+
+    private func check(_ token: String, required: [Scope], presentation: TokenPresentation, replay: inout ReplayEntry?) -> VerifyOutcome {
         let now = server.store.clock.now()
         let digest = SecretDigest(hashing: token.utf8)
         var claims = cache.withLock { $0[digest] }
@@ -84,9 +135,9 @@ package final class TokenVerifier: Sendable {
                 o.dpopNonce = server.nonces.current(now: now)
                 return o
             }
-            guard firstUse(jkt: p.jkt, jti: p.jti, until: p.issuedAt.addingTimeInterval(2 * OAuthSettings.seconds(server.settings.clockSkew)), now: now) else {
-                return fail(.bindingMismatch)
-            }
+            let until = p.issuedAt.addingTimeInterval(2 * OAuthSettings.seconds(server.settings.clockSkew))
+            guard firstUse(jkt: p.jkt, jti: p.jti, until: until, now: now) else { return fail(.bindingMismatch) }
+            replay = ReplayEntry(scope: "dpop:" + p.jkt, jti: p.jti, until: until)
         case .x5tS256(let thumbprint)?:
             // case 27: a certificate-bound token over another connection (or none).
             guard let presented = presentation.certificateThumbprint,

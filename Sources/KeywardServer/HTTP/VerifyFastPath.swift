@@ -135,7 +135,8 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(_ head: HTTPRequest, _ body: ByteBuffer) -> ByteBuffer? {
         guard let header = head.headerFields[.authorization], authorized(header),
               let request = VerifyCodec.decode(body) else { return nil }
-        return try? VerifyRoutes.answer(request, verifier: verifier, tokens: tokens)
+        guard case .ready(let out)? = try? VerifyRoutes.answer(request, verifier: verifier, tokens: tokens) else { return nil }
+        return out
     }
 
     private func authorized(_ header: String) -> Bool {

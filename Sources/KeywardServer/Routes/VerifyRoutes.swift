@@ -19,14 +19,28 @@ struct VerifyRoutes {
         router.post("/v1/keys/verify") { req, _ in
             _ = try auth.require(.verify, req)
             let body = try await io.decodeFast(VerifyRequest.self, from: req, fast: VerifyCodec.decode)
-            let out = try Self.answer(body, verifier: verifier, tokens: tokens)
+            let out: ByteBuffer
+            switch try Self.answer(body, verifier: verifier, tokens: tokens) {
+            case .ready(let b): out = b
+            case .pending(let p):
+                do { out = Self.encode(try await tokens.confirm(p)) } catch {
+                    throw KeywardError(.unavailable, "the store is unavailable; retry")
+                }
+            }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: out))
         }
     }
 
+    /// A verify answer: ready, or a DPoP proof that must first be recorded in the shared store
+    /// (on PostgreSQL; the fast path then hands the request to the router, which waits for it).
+    enum Answer {
+        case ready(ByteBuffer)
+        case pending(PendingProof)
+    }
+
     /// The verify answer for a decoded request body (shared with `VerifyFastPath`); a bad
     /// request throws.
-    static func answer(_ body: VerifyRequest, verifier: Verifier, tokens: TokenVerifier) throws -> ByteBuffer {
+    static func answer(_ body: VerifyRequest, verifier: Verifier, tokens: TokenVerifier) throws -> Answer {
         var required: [Scope] = []
         if let scopes = body.scopes {
             guard scopes.count <= 100 else { throw KeywardError(.validation, "scopes: at most 100") }
@@ -45,14 +59,21 @@ struct VerifyRoutes {
             for (name, value) in [("dpop", body.dpop), ("htm", body.htm), ("htu", body.htu), ("audience", body.audience)] {
                 if let value, value.utf8.count > 8 * 1024 { throw KeywardError(.validation, "\(name): at most 8 KiB") }
             }
-            outcome = tokens.verify(body.key, required: required, presentation: TokenPresentation(
-                dpopProof: body.dpop, method: body.htm, url: body.htu, certificateThumbprint: body.source?.clientCertThumbprint, audience: body.audience))
+            switch tokens.check(body.key, required: required, presentation: TokenPresentation(
+                dpopProof: body.dpop, method: body.htm, url: body.htu, certificateThumbprint: body.source?.clientCertThumbprint, audience: body.audience)) {
+            case .done(let o): outcome = o
+            case .pending(let p): return .pending(p)
+            }
         } else {
             if body.dpop != nil || body.htm != nil || body.htu != nil || body.audience != nil {
                 throw KeywardError(.validation, "dpop, htm, htu and audience apply to access tokens only")
             }
             outcome = try verifier.verify(body.key, required: required, source: source)
         }
+        return .ready(encode(outcome))
+    }
+
+    static func encode(_ outcome: VerifyOutcome) -> ByteBuffer {
         var out = ByteBuffer()
         out.reserveCapacity(256)
         VerifyCodec.encode(VerifyResponse(outcome), into: &out)
