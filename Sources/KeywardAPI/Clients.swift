@@ -99,6 +99,8 @@ package struct ClientResponse: Codable, Sendable {
     /// `tls_client_auth` (RFC 8705 §2.1.2): the registered subject DN or dNSName SAN.
     package var tlsClientAuthSubjectDn: String?
     package var tlsClientAuthSanDns: String?
+    /// `private_key_jwt` keys published at this URL (`keys` then lists the set fetched at registration).
+    package var jwksUri: String?
     package var status: String
     package var createdAt: Date
     package var revokedAt: Date?
@@ -107,8 +109,10 @@ package struct ClientResponse: Codable, Sendable {
     package var liveTokens: Int?
     package init(clientId: String, identityId: String, clientName: String?, tokenEndpointAuthMethod: String, keys: [ClientKeyDTO], scope: String,
                  environment: String, dpopBoundAccessTokens: Bool, tlsClientCertificateBoundAccessTokens: Bool, status: String, createdAt: Date,
-                 revokedAt: Date?, revokeReason: String?, liveTokens: Int?, tlsClientAuthSubjectDn: String? = nil, tlsClientAuthSanDns: String? = nil) {
+                 revokedAt: Date?, revokeReason: String?, liveTokens: Int?, tlsClientAuthSubjectDn: String? = nil, tlsClientAuthSanDns: String? = nil,
+                 jwksUri: String? = nil) {
         self.clientId = clientId
+        self.jwksUri = jwksUri
         self.tlsClientAuthSubjectDn = tlsClientAuthSubjectDn
         self.tlsClientAuthSanDns = tlsClientAuthSanDns
         self.identityId = identityId

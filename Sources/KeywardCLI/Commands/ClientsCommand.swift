@@ -20,6 +20,7 @@ struct ClientsCommand: AsyncParsableCommand {
                        ("auth method", c.tokenEndpointAuthMethod), ("scope", c.scope), ("mode", c.environment),
                        ("dpop-bound", c.dpopBoundAccessTokens ? "yes" : "no"), ("live tokens", c.liveTokens.map(String.init) ?? "-"),
                        ("created", Output.date(c.createdAt))]
+                      + (c.jwksUri.map { [("jwks_uri", $0)] } ?? [])
                       + (c.revokedAt.map { [("revoked", Output.date($0)), ("revoke reason", c.revokeReason ?? "-")] } ?? []))
         Output.line("")
         Output.table(["KID", "KTY", "ALG", "THUMBPRINT (RFC 7638)"], c.keys.map { [$0.kid ?? "-", $0.kty, $0.alg ?? "-", $0.thumbprint] })
@@ -32,11 +33,14 @@ struct ClientsCommand: AsyncParsableCommand {
                 --jwks takes a JWK set ({"keys":[…]}), one public JWK, or a PEM public key (EC P-256, Ed25519 or RSA,
                 "BEGIN PUBLIC KEY"), converted to a JWK here with its RFC 7638 thumbprint as kid. An EC P-256 or Ed25519
                 JWK without alg gets ES256 or EdDSA; an RSA one needs --alg RS256 or PS256. A file holding a private key
-                is refused before anything is sent.
+                is refused before anything is sent. --jwks-uri URL instead registers the keys the client publishes there
+                (https; a host the server allows with serve --jwks-allow): the server fetches it now and again when the client
+                rotates its keys.
                 """)
         @OptionGroup var client: ClientOptions
         @Option(help: "Identity id (idn_…).") var identity: String
-        @Option(help: "The client's public key(s): a JWKS or JWK JSON file, or a PEM public key.") var jwks: String
+        @Option(help: "The client's public key(s): a JWKS or JWK JSON file, or a PEM public key.") var jwks: String?
+        @Option(help: "Or: the https URL where the client publishes its JWK set (a host the server allows).") var jwksUri: String?
         @Option(name: .customLong("scope"), help: "Scopes it may ask for: \"a b\" or repeated (each within the identity's allowed scopes).")
         var scopes: [String] = []
         @Option(help: "A name for the client.") var name: String?
@@ -49,8 +53,12 @@ struct ClientsCommand: AsyncParsableCommand {
             if let environment, !["live", "test"].contains(environment) { throw CLIExit.error("--environment must be live or test") }
             let scope = scopes.flatMap { $0.split(separator: " ").map(String.init) }
             guard !scope.isEmpty else { throw CLIExit.error("--scope is required: the scopes the client may ask for") }
-            let set = try ClientKeyFile.read(jwks, alg: alg)
-            let req = ClientCreateRequest(identityId: identity, clientName: name, tokenEndpointAuthMethod: "private_key_jwt", jwks: set,
+            guard (jwks == nil) != (jwksUri == nil) else {
+                throw CLIExit.error("give the client's public keys with exactly one of --jwks FILE and --jwks-uri URL")
+            }
+            if jwksUri != nil, alg != nil { throw CLIExit.error("--alg goes with --jwks: keys at a jwks_uri name their own alg") }
+            let set = try jwks.map { try ClientKeyFile.read($0, alg: alg) }
+            let req = ClientCreateRequest(identityId: identity, clientName: name, tokenEndpointAuthMethod: "private_key_jwt", jwks: set, jwksUri: jwksUri,
                                           scope: scope.joined(separator: " "), environment: environment, dpopBoundAccessTokens: dpopBound ? true : nil)
             let c = try await client.client().call("POST", "/v1/clients", body: req, as: ClientResponse.self)
             try client.present(c, id: c.clientId) { ClientsCommand.printClient(c) }

@@ -53,7 +53,8 @@ extension Governance {
         guard let method = ClientAuthMethod(rawValue: n.authMethod) else {
             throw KeywardError(.validation, "token_endpoint_auth_method: one of private_key_jwt, tls_client_auth, self_signed_tls_client_auth")
         }
-        let keys = try Self.clientKeys(n, method: method)
+        var keys = try Self.clientKeys(n, method: method)
+        if method == .privateKeyJWT, let uri = n.jwksURI { keys = try await remoteClientKeys(uri) }
         if n.dpopBound, n.certificateBound {
             throw KeywardError(.validation, "dpop_bound_access_tokens and tls_client_certificate_bound_access_tokens: a token carries one binding; choose one")
         }
@@ -77,13 +78,15 @@ extension Governance {
                                      publicKeys: keys.map(\.publicJSON), keyThumbprints: keys.map(\.thumbprint), scopes: scopes,
                                      environment: environment, dpopBoundTokens: n.dpopBound, certificateBoundTokens: n.certificateBound,
                                      createdAt: tx.now, updatedAt: tx.now,
-                                     tlsSubjectDN: method == .tlsClientAuth ? n.tlsSubjectDN : nil, tlsSANDNS: method == .tlsClientAuth ? n.tlsSANDNS : nil)
+                                     tlsSubjectDN: method == .tlsClientAuth ? n.tlsSubjectDN : nil, tlsSANDNS: method == .tlsClientAuth ? n.tlsSANDNS : nil,
+                                     jwksURI: method == .privateKeyJWT ? n.jwksURI : nil)
             try await self.store.insertClient(client, in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: .clientRegistered, target: client.id.description, details: [
                 "identity_id": identity.id.description, "auth_method": method.rawValue, "scopes": scopes.map(\.value).joined(separator: " "),
                 "environment": environment.rawValue, "key_thumbprints": client.keyThumbprints.joined(separator: " "),
                 "dpop_bound": String(n.dpopBound), "certificate_bound": String(n.certificateBound),
-            ].merging(["tls_client_auth_subject_dn": client.tlsSubjectDN, "tls_client_auth_san_dns": client.tlsSANDNS].compactMapValues { $0 }) { a, _ in a }))
+            ].merging(["tls_client_auth_subject_dn": client.tlsSubjectDN, "tls_client_auth_san_dns": client.tlsSANDNS,
+                       "jwks_uri": client.jwksURI].compactMapValues { $0 }) { a, _ in a }))
             return .success(client)
         }
         // The refusal's audit record is committed before the error is returned.
@@ -94,14 +97,18 @@ extension Governance {
     private static func clientKeys(_ n: NewClient, method: ClientAuthMethod) throws -> [PublicJWK] {
         switch method {
         case .privateKeyJWT:
-            if n.jwksURI != nil {
-                throw KeywardError(.validation, "jwks_uri: not supported yet; register the public keys inline as jwks")
-            }
-            guard let jwks = n.jwksJSON else { throw KeywardError(.validation, "jwks: private_key_jwt needs the client's public keys as jwks") }
-            guard jwks.utf8.count <= 64 * 1024 else { throw KeywardError(.validation, "jwks: at most 64 KiB") }
             guard n.tlsSubjectDN == nil, n.tlsSANDNS == nil else {
                 throw KeywardError(.validation, "tls_client_auth_subject_dn and tls_client_auth_san_dns belong to tls_client_auth")
             }
+            if n.jwksURI != nil {
+                // Fetched by remoteClientKeys once the rest of the request is known to be sound.
+                guard n.jwksJSON == nil else { throw KeywardError(.validation, "jwks and jwks_uri: register the keys one way, not both") }
+                return []
+            }
+            guard let jwks = n.jwksJSON else {
+                throw KeywardError(.validation, "jwks: private_key_jwt needs the client's public keys as jwks, or a jwks_uri")
+            }
+            guard jwks.utf8.count <= 64 * 1024 else { throw KeywardError(.validation, "jwks: at most 64 KiB") }
             do {
                 return try ClientKeyPolicy.validate(jwksJSON: jwks)
             } catch {

@@ -26,6 +26,6 @@ extension ClientResponse {
                   keys: keys, scope: c.scopes.map(\.value).joined(separator: " "), environment: c.environment.rawValue,
                   dpopBoundAccessTokens: c.dpopBoundTokens, tlsClientCertificateBoundAccessTokens: c.certificateBoundTokens,
                   status: c.status.rawValue, createdAt: c.createdAt, revokedAt: c.revokedAt, revokeReason: c.revokeReason, liveTokens: liveTokens,
-                  tlsClientAuthSubjectDn: c.tlsSubjectDN, tlsClientAuthSanDns: c.tlsSANDNS)
+                  tlsClientAuthSubjectDn: c.tlsSubjectDN, tlsClientAuthSanDns: c.tlsSANDNS, jwksUri: c.jwksURI)
     }
 }
