@@ -67,7 +67,10 @@ extension RemoteJWKS {
             body = try await Self.raceDeadline(deadline) { try await self.get(url, client: client, deadline: deadline) }
         } catch {
             try? await client.shutdown()
-            throw error
+            if let e = error as? JWKSFetchError { throw e }
+            // AsyncHTTPClient's own read or connect timeout may fire with the deadline.
+            if ContinuousClock.now >= deadline { throw JWKSFetchError("the jwks_uri server did not answer in time") }
+            throw JWKSFetchError("the jwks_uri server could not be reached (\(String(describing: error).prefix(80)))")
         }
         try? await client.shutdown()
         do {

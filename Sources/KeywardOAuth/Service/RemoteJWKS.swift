@@ -92,8 +92,8 @@ package final class RemoteJWKS: Sendable {
 
     /// The keys to verify a signature with: the cached set while fresh and, when `kid` is given
     /// and not in it (a rotation), or the set is stale or missing, a new fetch — at most once per
-    /// `refreshInterval` per URL. A failed fetch answers the last good set while it may stand in,
-    /// else the failure.
+    /// `refreshInterval` per URL. A failed fetch answers the last good set while it may stand in
+    /// and holds `kid`, else the failure.
     package func keys(_ url: String, kid: String?) async throws(JWKSFetchError) -> [PublicJWK] {
         let now = clock.now()
         let decision = state.withLock { s -> (cached: Cached?, fetch: Bool) in
@@ -114,7 +114,9 @@ package final class RemoteJWKS: Sendable {
         do {
             return try await shared(url)
         } catch {
-            if let standIn { return standIn }
+            // The last good set stands in, unless the kid asked for is not in it either: then the
+            // failure is the answer (and is what gets audited).
+            if let standIn, kid.map({ k in standIn.contains { $0.kid == k } }) ?? true { return standIn }
             throw error
         }
     }
