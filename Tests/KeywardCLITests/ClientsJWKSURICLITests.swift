@@ -34,6 +34,7 @@ struct ClientsJWKSURICLITests {
         let key = dir.file("client.key.pem")
         let gen = try await ProcessRunner.run("/usr/bin/openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
         #expect(gen.status == 0, "openssl: \(gen.stderr)")
+        try FileManager.default.createDirectory(atPath: dir.file("jwks-logs"), withIntermediateDirectories: true)
         let jwks = try BackgroundProcess("/usr/bin/env", ["python3", "-c", Self.jwksServer, key], logDirectory: dir.file("jwks-logs"))
         defer { _ = jwks.stop() }
         let portLine = try await jwks.waitForOutput { $0.contains("port ") }
