@@ -73,6 +73,16 @@ struct RemoteJWKSRulesTests {
         }
     }
 
+    @Test("a host name is resolved here (getaddrinfo), so its addresses are checked before any connection: localhost is loopback, an IP literal is itself")
+    func resolution() async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        let local = try await RemoteJWKS.resolve("localhost", until: deadline)
+        #expect(!local.isEmpty && local.allSatisfy { $0.kind == .loopback }, "\(local)")
+        #expect(local.allSatisfy { !$0.permitted(hostNamedExactly: false) }, "under a .domain entry localhost would be refused")
+        #expect(try await RemoteJWKS.resolve("169.254.169.254", until: deadline).map(\.kind) == [.linkLocal])
+        await #expect(throws: (any Error).self) { try await RemoteJWKS.resolve("no-such-host.invalid", until: deadline) }
+    }
+
     @Test("URLs: https on an allowed host; http only to loopback; no userinfo; an empty allow-list refuses every jwks_uri")
     func urls() throws {
         let list = try JWKSAllowList([".example.com", "127.0.0.1", "localhost", "jwks.example.org"])

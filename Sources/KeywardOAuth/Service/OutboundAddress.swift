@@ -2,8 +2,6 @@
 import Glibc
 #elseif canImport(Musl)
 import Musl
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// An IP address Keyward is about to connect to for an outbound fetch (a client's `jwks_uri`),

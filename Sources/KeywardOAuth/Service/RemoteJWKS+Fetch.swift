@@ -134,7 +134,7 @@ extension RemoteJWKS {
     /// The host's addresses: an IP literal as itself, a name through `getaddrinfo` on NIO's
     /// blocking-I/O pool. A resolver that stalls is given up at `deadline` (its thread finishes
     /// on its own; nothing waits for it).
-    static func resolve(_ host: String, until deadline: ContinuousClock.Instant) async throws -> [OutboundAddress] {
+    package static func resolve(_ host: String, until deadline: ContinuousClock.Instant) async throws -> [OutboundAddress] {
         if let literal = OutboundAddress(literal: host) { return [literal] }
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let promise = loop.makePromise(of: [OutboundAddress].self)
