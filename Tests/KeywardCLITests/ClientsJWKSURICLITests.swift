@@ -27,7 +27,7 @@ struct ClientsJWKSURICLITests {
         s.serve_forever()
         """
 
-    @Test("a client registered with --jwks-uri on an allowed host shows its jwks_uri and gets a token from requests-oauth2client; a host off --jwks-allow, both or neither of --jwks and --jwks-uri, and a bad --jwks-allow exit 2 with the reason")
+    @Test("a client registered with --jwks-uri on a host KEYWARD_JWKS_ALLOW lists shows its jwks_uri and gets a token from requests-oauth2client; a host off --jwks-allow, both or neither of --jwks and --jwks-uri, and a bad --jwks-allow exit 2 with the reason")
     func jwksURI() async throws {
         let dir = try TempDirectory("keyward-clients-jwks-uri")
         defer { dir.remove() }
@@ -40,7 +40,8 @@ struct ClientsJWKSURICLITests {
         let portLine = try await jwks.waitForOutput { $0.contains("port ") }
         let port = try #require(portLine.split(separator: "\n").first { $0.hasPrefix("port ") }.map { String($0.dropFirst(5)) })
 
-        let (server, url, admin) = try await KeywardBinary.serve(dataDirectory: dir.file("data"), extraArgs: ["--jwks-allow", "127.0.0.1"])
+        let (server, url, admin) = try await KeywardBinary.serve(dataDirectory: dir.file("data"),
+                                                                 env: ["KEYWARD_JWKS_ALLOW": ".corp.example, 127.0.0.1"])
         defer { _ = server.stop() }
         let env = ["KEYWARD_ADDR": url, "KEYWARD_TOKEN": try #require(admin)]
         func kw(_ args: String...) async throws -> ProcessResult { try await KeywardBinary.run(args, env: env) }
