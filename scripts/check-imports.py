@@ -31,7 +31,9 @@ ALLOWED = {
                           "Logging", "ServiceLifecycle", "Yams"},
     # Issue 13: normative OAuth checks in folders named after their RFC, and the token service over the store.
     # _CryptoExtras: RSA (RS256/PS256) client keys. X509 (and SwiftASN1, its DER parsing): mutual TLS client certificates.
-    "KeywardOAuth": {"KeywardCore", "KeywardStore", "KeywardVerify", "Crypto", "_CryptoExtras", "X509", "SwiftASN1", "Logging"},
+    # AsyncHTTPClient (and NIOCore, NIOHTTP1, NIOPosix: its buffers and headers, the resolver's thread pool): jwks_uri fetches (RemoteJWKS).
+    "KeywardOAuth": {"KeywardCore", "KeywardStore", "KeywardVerify", "Crypto", "_CryptoExtras", "X509", "SwiftASN1", "Logging",
+                     "AsyncHTTPClient", "NIOCore", "NIOHTTP1", "NIOPosix"},
     "KeywardServer": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardAPI", "KeywardScanner", "KeywardGovernance", "KeywardOAuth",
                       "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "HTTPTypes", "Metrics", "Prometheus", "ServiceLifecycle",
                       "UnixSignals", "Logging", "NIOCore", "NIOHTTP1", "NIOSSL", "NIOHTTPTypes", "AsyncHTTPClient", "Crypto", "Synchronization"},

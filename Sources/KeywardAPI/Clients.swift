@@ -133,6 +133,8 @@ package struct ClientResponse: Codable, Sendable {
     package var tlsClientAuthSanDns: String?
     package var workloadTrust: WorkloadTrustDTO?
     package var tlsClientAuthCaThumbprint: String?
+    /// `private_key_jwt` keys published at this URL (`keys` then lists the set fetched at registration).
+    package var jwksUri: String?
     package var status: String
     package var createdAt: Date
     package var revokedAt: Date?
@@ -142,10 +144,11 @@ package struct ClientResponse: Codable, Sendable {
     package init(clientId: String, identityId: String, clientName: String?, tokenEndpointAuthMethod: String, keys: [ClientKeyDTO], scope: String,
                  environment: String, dpopBoundAccessTokens: Bool, tlsClientCertificateBoundAccessTokens: Bool, status: String, createdAt: Date,
                  revokedAt: Date?, revokeReason: String?, liveTokens: Int?, tlsClientAuthSubjectDn: String? = nil, tlsClientAuthSanDns: String? = nil,
-                 workloadTrust: WorkloadTrustDTO? = nil, tlsClientAuthCaThumbprint: String? = nil) {
+                 workloadTrust: WorkloadTrustDTO? = nil, tlsClientAuthCaThumbprint: String? = nil, jwksUri: String? = nil) {
         self.clientId = clientId
         self.workloadTrust = workloadTrust
         self.tlsClientAuthCaThumbprint = tlsClientAuthCaThumbprint
+        self.jwksUri = jwksUri
         self.tlsClientAuthSubjectDn = tlsClientAuthSubjectDn
         self.tlsClientAuthSanDns = tlsClientAuthSanDns
         self.identityId = identityId

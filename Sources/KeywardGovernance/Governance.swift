@@ -1,5 +1,6 @@
 import Foundation
 import KeywardCore
+import KeywardOAuth
 import KeywardStore
 import Logging
 
@@ -12,8 +13,12 @@ package final class Governance: Sendable {
     /// What a matched leak triggers (revoke, quarantine, notify) per environment and source.
     package let containment: ContainmentPolicy
     let logger: Logger
+    /// Fetches a client's `jwks_uri` at registration (nil: `jwks_uri` refused).
+    let remoteJWKS: RemoteJWKS?
 
-    package init(store: Store, policy: IssuancePolicy, fingerprints: FingerprintKey, containment: ContainmentPolicy = ContainmentPolicy(), logger: Logger) {
+    package init(store: Store, policy: IssuancePolicy, fingerprints: FingerprintKey, containment: ContainmentPolicy = ContainmentPolicy(), logger: Logger,
+                 remoteJWKS: RemoteJWKS? = nil) {
+        self.remoteJWKS = remoteJWKS
         self.store = store
         self.policy = policy
         self.fingerprints = fingerprints

@@ -86,7 +86,9 @@ package final class KeywardRuntime: Sendable {
             let index = KeyIndex()
             let usage = UsageRecorder(redact: { CredentialShape.shared.rule(in: $0) })
             let verifier = Verifier(index: index, usage: usage, freshness: store.feed.freshness, config: config.verifier, clock: config.clock, metrics: factory)
-            let governance = Governance(store: store, policy: config.policy, fingerprints: fingerprints, containment: config.containment, logger: logger)
+            let remoteJWKS = RemoteJWKS(settings: config.jwks, clock: config.clock, logger: logger)
+            let governance = Governance(store: store, policy: config.policy, fingerprints: fingerprints, containment: config.containment, logger: logger,
+                                        remoteJWKS: remoteJWKS)
             try await index.attach(to: store)
             let secret = try await governance.bootstrapIfEmpty()
             // Webhook secrets sealed before 0.12 are bound to their row now, before the dispatcher reads them.
@@ -98,7 +100,7 @@ package final class KeywardRuntime: Sendable {
             let oauth = AuthorizationServer(
                 settings: OAuthSettings(issuer: config.oauthIssuer ?? "\(config.scheme)://\(Self.urlHost(config.host)):\(config.port)",
                                         requireDPoPNonce: config.dpopNonceRequired, mutualTLS: tls?.clientTrust != nil),
-                store: store, clients: clients, signingKeys: signingKeys, fingerprints: fingerprints, logger: logger)
+                store: store, clients: clients, signingKeys: signingKeys, fingerprints: fingerprints, logger: logger, remoteJWKS: remoteJWKS)
             oauth.useClientCertificates(tls?.clientTrust)
             // Last: it owns an HTTP client that must be shut down, and nothing after it can fail.
             let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,

@@ -45,7 +45,7 @@ extension ClientsCommand.Create {
     /// The members of the chosen `--auth` method; a flag that belongs to another method is an error.
     func addAuthentication(to req: inout ClientCreateRequest) throws {
         func only(_ allowed: Set<String>) throws {
-            let given: [(String, Bool)] = [("--jwks", jwks != nil), ("--cert", cert != nil), ("--subject-dn", subjectDn != nil),
+            let given: [(String, Bool)] = [("--jwks", jwks != nil), ("--jwks-uri", jwksUri != nil), ("--cert", cert != nil), ("--subject-dn", subjectDn != nil),
                                            ("--san-dns", sanDns != nil), ("--ca-cert", caCert != nil)]
             if let wrong = given.first(where: { $0.1 && !allowed.contains($0.0) }) {
                 throw CLIExit.error("\(wrong.0) does not go with --auth \(auth)")
@@ -53,9 +53,16 @@ extension ClientsCommand.Create {
         }
         switch auth {
         case "private_key_jwt":
-            try only(["--jwks"])
-            guard let jwks else { throw CLIExit.error("--jwks is required: the client's public key(s)") }
-            req.jwks = try ClientKeyFile.read(jwks, alg: alg)
+            try only(["--jwks", "--jwks-uri"])
+            guard (jwks == nil) != (jwksUri == nil) else {
+                throw CLIExit.error("give the client's public keys with exactly one of --jwks FILE and --jwks-uri URL")
+            }
+            if let jwksUri {
+                if alg != nil { throw CLIExit.error("--alg goes with --jwks: keys at a jwks_uri name their own alg") }
+                req.jwksUri = jwksUri
+            } else if let jwks {
+                req.jwks = try ClientKeyFile.read(jwks, alg: alg)
+            }
         case "tls_client_auth":
             try only(["--subject-dn", "--san-dns", "--ca-cert"])
             guard (subjectDn == nil) != (sanDns == nil) else { throw CLIExit.error("tls_client_auth needs one of --subject-dn or --san-dns") }

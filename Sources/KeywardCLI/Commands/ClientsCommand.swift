@@ -26,6 +26,7 @@ struct ClientsCommand: AsyncParsableCommand {
                            ("claims", t.claims.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") } ?? "-"),
                            ("single use", t.singleUse == false ? "no" : "yes")]
                       } ?? [])
+                      + (c.jwksUri.map { [("jwks_uri", $0)] } ?? [])
                       + certificateFields(c))
         Output.line("")
         Output.table(["KID", "KTY", "ALG", "THUMBPRINT (RFC 7638)"], c.keys.map { [$0.kid ?? "-", $0.kty, $0.alg ?? "-", $0.thumbprint] })
@@ -38,7 +39,9 @@ struct ClientsCommand: AsyncParsableCommand {
                 --jwks takes a JWK set ({"keys":[…]}), one public JWK, or a PEM public key (EC P-256, Ed25519 or RSA,
                 "BEGIN PUBLIC KEY"), converted to a JWK here with its RFC 7638 thumbprint as kid. An EC P-256 or Ed25519
                 JWK without alg gets ES256 or EdDSA; an RSA one needs --alg RS256 or PS256. A file holding a private key
-                is refused before anything is sent.
+                is refused before anything is sent. --jwks-uri URL instead registers the keys the client publishes there
+                (https; a host the server allows with serve --jwks-allow): the server fetches it now and again when the client
+                rotates its keys.
                 --auth tls_client_auth (RFC 8705 §2.1) names the certificate by --subject-dn or --san-dns, and --ca-cert
                 pins the CA it must come through (required when the server trusts several client CAs).
                 --auth self_signed_tls_client_auth (§2.2) registers --cert, the client's self-signed certificate (not its key).
@@ -47,6 +50,7 @@ struct ClientsCommand: AsyncParsableCommand {
         @Option(help: "Identity id (idn_…).") var identity: String
         @Option(help: "private_key_jwt (default), tls_client_auth or self_signed_tls_client_auth.") var auth = "private_key_jwt"
         @Option(help: "private_key_jwt: the client's public key(s), a JWKS or JWK JSON file, or a PEM public key.") var jwks: String?
+        @Option(help: "private_key_jwt: or the https URL where the client publishes its JWK set (a host the server allows).") var jwksUri: String?
         @Option(help: "self_signed_tls_client_auth: the client's self-signed certificate, PEM or DER (never its key).") var cert: String?
         @Option(help: "tls_client_auth: the certificate's subject DN (RFC 4514, e.g. CN=orders,O=Example).") var subjectDn: String?
         @Option(help: "tls_client_auth: one DNS name in the certificate's subjectAltName.") var sanDns: String?

@@ -1,6 +1,7 @@
 import Foundation
 import KeywardAPI
 import KeywardCore
+import KeywardOAuth
 import KeywardServer
 import KeywardVerify
 import Logging
@@ -27,6 +28,7 @@ extension ServeCommand {
             .bodyTimeoutSeconds: bodyTimeoutSeconds.map(String.init), .maxConnections: maxConnections.map(String.init),
             .maxConnectionsPerSource: maxConnectionsPerSource.map(String.init),
             .issuer: issuer, .dpopNonce: dpopNonce ? "true" : nil,
+            .jwksAllow: jwksAllow.isEmpty ? nil : jwksAllow.joined(separator: ","), .jwksTimeoutMs: jwksTimeoutMs.map(String.init),
         ]
     }
 
@@ -52,6 +54,7 @@ extension ServeCommand {
             .bodyTimeoutSeconds: seconds(c.connections.bodyTimeout),
             .maxConnections: String(c.connections.maxConnections),
             .maxConnectionsPerSource: String(c.connections.maxConnectionsPerSource),
+            .jwksTimeoutMs: String(c.jwks.timeout.components.seconds * 1_000 + c.jwks.timeout.components.attoseconds / 1_000_000_000_000_000),
         ]
         return values.compactMapValues { $0 }
     }
@@ -105,6 +108,12 @@ extension ServeCommand {
         c.ruleCacheDirectory = Settings.ruleCache(s[.ruleCacheDir])
         c.oauthIssuer = s[.issuer]
         c.dpopNonceRequired = s.isOn(.dpopNonce)
+        if let hosts = s[.jwksAllow] {
+            do {
+                c.jwks.allowList = try JWKSAllowList(hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            } catch { throw CLIExit.error(error.reason) }
+        }
+        if let v = try s.integer(.jwksTimeoutMs, in: 100...60_000) { c.jwks.timeout = .milliseconds(v) }
         c.acceptPlaintextFromLoopback = s.isOn(.acceptPlaintextFromLoopback)
         if let v = try s.integer(.reportQuotaItems, in: 1_000...10_000_000) {
             c.reporterQuota.itemsPerHour = v

@@ -66,6 +66,10 @@ struct ServeCommand: AsyncParsableCommand {
     var issuer: String?
     @Flag(name: .customLong("dpop-nonce"), help: "Require DPoP server nonces at the token endpoint (RFC 9449 §8; default $KEYWARD_DPOP_NONCE=1 or off).")
     var dpopNonce = false
+    @Option(name: .long, help: "A host a client's jwks_uri may name: exact (jwks.example.com, 127.0.0.1) or a .domain suffix; repeatable. Loopback and private addresses only for a host named exactly (default $KEYWARD_JWKS_ALLOW, comma-separated, or none: jwks_uri refused).")
+    var jwksAllow: [String] = []
+    @Option(name: .long, help: "Milliseconds a jwks_uri fetch may take in all, 100 to 60000 (default $KEYWARD_JWKS_TIMEOUT_MS or 5000).")
+    var jwksTimeoutMs: Int?
     @Option(name: .long, help: "Event-loop threads (default $KEYWARD_EVENT_LOOPS, or one per CPU this process may run on).")
     var eventLoops: Int?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")

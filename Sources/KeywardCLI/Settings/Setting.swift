@@ -39,6 +39,8 @@ package enum Setting: String, CaseIterable, Sendable {
     case maxConnectionsPerSource = "max.connections.per.source"
     case issuer
     case dpopNonce = "dpop.nonce"
+    case jwksAllow = "jwks.allow"
+    case jwksTimeoutMs = "jwks.timeout.ms"
     // client commands
     case addr
     case token

@@ -83,7 +83,8 @@ extension Governance {
         if method != .workloadFederation, n.workloadTrust != nil {
             throw KeywardError(.validation, "workload_trust belongs to token_endpoint_auth_method workload_federation")
         }
-        let keys = try Self.clientKeys(n, method: method)
+        var keys = try Self.clientKeys(n, method: method)
+        if method == .privateKeyJWT, let uri = n.jwksURI { keys = try await remoteClientKeys(uri) }
         let trust = method == .workloadFederation ? n.workloadTrust.map {
             WorkloadTrustSpec(issuer: $0.issuer, jwksURI: $0.jwksURI, subject: $0.subject, audience: $0.audience, claims: $0.claims, singleUse: $0.singleUse)
         } : nil
@@ -112,7 +113,8 @@ extension Governance {
                                      environment: environment, dpopBoundTokens: n.dpopBound, certificateBoundTokens: n.certificateBound,
                                      createdAt: tx.now, updatedAt: tx.now,
                                      tlsSubjectDN: method == .tlsClientAuth ? n.tlsSubjectDN : nil, tlsSANDNS: method == .tlsClientAuth ? n.tlsSANDNS : nil,
-                                     tlsCAThumbprint: method == .tlsClientAuth ? n.tlsCAThumbprint : nil, workloadTrust: trust)
+                                     jwksURI: method == .privateKeyJWT ? n.jwksURI : nil, tlsCAThumbprint: method == .tlsClientAuth ? n.tlsCAThumbprint : nil,
+                                     workloadTrust: trust)
             try await self.store.insertClient(client, in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: .clientRegistered, target: client.id.description, details: [
                 "identity_id": identity.id.description, "auth_method": method.rawValue, "scopes": scopes.map(\.value).joined(separator: " "),
@@ -120,7 +122,7 @@ extension Governance {
                 "dpop_bound": String(n.dpopBound), "certificate_bound": String(n.certificateBound),
             ].merging(["tls_client_auth_subject_dn": client.tlsSubjectDN, "tls_client_auth_san_dns": client.tlsSANDNS,
                        "trust_issuer": trust?.issuer, "trust_subject": trust?.subject, "trust_audience": trust?.audience,
-                       "trust_single_use": trust.map { String($0.singleUse) }].compactMapValues { $0 }) { a, _ in a }))
+                       "trust_single_use": trust.map { String($0.singleUse) }, "jwks_uri": client.jwksURI].compactMapValues { $0 }) { a, _ in a }))
             return .success(client)
         }
         // The refusal's audit record is committed before the error is returned.
@@ -131,14 +133,18 @@ extension Governance {
     private static func clientKeys(_ n: NewClient, method: ClientAuthMethod) throws -> [PublicJWK] {
         switch method {
         case .privateKeyJWT:
-            if n.jwksURI != nil {
-                throw KeywardError(.validation, "jwks_uri: not supported yet; register the public keys inline as jwks")
-            }
-            guard let jwks = n.jwksJSON else { throw KeywardError(.validation, "jwks: private_key_jwt needs the client's public keys as jwks") }
-            guard jwks.utf8.count <= 64 * 1024 else { throw KeywardError(.validation, "jwks: at most 64 KiB") }
             guard n.tlsSubjectDN == nil, n.tlsSANDNS == nil else {
                 throw KeywardError(.validation, "tls_client_auth_subject_dn and tls_client_auth_san_dns belong to tls_client_auth")
             }
+            if n.jwksURI != nil {
+                // Fetched by remoteClientKeys once the rest of the request is known to be sound.
+                guard n.jwksJSON == nil else { throw KeywardError(.validation, "jwks and jwks_uri: register the keys one way, not both") }
+                return []
+            }
+            guard let jwks = n.jwksJSON else {
+                throw KeywardError(.validation, "jwks: private_key_jwt needs the client's public keys as jwks, or a jwks_uri")
+            }
+            guard jwks.utf8.count <= 64 * 1024 else { throw KeywardError(.validation, "jwks: at most 64 KiB") }
             do {
                 return try ClientKeyPolicy.validate(jwksJSON: jwks)
             } catch {

@@ -68,8 +68,9 @@ extension AuthorizationServer {
             case .workloadFederation:
                 throw OAuthFailure(.invalidClient, "client authentication failed: this client authenticates with its workload's token")
             }
+            let keys = try await registeredKeys(entry, kid: unverified.jws.header["kid"]?.stringValue)
             do {
-                let validated = try ClientAssertion.verify(unverified, keys: entry.keys,
+                let validated = try ClientAssertion.verify(unverified, keys: keys,
                                                            requirements: requirements(endpoint: endpoint), now: now)
                 let skew = OAuthSettings.seconds(settings.clockSkew)
                 return AuthenticatedClient(entry: entry, replay: ReplayEntry(scope: "assertion:" + id.description, jti: validated.jti,
@@ -118,6 +119,19 @@ extension AuthorizationServer {
             throw OAuthFailure(.invalidClient, "client authentication failed: the client certificate does not match the registered subject")
         }
         return AuthenticatedClient(entry: entry, replay: nil)
+    }
+
+    /// The keys an assertion may be signed with: the registered set, or for a `jwks_uri` client
+    /// the set published there (`RemoteJWKS`: cached, fetched again for an unknown kid at most
+    /// once per 30 s). A fetch that fails is a failed authentication (case 20), never a 5xx.
+    private func registeredKeys(_ entry: ClientIndex.Entry, kid: String?) async throws(OAuthFailure) -> [PublicJWK] {
+        guard let uri = entry.client.jwksURI else { return entry.keys }
+        guard let remoteJWKS else { throw OAuthFailure(.invalidClient, "client authentication failed: this server fetches no jwks_uri") }
+        do {
+            return try await remoteJWKS.keys(uri, kid: kid)
+        } catch {
+            throw OAuthFailure(.invalidClient, "client authentication failed: the client's jwks_uri: \(error.reason)")
+        }
     }
 
     private func requirements(endpoint: String) -> AssertionRequirements {

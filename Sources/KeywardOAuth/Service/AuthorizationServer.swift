@@ -44,12 +44,16 @@ package final class AuthorizationServer: Sendable {
     let logger: Logger
     /// Writes issued tokens and their `jti`s in group commits.
     let batcher: IssuanceBatcher
+    /// Fetches `jwks_uri` clients' keys (nil: such clients cannot authenticate).
+    let remoteJWKS: RemoteJWKS?
     /// When expired replay entries and token rows were last deleted.
     private let lastPrune = Mutex(ContinuousClock.now)
 
     static let assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-    package init(settings: OAuthSettings, store: Store, clients: ClientIndex, signingKeys: SigningKeyRing, fingerprints: FingerprintKey, logger: Logger) {
+    package init(settings: OAuthSettings, store: Store, clients: ClientIndex, signingKeys: SigningKeyRing, fingerprints: FingerprintKey, logger: Logger,
+                remoteJWKS: RemoteJWKS? = nil) {
+        self.remoteJWKS = remoteJWKS
         self.currentSettings = Mutex(settings)
         self.store = store
         self.clients = clients

@@ -1,6 +1,7 @@
 import Foundation
 import KeywardCore
 import KeywardGovernance
+import KeywardOAuth
 import KeywardStore
 import KeywardVerify
 import Logging
@@ -87,6 +88,9 @@ package struct ServerConfiguration: Sendable {
     package var oauthIssuer: String?
     /// Require DPoP server nonces (RFC 9449 §8) at the token endpoint. Default off.
     package var dpopNonceRequired = false
+    /// `jwks_uri` fetches: the allowed hosts (`--jwks-allow`; default none, so `jwks_uri` is
+    /// refused), the timeout (`--jwks-timeout-ms`, default 5 s) and the cache; see `RemoteJWKS`.
+    package var jwks = RemoteJWKSSettings()
 
     package init() {}
 

@@ -36,6 +36,6 @@ extension ClientResponse {
                   workloadTrust: c.workloadTrust.map {
                       WorkloadTrustDTO(issuer: $0.issuer, jwksUri: $0.jwksURI, subject: $0.subject, audience: $0.audience, claims: $0.claims,
                                        singleUse: $0.singleUse)
-                  }, tlsClientAuthCaThumbprint: c.tlsCAThumbprint)
+                  }, tlsClientAuthCaThumbprint: c.tlsCAThumbprint, jwksUri: c.jwksURI)
     }
 }

@@ -203,11 +203,13 @@ SCENARIOS = {"signature": s_signature, "audience": s_audience, "times": s_times,
 
 
 def main():
+    import oauth_jwks
     import oauth_scenarios
     scenarios = dict(SCENARIOS)
     scenarios.update(oauth_scenarios.SCENARIOS)
     import oauth_federation
     scenarios.update(oauth_federation.SCENARIOS)
+    scenarios.update(oauth_jwks.SCENARIOS)
     ctx = Context()
     result = scenarios[sys.argv[1]](ctx)
     print(json.dumps({k: public(v) if isinstance(v, dict) else v for k, v in result.items()}, sort_keys=True))
