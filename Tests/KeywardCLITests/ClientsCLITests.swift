@@ -75,14 +75,16 @@ struct ClientsCLITests {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
-    /// The ```sh blocks of one README section (by default "OAuth clients and short-lived tokens").
+    /// The ```sh blocks of one README section (a `##` or `###` heading; by default "OAuth clients and short-lived
+    /// tokens"): its walk-through, which ends at the section's next heading or at its "What it prints" (```text) block.
     static func readmeScript(section: String = "OAuth clients and short-lived tokens") throws -> String {
         let readme = try String(contentsOf: KeywardBinary.repositoryRoot().appendingPathComponent("README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "## \(section)\n"))
-        let end = readme.range(of: "\n## ", range: start.upperBound..<readme.endIndex)?.lowerBound ?? readme.endIndex
+        let all = readme.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(all.firstIndex { $0 == "## \(section)" || $0 == "### \(section)" }, "no README heading \(section)")
         var lines: [Substring] = []
         var inside = false
-        for line in readme[start.upperBound..<end].split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in all[(start + 1)...] {
+            if !inside && (line.hasPrefix("#") || line == "```text") { break }
             if line == "```sh" { inside = true; continue }
             if line == "```" { inside = false; continue }
             if inside { lines.append(line) }
@@ -92,14 +94,19 @@ struct ClientsCLITests {
 
     /// Runs a README section's shell blocks with `keyward` (this build) first on PATH, in the test folder.
     static func runReadme(_ e: Env, section: String = "OAuth clients and short-lived tokens") async throws -> ProcessResult {
-        let bin = e.dir.file("bin"), tmp = e.dir.file("tmp")
+        try await runReadme(in: e.dir, env: e.env, section: section)
+    }
+
+    static func runReadme(in dir: TempDirectory, env extra: [String: String], section: String) async throws -> ProcessResult {
+        let bin = dir.file("bin"), tmp = dir.file("tmp")
         for d in [bin, tmp] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
         try FileManager.default.createSymbolicLink(atPath: bin + "/keyward", withDestinationPath: KeywardBinary.path())
-        var env = ProcessInfo.processInfo.environment.merging(e.env) { $1 }
+        var env = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         env["PATH"] = bin + ":" + (env["PATH"] ?? "/usr/bin:/bin")
         env["TMPDIR"] = tmp
+        env["KEYWARD_RULE_CACHE_DIR"] = KeywardBinary.ruleCache // a server the section starts finds the rules compiled
         return try await ProcessRunner.run("/bin/bash", ["-c", "set -euo pipefail\n" + (try Self.readmeScript(section: section))], environment: env,
-                                           currentDirectory: e.dir.path)
+                                           currentDirectory: dir.path)
     }
 
     @Test("the README's federated pipeline runs as written: a stand-in CI issuer, clients federate, the job's token exchanged and verified; the same token again and another branch's refused")
@@ -124,6 +131,38 @@ struct ClientsCLITests {
         #expect(wildcard.status == 2 && wildcard.stderr.contains("wildcard"), "\(wildcard.stderr)")
         let claim = try await e.kw(base + ["--subject", "repo:acme/app", "--claim", "=x"])
         #expect(claim.status == 2 && claim.stderr.contains("NAME=VALUE"), "\(claim.stderr)")
+    }
+
+    @Test("the README's mutual-TLS walk-through runs as written: test PKI, a TLS server, a tls_client_auth client's token bound to its certificate (cnf.x5t#S256), valid with the thumbprint, binding_mismatch without")
+    func readmeMutualTLS() async throws {
+        let dir = try TempDirectory("keyward-readme-mtls")
+        defer { dir.remove() }
+        await KeywardBinary.warmRuleCache()
+        let r = try await Self.runReadme(in: dir, env: ["TLS_PORT": String(try PostgresServer.freePort())], section: "Mutual TLS OAuth clients (RFC 8705)")
+        // The section stops its server by its PID; if it stopped early, stop what it left behind.
+        let leftover = Self.processes(under: dir.path)
+        for pid in leftover { kill(pid, SIGTERM) }
+        #expect(r.status == 0, "the walk-through stopped: \(r.stdout.suffix(1_000)) \(r.stderr.suffix(2_000))")
+        #expect(leftover.isEmpty, "the walk-through left its server running")
+        let out = r.stdout
+        #expect(out.contains("auth method        tls_client_auth") && out.contains("SAN DNS            orders.example.com"))
+        #expect(out.contains("certificate-bound  yes") && out.contains("\n200\n"))
+        let lines = out.split(separator: "\n")
+        let cnf = lines.first { $0.hasPrefix("cnf.x5t#S256 ") }?.split(separator: " ").last
+        let thumbprint = lines.first { $0.hasPrefix("orders.pem ") }?.split(separator: " ").last
+        #expect(cnf.map { Self.matches(String($0), "^[A-Za-z0-9_-]{43}$") } == true, "\(out)")
+        #expect(cnf != nil && cnf == thumbprint, "the token's cnf.x5t#S256 is the client certificate's SHA-256")
+        #expect(Self.matches(out, "\"scopes\":\\[\"orders:read\"\\],\"token_id\":\"atk_[0-9a-f]{32}\",\"valid\":true\\}"))
+        #expect(Self.matches(out, "\"reason\":\"binding_mismatch\",\"token_id\":\"atk_[0-9a-f]{32}\",\"valid\":false\\}"))
+    }
+
+    /// Processes whose working folder is inside `path` (what a script run there started and left behind).
+    static func processes(under path: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            guard pid != getpid(), let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else { return false }
+            return cwd == path || cwd.hasPrefix(path + "/")
+        }
     }
 
     @Test("the README's OAuth walk-through runs as written: register from PEM, token from requests-oauth2client, verify, introspect, revoke, dead")
