@@ -13,7 +13,7 @@ extension ClientsCommand {
                 The workload sends its platform's token to POST /oauth/token as
                 grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=<token> (or as a client_assertion) and
                 gets a short-lived access token of this client. The token must be signed by one of the issuer's keys
-                (--jwks: the issuer's public JWK set, e.g. saved from its jwks_uri), carry exactly --subject as sub,
+                (--jwks: the issuer's public JWK set saved from its jwks_uri; or --jwks-uri to follow it), carry exactly --subject as sub,
                 --audience among its aud, and every --claim NAME=VALUE. A subject with a wildcard is refused: a trust
                 names one workload. By default each workload token is exchanged once (--reusable for platforms that
                 hand a workload one token for an hour, such as Kubernetes projected tokens).
@@ -21,7 +21,9 @@ extension ClientsCommand {
         @OptionGroup var client: ClientOptions
         @Option(help: "Identity id (idn_…).") var identity: String
         @Option(help: "The issuer's identifier, exactly as its tokens' iss (https).") var issuer: String
-        @Option(help: "The issuer's public keys: a JWKS or JWK JSON file, or a PEM public key.") var jwks: String
+        @Option(help: "The issuer's public keys: a JWKS or JWK JSON file, or a PEM public key.") var jwks: String?
+        @Option(help: "Or: the issuer's https jwks_uri, followed as it rotates (a host the server allows with serve --jwks-allow).")
+        var jwksUri: String?
         @Option(help: "The one sub its tokens must carry (e.g. repo:org/app:ref:refs/heads/main).") var subject: String
         @Option(help: "The aud its tokens must carry (what the workload asks its platform for).") var audience: String
         @Option(name: .customLong("claim"), help: "NAME=VALUE: a string claim the token must carry (repeatable, at most 16).")
@@ -46,8 +48,11 @@ extension ClientsCommand {
                 guard conditions[key] == nil else { throw CLIExit.error("--claim \(key) is given twice") }
                 conditions[key] = String(c[c.index(after: eq)...])
             }
-            let set = try ClientKeyFile.read(jwks, alg: alg)
-            let trust = WorkloadTrustDTO(issuer: issuer, jwks: set, subject: subject, audience: audience,
+            guard (jwks == nil) != (jwksUri == nil) else {
+                throw CLIExit.error("give the issuer's public keys with exactly one of --jwks FILE and --jwks-uri URL")
+            }
+            let set = try jwks.map { try ClientKeyFile.read($0, alg: alg) }
+            let trust = WorkloadTrustDTO(issuer: issuer, jwks: set, jwksUri: jwksUri, subject: subject, audience: audience,
                                          claims: conditions.isEmpty ? nil : conditions, singleUse: !reusable)
             var req = ClientCreateRequest(identityId: identity, clientName: name, tokenEndpointAuthMethod: "workload_federation",
                                           scope: scope.joined(separator: " "), environment: environment, dpopBoundAccessTokens: dpopBound ? true : nil)

@@ -28,6 +28,8 @@ struct ClientsCommand: AsyncParsableCommand {
                       } ?? [])
                       + (c.jwksUri.map { [("jwks_uri", $0)] } ?? [])
                       + certificateFields(c))
+        // A tls_client_auth client holds no keys: no empty table.
+        guard !c.keys.isEmpty else { return }
         Output.line("")
         Output.table(["KID", "KTY", "ALG", "THUMBPRINT (RFC 7638)"], c.keys.map { [$0.kid ?? "-", $0.kty, $0.alg ?? "-", $0.thumbprint] })
     }

@@ -85,6 +85,7 @@ extension Governance {
         }
         var keys = try Self.clientKeys(n, method: method)
         if method == .privateKeyJWT, let uri = n.jwksURI { keys = try await remoteClientKeys(uri) }
+        if method == .workloadFederation, let uri = n.workloadTrust?.jwksURI { keys = try await remoteClientKeys(uri, field: "workload_trust.jwks_uri") }
         let trust = method == .workloadFederation ? n.workloadTrust.map {
             WorkloadTrustSpec(issuer: $0.issuer, jwksURI: $0.jwksURI, subject: $0.subject, audience: $0.audience, claims: $0.claims, singleUse: $0.singleUse)
         } : nil
@@ -179,9 +180,13 @@ extension Governance {
                 throw KeywardError(.validation, "workload_trust: workload_federation needs {issuer, jwks, subject, audience}")
             }
             if t.jwksURI != nil {
-                throw KeywardError(.validation, "workload_trust.jwks_uri: not supported yet; register the issuer's public keys inline as jwks")
+                guard t.jwksJSON == nil else { throw KeywardError(.validation, "workload_trust: give the issuer's keys as jwks or jwks_uri, not both") }
+                do { try WorkloadTrust.checkTerms(issuer: t.issuer, subject: t.subject, audience: t.audience, claims: t.claims) } catch {
+                    throw KeywardError(.validation, "workload_trust: \(error.reason)")
+                }
+                return [] // fetched by registerClient
             }
-            guard let jwks = t.jwksJSON else { throw KeywardError(.validation, "workload_trust.jwks: the issuer's public keys are required") }
+            guard let jwks = t.jwksJSON else { throw KeywardError(.validation, "workload_trust.jwks: the issuer's public keys (jwks or jwks_uri) are required") }
             guard jwks.utf8.count <= 64 * 1024 else { throw KeywardError(.validation, "workload_trust.jwks: at most 64 KiB") }
             do {
                 return try WorkloadTrust.validated(issuer: t.issuer, jwksJSON: jwks, subject: t.subject, audience: t.audience, claims: t.claims).keys

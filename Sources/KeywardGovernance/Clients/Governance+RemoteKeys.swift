@@ -6,17 +6,17 @@ extension Governance {
     /// rules (`RemoteJWKS`: allow-list, https, addresses) and is fetched once, now; a failure is a
     /// 422 naming the reason. The keys fetched are stored like inline ones (their thumbprints are
     /// what a leaked private key is matched by); the token endpoint then follows the URL.
-    func remoteClientKeys(_ uri: String) async throws -> [PublicJWK] {
+    func remoteClientKeys(_ uri: String, field: String = "jwks_uri") async throws -> [PublicJWK] {
         guard let remoteJWKS else {
-            throw KeywardError(.validation, "jwks_uri: this server accepts no jwks_uri; register the keys inline as jwks")
+            throw KeywardError(.validation, "\(field): this server accepts no jwks_uri; register the keys inline as jwks")
         }
-        try Validate.optionalText(uri, field: "jwks_uri", max: 2_048)
-        try Validate.noCredential(uri, field: "jwks_uri")
+        try Validate.optionalText(uri, field: field, max: 2_048)
+        try Validate.noCredential(uri, field: field)
         do {
             _ = try RemoteJWKS.target(uri, allowList: remoteJWKS.settings.allowList)
             return try await remoteJWKS.fetch(uri)
         } catch {
-            throw KeywardError(.validation, "jwks_uri: \(error.reason)")
+            throw KeywardError(.validation, "\(field): \(error.reason)")
         }
     }
 }

@@ -21,6 +21,18 @@ package struct WorkloadTrust: Sendable, Equatable {
     /// workload), an empty audience, a key set `ClientKeyPolicy` refuses, and more than 16 or
     /// reserved or empty claim conditions.
     package static func validated(issuer: String, jwksJSON: String, subject: String, audience: String, claims: [String: String] = [:]) throws(JOSEError) -> WorkloadTrust {
+        try checkTerms(issuer: issuer, subject: subject, audience: audience, claims: claims)
+        return WorkloadTrust(issuer: issuer, keys: try ClientKeyPolicy.validate(jwksJSON: jwksJSON), subject: subject, audience: audience, claims: claims)
+    }
+
+    /// A trust whose keys were fetched (from its `jwks_uri`) and validated by the fetcher.
+    package static func validated(issuer: String, keys: [PublicJWK], subject: String, audience: String, claims: [String: String] = [:]) throws(JOSEError) -> WorkloadTrust {
+        try checkTerms(issuer: issuer, subject: subject, audience: audience, claims: claims)
+        return WorkloadTrust(issuer: issuer, keys: keys, subject: subject, audience: audience, claims: claims)
+    }
+
+    /// Every rule of `validated` but the keys'.
+    package static func checkTerms(issuer: String, subject: String, audience: String, claims: [String: String]) throws(JOSEError) {
         guard issuer.utf8.count <= 512, let u = URLComponents(string: issuer), let host = u.host, !host.isEmpty, u.query == nil, u.fragment == nil,
               u.user == nil, u.scheme == "https" || (u.scheme == "http" && (host == "127.0.0.1" || host == "localhost" || host == "::1")) else {
             throw JOSEError("issuer must be an absolute https URL (http only on loopback)")
@@ -33,7 +45,6 @@ package struct WorkloadTrust: Sendable, Equatable {
             guard !name.isEmpty, name.utf8.count <= 128, !reserved.contains(name) else { throw JOSEError("a claim condition names an empty, too long or reserved claim") }
             guard !value.isEmpty, value.utf8.count <= 512 else { throw JOSEError("a claim condition's value must be 1 to 512 bytes") }
         }
-        return WorkloadTrust(issuer: issuer, keys: try ClientKeyPolicy.validate(jwksJSON: jwksJSON), subject: subject, audience: audience, claims: claims)
     }
 }
 

@@ -53,7 +53,7 @@ extension AuthorizationServer {
             do { unverified = try ClientAssertion.inspect(assertion, formClientID: formClientID) } catch {
                 // Not a private_key_jwt assertion (a workload's iss is its platform, not a client id).
                 guard isWorkloadAssertion(assertion, formClientID: formClientID) else { throw error }
-                return try workloadClient(assertion, formClientID: formClientID, now: now, failure: .invalidClient)
+                return try await workloadClient(assertion, formClientID: formClientID, now: now, failure: .invalidClient)
             }
             auditID = unverified.clientID
             guard let id = OAuthClientID(unverified.clientID), let entry = clients.client(id), entry.client.status == .active else {

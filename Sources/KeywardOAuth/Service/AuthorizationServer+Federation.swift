@@ -20,7 +20,7 @@ extension AuthorizationServer {
         guard let token = try field(form, "assertion") else { throw OAuthFailure(.invalidRequest, "assertion is required") }
         let formClientID = try field(form, "client_id")
         do {
-            return try workloadClient(token, formClientID: formClientID, now: now, failure: .invalidGrant)
+            return try await workloadClient(token, formClientID: formClientID, now: now, failure: .invalidGrant)
         } catch {
             await auditFailure(error, clientID: formClientID, assertion: token)
             throw error
@@ -41,7 +41,7 @@ extension AuthorizationServer {
     /// issuer and narrowed by its (unverified) `sub` before any signature is checked, so a token
     /// costs at most one verification per matching trust however many clients trust its issuer.
     /// Two clients trusting the same workload need the form's `client_id` to pick one.
-    func workloadClient(_ token: String, formClientID: String?, now: Date, failure: OAuthFailure.Code) throws(OAuthFailure) -> AuthenticatedClient {
+    func workloadClient(_ token: String, formClientID: String?, now: Date, failure: OAuthFailure.Code) async throws(OAuthFailure) -> AuthenticatedClient {
         let inspected: (issuer: String, jws: CompactJWS)
         do { inspected = try WorkloadAssertion.inspect(token) } catch {
             throw OAuthFailure(failure, "the workload token is not valid: \(error.reason)")
@@ -54,7 +54,18 @@ extension AuthorizationServer {
         var accepted: [(ClientIndex.Entry, ValidatedWorkloadAssertion)] = []
         var reason = "no active client trusts this workload (issuer and subject)"
         for entry in candidates {
-            guard let trust = entry.trust else { continue }
+            guard var trust = entry.trust else { continue }
+            if let uri = entry.client.workloadTrust?.jwksURI {
+                // The issuer's current keys (cached; an unknown kid refetches at most twice a minute).
+                guard let remoteJWKS else { reason = "this server fetches no jwks_uri"; continue }
+                do {
+                    trust = WorkloadTrust(issuer: trust.issuer, keys: try await remoteJWKS.keys(uri, kid: inspected.jws.header["kid"]?.stringValue),
+                                          subject: trust.subject, audience: trust.audience, claims: trust.claims)
+                } catch {
+                    reason = "the issuer's jwks_uri: \(error.reason)"
+                    continue
+                }
+            }
             do {
                 accepted.append((entry, try WorkloadAssertion.verify(inspected.jws, trust: trust, now: now, clockSkew: settings.clockSkew)))
             } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import KeywardCore
+import KeywardOAuth
 import KeywardServer
 import KeywardTesting
 import Testing
@@ -64,6 +65,21 @@ struct OAuthFederationTests {
                 #expect(r.string(name, "detail")?.isEmpty == false, "\(name): says why")
             }
             #expect(r.string("wildcard_subject", "detail")?.contains("wildcard") == true)
+        }
+    }
+
+    @Test("a trust may follow the issuer's jwks_uri (allow-listed): its keys are fetched at registration, a rotated key is fetched when a token names it, the key rotated out is refused; a host off the allow-list or jwks beside jwks_uri is 422")
+    func jwksURI() async throws {
+        try await OAuthDriver.with(configure: { $0.jwks.allowList = try! JWKSAllowList(["127.0.0.1"]) }) { _, d in
+            let r = try await d.run("federation-jwks-uri")
+            #expect(r.status("registered") == 201)
+            #expect(r.string("registered", "jwks_uri")?.hasSuffix("/jwks") == true)
+            #expect(r["registered"]["keys"] as? Int == 1, "the keys fetched at registration are listed by thumbprint")
+            #expect(r.outcome("first") == A.ok)
+            #expect(r.outcome("rotated") == A.ok, "a token signed by the issuer's new key: its kid is fetched")
+            #expect(r.outcome("old_key") == Self.invalidGrant, "the key the issuer dropped no longer signs")
+            #expect(r.status("off_allow_list") == 422)
+            #expect(r.status("both") == 422)
         }
     }
 }

@@ -210,4 +210,32 @@ def s_federation_options(ctx):
         issuer.close()
 
 
-SCENARIOS = {"federation": s_federation, "federation-options": s_federation_options}
+def s_federation_jwks_uri(ctx):
+    """A trust that follows the issuer's jwks_uri: a rotated issuer key is fetched when a token names it."""
+    issuer = WorkloadIssuer(kind="EC")
+    try:
+        out = {}
+        trust = {"issuer": issuer.issuer, "jwks_uri": issuer.issuer + "/jwks", "subject": SUBJECT, "audience": AUDIENCE}
+        status, _, body = ctx.admin_json("POST", "/v1/clients", {"identity_id": ctx.identity, "token_endpoint_auth_method": "workload_federation",
+                                                                 "scope": "payments:read", "workload_trust": trust})
+        out["registered"] = {"status": status, "jwks_uri": body.get("workload_trust", {}).get("jwks_uri"), "keys": len(body.get("keys", []))}
+        cid = body.get("client_id")
+        out["first"] = grant(ctx, issuer.token(), cid)
+        old = issuer.key
+        issuer.key = Key("EC")
+        out["rotated"] = grant(ctx, issuer.token(), cid)
+        out["old_key"] = grant(ctx, issuer.token(signer=old, header={"alg": "ES256", "kid": old.kid}), cid)
+        off = dict(trust, jwks_uri="https://jwks.not-allowed.example/jwks")
+        s2, _, b2 = ctx.admin_json("POST", "/v1/clients", {"identity_id": ctx.identity, "token_endpoint_auth_method": "workload_federation",
+                                                           "scope": "payments:read", "workload_trust": off})
+        out["off_allow_list"] = {"status": s2, "detail": b2.get("detail")}
+        both = dict(trust, jwks=issuer.discovered_jwks())
+        s3, _, b3 = ctx.admin_json("POST", "/v1/clients", {"identity_id": ctx.identity, "token_endpoint_auth_method": "workload_federation",
+                                                           "scope": "payments:read", "workload_trust": both})
+        out["both"] = {"status": s3, "detail": b3.get("detail")}
+        return out
+    finally:
+        issuer.close()
+
+
+SCENARIOS = {"federation": s_federation, "federation-options": s_federation_options, "federation-jwks-uri": s_federation_jwks_uri}
