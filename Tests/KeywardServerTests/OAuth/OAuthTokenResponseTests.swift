@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import KeywardAPI
+import KeywardCore
 import KeywardGovernance
 import KeywardOAuth
 import KeywardServer
@@ -25,7 +26,7 @@ struct OAuthTokenResponseTests {
             let idn = try await s.createIdentity()
             let key = P256.Signing.PrivateKey()
             let raw = Array(key.publicKey.rawRepresentation)
-            let jwk = #"{"kty":"EC","crv":"P-256","x":"\#(Base64URL.encode(raw[0..<32]))","y":"\#(Base64URL.encode(raw[32..<64]))"}"#
+            let jwk = #"{"kty":"EC","crv":"P-256","alg":"ES256","x":"\#(Base64URL.encode(raw[0..<32]))","y":"\#(Base64URL.encode(raw[32..<64]))"}"#
             let client = try await s.runtime.governance.registerClient(NewClient(
                 identityID: idn, name: "response", authMethod: "private_key_jwt", jwksJSON: #"{"keys":[\#(jwk)]}"#, jwksURI: nil, tlsSubjectDN: nil,
                 tlsSANDNS: nil, scope: "payments:read", environment: nil, dpopBound: false, certificateBound: false, refusedMembers: []), actor: .system)
