@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KeywardCore
 import KeywardOAuth
 import Testing
 
@@ -63,5 +64,16 @@ struct AccessTokenTests {
             #expect(!AccessToken.looksLikeAccessToken(text), "\(text)")
         }
         #expect(AccessToken.looksLikeAccessToken(b64(#"{"typ":"at+jwt","alg":"ES256"}"#) + ".e30.AAAA"))
+    }
+
+    @Test("token ids issued later sort later, ids issued in the same millisecond all differ, and each is an ordinary atk_ id")
+    func orderedIDs() {
+        let t = Date(timeIntervalSince1970: 1_790_000_000.123)
+        let later = AccessTokenID.ordered(at: t.addingTimeInterval(0.002))
+        let same = (0..<10_000).map { _ in AccessTokenID.ordered(at: t) }
+        #expect(Set(same).count == same.count)
+        #expect(same.allSatisfy { $0 < later })
+        #expect(AccessTokenID.ordered(at: t.addingTimeInterval(3_600)) > later)
+        #expect(same.allSatisfy { AccessTokenID($0.description) == $0 && $0.description.hasPrefix("atk_") })
     }
 }

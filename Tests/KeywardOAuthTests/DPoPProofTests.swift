@@ -30,6 +30,27 @@ struct DPoPProofTests {
         #expect(try Self.validate([Self.proof(.es256())]).nonce == nil)
     }
 
+    @Test("With a key cache, proofs by one key (one header) give what validating without it gives; a bad signature under a cached header and another key's proof are still judged on their own")
+    func keyCache() throws {
+        let cache = DPoPKeyCache()
+        let key = TestKey.es256(), other = TestKey.es256()
+        for n in 0..<3 {
+            let p = Self.proof(key, claims: ["jti": "c\(n)"])
+            let cached = try DPoPProof.validate(headerValues: [p], method: "POST", expectedURI: Self.tokenURI, accessToken: nil, now: testNow, keyCache: cache)
+            let plain = try Self.validate([p])
+            #expect(cached.jkt == plain.jkt && cached.jkt == key.publicJWK(kid: nil).thumbprint && cached.jti == "c\(n)")
+        }
+        // The header (and so the cache entry) of `key`, the signature of `other`.
+        let forged = Self.proof(key, claims: ["jti": "f"])
+        let signedByOther = other.jws(header: String(decoding: Base64URL.decode(String(forged.split(separator: ".")[0]))!, as: UTF8.self),
+                                      payload: #"{"jti":"f","htm":"POST","htu":"\#(Self.tokenURI)","iat":\#(Int(testNow.timeIntervalSince1970))}"#)
+        #expect(throws: JOSEError.badSignature) {
+            try DPoPProof.validate(headerValues: [signedByOther], method: "POST", expectedURI: Self.tokenURI, accessToken: nil, now: testNow, keyCache: cache)
+        }
+        let theirs = try DPoPProof.validate(headerValues: [Self.proof(other)], method: "POST", expectedURI: Self.tokenURI, accessToken: nil, now: testNow, keyCache: cache)
+        #expect(theirs.jkt == other.publicJWK(kid: nil).thumbprint)
+    }
+
     @Test("case 29: two DPoP headers, none, typ JWT, alg HS256 or none are refused")
     func case29() {
         let key = TestKey.es256()

@@ -47,4 +47,18 @@ struct RFCBasicsTests {
         #expect(HTTPTargetURI.normalized("https://a.example") == "https://a.example/")
         #expect(HTTPTargetURI.normalized("https://a.example/%7e/%2f") == "https://a.example/~/%2F")
     }
+
+    @Test("htu: asked again (normal forms are remembered), every answer is the same; far more URIs than are remembered change nothing")
+    func htuRemembered() {
+        let token = "https://keyward.example.com/oauth/token"
+        for _ in 0..<3 {
+            #expect(HTTPTargetURI.matches("HTTPS://Keyward.Example.COM:443/oauth/token", expected: token))
+            #expect(!HTTPTargetURI.matches("https://keyward.example.com/oauth/revoke", expected: token))
+            #expect(!HTTPTargetURI.matches("not a uri", expected: token) && !HTTPTargetURI.matches(token, expected: "not a uri"))
+        }
+        for i in 0..<(HTTPTargetURI.recentLimit * 2 + 10) {
+            #expect(HTTPTargetURI.matches("https://a.example/r/./\(i)", expected: "https://A.example/r/\(i)"))
+        }
+        #expect(!HTTPTargetURI.matches("https://keyward.example.com/oauth/token/", expected: token))
+    }
 }

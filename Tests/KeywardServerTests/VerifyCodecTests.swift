@@ -11,6 +11,8 @@ struct VerifyCodecTests {
         #" { "key" : "kw_live_abc" , "scopes" : [ "a:read" , "b" ] } "#,
         #"{"scopes":[],"key":"k","source":{"ip":"10.0.0.1","user_agent":"curl/8","client_cert_subject":"CN=x","client_cert_thumbprint":"ab"}}"#,
         #"{"key":"ключ","source":{}}"#,
+        #"{"key":"eyJ.a.b","scopes":["a:read"],"dpop":"eyJ.c.d","htm":"GET","htu":"https://api.example/v1/x","audience":"https://api.example"}"#,
+        #"{"htu":"https://api.example/v1/x","key":"eyJ.a.b","htm":"POST","dpop":"eyJ.c.d"}"#,
     ])
     func agrees(_ json: String) throws {
         let fast = try #require(VerifyCodec.decode(ByteBuffer(string: json)))
@@ -21,11 +23,13 @@ struct VerifyCodecTests {
         #expect(fast.source?.userAgent == slow.source?.userAgent)
         #expect(fast.source?.clientCertSubject == slow.source?.clientCertSubject)
         #expect(fast.source?.clientCertThumbprint == slow.source?.clientCertThumbprint)
+        #expect(fast.dpop == slow.dpop && fast.htm == slow.htm && fast.htu == slow.htu && fast.audience == slow.audience)
     }
 
     @Test("anything unusual is left to the full decoder", arguments: [
         #"{"key":"a\"b"}"#, #"{"key":"a\u0041"}"#, #"{"key":1}"#, #"{"key":"a","extra":1}"#, #"{"key":"a","key":"b"}"#,
         #"{"scopes":["a"]}"#, #"{"key":"a"} x"#, #"{"key":"a","source":{"ip":1}}"#, "", "[]", #"{"key":"a","scopes":null}"#,
+        #"{"key":"a","dpop":"p","dpop":"q"}"#, #"{"key":"a","htu":"https:\/\/x"}"#, #"{"key":"a","htm":null}"#,
     ])
     func fallsBack(_ json: String) {
         #expect(VerifyCodec.decode(ByteBuffer(string: json)) == nil)

@@ -14,7 +14,8 @@ import Synchronization
 /// before the run (each used once: the server refuses a replayed `jti`). Prints tokens/s, p99,
 /// and the crypto bound measured in the same run on the server's CPUs: one ES256 verify (the
 /// assertion) plus one ES256 sign (the token) per token. Targets: ≥ 0.6 × the bound and
-/// ≥ 5,000 tokens/s on 2 cores.
+/// ≥ 5,000 tokens/s on 2 cores. Then (`--no-verify` skips it) verify of a DPoP-bound token
+/// against verify of an API key on the same server (`BenchTokenCommand+Verify.swift`).
 struct BenchTokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "token", abstract: "Token endpoint throughput against the ES256 crypto bound (needs wrk).")
 
@@ -27,6 +28,8 @@ struct BenchTokenCommand: AsyncParsableCommand {
     @Flag(name: .customLong("measure-crypto-bound"), help: .hidden) var cryptoBoundOnly = false
     @Flag(help: "Also time each step of a token request in this process, without HTTP or the store (µs per call), to see where the time goes.")
     var steps = false
+    @Flag(inversion: .prefixedNo, help: "Also measure verify of a DPoP-bound token (a fresh proof each) against verify of an API key, same server and connections (target ≥ 0.8).")
+    var verify = true
 
     func run() async throws {
         if cryptoBoundOnly {
@@ -43,7 +46,7 @@ struct BenchTokenCommand: AsyncParsableCommand {
         let dir = NSTemporaryDirectory() + "keyward-bench-token-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let key = P256.Signing.PrivateKey()
-        let clientID = try await seed(dataDir: dir + "/data", key: key)
+        let (clientID, fixture) = try await seed(dataDir: dir + "/data", key: key)
 
         let all = CPUSet.allowed() ?? Array(0..<ProcessInfo.processInfo.activeProcessorCount)
         let split = !shareCPUs && all.count >= 2 && FileManager.default.isExecutableFile(atPath: BenchServer.taskset)
@@ -64,7 +67,8 @@ struct BenchTokenCommand: AsyncParsableCommand {
         let bodies = Self.assertions(count: assertions, key: key, clientID: clientID, audience: audience)
         let share = assertions / (rounds + 1)
         let scripts = try (0...rounds).map { r in
-            try writeLua(dir + "/token-\(r).lua", threads: threads, bodies: Array(bodies[(r * share)..<((r + 1) * share)]))
+            try writeLua(dir + "/token-\(r).lua", threads: threads, target: "/oauth/token", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                         bodies: Array(bodies[(r * share)..<((r + 1) * share)]))
         }
         let boundCommand = BenchServer.pinned(serverCPUs) + [ProcStatus.executablePath(), "bench", Self.configuration.commandName ?? "", "--measure-crypto-bound"]
         let measured = try BenchServer.capture(boundCommand[0], Array(boundCommand.dropFirst()))
@@ -88,14 +92,19 @@ struct BenchTokenCommand: AsyncParsableCommand {
         print(String(format: "tokens/s %.0f (target ≥ 5000: %@); tokens/s ÷ crypto bound %.3f (target ≥ 0.6: %@); p99 %.2f ms",
                      rate, rate >= 5_000 ? "met" : "NOT met", rate / bound, rate / bound >= 0.6 ? "met" : "NOT met", p99))
         print(String(format: "server RSS after the run: %.0f MiB", ProcStatus.rssMiB(pid: server.pid)))
-        if steps { Self.timeSteps(key: key, clientID: clientID, audience: audience) }
         if results.contains(where: { $0.non2xx > 0 }) {
             throw CLIExit.error("some responses were not 2xx (assertions ran out, or a refusal): the measurement is invalid; see --assertions")
         }
+        if verify {
+            print("")
+            try await verifyPhase(wrk: wrk, fixture: fixture, key: key, base: base, threads: threads, clientCPUs: clientCPUs, dir: dir)
+        }
+        if steps { Self.timeSteps(key: key, clientID: clientID, audience: audience) }
     }
 
     /// The store `keyward serve` will open: an identity and a `private_key_jwt` client with `key`'s public half.
-    func seed(dataDir: String, key: P256.Signing.PrivateKey) async throws -> String {
+    /// With it, what the verify phase needs (`seedVerify`).
+    func seed(dataDir: String, key: P256.Signing.PrivateKey) async throws -> (String, VerifyFixture) {
         var logger = Logger(label: "keyward.bench")
         logger.logLevel = .error
         let (m, _) = try await Governance.open(StoreLocation(dataDirectory: dataDir), create: true, ruleCacheDirectory: Settings.ruleCache(Settings()[.ruleCacheDir]),
@@ -110,8 +119,9 @@ struct BenchTokenCommand: AsyncParsableCommand {
                                                               jwksJSON: #"{"keys":[\#(jwk)]}"#, jwksURI: nil, tlsSubjectDN: nil, tlsSANDNS: nil,
                                                               scope: "bench:read", environment: nil, dpopBound: false, certificateBound: false,
                                                               refusedMembers: []), actor: .system)
+            let fixture = try await seedVerify(m, identity: idn.id, jwks: #"{"keys":[\#(jwk)]}"#)
             await m.store.close()
-            return client.id.description
+            return (client.id.description, fixture)
         } catch {
             await m.store.close()
             throw error
@@ -130,10 +140,10 @@ struct BenchTokenCommand: AsyncParsableCommand {
         }
     }
 
-    /// A wrk script: the bodies are read from a file beside it (one per line; a table literal that
-    /// large exceeds LuaJIT's constants), and each thread takes every `threads`-th body from its
-    /// own offset, so no assertion is sent twice.
-    func writeLua(_ path: String, threads: Int, bodies: [String]) throws -> String {
+    /// A wrk script POSTing `bodies` to `target`: the bodies are read from a file beside it (one per
+    /// line; a table literal that large exceeds LuaJIT's constants), and each thread takes every
+    /// `threads`-th body from its own offset, so no assertion or proof is sent twice.
+    func writeLua(_ path: String, threads: Int, target: String, headers: [String: String], bodies: [String]) throws -> String {
         let data = path + ".bodies"
         guard FileManager.default.createFile(atPath: data, contents: Data(bodies.joined(separator: "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw CLIExit.error("cannot write \(data)")
@@ -147,11 +157,12 @@ struct BenchTokenCommand: AsyncParsableCommand {
               thread:set("id", counter)
               counter = counter + 1
             end
+            local headers = {\(headers.sorted { $0.key < $1.key }.map { "[\"\($0.key)\"] = \"\($0.value)\"" }.joined(separator: ", "))}
             local i = 0
             request = function()
               local k = (i * \(threads) + (id or 0)) % n + 1
               i = i + 1
-              return wrk.format("POST", "/oauth/token", {["Content-Type"] = "application/x-www-form-urlencoded"}, bodies[k])
+              return wrk.format("POST", "\(target)", headers, bodies[k])
             end
             """
         guard FileManager.default.createFile(atPath: path, contents: Data(script.utf8), attributes: [.posixPermissions: 0o600]) else {
@@ -214,5 +225,9 @@ struct BenchTokenCommand: AsyncParsableCommand {
             _ = try? e.encode(["access_token": token, "token_type": "Bearer", "scope": "bench:read"])
         }
         time("access token verify (parse + ES256)") { _ in _ = try? AccessToken.verify(token, publicKey: { _ in signing.privateKey.publicKey }, now: Date()) }
+        let proofs = Self.proofs(count: texts.count, key: key, token: token)
+        time("DPoP proof validate at verify (parse, jwk, ES256, ath)") { i in
+            _ = try? DPoPProof.validate(headerValues: [proofs[i]], method: resourceMethod, expectedURI: resourceURL, accessToken: token, now: Date())
+        }
     }
 }

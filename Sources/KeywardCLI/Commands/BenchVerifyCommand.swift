@@ -24,6 +24,8 @@ struct BenchVerifyCommand: AsyncParsableCommand {
         var p50: Double
         var p99: Double
         var non2xx: Int
+        /// Requests completed in the run.
+        var requests: Int = 0
     }
 
     func run() async throws {
@@ -161,6 +163,7 @@ struct BenchVerifyCommand: AsyncParsableCommand {
             if f.first == "50%", f.count > 1 { r.p50 = ms(f[1]) }
             if f.first == "99%", f.count > 1 { r.p99 = ms(f[1]) }
             if line.contains("Non-2xx"), let n = f.last.flatMap({ Int($0) }) { r.non2xx = n }
+            if f.count > 2, f[1] == "requests", f[2] == "in", let n = Int(f[0]) { r.requests = n }
         }
         return r
     }

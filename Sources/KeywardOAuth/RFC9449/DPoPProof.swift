@@ -20,7 +20,7 @@ package enum DPoPProof {
     /// htu matches expectedURI via HTTPTargetURI.matches; iat within ±clockSkew of now; when accessToken is given,
     /// ath == base64url(SHA-256(ASCII token)) required; no jku/x5u/crit. Nonce is returned, checked by the caller.
     package static func validate(headerValues: [String], method: String, expectedURI: String, accessToken: String?,
-                                 now: Date, clockSkew: Duration = .seconds(60)) throws(JOSEError) -> ValidatedDPoPProof {
+                                 now: Date, clockSkew: Duration = .seconds(60), keyCache: DPoPKeyCache? = nil) throws(JOSEError) -> ValidatedDPoPProof {
         // §4.3 step 1: not more than one DPoP header (and, here, exactly one).
         guard headerValues.count == 1 else { throw JOSEError("exactly one DPoP header is required") }
         // Steps 2–3: a well-formed JWS (crit refused by the parser).
@@ -32,7 +32,14 @@ package enum DPoPProof {
         try ClaimChecks.refuseKeyReferences(jws.header, allowingJWK: true)
         // Step 6: the jwk header is a public key.
         guard let members = jws.header["jwk"]?.objectValue else { throw JOSEError("DPoP proof has no jwk header object") }
-        let key = try PublicJWK.parse(members)
+        let headerText = String(decoding: jws.signingInput.prefix { $0 != UInt8(ascii: ".") }, as: UTF8.self)
+        let key: PublicJWK
+        if let cached = keyCache?.key(header: headerText) {
+            key = cached
+        } else {
+            key = try PublicJWK.parse(members)
+            keyCache?.store(key, header: headerText)
+        }
         // Step 7: the signature verifies with that key.
         guard key.verify(signature: jws.signature, signingInput: jws.signingInput, alg: alg) else { throw .badSignature }
         let claims = jws.payload

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The `htu` of a DPoP proof compared as RFC 9449 §4.3 asks: the request's URI without query and
 /// fragment, both sides normalised per RFC 3986 §6.2.2–6.2.3 (case of scheme and host, percent-
@@ -19,8 +20,23 @@ package enum HTTPTargetURI {
 
     /// Whether a proof's `htu` names the request the server received at `expected`.
     package static func matches(_ htu: String, expected: String) -> Bool {
-        guard let a = normalized(htu), let b = normalized(expected) else { return false }
+        guard let a = remembered(htu), let b = remembered(expected) else { return false }
         return a == b
+    }
+
+    /// Recent normal forms: a client sends the same few URIs, and URLComponents costs more than
+    /// the rest of a proof's checks bar the signature. A pure function's results, bounded.
+    private static let recent = Mutex([String: String]())
+    package static let recentLimit = 1_024
+
+    static func remembered(_ text: String) -> String? {
+        if let hit = recent.withLock({ $0[text] }) { return hit }
+        guard let n = normalized(text) else { return nil }
+        recent.withLock { r in
+            if r.count >= recentLimit { r.removeAll(keepingCapacity: true) }
+            r[text] = n
+        }
+        return n
     }
 
     /// Percent-encoding in upper case, unreserved characters decoded, dot segments removed.

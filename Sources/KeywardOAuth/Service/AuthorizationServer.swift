@@ -121,7 +121,7 @@ package final class AuthorizationServer: Sendable {
         let proof = try dpopProof(r.dpopHeaders, client: client.entry.client, now: now)
         let lifetime = Int(OAuthSettings.seconds(settings.defaultTokenLifetime))
         guard let key = signingKeys.current else { throw OAuthFailure(.temporarilyUnavailable, "no signing key is loaded; retry") }
-        let tokenID = AccessTokenID.random()
+        let tokenID = AccessTokenID.ordered(at: now)
         let binding: TokenConfirmation? = certificate.map { .x5tS256($0.thumbprint) } ?? proof.map { .jkt($0.jkt) }
         let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(issuer: settings.issuer, subject: client.entry.client.id.description, clientID: client.entry.client.id.description,

@@ -42,7 +42,17 @@ package final class TokenVerifier: Sendable {
     private let server: AuthorizationServer
     private let cache = Mutex([SecretDigest: AccessTokenClaims]())
     /// Proofs seen at verify on this node, so the same proof is not accepted twice (RFC 9449 §11.1).
-    private let seenProofs = Mutex([String: Date]())
+    private let seenProofs = Mutex(SeenProofs())
+    /// The proofs' replay keys until their window closes, pruned when the table doubles.
+    private struct SeenProofs {
+        var until: [String: Date] = [:]
+        /// Prune when the table reaches this size: twice what stayed after the last prune (at
+        /// least `pruneFloor`), so pruning costs O(1) a proof however many are live.
+        var pruneAt = TokenVerifier.pruneFloor
+    }
+    static let pruneFloor = 50_000
+    /// DPoP proof keys by header: one key import per client key, not per proof.
+    private let dpopKeys = DPoPKeyCache()
     /// When several nodes share the store (PostgreSQL), a proof's first use is also recorded there,
     /// so a proof replayed at another node is refused too; on SQLite (one node) memory suffices.
     private let sharedReplay: Bool
@@ -127,7 +137,7 @@ package final class TokenVerifier: Sendable {
             // case 36: a DPoP-bound token without its proof is not valid.
             guard let proof = presentation.dpopProof, let method = presentation.method, let url = presentation.url,
                   let p = try? DPoPProof.validate(headerValues: [proof], method: method, expectedURI: url, accessToken: token,
-                                                  now: now, clockSkew: server.settings.clockSkew),
+                                                  now: now, clockSkew: server.settings.clockSkew, keyCache: dpopKeys),
                   ConstantTime.equal(Array(p.jkt.utf8), Array(jkt.utf8)) else { return fail(.bindingMismatch) }
             // case 34 at the resource server: with nonces required, a proof needs a current one.
             if server.settings.requireDPoPNonce, !(p.nonce.map { server.nonces.isValid($0, now: now) } ?? false) {
@@ -153,10 +163,14 @@ package final class TokenVerifier: Sendable {
 
     private func firstUse(jkt: String, jti: String, until: Date, now: Date) -> Bool {
         seenProofs.withLock { seen in
-            if seen.count > 50_000 { seen = seen.filter { $0.value > now } }
+            if seen.until.count >= seen.pruneAt {
+                // Before: every proof past 50,000 live ones filtered the whole table again.
+                seen.until = seen.until.filter { $0.value > now }
+                seen.pruneAt = max(Self.pruneFloor, 2 * seen.until.count)
+            }
             let k = jkt + " " + jti
-            if let u = seen[k], u > now { return false }
-            seen[k] = until
+            if let u = seen.until[k], u > now { return false }
+            seen.until[k] = until
             return true
         }
     }

@@ -3,6 +3,7 @@ import KeywardOAuth
 import Logging
 import NIOCore
 import NIOSSL
+import Synchronization
 
 /// Per-request state: Hummingbird's core storage, a request id and the peer address.
 package struct KeywardRequestContext: RequestContext {
@@ -15,10 +16,14 @@ package struct KeywardRequestContext: RequestContext {
     package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
-        var rng = SystemRandomNumberGenerator()
-        requestID = String(rng.next() as UInt64, radix: 16)
+        // A random base per process plus a counter: one getrandom at start, not a system call
+        // per request (ids only correlate log lines and responses, as on the verify fast path).
+        requestID = String(Self.idBase &+ Self.served.wrappingAdd(1, ordering: .relaxed).newValue, radix: 16)
         remoteAddress = source.channel.remoteAddress?.ipAddress
     }
+
+    private static let idBase: UInt64 = .random(in: .min ... .max)
+    private static let served = Atomic<UInt64>(0)
 
     /// The peer is on this machine (127.0.0.0/8 or ::1).
     package var isLoopback: Bool {

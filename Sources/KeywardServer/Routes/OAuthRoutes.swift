@@ -14,21 +14,25 @@ import NIOCore
 struct OAuthRoutes {
     let server: AuthorizationServer
     let auth: Authenticator
+    /// The server listens with TLS: only then can a connection carry a client certificate, and
+    /// only then is it asked for one (a hop to the connection's event loop on every request).
+    let tls: Bool
 
     static let maxForm = 64 * 1024
     static let dpopField = HTTPField.Name("DPoP")!
     static let dpopNonceField = HTTPField.Name("DPoP-Nonce")!
+    static let pragmaField = HTTPField.Name("Pragma")!
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let server = server, auth = auth
+        let server = server, auth = auth, tls = tls
         table.add(.post, "/oauth/token")
         router.post("/oauth/token") { req, ctx in
             await Self.answer {
                 let form = try await Self.form(req)
                 let issued = try await server.token(TokenRequest(form: form, hasBasicAuth: Self.hasBasic(req),
                                                                  dpopHeaders: req.headers[values: Self.dpopField],
-                                                                 clientCertificate: await ctx.clientCertificate()))
-                return try Self.json(TokenResponse(accessToken: issued.token, tokenType: issued.tokenType, expiresIn: issued.expiresIn, scope: issued.scope))
+                                                                 clientCertificate: tls ? await ctx.clientCertificate() : nil))
+                return Self.tokenResponse(issued)
             }
         }
         table.add(.post, "/oauth/introspect")
@@ -69,7 +73,7 @@ struct OAuthRoutes {
                     guard let token = try Self.single(form, "token") else { throw OAuthFailure(.invalidRequest, "token is required") }
                     try await server.revokeAsAdmin(token, actor: admin.name)
                 } else {
-                    try await server.revoke(form, hasBasicAuth: Self.hasBasic(req), certificate: await ctx.clientCertificate())
+                    try await server.revoke(form, hasBasicAuth: Self.hasBasic(req), certificate: tls ? await ctx.clientCertificate() : nil)
                 }
                 // RFC 7009 §2.2: 200 and an empty body, whether or not the token was known.
                 var r = Response(status: .ok)
@@ -142,11 +146,32 @@ struct OAuthRoutes {
     static func json<T: Encodable>(_ value: T) throws -> Response {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var r = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try enc.encode(value))))
-        // RFC 6749 §5.1: token responses are never cached; nor is anything else here.
-        r.headers[.cacheControl] = "no-store"
-        r.headers[HTTPField.Name("Pragma")!] = "no-cache"
-        return r
+        return noStore(ByteBuffer(bytes: try enc.encode(value)))
+    }
+
+    /// An `application/json` 200 that no cache keeps (RFC 6749 §5.1: token responses are never
+    /// cached; nor is anything else here).
+    static func noStore(_ body: ByteBuffer) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store", pragmaField: "no-cache"],
+                 body: .init(byteBuffer: body))
+    }
+
+    /// RFC 6749 §5.1's token response, written directly: the same bytes as `json(TokenResponse(…))`
+    /// (sorted keys, slashes unescaped) without JSONEncoder, which cost more than the rest of the
+    /// response on the token endpoint's hot path (a test holds the two to the same bytes).
+    static func tokenResponse(_ issued: IssuedToken) -> Response {
+        var body = ByteBuffer()
+        body.reserveCapacity(issued.token.utf8.count + issued.scope.utf8.count + 96)
+        body.writeStaticString("{\"access_token\":")
+        VerifyCodec.writeString(issued.token, &body)
+        body.writeStaticString(",\"expires_in\":")
+        body.writeString(String(issued.expiresIn))
+        body.writeStaticString(",\"scope\":")
+        VerifyCodec.writeString(issued.scope, &body)
+        body.writeStaticString(",\"token_type\":")
+        VerifyCodec.writeString(issued.tokenType, &body)
+        body.writeStaticString("}")
+        return noStore(body)
     }
 
     static func hasBasic(_ req: Request) -> Bool {
@@ -157,10 +182,20 @@ struct OAuthRoutes {
         do { return try form.value(name) } catch { throw OAuthFailure(.invalidRequest, "\(name) appears more than once") }
     }
 
+    /// The media type (before any parameters, spaces around it ignored) is
+    /// `application/x-www-form-urlencoded`, compared case-insensitively (RFC 9110 §8.3.1).
+    static func isForm(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        var media = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+        while let f = media.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { media = media.dropFirst() }
+        while let l = media.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { media = media.dropLast() }
+        let expected = "application/x-www-form-urlencoded".utf8
+        return media.count == expected.count && zip(media, expected).allSatisfy { a, e in (a >= 0x41 && a <= 0x5A ? a | 0x20 : a) == e }
+    }
+
     /// The form body: `application/x-www-form-urlencoded` only, at most 64 KiB.
     static func form(_ req: Request) async throws -> FormBody {
-        let type = req.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard type == "application/x-www-form-urlencoded" else {
+        guard isForm(req.headers[.contentType]) else {
             throw OAuthFailure(.invalidRequest, "the body must be application/x-www-form-urlencoded")
         }
         var req = req

@@ -8,8 +8,8 @@ import NIOCore
 /// Hand-written because Foundation's JSONDecoder/JSONEncoder (with snake_case key conversion
 /// and date formatting) cost several times the whole rest of a verify, and the benchmark
 /// target (verify ≥ 0.9× /healthz throughput) leaves no room for that. The reader accepts only
-/// the plain common shape — an object whose members are `key`, `scopes`, `source` with string
-/// values free of escapes — and returns nil for anything else, in which case the caller falls
+/// the plain common shape — an object whose members are `key`, `scopes`, `source`, and for an
+/// access token `dpop`, `htm`, `htu`, `audience`, with string values free of escapes — and returns nil for anything else, in which case the caller falls
 /// back to the Codable path (same result, proper error messages). Both paths are tested to agree.
 package enum VerifyCodec {
     package static func decode(_ buf: ByteBuffer) -> VerifyRequest? {
@@ -87,19 +87,30 @@ package enum VerifyCodec {
             var key: String?
             var scopes: [String]?
             var source: VerifySourceDTO?
+            // An access token's presentation (a DPoP proof and the request it came with).
+            var dpop: String?, htm: String?, htu: String?, audience: String?
             repeat {
                 guard let name = string(), eat(0x3A) else { return nil }
                 switch name {
                 case "key" where key == nil: key = string(); if key == nil { return nil }
                 case "scopes" where scopes == nil: scopes = strings(); if scopes == nil { return nil }
                 case "source" where source == nil: source = self.source(); if source == nil { return nil }
+                case "dpop" where dpop == nil: dpop = string(); if dpop == nil { return nil }
+                case "htm" where htm == nil: htm = string(); if htm == nil { return nil }
+                case "htu" where htu == nil: htu = string(); if htu == nil { return nil }
+                case "audience" where audience == nil: audience = string(); if audience == nil { return nil }
                 default: return nil
                 }
             } while eat(0x2C)
             guard eat(0x7D) else { return nil }
             ws()
             guard i == bytes.count, let key else { return nil }
-            return VerifyRequest(key: key, scopes: scopes, source: source)
+            var request = VerifyRequest(key: key, scopes: scopes, source: source)
+            request.dpop = dpop
+            request.htm = htm
+            request.htu = htu
+            request.audience = audience
+            return request
         }
     }
 
