@@ -26,6 +26,9 @@ package enum AuditAction: String, Sendable, CaseIterable, Codable {
     case webhookDeleted = "webhook.deleted"
     case clientRegistered = "client.registered"
     case clientRevoked = "client.revoked"
+    /// Keys a client (or the issuer a federated client trusts) published at its `jwks_uri` after
+    /// registration, recorded by thumbprint so a leak of their private half is still matched.
+    case clientKeysAdded = "client.keys_added"
     /// A client failed to authenticate at the token endpoint (the assertion's fingerprint only).
     case clientAuthFailed = "client.auth_failed"
     case tokenRevoked = "token.revoked"

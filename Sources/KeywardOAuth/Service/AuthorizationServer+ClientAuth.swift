@@ -1,5 +1,7 @@
 import Foundation
 import KeywardCore
+import KeywardStore
+import Logging
 
 /// A client that proved who it is, and what must be remembered so the proof is used once: the
 /// assertion's replay-cache entry (nil for `tls_client_auth`, where the TLS handshake was the
@@ -128,9 +130,31 @@ extension AuthorizationServer {
         guard let uri = entry.client.jwksURI else { return entry.keys }
         guard let remoteJWKS else { throw OAuthFailure(.invalidClient, "client authentication failed: this server fetches no jwks_uri") }
         do {
-            return try await remoteJWKS.keys(uri, kid: kid)
+            let keys = try await remoteJWKS.keys(uri, kid: kid)
+            await rememberKeys(keys, of: entry.client)
+            return keys
         } catch {
             throw OAuthFailure(.invalidClient, "client authentication failed: the client's jwks_uri: \(error.reason)")
+        }
+    }
+
+    /// Records keys first seen at a `jwks_uri` (a rotation) among the client's registered keys, before
+    /// the request that brought them is answered, so a leaked private half of a rotated-in key is
+    /// matched to its client like one registered inline. Keys dropped from the set stay recorded: a
+    /// retired key that leaks still says the client's key storage leaked. A failed write is logged
+    /// and does not fail the authentication.
+    func rememberKeys(_ keys: [PublicJWK], of client: OAuthClient) async {
+        let new = keys.filter { !client.keyThumbprints.contains($0.thumbprint) }
+        guard !new.isEmpty else { return }
+        do {
+            try await store.write { tx in
+                guard try await self.store.addClientKeys(client.id, keys: new.map { ($0.publicJSON, $0.thumbprint) }, in: tx) != nil else { return }
+                tx.audit(AuditEntry(actor: "jwks_uri", action: .clientKeysAdded, target: client.id.description,
+                                    details: ["key_thumbprints": new.map(\.thumbprint).joined(separator: " "),
+                                              "jwks_uri": client.jwksURI ?? client.workloadTrust?.jwksURI ?? ""]))
+            }
+        } catch {
+            logger.warning("could not record a client's new jwks_uri keys", metadata: ["client_id": "\(client.id)"])
         }
     }
 

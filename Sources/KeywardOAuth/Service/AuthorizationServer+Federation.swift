@@ -59,8 +59,9 @@ extension AuthorizationServer {
                 // The issuer's current keys (cached; an unknown kid refetches at most twice a minute).
                 guard let remoteJWKS else { reason = "this server fetches no jwks_uri"; continue }
                 do {
-                    trust = WorkloadTrust(issuer: trust.issuer, keys: try await remoteJWKS.keys(uri, kid: inspected.jws.header["kid"]?.stringValue),
-                                          subject: trust.subject, audience: trust.audience, claims: trust.claims)
+                    let keys = try await remoteJWKS.keys(uri, kid: inspected.jws.header["kid"]?.stringValue)
+                    trust = WorkloadTrust(issuer: trust.issuer, keys: keys, subject: trust.subject, audience: trust.audience, claims: trust.claims)
+                    await rememberKeys(keys, of: entry.client)
                 } catch {
                     reason = "the issuer's jwks_uri: \(error.reason)"
                     continue

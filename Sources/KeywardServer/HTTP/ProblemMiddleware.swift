@@ -46,7 +46,8 @@ struct ProblemMiddleware: RouterMiddleware {
         let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 }
         metrics.record(method: request.method, route: route, status: response.status.code, since: start)
         if logger.logLevel <= .info {
-            let ms = Double((ContinuousClock.now - start).components.attoseconds) / 1e15
+            let elapsed = (ContinuousClock.now - start).components
+            let ms = Double(elapsed.seconds) * 1_000 + Double(elapsed.attoseconds) / 1e15
             logger.info("request", metadata: [
                 "method": "\(request.method.rawValue)", "route": "\(context.endpointPath ?? "NotFound")",
                 "status": "\(response.status.code)", "ms": "\(String(format: "%.2f", ms))", "request_id": "\(context.requestID)",

@@ -28,6 +28,26 @@ extension Store {
         tx.changed(.client(c))
     }
 
+    /// Adds public keys (JSON text and RFC 7638 thumbprint) to a client's registered set, in the
+    /// caller's transaction; keys it already holds are skipped. Returns the client as stored, or nil
+    /// when it is unknown or nothing was new.
+    package func addClientKeys(_ id: OAuthClientID, keys: [(json: String, thumbprint: String)], in tx: WriteTransaction) async throws -> OAuthClient? {
+        guard var c = try await client(id, in: tx.db) else { return nil }
+        let new = keys.filter { !c.keyThumbprints.contains($0.thumbprint) }
+        guard !new.isEmpty else { return nil }
+        c.publicKeys += new.map(\.json)
+        c.keyThumbprints += new.map(\.thumbprint)
+        c.updatedAt = tx.now
+        try await tx.db.raw("""
+            UPDATE oauth_clients SET public_keys = \(bind: JSONColumn.encode(c.publicKeys)), key_thumbprints = \(bind: JSONColumn.encode(c.keyThumbprints)), updated_at = \(bind: c.updatedAt.unixMillis) WHERE id = \(bind: id.description)
+            """).run()
+        for t in Set(new.map(\.thumbprint)) {
+            try await tx.db.raw("INSERT INTO oauth_client_keys (thumbprint, client_id) VALUES (\(bind: t), \(bind: id.description))").run()
+        }
+        tx.changed(.client(c))
+        return c
+    }
+
     /// Marks a client revoked and every token it holds revoked with it, in the caller's transaction.
     /// Returns how many live tokens died.
     @discardableResult

@@ -31,12 +31,16 @@ struct OAuthJWKSURITests {
             #expect(r.json["hits_after_first"] as? Int == 1, "registration fetched once; the first token used the cached set")
             #expect(r.status("rotated") == 200, "a key with a new kid at the JWKS is picked up")
             #expect(r.json["hits_after_rotation"] as? Int == 2)
+            #expect(r.bool("keys_after_rotation", "thumbprints") == true,
+                    "the key picked up at the jwks_uri is recorded with the registered one (its leak is matched to the client)")
             for i in 0..<5 { #expect(r.outcome("flood_\(i)") == A.invalidClient, "unknown kid \(i)") }
             #expect(r.json["hits_after_flood"] as? Int == 2, "unknown kids within 30 s of a fetch fetch nothing: no request amplifier")
             #expect(r.outcome("old_key") == A.invalidClient, "the key removed from the JWKS no longer authenticates")
             let clientID = try #require(r.json["client_id"] as? String)
             let registered = try await s.auditRecords().first { $0.action == "client.registered" && $0.target == clientID }
             #expect(registered?.details.contains("jwks_uri") == true)
+            let added = try await s.auditRecords().filter { $0.action == "client.keys_added" && $0.target == clientID }
+            #expect(added.count == 1, "the rotation is audited once, by thumbprint")
         }
     }
 

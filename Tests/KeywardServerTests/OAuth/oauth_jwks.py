@@ -136,6 +136,9 @@ def s_jwks_uri(ctx):
         srv.keys["/rp/jwks.json"] = [b]
         out["rotated"] = happy(ctx, b, cid)[0]
         out["hits_after_rotation"] = srv.hits.get("/rp/jwks.json", 0)
+        # The rotated-in key is now among the client's registered thumbprints (the leak loop matches it).
+        after = ctx.admin_json("GET", "/v1/clients/" + cid)[2]
+        out["keys_after_rotation"] = {"thumbprints": sorted(k["thumbprint"] for k in after.get("keys", [])) == sorted([a.thumbprint(), b.thumbprint()])}
         for i in range(5):
             stranger = Key(kid="random-" + uuid.uuid4().hex)
             out["flood_%d" % i] = ctx.token(ctx.assertion(stranger, cid))
