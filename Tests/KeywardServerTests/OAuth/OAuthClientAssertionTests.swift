@@ -108,6 +108,28 @@ struct OAuthClientAssertionTests {
         }
     }
 
+    // case 12 of docs/security-cases.md (the query log)
+    @Test("case 12: on PostgreSQL logging every statement and its parameters, the path-like and SQL-like kids reach no query (keys come from the in-memory client index)")
+    func kidReachesNoQuery() async throws {
+        let pg = try PostgresServer.instance()
+        let url = try pg.createDatabase()
+        // Only this database's sessions log statements (with their bind parameters).
+        try pg.superuserSQL("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET log_statement = ''all''', current_database()); END $$", in: url)
+        let log = URL(fileURLWithPath: pg.dataDirectory).deletingLastPathComponent().appendingPathComponent("log").path
+        try await TestServer.with(database: url) { s in
+            let d = try await OAuthDriver(s)
+            defer { d.remove() }
+            let r = try await d.run("keys", ["http://127.0.0.1:9"])
+            for name in ["kid_path", "kid_sql"] { #expect(r.outcome(name) == A.invalidClient, "\(name)") }
+            try await d.expectNoLeak()
+        }
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.contains("oauth_clients"), "the statement log is on: it shows the client registrations")
+        #expect(text.contains("parameters: "), "bound parameters are logged too")
+        #expect(!text.contains("../../dev/null"), "a path-like kid reached a query")
+        #expect(!text.contains("OR 1=1"), "an SQL-like kid reached a query")
+    }
+
     // case 12, case 13 of docs/security-cases.md
     @Test("cases 12, 13: unknown, path-like and SQL-like kids get 401 with no fallback to the registered key; jku, x5u, jwk and x5c are refused and the listener sees no request")
     func keySources() async throws {
