@@ -99,7 +99,8 @@ package final class KeywardRuntime: Sendable {
             try await signingKeys.attach()
             let oauth = AuthorizationServer(
                 settings: OAuthSettings(issuer: config.oauthIssuer ?? "\(config.scheme)://\(Self.urlHost(config.host)):\(config.port)",
-                                        requireDPoPNonce: config.dpopNonceRequired, mutualTLS: tls?.clientTrust != nil),
+                                        defaultTokenLifetime: config.tokenLifetime, requireDPoPNonce: config.dpopNonceRequired,
+                                        mutualTLS: tls?.clientTrust != nil),
                 store: store, clients: clients, signingKeys: signingKeys, fingerprints: fingerprints, logger: logger, remoteJWKS: remoteJWKS)
             oauth.useClientCertificates(tls?.clientTrust)
             // Last: it owns an HTTP client that must be shut down, and nothing after it can fail.

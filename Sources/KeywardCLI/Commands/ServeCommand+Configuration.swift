@@ -27,7 +27,7 @@ extension ServeCommand {
             .idleTimeoutSeconds: idleTimeoutSeconds.map(String.init), .headTimeoutSeconds: headTimeoutSeconds.map(String.init),
             .bodyTimeoutSeconds: bodyTimeoutSeconds.map(String.init), .maxConnections: maxConnections.map(String.init),
             .maxConnectionsPerSource: maxConnectionsPerSource.map(String.init),
-            .issuer: issuer, .dpopNonce: dpopNonce ? "true" : nil,
+            .issuer: issuer, .dpopNonce: dpopNonce ? "true" : nil, .tokenLifetimeSeconds: tokenLifetimeSeconds.map(String.init),
             .jwksAllow: jwksAllow.isEmpty ? nil : jwksAllow.joined(separator: ","), .jwksTimeoutMs: jwksTimeoutMs.map(String.init),
         ]
     }
@@ -54,6 +54,7 @@ extension ServeCommand {
             .bodyTimeoutSeconds: seconds(c.connections.bodyTimeout),
             .maxConnections: String(c.connections.maxConnections),
             .maxConnectionsPerSource: String(c.connections.maxConnectionsPerSource),
+            .tokenLifetimeSeconds: seconds(c.tokenLifetime),
             .jwksTimeoutMs: String(c.jwks.timeout.components.seconds * 1_000 + c.jwks.timeout.components.attoseconds / 1_000_000_000_000_000),
         ]
         return values.compactMapValues { $0 }
@@ -108,6 +109,7 @@ extension ServeCommand {
         c.ruleCacheDirectory = Settings.ruleCache(s[.ruleCacheDir])
         c.oauthIssuer = s[.issuer]
         c.dpopNonceRequired = s.isOn(.dpopNonce)
+        if let v = try s.integer(.tokenLifetimeSeconds, in: 60...3_600) { c.tokenLifetime = .seconds(v) }
         if let hosts = s[.jwksAllow] {
             do {
                 c.jwks.allowList = try JWKSAllowList(hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })

@@ -66,6 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
     var issuer: String?
     @Flag(name: .customLong("dpop-nonce"), help: "Require DPoP server nonces at the token endpoint (RFC 9449 §8; default $KEYWARD_DPOP_NONCE=1 or off).")
     var dpopNonce = false
+    @Option(name: .long, help: "Lifetime of the access tokens /oauth/token issues, 60 to 3600 seconds: short-lived by design (default $KEYWARD_TOKEN_LIFETIME_SECONDS or 300).")
+    var tokenLifetimeSeconds: Int?
     @Option(name: .long, help: "A host a client's jwks_uri may name: exact (jwks.example.com, 127.0.0.1) or a .domain suffix; repeatable. Loopback and private addresses only for a host named exactly (default $KEYWARD_JWKS_ALLOW, comma-separated, or none: jwks_uri refused).")
     var jwksAllow: [String] = []
     @Option(name: .long, help: "Milliseconds a jwks_uri fetch may take in all, 100 to 60000 (default $KEYWARD_JWKS_TIMEOUT_MS or 5000).")

@@ -39,6 +39,7 @@ package enum Setting: String, CaseIterable, Sendable {
     case maxConnectionsPerSource = "max.connections.per.source"
     case issuer
     case dpopNonce = "dpop.nonce"
+    case tokenLifetimeSeconds = "token.lifetime.seconds"
     case jwksAllow = "jwks.allow"
     case jwksTimeoutMs = "jwks.timeout.ms"
     // client commands

@@ -88,6 +88,9 @@ package struct ServerConfiguration: Sendable {
     package var oauthIssuer: String?
     /// Require DPoP server nonces (RFC 9449 §8) at the token endpoint. Default off.
     package var dpopNonceRequired = false
+    /// Lifetime of issued access tokens (`--token-lifetime-seconds`): 5 minutes by default, at most
+    /// an hour (the signing-key rotation keeps a retired key published that long).
+    package var tokenLifetime: Duration = .seconds(300)
     /// `jwks_uri` fetches: the allowed hosts (`--jwks-allow`; default none, so `jwks_uri` is
     /// refused), the timeout (`--jwks-timeout-ms`, default 5 s) and the cache; see `RemoteJWKS`.
     package var jwks = RemoteJWKSSettings()

@@ -1,5 +1,6 @@
 import Foundation
 import KeywardCore
+import KeywardServer
 import KeywardTesting
 import Testing
 
@@ -30,6 +31,30 @@ struct OAuthTokenLifecycleTests {
             let list = try await s.request("GET", "/v1/clients?identity_id=\(d.identity)")
             #expect((list.json()["items"] as? [[String: Any]])?.count == 2)
         }
+    }
+
+    @Test("token lifetime: 5 minutes by default, what serve --token-lifetime-seconds sets up to an hour; more than an hour exits 2")
+    func tokenLifetime() async throws {
+        let dir = try TempDirectory("keyward-token-lifetime")
+        defer { dir.remove() }
+        for (configured, expected) in [(nil, 300), (Duration.seconds(1_800), 1_800)] as [(Duration?, Int)] {
+            try await TestServer.with(configure: { if let configured { $0.tokenLifetime = configured } }) { s in
+                let idn = try await s.createIdentity()
+                let c = try await OAuthTestClient.register(base: s.baseURL, admin: s.adminKey, identity: idn, scope: "payments:read", tokens: 1,
+                                                           folder: dir.path)
+                s.ledger.record(c.tokens[0])
+                let payload = try #require(c.tokens[0].split(separator: ".").dropFirst().first)
+                var b64 = payload.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+                while b64.count % 4 != 0 { b64 += "=" }
+                let data = try #require(Data(base64Encoded: b64))
+                let claims = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+                let iat = try #require(claims["iat"] as? Int), exp = try #require(claims["exp"] as? Int)
+                #expect(exp - iat == expected)
+            }
+        }
+        let tooLong = try await KeywardBinary.run(["serve", "--data-dir", dir.file("data"), "--token-lifetime-seconds", "7200"])
+        #expect(tooLong.status == 2)
+        #expect(tooLong.stderr.contains("token-lifetime-seconds"), "\(tooLong.stderr)")
     }
 
     // case 38, case 39, case 40, case 41 of docs/security-cases.md
