@@ -1,0 +1,104 @@
+import Foundation
+import Synchronization
+
+/// A rate limit as policy and the API state it: `limit` requests per `periodSeconds`, with at most
+/// `burst` admitted at once (default: `limit`).
+package struct RateLimit: Sendable, Equatable, Codable {
+    package var limit: Int
+    package var periodSeconds: Int
+    package var burst: Int
+
+    /// Nil unless 1 ≤ limit ≤ 1,000,000, 1 ≤ period ≤ 86,400 s and 1 ≤ burst ≤ 1,000,000.
+    package init?(limit: Int, periodSeconds: Int, burst: Int? = nil) {
+        let burst = burst ?? limit
+        guard (1...1_000_000).contains(limit), (1...86_400).contains(periodSeconds), (1...1_000_000).contains(burst) else { return nil }
+        self.limit = limit
+        self.periodSeconds = periodSeconds
+        self.burst = burst
+    }
+}
+
+/// The generic cell rate algorithm (ITU-T I.371; the "virtual scheduling" form): one instant per
+/// limited thing, the theoretical arrival time (TAT) of the next request if traffic were perfectly
+/// spaced. A request is admitted when it comes no earlier than `burst − 1` emission intervals
+/// before its TAT, so in any span Δt at most `burst + rate·Δt` requests pass — there is no window
+/// edge to exploit (case 64 of docs/security-cases.md). Time is a monotonic clock's: a wall clock
+/// stepped an hour either way grants no burst and locks no one out (case 67).
+package struct GCRA: Sendable, Equatable {
+    package let limit: RateLimit
+    /// T: the period divided by the limit.
+    package let interval: Duration
+    /// τ + T: how far ahead of now the TAT may be after an admitted request.
+    let horizon: Duration
+
+    package init(_ limit: RateLimit) {
+        self.limit = limit
+        interval = .seconds(limit.periodSeconds) / limit.limit
+        horizon = interval * limit.burst
+    }
+
+    package struct Decision: Sendable, Equatable {
+        package var admitted: Bool
+        /// Requests that would still be admitted right now.
+        package var remaining: Int
+        /// Until the next request can be admitted (zero when this one was).
+        package var retryAfter: Duration
+        /// Until the limit is whole again (every request of the burst available).
+        package var reset: Duration
+    }
+
+    /// Decides one request of `cost` at `now` and advances `tat` when it is admitted (nil: never seen,
+    /// the same as a whole limit). A refused request changes nothing, so a client that keeps knocking
+    /// does not push its own next slot further away.
+    package func decide(tat: inout ContinuousClock.Instant?, now: ContinuousClock.Instant, cost: Int = 1) -> Decision {
+        let base = max(tat ?? now, now)
+        let next = base + interval * max(cost, 1)
+        let allowedFrom = next - horizon
+        if now < allowedFrom {
+            return Decision(admitted: false, remaining: 0, retryAfter: allowedFrom - now, reset: base - now)
+        }
+        tat = next
+        let room = horizon - (next - now)
+        return Decision(admitted: true, remaining: Int((room / interval).rounded(.down)), retryAfter: .zero, reset: next - now)
+    }
+
+    /// Whether a limited thing with this TAT is whole again at `now` (its state can be forgotten:
+    /// a forgotten entry and a whole one decide alike).
+    package static func isWhole(_ tat: ContinuousClock.Instant, at now: ContinuousClock.Instant) -> Bool { tat <= now }
+}
+
+/// GCRA state for many limited things (keys, identities, sources), in memory and bounded. An
+/// entry costs its key plus one 16-byte instant. Entries whose limit is whole again carry no
+/// information and are dropped first; past `capacity` with every entry busy, the ones closest to
+/// whole are dropped (they may then get up to one burst early: the bound on memory wins).
+package final class RateLimiter<Key: Hashable & Sendable>: Sendable {
+    private let state: Mutex<[Key: ContinuousClock.Instant]>
+    package let capacity: Int
+
+    package init(capacity: Int = 100_000) {
+        self.capacity = max(capacity, 1)
+        state = Mutex([:])
+    }
+
+    package func decide(_ key: Key, limit: GCRA, now: ContinuousClock.Instant, cost: Int = 1) -> GCRA.Decision {
+        state.withLock { table in
+            var tat = table[key]
+            let d = limit.decide(tat: &tat, now: now, cost: cost)
+            if d.admitted {
+                if table[key] == nil, table.count >= capacity { Self.shrink(&table, now: now, capacity: capacity) }
+                table[key] = tat
+            }
+            return d
+        }
+    }
+
+    package var count: Int { state.withLock { $0.count } }
+
+    /// Drops every whole entry; if that frees nothing below `capacity`, the half closest to whole.
+    private static func shrink(_ table: inout [Key: ContinuousClock.Instant], now: ContinuousClock.Instant, capacity: Int) {
+        table = table.filter { !GCRA.isWhole($0.value, at: now) }
+        guard table.count >= capacity else { return }
+        let keep = table.sorted { $0.value > $1.value }.prefix(capacity / 2)
+        table = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+    }
+}
