@@ -99,7 +99,11 @@ struct ServeCommand: AsyncParsableCommand {
         Self.prepareProcess()
         OpenFileLimit.raise() // one descriptor per connection; see ConnectionLimits.maxConnections
         let loops = CPUSet.eventLoops(configured: configuredLoops, nioLoopCount: Settings.processEnvironment["NIO_SINGLETON_GROUP_LOOP_COUNT"])
-        var logger = Logger(label: "keyward") { StreamLogHandler.standardError(label: $0) }
+        // Log lines are written to stderr by their own thread, off the event loops; everything
+        // queued is written before serve returns.
+        let logWriter = LogWriter()
+        defer { logWriter.flush() }
+        var logger = Logger(label: "keyward") { StreamLogHandler(label: $0, stream: QueuedLogStream(writer: logWriter)) }
         logger.logLevel = level
         if let loops {
             // Sizes NIO's shared group, which the HTTP server, the store's connections and the

@@ -1,0 +1,64 @@
+import Foundation
+import KeywardCore
+import Testing
+
+/// The serve command's log writer, through a real pipe: lines come out whole and in order, a
+/// writer stuck on a full pipe drops (and counts) what does not fit instead of blocking callers,
+/// and flush returns only once everything queued has been written.
+@Suite("Log lines are written off the request path, bounded")
+struct LogWriterTests {
+    /// Reads the pipe on its own thread until a line equal to `end` arrives.
+    final class Reader: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var text = ""
+        init(_ handle: FileHandle, end: String) {
+            Thread { [self] in
+                var data = Data()
+                while !String(decoding: data, as: UTF8.self).contains("\n" + end + "\n") {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    data.append(chunk)
+                }
+                text = String(decoding: data, as: UTF8.self)
+                done.signal()
+            }.start()
+        }
+        func wait() -> String {
+            done.wait()
+            return text
+        }
+    }
+
+    @Test("lines come out whole and in order; flush waits for them")
+    func order() {
+        let pipe = Pipe()
+        let writer = LogWriter(fd: pipe.fileHandleForWriting.fileDescriptor, capacity: 1_000)
+        let reader = Reader(pipe.fileHandleForReading, end: "END")
+        writer.enqueue("start\n")
+        for i in 0..<500 { writer.enqueue("line \(i)\n") }
+        writer.enqueue("END\n")
+        writer.flush()
+        let lines = reader.wait().split(separator: "\n").map(String.init)
+        #expect(lines == ["start"] + (0..<500).map { "line \($0)" } + ["END"])
+        #expect(writer.droppedTotal == 0)
+    }
+
+    @Test("a writer blocked on a full pipe drops and counts lines beyond its queue, callers never wait, and the loss is reported in the log")
+    func bounded() {
+        let pipe = Pipe()
+        let writer = LogWriter(fd: pipe.fileHandleForWriting.fileDescriptor, capacity: 10)
+        // More than a pipe holds (64 KiB on Linux): the writer blocks in write(2) until the reader starts.
+        writer.enqueue(String(repeating: "x", count: 200_000) + "\n")
+        for i in 0..<25 { writer.enqueue("small \(i)\n") }
+        let dropped = writer.droppedTotal
+        #expect(dropped >= 15 && dropped <= 16, "10 queue slots, one perhaps still held by the big line")
+        let reader = Reader(pipe.fileHandleForReading, end: "END")
+        writer.flush()
+        writer.enqueue("END\n")
+        writer.flush()
+        let text = reader.wait()
+        #expect(text.contains("keyward: \(dropped) log lines dropped: the log writer fell behind\n"))
+        #expect(text.contains("small 0\n"), "the lines that fit are written")
+        #expect(!text.contains("small 24\n"), "the last ones were dropped")
+    }
+}
