@@ -1,5 +1,6 @@
 import Foundation
 import KeywardCore
+import Logging
 import Testing
 
 /// The serve command's log writer, through a real pipe: lines come out whole and in order, a
@@ -60,5 +61,21 @@ struct LogWriterTests {
         #expect(text.contains("keyward: \(dropped) log lines dropped: the log writer fell behind\n"))
         #expect(text.contains("small 0\n"), "the lines that fit are written")
         #expect(!text.contains("small 24\n"), "the last ones were dropped")
+    }
+
+    @Test("the handler writes swift-log's stream format: time, level, label, sorted metadata, source, message")
+    func format() throws {
+        let pipe = Pipe()
+        let writer = LogWriter(fd: pipe.fileHandleForWriting.fileDescriptor)
+        let reader = Reader(pipe.fileHandleForReading, end: "END")
+        var logger = Logger(label: "keyward") { QueuedLogHandler(label: $0, writer: writer) }
+        logger[metadataKey: "node"] = "n1"
+        logger.info("request", metadata: ["status": "200", "method": "POST"], source: "KeywardServer")
+        logger.debug("below the level")
+        writer.enqueue("\nEND\n")
+        writer.flush()
+        let first = try #require(reader.wait().split(separator: "\n").first.map(String.init))
+        let pattern = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info keyward: method=POST node=n1 status=200 \[KeywardServer\] request$"#
+        #expect(first.range(of: pattern, options: .regularExpression) != nil, "\(first)")
     }
 }

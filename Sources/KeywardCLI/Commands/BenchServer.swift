@@ -7,9 +7,13 @@ struct BenchServer {
     let pid: pid_t
     let port: Int
 
+    /// The server in its default configuration (house rule 5: what `keyward serve` does with no
+    /// flags, logs at info included, written to a file as a service manager would), on `cpus`.
+    static let configuration = "default configuration: SQLite in its data folder, logs at info to a file, no flags"
+
     static func start(dataDir: String, logDir: String, cpus: String? = nil) throws -> BenchServer {
         let out = logDir + "/server.out"
-        let pid = try spawn(pinned(cpus) + [ProcStatus.executablePath(), "serve", "--data-dir", dataDir, "--port", "0", "--log-level", "warning"],
+        let pid = try spawn(pinned(cpus) + [ProcStatus.executablePath(), "serve", "--data-dir", dataDir, "--port", "0"],
                             stdout: out, stderr: logDir + "/server.err")
         for _ in 0..<600 {
             if let text = try? String(contentsOfFile: out, encoding: .utf8), let r = text.range(of: "listening on http://127.0.0.1:") {

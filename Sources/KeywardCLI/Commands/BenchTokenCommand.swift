@@ -57,7 +57,7 @@ struct BenchTokenCommand: AsyncParsableCommand {
         let server = try BenchServer.start(dataDir: dir + "/data", logDir: dir, cpus: serverCPUs)
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
-        print("bench token: server (default configuration: SQLite in its data folder, no flags) pid \(server.pid) on port \(server.port)"
+        print("bench token: server (\(BenchServer.configuration)) pid \(server.pid) on port \(server.port)"
               + (split ? ", on CPUs \(serverCPUs!); wrk (\(threads) threads) on CPUs \(clientCPUs!)" : "; server and wrk share \(all.count) CPUs"))
 
         print("bench token: signing \(assertions) client assertions …")

@@ -55,7 +55,7 @@ struct BenchVerifyCommand: AsyncParsableCommand {
         let server = try BenchServer.start(dataDir: dir + "/data", logDir: dir, cpus: serverCPUs)
         print("bench verify: " + (split ? "server on CPUs \(serverCPUs!), wrk (\(threads) threads) on CPUs \(clientCPUs!)" : "server and wrk (\(threads) threads) share \(all.count) CPUs"))
         defer { server.stop() }
-        print("bench verify: server pid \(server.pid) on port \(server.port), RSS \(String(format: "%.0f", ProcStatus.rssMiB(pid: server.pid))) MiB")
+        print("bench verify: server (\(BenchServer.configuration)) pid \(server.pid) on port \(server.port), RSS \(String(format: "%.0f", ProcStatus.rssMiB(pid: server.pid))) MiB")
 
         var bodies: [String] = []
         for i in 0..<valid.count {

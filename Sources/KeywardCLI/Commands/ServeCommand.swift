@@ -103,7 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
         // queued is written before serve returns.
         let logWriter = LogWriter()
         defer { logWriter.flush() }
-        var logger = Logger(label: "keyward") { StreamLogHandler(label: $0, stream: QueuedLogStream(writer: logWriter)) }
+        var logger = Logger(label: "keyward") { QueuedLogHandler(label: $0, writer: logWriter) }
         logger.logLevel = level
         if let loops {
             // Sizes NIO's shared group, which the HTTP server, the store's connections and the

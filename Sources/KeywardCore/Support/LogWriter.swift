@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Synchronization
 
 /// Writes log lines on a thread of its own, so a request that logs never waits for a write to
 /// stderr: lines are queued (bounded) and written in batches, one `write(2)` per batch. When the
@@ -12,6 +14,8 @@ package final class LogWriter: @unchecked Sendable {
     private var dropped = 0
     private var writing = false
     private var droppedSoFar = 0
+    /// A flush is waiting: write without lingering.
+    private var urgent = 0
     private let fd: Int32
     package let capacity: Int
 
@@ -47,13 +51,21 @@ package final class LogWriter: @unchecked Sendable {
     package func flush() {
         condition.lock()
         defer { condition.unlock() }
+        urgent += 1
+        condition.broadcast()
         while !lines.isEmpty || dropped > 0 || writing { condition.wait() }
+        urgent -= 1
     }
+
+    /// How long the writer lets lines gather after the first of a batch: one wake-up and one
+    /// write(2) per batch instead of per line (a line waits at most this long; a flush does not).
+    static let linger = 0.005
 
     private func run() {
         while true {
             condition.lock()
             while lines.isEmpty && dropped == 0 { condition.wait() }
+            if urgent == 0 { _ = condition.wait(until: Date(timeIntervalSinceNow: Self.linger)) }
             var text = lines.joined()
             lines.removeAll(keepingCapacity: true)
             if dropped > 0 { text += "keyward: \(dropped) log line\(dropped == 1 ? "" : "s") dropped: the log writer fell behind\n" }
@@ -81,10 +93,67 @@ package final class LogWriter: @unchecked Sendable {
     }
 }
 
-/// A `TextOutputStream` for swift-log's `StreamLogHandler`: the handler formats each line as it
-/// always does, on the caller's thread; the line is then queued to a `LogWriter`.
-package struct QueuedLogStream: TextOutputStream, Sendable {
-    package let writer: LogWriter
-    package init(writer: LogWriter) { self.writer = writer }
-    package mutating func write(_ string: String) { writer.enqueue(string) }
+/// swift-log's handler for `keyward serve`: the line format of its `StreamLogHandler`
+/// (`<time> <level> <label>:<metadata> [<source>] <message>`), queued to a `LogWriter` instead of
+/// written and flushed on the caller's thread, and the time formatted once a second instead of on
+/// every line (glibc's `localtime` looks at /etc/localtime again on each call when TZ is unset).
+package struct QueuedLogHandler: LogHandler {
+    package let label: String
+    let writer: LogWriter
+    package var logLevel: Logger.Level = .info
+    package var metadataProvider: Logger.MetadataProvider?
+    private var prettyMetadata: String?
+    package var metadata = Logger.Metadata() {
+        didSet { prettyMetadata = Self.prettify(metadata) }
+    }
+
+    package init(label: String, writer: LogWriter) {
+        self.label = label
+        self.writer = writer
+        metadataProvider = LoggingSystem.metadataProvider
+    }
+
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    package func log(event: LogEvent) {
+        var pretty = prettyMetadata
+        let provided = metadataProvider?.get() ?? [:]
+        if !provided.isEmpty || !(event.metadata ?? [:]).isEmpty || event.error != nil {
+            var m = metadata.merging(provided) { $1 }
+            if let explicit = event.metadata { m.merge(explicit) { $1 } }
+            if let error = event.error {
+                m["error.message"] = "\(error)"
+                m["error.type"] = "\(String(reflecting: type(of: error)))"
+            }
+            pretty = Self.prettify(m)
+        }
+        writer.enqueue("\(LogTimestamp.shared.now()) \(event.level)\(label.isEmpty ? "" : " ")\(label):\(pretty.map { " \($0)" } ?? "") [\(event.source)] \(event.message)\n")
+    }
+
+    private static func prettify(_ metadata: Logger.Metadata) -> String? {
+        metadata.isEmpty ? nil : metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+}
+
+/// The local time as `%Y-%m-%dT%H:%M:%S%z`, formatted at most once per second.
+final class LogTimestamp: Sendable {
+    static let shared = LogTimestamp()
+    private let cache = Mutex((second: -1, text: ""))
+
+    func now() -> String {
+        let t = time(nil)
+        return cache.withLock { c in
+            if c.second == t { return c.text }
+            var seconds = t
+            var parts = tm()
+            localtime_r(&seconds, &parts)
+            var buffer = [Int8](repeating: 0, count: 64)
+            strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
+            c = (t, String(cString: buffer))
+            return c.text
+        }
+    }
 }
