@@ -148,10 +148,12 @@ package final class KeywardRuntime: Sendable {
         let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes, fastPath = fastPath, tokens = tokens
         let oauth = oauth, configuredIssuer = config.oauthIssuer, host = config.host, scheme = config.scheme
         let requests = requests
+        // The token fast path only where no connection can carry a client certificate (see TokenFastPath).
+        let tokenFastPath = tls == nil
         let http1Configuration = HTTP1Channel.Configuration(additionalChannelHandlers: [
             VerifyFastPath(verifier: verifier, tokens: tokens, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, metrics: requests,
                            counter: fastPath, logger: logger),
-        ])
+        ] + (tokenFastPath ? [TokenFastPath(server: oauth, metrics: requests, counter: fastPath, logger: logger)] : []))
         let http1 = GuardedHTTP1Channel.http1(configuration: http1Configuration, limits: config.connections, tracker: connections)
         let server: HTTPServerBuilder
         if let tls, let trust = tls.clientTrust {

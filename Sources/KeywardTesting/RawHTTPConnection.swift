@@ -14,6 +14,8 @@ package final class RawHTTPConnection {
         package var status: Int
         package var headers: [String: String] // lower-cased names
         package var body: String
+        /// The response exactly as received: status line, fields in order, body.
+        package var raw: String = ""
     }
 
     /// Connects to `http://127.0.0.1:<port>` (the form of `TestServer.baseURL`), from
@@ -124,7 +126,8 @@ package final class RawHTTPConnection {
         let bodyStart = end + 4
         guard pending.count >= bodyStart + length else { return nil }
         let body = String(decoding: pending[bodyStart..<bodyStart + length], as: UTF8.self)
+        let raw = String(decoding: pending[0..<bodyStart + length], as: UTF8.self)
         pending.removeFirst(bodyStart + length)
-        return Response(status: status, headers: headers, body: body)
+        return Response(status: status, headers: headers, body: body, raw: raw)
     }
 }

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// How many requests `VerifyFastPath` answered itself, on every connection of this server:
+/// How many requests `VerifyFastPath` and `TokenFastPath` answered themselves, on every connection of this server:
 /// what shows a test (or a benchmark) which path served a verify. One relaxed atomic add per
 /// answer.
 package final class FastPathCounter: Sendable {

@@ -18,9 +18,12 @@ package struct KeywardRequestContext: RequestContext {
         channel = source.channel
         // A random base per process plus a counter: one getrandom at start, not a system call
         // per request (ids only correlate log lines and responses, as on the verify fast path).
-        requestID = String(Self.idBase &+ Self.served.wrappingAdd(1, ordering: .relaxed).newValue, radix: 16)
+        requestID = Self.nextRequestID()
         remoteAddress = source.channel.remoteAddress?.ipAddress
     }
+
+    /// The next request id of this process (also for answers written in the channel pipeline).
+    static func nextRequestID() -> String { String(idBase &+ served.wrappingAdd(1, ordering: .relaxed).newValue, radix: 16) }
 
     private static let idBase: UInt64 = .random(in: .min ... .max)
     private static let served = Atomic<UInt64>(0)

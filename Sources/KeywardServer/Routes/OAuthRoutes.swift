@@ -29,10 +29,7 @@ struct OAuthRoutes {
         router.post("/oauth/token") { req, ctx in
             await Self.answer {
                 let form = try await Self.form(req)
-                let issued = try await server.token(TokenRequest(form: form, hasBasicAuth: Self.hasBasic(req),
-                                                                 dpopHeaders: req.headers[values: Self.dpopField],
-                                                                 clientCertificate: tls ? await ctx.clientCertificate() : nil))
-                return Self.tokenResponse(issued)
+                return await Self.token(server, form: form, headers: req.headers, certificate: tls ? await ctx.clientCertificate() : nil).response
             }
         }
         table.add(.post, "/oauth/introspect")
@@ -73,7 +70,7 @@ struct OAuthRoutes {
                     guard let token = try Self.single(form, "token") else { throw OAuthFailure(.invalidRequest, "token is required") }
                     try await server.revokeAsAdmin(token, actor: admin.name)
                 } else {
-                    try await server.revoke(form, hasBasicAuth: Self.hasBasic(req), certificate: tls ? await ctx.clientCertificate() : nil)
+                    try await server.revoke(form, hasBasicAuth: Self.hasBasic(req.headers), certificate: tls ? await ctx.clientCertificate() : nil)
                 }
                 // RFC 7009 §2.2: 200 and an empty body, whether or not the token was known.
                 var r = Response(status: .ok)
@@ -131,8 +128,22 @@ struct OAuthRoutes {
         }
     }
 
-    static func error(_ f: OAuthFailure) -> Response {
-        var r = (try? json(OAuthErrorBody(error: f.code.rawValue, errorDescription: f.description))) ?? Response(status: .badRequest)
+    /// The token endpoint's answer to a parsed form: the token, or the RFC 6749 error. Shared by the
+    /// route and `TokenFastPath`, so both give the same answer, byte for byte.
+    static func token(_ server: AuthorizationServer, form: FormBody, headers: HTTPFields, certificate: PresentedCertificate?) async -> OAuthAnswer {
+        let request = TokenRequest(form: form, hasBasicAuth: hasBasic(headers), dpopHeaders: headers[values: dpopField], clientCertificate: certificate)
+        do {
+            return tokenAnswer(try await server.token(request))
+        } catch {
+            return errorAnswer(error)
+        }
+    }
+
+    static func error(_ f: OAuthFailure) -> Response { errorAnswer(f).response }
+
+    static func errorAnswer(_ f: OAuthFailure) -> OAuthAnswer {
+        var r = (try? jsonAnswer(OAuthErrorBody(error: f.code.rawValue, errorDescription: f.description)))
+            ?? OAuthAnswer(status: .badRequest, headers: [.contentLength: "0"], body: ByteBuffer())
         r.status = HTTPResponse.Status(code: f.status)
         if f.status == 401, f.code == .invalidClient { r.headers[.wwwAuthenticate] = "Bearer error=\"invalid_client\"" }
         if f.status == 503 { r.headers[.retryAfter] = "1" }
@@ -143,23 +154,25 @@ struct OAuthRoutes {
         return r
     }
 
-    static func json<T: Encodable>(_ value: T) throws -> Response {
+    static func json<T: Encodable>(_ value: T) throws -> Response { try jsonAnswer(value).response }
+
+    static func jsonAnswer<T: Encodable>(_ value: T) throws -> OAuthAnswer {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return noStore(ByteBuffer(bytes: try enc.encode(value)))
     }
 
     /// An `application/json` 200 that no cache keeps (RFC 6749 §5.1: token responses are never
-    /// cached; nor is anything else here).
-    static func noStore(_ body: ByteBuffer) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store", pragmaField: "no-cache"],
-                 body: .init(byteBuffer: body))
+    /// cached; nor is anything else here). `Content-Length` comes last, where `Response` would put it.
+    static func noStore(_ body: ByteBuffer) -> OAuthAnswer {
+        OAuthAnswer(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store", pragmaField: "no-cache",
+                                           .contentLength: String(body.readableBytes)], body: body)
     }
 
     /// RFC 6749 §5.1's token response, written directly: the same bytes as `json(TokenResponse(…))`
     /// (sorted keys, slashes unescaped) without JSONEncoder, which cost more than the rest of the
     /// response on the token endpoint's hot path (a test holds the two to the same bytes).
-    static func tokenResponse(_ issued: IssuedToken) -> Response {
+    static func tokenAnswer(_ issued: IssuedToken) -> OAuthAnswer {
         var body = ByteBuffer()
         body.reserveCapacity(issued.token.utf8.count + issued.scope.utf8.count + 96)
         body.writeStaticString("{\"access_token\":")
@@ -174,8 +187,8 @@ struct OAuthRoutes {
         return noStore(body)
     }
 
-    static func hasBasic(_ req: Request) -> Bool {
-        req.headers[.authorization]?.lowercased().hasPrefix("basic ") ?? false
+    static func hasBasic(_ headers: HTTPFields) -> Bool {
+        headers[.authorization]?.lowercased().hasPrefix("basic ") ?? false
     }
 
     static func single(_ form: FormBody, _ name: String) throws(OAuthFailure) -> String? {
@@ -205,10 +218,24 @@ struct OAuthRoutes {
         } catch {
             throw OAuthFailure(.invalidRequest, "the request body exceeds \(maxForm) bytes", status: 413)
         }
+        return try parseForm(buffer)
+    }
+
+    /// A collected form body (at most `maxForm` bytes), or the route's 400.
+    static func parseForm(_ buffer: ByteBuffer) throws(OAuthFailure) -> FormBody {
         do {
             return try FormBody.parse(buffer.readableBytesView, maxBytes: maxForm)
         } catch {
             throw OAuthFailure(.invalidRequest, "the form body is malformed: \(error.reason)")
         }
+    }
+
+    /// An answer of these routes as status, fields (`Content-Length` included) and body: what the
+    /// router returns as a `Response` and `TokenFastPath` writes itself.
+    struct OAuthAnswer: Sendable {
+        var status: HTTPResponse.Status
+        var headers: HTTPFields
+        var body: ByteBuffer
+        var response: Response { Response(status: status, headers: headers, body: .init(byteBuffer: body)) }
     }
 }
