@@ -126,7 +126,8 @@ package final class KeywardRuntime: Sendable {
             openAPI = ByteBuffer(bytes: data)
         }
         router.add(middleware: ProblemMiddleware(routes: table, metrics: requests, logger: logger))
-        SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI).register(on: router, table: table)
+        SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI, logWriter: config.logWriter)
+            .register(on: router, table: table)
         VerifyRoutes(verifier: verifier, tokens: tokens, auth: auth, io: io).register(on: router, table: table)
         OAuthRoutes(server: oauth, auth: auth, tls: config.tlsCertificateFile != nil).register(on: router, table: table)
         ClientRoutes(governance: governance, server: oauth, auth: auth, io: io).register(on: router, table: table)

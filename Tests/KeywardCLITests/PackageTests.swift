@@ -73,6 +73,7 @@ struct PackageTests {
         let text = try await ProcessRunner.run("/usr/bin/curl", ["-fsS", url + "/metrics"]).stdout
         let revision = line.split(separator: "(").last.map { String($0.dropLast()) } ?? "?"
         #expect(text.contains("revision=\"\(revision)\""), "keyward_build_info names the revision --version printed")
+        #expect(text.contains("\nkeyward_log_lines_dropped_total 0\n"), "serve's log writer reports what it dropped")
 
         // Crash reports work without the toolchain: the packaged backtracer reports, redacted as in the tree.
         kill(p.pid, SIGSEGV)

@@ -95,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
         for (name, setting) in Settings.misspelledVariables() {
             Output.warn("\(name) is not a Keyward setting and is ignored; did you mean \(setting)?")
         }
-        let (config, level, configuredLoops) = try configuration(Settings(flags: flags, defaults: Self.serverDefaults))
+        let (configured, level, configuredLoops) = try configuration(Settings(flags: flags, defaults: Self.serverDefaults))
         Self.prepareProcess()
         OpenFileLimit.raise() // one descriptor per connection; see ConnectionLimits.maxConnections
         let loops = CPUSet.eventLoops(configured: configuredLoops, nioLoopCount: Settings.processEnvironment["NIO_SINGLETON_GROUP_LOOP_COUNT"])
@@ -103,6 +103,9 @@ struct ServeCommand: AsyncParsableCommand {
         // queued is written before serve returns.
         let logWriter = LogWriter()
         defer { logWriter.flush() }
+        var withWriter = configured
+        withWriter.logWriter = logWriter
+        let config = withWriter
         var logger = Logger(label: "keyward") { QueuedLogHandler(label: $0, writer: logWriter) }
         logger.logLevel = level
         if let loops {

@@ -14,6 +14,7 @@ struct SystemRoutes {
     let verifier: Verifier
     let connections: ConnectionTracker
     let openAPI: ByteBuffer
+    let logWriter: LogWriter?
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
         let health = ByteBuffer(string: "{\"status\":\"ok\"}")
@@ -21,7 +22,7 @@ struct SystemRoutes {
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: health))
         }
-        let registry = registry, verifier = verifier, index = verifier.index, openAPI = openAPI, connections = connections
+        let registry = registry, verifier = verifier, index = verifier.index, openAPI = openAPI, connections = connections, logWriter = logWriter
         // case 52 of docs/security-cases.md: a load balancer takes a node whose change feed is lost out of
         // rotation; verify on it answers 503 meanwhile, never a stale `valid:true`.
         table.add(.get, "/readyz")
@@ -46,7 +47,8 @@ struct SystemRoutes {
                 if n > seen { reconnects.increment(by: Int64(n - seen)); seen = n }
             }
             var text = ByteBuffer(bytes: registry.emitToBuffer())
-            text.writeString(Self.scrapeSeries(index.counts(), feedConnected: feed.connected, connectionsOpen: connections.openConnections))
+            text.writeString(Self.scrapeSeries(index.counts(), feedConnected: feed.connected, connectionsOpen: connections.openConnections,
+                                               logLinesDropped: logWriter?.droppedTotal))
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: text))
         }
         table.add(.get, "/openapi.yaml")
@@ -57,7 +59,7 @@ struct SystemRoutes {
 
     /// The series computed at scrape time, as integers: key counts, feed and connection state,
     /// build and process information.
-    static func scrapeSeries(_ c: KeyIndex.Counts, feedConnected: Bool, connectionsOpen: Int) -> String {
+    static func scrapeSeries(_ c: KeyIndex.Counts, feedConnected: Bool, connectionsOpen: Int, logLinesDropped: Int? = nil) -> String {
         var e = Exposition()
         e.family("keyward_keys", "gauge", "Keys in the verify index, by status.",
                  [([("status", "active")], String(c.keys - c.revoked)), ([("status", "revoked")], String(c.revoked))])
@@ -66,6 +68,10 @@ struct SystemRoutes {
         e.gauge("keyward_http_connections_open", "HTTP connections open now.", connectionsOpen)
         e.gauge("keyward_build_info", "Always 1; the labels name the version, git revision and Swift compiler of this binary.", 1,
                 labels: [("version", BuildInfo.version), ("revision", BuildInfo.revision), ("swift", BuildInfo.swiftVersion)])
+        if let logLinesDropped {
+            e.family("keyward_log_lines_dropped_total", "counter", "Log lines dropped because the log writer fell behind (each loss is also said in the log).",
+                     [([], String(logLinesDropped))])
+        }
         ProcessMetrics.write(into: &e)
         return e.text
     }
