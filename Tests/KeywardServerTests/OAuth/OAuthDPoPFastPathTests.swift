@@ -23,16 +23,10 @@ struct OAuthDPoPFastPathTests {
     @Test("a DPoP-bound token with a fresh proof is valid on the fast path; the same proof again, and the token without one, are binding_mismatch there too")
     func servedFast() async throws {
         try await TestServer.with { s in
-            let idn = try await s.createIdentity()
-            let key = P256.Signing.PrivateKey()
-            let raw = Array(key.publicKey.rawRepresentation)
-            let jwk = #"{"kty":"EC","crv":"P-256","alg":"ES256","x":"\#(Base64URL.encode(raw[0..<32]))","y":"\#(Base64URL.encode(raw[32..<64]))"}"#
-            let client = try await s.runtime.governance.registerClient(NewClient(
-                identityID: idn, name: "dpop", authMethod: "private_key_jwt", jwksJSON: #"{"keys":[\#(jwk)]}"#, jwksURI: nil, tlsSubjectDN: nil,
-                tlsSANDNS: nil, scope: "payments:read", environment: nil, dpopBound: true, certificateBound: false, refusedMembers: []), actor: .system)
+            let client = try await OAuthTokenFastPathTests.register(s, dpopBound: true, scope: "payments:read")
+            let key = client.key
             let c = try RawHTTPConnection(baseURL: s.baseURL)
-            let form = "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion="
-                + (try OAuthTokenResponseTests.assertion(key, client: client.id.description, audience: s.baseURL + "/oauth/token"))
+            let form = try OAuthTokenFastPathTests.form(s, client)
             let tokenProof = try Self.proof(key, htm: "POST", htu: s.baseURL + "/oauth/token", token: nil)
             try c.send(["POST /oauth/token HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/x-www-form-urlencoded", "DPoP: \(tokenProof)",
                         "Content-Length: \(form.utf8.count)"].joined(separator: "\r\n") + "\r\n\r\n" + form)

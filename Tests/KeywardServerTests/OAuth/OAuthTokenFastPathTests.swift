@@ -17,14 +17,15 @@ struct OAuthTokenFastPathTests {
         var key: P256.Signing.PrivateKey
     }
 
-    static func register(_ s: TestServer, dpopBound: Bool = false) async throws -> Client {
+    /// An identity and a `private_key_jwt` client holding a fresh P-256 key, registered in process.
+    static func register(_ s: TestServer, dpopBound: Bool = false, scope: String = "payments:read payments:write") async throws -> Client {
         let idn = try await s.createIdentity()
         let key = P256.Signing.PrivateKey()
         let raw = Array(key.publicKey.rawRepresentation)
         let jwk = #"{"kty":"EC","crv":"P-256","alg":"ES256","x":"\#(Base64URL.encode(raw[0..<32]))","y":"\#(Base64URL.encode(raw[32..<64]))"}"#
         let client = try await s.runtime.governance.registerClient(NewClient(
             identityID: idn, name: "fast", authMethod: "private_key_jwt", jwksJSON: #"{"keys":[\#(jwk)]}"#, jwksURI: nil, tlsSubjectDN: nil,
-            tlsSANDNS: nil, scope: "payments:read payments:write", environment: nil, dpopBound: dpopBound, certificateBound: false,
+            tlsSANDNS: nil, scope: scope, environment: nil, dpopBound: dpopBound, certificateBound: false,
             refusedMembers: []), actor: .system)
         return Client(id: client.id.description, key: key)
     }

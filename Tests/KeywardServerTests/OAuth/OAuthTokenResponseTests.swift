@@ -23,17 +23,10 @@ struct OAuthTokenResponseTests {
     @Test("a token response is byte for byte the sorted-key JSON the Codable encoder writes, no-store; the form's media type matches case-insensitively, with parameters; another type is 400 invalid_request")
     func responseAndMediaType() async throws {
         try await TestServer.with { s in
-            let idn = try await s.createIdentity()
-            let key = P256.Signing.PrivateKey()
-            let raw = Array(key.publicKey.rawRepresentation)
-            let jwk = #"{"kty":"EC","crv":"P-256","alg":"ES256","x":"\#(Base64URL.encode(raw[0..<32]))","y":"\#(Base64URL.encode(raw[32..<64]))"}"#
-            let client = try await s.runtime.governance.registerClient(NewClient(
-                identityID: idn, name: "response", authMethod: "private_key_jwt", jwksJSON: #"{"keys":[\#(jwk)]}"#, jwksURI: nil, tlsSubjectDN: nil,
-                tlsSANDNS: nil, scope: "payments:read", environment: nil, dpopBound: false, certificateBound: false, refusedMembers: []), actor: .system)
+            let client = try await OAuthTokenFastPathTests.register(s, scope: "payments:read")
             let c = try RawHTTPConnection(baseURL: s.baseURL)
             func post(_ type: String) async throws -> RawHTTPConnection.Response {
-                let body = "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion="
-                    + (try Self.assertion(key, client: client.id.description, audience: s.baseURL + "/oauth/token"))
+                let body = try OAuthTokenFastPathTests.form(s, client)
                 try c.send(["POST /oauth/token HTTP/1.1", "Host: 127.0.0.1", "Content-Type: \(type)", "Content-Length: \(body.utf8.count)"].joined(separator: "\r\n")
                            + "\r\n\r\n" + body)
                 return try await c.read()

@@ -72,18 +72,29 @@ class WorkloadIssuer:
         self.server.shutdown()
 
 
+def register_trust(ctx, trust, dpop=False, scope="payments:read"):
+    """POST /v1/clients for a workload_federation client with `trust` (None: no workload_trust) → (status, body)."""
+    obj = {"identity_id": ctx.identity, "token_endpoint_auth_method": "workload_federation", "scope": scope}
+    if trust is not None:
+        obj["workload_trust"] = trust
+    if dpop:
+        obj["dpop_bound_access_tokens"] = True
+    status, _, body = ctx.admin_json("POST", "/v1/clients", obj)
+    return status, body
+
+
+def refused(status, body):
+    return {"status": status, "detail": body.get("detail")}
+
+
 def trust_client(ctx, issuer, subject=SUBJECT, claims=None, single_use=None, dpop=False, jwks=None, scope="payments:read"):
-    """POST /v1/clients for a workload_federation client → (status, body)."""
+    """A workload_federation client trusting `issuer` (its keys from discovery unless `jwks`) → (status, body)."""
     trust = {"issuer": issuer.issuer, "jwks": jwks or issuer.discovered_jwks(), "subject": subject, "audience": AUDIENCE}
     if claims is not None:
         trust["claims"] = claims
     if single_use is not None:
         trust["single_use"] = single_use
-    obj = {"identity_id": ctx.identity, "token_endpoint_auth_method": "workload_federation", "scope": scope, "workload_trust": trust}
-    if dpop:
-        obj["dpop_bound_access_tokens"] = True
-    status, _, body = ctx.admin_json("POST", "/v1/clients", obj)
-    return status, body
+    return register_trust(ctx, trust, dpop=dpop, scope=scope)
 
 
 def grant(ctx, token, client_id=None, extra=()):
@@ -186,8 +197,7 @@ def s_federation_options(ctx):
         # Registrations a trust refuses.
         for name, kw in (("wildcard_subject", {"subject": "repo:acme/*"}), ("question_subject", {"subject": "repo:acme/pay?ents"}),
                          ("empty_subject", {"subject": ""})):
-            s, b = trust_client(ctx, issuer, **kw)
-            out[name] = {"status": s, "detail": b.get("detail")}
+            out[name] = refused(*trust_client(ctx, issuer, **kw))
         for name, change in (("no_audience", {"audience": ""}), ("http_issuer", {"issuer": "http://ci.example"}),
                              ("reserved_claim", {"claims": {"sub": "x"}}),
                              ("private_key", {"jwks": {"keys": [Key().private_jwk()]}}),
@@ -195,16 +205,12 @@ def s_federation_options(ctx):
             trust = {"issuer": issuer.issuer, "jwks": issuer.discovered_jwks(), "subject": SUBJECT, "audience": AUDIENCE}
             trust.update(change)
             trust = {k: v for k, v in trust.items() if v is not None}
-            s, _, b = ctx.admin_json("POST", "/v1/clients", {"identity_id": ctx.identity, "token_endpoint_auth_method": "workload_federation",
-                                                             "scope": "payments:read", "workload_trust": trust})
-            out[name] = {"status": s, "detail": b.get("detail")}
-        s, _, b = ctx.admin_json("POST", "/v1/clients", {"identity_id": ctx.identity, "token_endpoint_auth_method": "workload_federation",
-                                                         "scope": "payments:read"})
-        out["no_trust"] = {"status": s, "detail": b.get("detail")}
+            out[name] = refused(*register_trust(ctx, trust))
+        out["no_trust"] = refused(*register_trust(ctx, None))
         s, _, b = ctx.admin_json("POST", "/v1/clients", {"identity_id": ctx.identity, "token_endpoint_auth_method": "private_key_jwt",
                                                          "scope": "payments:read", "jwks": {"keys": [Key().public_jwk()]},
                                                          "workload_trust": {"issuer": issuer.issuer, "subject": SUBJECT, "audience": AUDIENCE}})
-        out["trust_on_pkjwt"] = {"status": s, "detail": b.get("detail")}
+        out["trust_on_pkjwt"] = refused(s, b)
         return out
     finally:
         issuer.close()
@@ -216,8 +222,7 @@ def s_federation_jwks_uri(ctx):
     try:
         out = {}
         trust = {"issuer": issuer.issuer, "jwks_uri": issuer.issuer + "/jwks", "subject": SUBJECT, "audience": AUDIENCE}
-        status, _, body = ctx.admin_json("POST", "/v1/clients", {"identity_id": ctx.identity, "token_endpoint_auth_method": "workload_federation",
-                                                                 "scope": "payments:read", "workload_trust": trust})
+        status, body = register_trust(ctx, trust)
         out["registered"] = {"status": status, "jwks_uri": body.get("workload_trust", {}).get("jwks_uri"), "keys": len(body.get("keys", []))}
         cid = body.get("client_id")
         out["first"] = grant(ctx, issuer.token(), cid)
@@ -225,14 +230,8 @@ def s_federation_jwks_uri(ctx):
         issuer.key = Key("EC")
         out["rotated"] = grant(ctx, issuer.token(), cid)
         out["old_key"] = grant(ctx, issuer.token(signer=old, header={"alg": "ES256", "kid": old.kid}), cid)
-        off = dict(trust, jwks_uri="https://jwks.not-allowed.example/jwks")
-        s2, _, b2 = ctx.admin_json("POST", "/v1/clients", {"identity_id": ctx.identity, "token_endpoint_auth_method": "workload_federation",
-                                                           "scope": "payments:read", "workload_trust": off})
-        out["off_allow_list"] = {"status": s2, "detail": b2.get("detail")}
-        both = dict(trust, jwks=issuer.discovered_jwks())
-        s3, _, b3 = ctx.admin_json("POST", "/v1/clients", {"identity_id": ctx.identity, "token_endpoint_auth_method": "workload_federation",
-                                                           "scope": "payments:read", "workload_trust": both})
-        out["both"] = {"status": s3, "detail": b3.get("detail")}
+        out["off_allow_list"] = refused(*register_trust(ctx, dict(trust, jwks_uri="https://jwks.not-allowed.example/jwks")))
+        out["both"] = refused(*register_trust(ctx, dict(trust, jwks=issuer.discovered_jwks())))
         return out
     finally:
         issuer.close()
