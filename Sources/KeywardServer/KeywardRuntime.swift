@@ -128,7 +128,7 @@ package final class KeywardRuntime: Sendable {
         router.add(middleware: ProblemMiddleware(routes: table, metrics: requests, logger: logger))
         SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI, logWriter: config.logWriter)
             .register(on: router, table: table)
-        VerifyRoutes(verifier: verifier, tokens: tokens, auth: auth, io: io).register(on: router, table: table)
+        VerifyRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens), auth: auth, io: io).register(on: router, table: table)
         OAuthRoutes(server: oauth, auth: auth, tls: config.tlsCertificateFile != nil).register(on: router, table: table)
         ClientRoutes(governance: governance, server: oauth, auth: auth, io: io).register(on: router, table: table)
         ManagementRoutes(governance: governance, auth: auth, io: io, clock: config.clock).register(on: router, table: table)

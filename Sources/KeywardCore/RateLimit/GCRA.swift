@@ -92,6 +92,26 @@ package final class RateLimiter<Key: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// Decides several buckets at once, all or nothing (`LimitVerdict`), under one lock: a request
+    /// refused by its identity's limit does not spend its key's.
+    package func decide(_ charges: [LimitCharge], now: ContinuousClock.Instant, cost: Int = 1) -> LimitVerdict where Key == String {
+        state.withLock { table in
+            var tats = charges.map { table[$0.bucket] }
+            var decisions: [GCRA.Decision] = []
+            decisions.reserveCapacity(charges.count)
+            for i in charges.indices {
+                decisions.append(GCRA(charges[i].limit).decide(tat: &tats[i], now: now, cost: cost))
+            }
+            let verdict = LimitVerdict.reduce(charges, decisions)
+            guard verdict.admitted else { return verdict }
+            for i in charges.indices where !charges[i].peek {
+                if table[charges[i].bucket] == nil, table.count >= capacity { Self.shrink(&table, now: now, capacity: capacity) }
+                table[charges[i].bucket] = tats[i]
+            }
+            return verdict
+        }
+    }
+
     package var count: Int { state.withLock { $0.count } }
 
     /// Drops every whole entry; if that frees nothing below `capacity`, the half closest to whole.

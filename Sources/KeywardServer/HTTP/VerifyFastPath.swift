@@ -20,7 +20,7 @@ import Prometheus
 /// within the size limit, the bearer key holds `keyward:verify`, and the body decodes with the
 /// hand-written codec. Anything else — a bad key, a bad body, an oversized one — is passed on
 /// unchanged to the router, which gives the usual problem+json answer. Both paths share
-/// `Authenticator.authorize` and `VerifyRoutes.answer`, so they cannot disagree on a result.
+/// `Authenticator.authorize` and `VerifyPoint`, so they cannot disagree on a result.
 /// Hand-written: Hummingbird has no synchronous route API, and no package here offers one.
 final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
@@ -135,8 +135,8 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(_ head: HTTPRequest, _ body: ByteBuffer) -> ByteBuffer? {
         guard let header = head.headerFields[.authorization], authorized(header),
               let request = VerifyCodec.decode(body) else { return nil }
-        guard case .ready(let out)? = try? VerifyRoutes.answer(request, verifier: verifier, tokens: tokens) else { return nil }
-        return out
+        guard case .ready(let outcome)? = try? VerifyPoint(verifier: verifier, tokens: tokens).step(request) else { return nil }
+        return VerifyRoutes.encode(outcome)
     }
 
     private func authorized(_ header: String) -> Bool {
