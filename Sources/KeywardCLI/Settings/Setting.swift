@@ -42,6 +42,9 @@ package enum Setting: String, CaseIterable, Sendable {
     case tokenLifetimeSeconds = "token.lifetime.seconds"
     case jwksAllow = "jwks.allow"
     case jwksTimeoutMs = "jwks.timeout.ms"
+    case rateLimit = "rate.limit"
+    case rateLimitStore = "rate.limit.store"
+    case rateLimitStoreFailure = "rate.limit.store.failure"
     // client commands
     case addr
     case token
@@ -59,5 +62,5 @@ package enum Setting: String, CaseIterable, Sendable {
 
     /// A key, or a URL that may hold a password: redacted even in swift-configuration's own
     /// access log (`CONFIG_ACCESS_LOG_FILE`), as every secret is kept out of logs.
-    var isSecret: Bool { self == .token || self == .databaseURL }
+    var isSecret: Bool { self == .token || self == .databaseURL || self == .rateLimitStore }
 }
