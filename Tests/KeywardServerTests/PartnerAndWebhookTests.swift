@@ -245,7 +245,9 @@ struct PartnerAndWebhookTests {
     @Test("a flood of forged partner reports is refused every time but audited at most 60 times a minute, with the rest counted")
     func rejectionFlood() async throws {
         let clock = ManualClock()
-        try await TestServer.with(clock: clock) { s in
+        // The failure limit would answer 429 after 30 forged reports from this address (RateLimitTests);
+        // this is about the audit of every refusal that still gets through, so it is off here.
+        try await TestServer.with(clock: clock, configure: { try! $0.rateLimits.apply("failure=off") }) { s in
             for _ in 0..<75 {
                 #expect(try await Self.post(s, #"[{"token":"x","type":"t"}]"#, keyID: "forged", signature: "c2ln").status == 401)
             }
