@@ -225,7 +225,7 @@ let package = Package(
             dependencies: ["KeywardCore", "KeywardStore", "KeywardVerify", "KeywardGovernance", "KeywardServer", "KeywardAPI", "KeywardTesting",
                            .product(name: "Crypto", package: "swift-crypto")],
             // The OAuth suites' Python driver, run by the tests from the source folder.
-            exclude: ["OAuth/oauth_clients.py", "OAuth/oauth_driver.py", "OAuth/oauth_forge.py", "OAuth/oauth_scenarios.py", "OAuth/oauth_federation.py", "OAuth/oauth_jwks.py"],
+            exclude: ["OAuth/oauth_clients.py", "OAuth/oauth_driver.py", "OAuth/oauth_forge.py", "OAuth/oauth_scenarios.py", "OAuth/oauth_federation.py", "OAuth/oauth_jwks.py", "OAuth/oauth_ratelimit.py"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -210,6 +210,8 @@ def main():
     import oauth_federation
     scenarios.update(oauth_federation.SCENARIOS)
     scenarios.update(oauth_jwks.SCENARIOS)
+    import oauth_ratelimit
+    scenarios.update(oauth_ratelimit.SCENARIOS)
     ctx = Context()
     result = scenarios[sys.argv[1]](ctx)
     print(json.dumps({k: public(v) if isinstance(v, dict) else v for k, v in result.items()}, sort_keys=True))
