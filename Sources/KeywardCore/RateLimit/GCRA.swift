@@ -3,7 +3,7 @@ import Synchronization
 
 /// A rate limit as policy and the API state it: `limit` requests per `periodSeconds`, with at most
 /// `burst` admitted at once (default: `limit`).
-package struct RateLimit: Sendable, Equatable, Codable {
+package struct RateLimit: Sendable, Hashable, Codable {
     package var limit: Int
     package var periodSeconds: Int
     package var burst: Int
@@ -96,9 +96,9 @@ package final class RateLimiter<Key: Hashable & Sendable>: Sendable {
 
     /// Decides several buckets at once, all or nothing (`LimitVerdict`), under one lock: a request
     /// refused by its identity's limit does not spend its key's.
-    package func decide(_ charges: [LimitCharge], now: ContinuousClock.Instant, cost: Int = 1) -> LimitVerdict where Key == String {
+    package func decide(_ charges: [LimitCharge], now: ContinuousClock.Instant, cost: Int = 1) -> LimitVerdict where Key == BucketID {
         state.withLock { table in
-            var tats = charges.map { table[$0.bucket] }
+            var tats = charges.map { table[$0.id] }
             var decisions: [GCRA.Decision] = []
             decisions.reserveCapacity(charges.count)
             for i in charges.indices {
@@ -107,8 +107,8 @@ package final class RateLimiter<Key: Hashable & Sendable>: Sendable {
             let verdict = LimitVerdict.reduce(charges, decisions)
             guard verdict.admitted else { return verdict }
             for i in charges.indices where !charges[i].peek {
-                if table[charges[i].bucket] == nil, table.count >= capacity { Self.shrink(&table, now: now, capacity: capacity) }
-                table[charges[i].bucket] = tats[i]
+                if table[charges[i].id] == nil, table.count >= capacity { Self.shrink(&table, now: now, capacity: capacity) }
+                table[charges[i].id] = tats[i]
             }
             return verdict
         }

@@ -1,19 +1,77 @@
 import Foundation
 
-/// One bucket a request is charged to: its name (`k:<key id>`, `i:<identity id>`, `s:<address>`,
-/// `f:<address>|<target>`, `r:<principal>`; the same string names the bucket in a shared store) and
-/// the limit that applies to it.
+/// What a bucket limits, as a value cheap to hash on the verify path (no string is built for the
+/// local limiter): a key, an access token's client, an identity (by their 128-bit ids), a source
+/// address, a failure bucket (address and target), or any other named bucket. Its `name` (built only
+/// for a shared store and messages) is `k:<key id>`, `c:<client id>`, `i:<identity id>`, `s:<address>`,
+/// `f:<address>|<target>`, or the name given; an own limit adds `@limit/period/burst`, so a changed
+/// limit starts afresh instead of inheriting what the old one owed.
+package struct BucketID: Hashable, Sendable {
+    package enum Kind: UInt8, Sendable { case key, client, identity, source, failure, named }
+    package var kind: Kind
+    package var id: UInt128
+    package var text: String
+    package var own: RateLimit?
+
+    package init(_ kind: Kind, id: UInt128 = 0, text: String = "", own: RateLimit? = nil) {
+        self.kind = kind
+        self.id = id
+        self.text = text
+        self.own = own
+    }
+
+    package var name: String {
+        let tag = own.map { "@\($0.limit)/\($0.periodSeconds)/\($0.burst)" } ?? ""
+        switch kind {
+        case .key: return "k:\(KeyID(raw: id))" + tag
+        case .client: return "c:" + text + tag
+        case .identity: return "i:\(IdentityID(raw: id))" + tag
+        case .source: return "s:" + text
+        case .failure: return "f:" + text + "|" + (id == 0 ? "-" : IdentityID(raw: id).description)
+        case .named: return text
+        }
+    }
+
+    /// The policy's name for this bucket in answers and headers.
+    var policyName: String {
+        switch kind {
+        case .key, .client: return "key"
+        case .identity: return "identity"
+        case .source: return "source"
+        case .failure: return "failure"
+        case .named:
+            switch text.utf8.first {
+            case UInt8(ascii: "k"), UInt8(ascii: "c"): return "key"
+            case UInt8(ascii: "i"): return "identity"
+            case UInt8(ascii: "s"): return "source"
+            case UInt8(ascii: "f"): return "failure"
+            case UInt8(ascii: "r"): return "routes"
+            default: return "limit"
+            }
+        }
+    }
+}
+
+/// One bucket a request is charged to, and the limit that applies to it.
 package struct LimitCharge: Sendable, Equatable {
-    package var bucket: String
+    package var id: BucketID
     package var limit: RateLimit
     /// A bucket that must admit the request but is not charged by it: a failure bucket consulted by
     /// a request that succeeds (an exhausted one refuses every request from its source to its target).
     package var peek: Bool
-    package init(_ bucket: String, _ limit: RateLimit, peek: Bool = false) {
-        self.bucket = bucket
+    package init(_ id: BucketID, _ limit: RateLimit, peek: Bool = false) {
+        self.id = id
         self.limit = limit
         self.peek = peek
     }
+
+    /// A bucket by name (`r:<address>`, `f:<address>|bearer`, …).
+    package init(_ bucket: String, _ limit: RateLimit, peek: Bool = false) {
+        self.init(BucketID(.named, text: bucket), limit, peek: peek)
+    }
+
+    /// Its name in a shared store.
+    package var bucket: String { id.name }
 }
 
 /// What a set of charges decided, all or nothing: admitted only when every bucket admits, and then
@@ -35,13 +93,19 @@ package struct LimitVerdict: Sendable, Equatable {
     /// limiter's and the shared store's answers are reduced alike).
     package static func reduce(_ charges: [LimitCharge], _ decisions: [GCRA.Decision]) -> LimitVerdict {
         precondition(!charges.isEmpty && charges.count == decisions.count)
-        let refused = decisions.indices.filter { !decisions[$0].admitted }
-        if let worst = refused.max(by: { decisions[$0].retryAfter < decisions[$1].retryAfter }) {
-            return LimitVerdict(admitted: false, binding: charges[worst], decision: decisions[worst])
+        // One pass, no allocation (this runs on every verify): the refusal that frees up last, else
+        // the charged bucket with the fewest left (a peeked one was not charged: it reports only
+        // when nothing else was).
+        var worst = -1, tightest = -1
+        for i in decisions.indices {
+            if !decisions[i].admitted {
+                if worst < 0 || decisions[i].retryAfter > decisions[worst].retryAfter { worst = i }
+            } else if tightest < 0 || (charges[tightest].peek && !charges[i].peek)
+                        || (charges[i].peek == charges[tightest].peek && decisions[i].remaining < decisions[tightest].remaining) {
+                tightest = i
+            }
         }
-        // A peeked bucket was not charged: it reports only when nothing else was charged.
-        let charged = decisions.indices.filter { !charges[$0].peek }
-        let tightest = (charged.isEmpty ? Array(decisions.indices) : charged).min { decisions[$0].remaining < decisions[$1].remaining }!
+        if worst >= 0 { return LimitVerdict(admitted: false, binding: charges[worst], decision: decisions[worst]) }
         return LimitVerdict(admitted: true, binding: charges[tightest], decision: decisions[tightest])
     }
 }
@@ -75,8 +139,7 @@ package struct RateLimitState: Sendable, Equatable {
     }
 
     package init(_ verdict: LimitVerdict) {
-        let kinds: [Character: String] = ["k": "key", "c": "key", "i": "identity", "s": "source", "f": "failure", "r": "routes"]
-        self.init(name: verdict.binding.bucket.first.flatMap { kinds[$0] } ?? "limit", limit: verdict.binding.limit,
+        self.init(name: verdict.binding.id.policyName, limit: verdict.binding.limit,
                   remaining: verdict.decision.remaining, reset: Self.seconds(verdict.decision.reset),
                   retryAfter: verdict.admitted ? nil : max(1, Self.seconds(verdict.decision.retryAfter)))
     }

@@ -12,7 +12,7 @@ package final class Limits: Sendable {
     package let policy: RateLimitPolicy
     package let shared: (any SharedLimitStore)?
     package let failOpen: Bool
-    let local: RateLimiter<String>
+    let local: RateLimiter<BucketID>
     private let refused: [String: Counter]
     private let storeErrors: Counter
     private let onStoreError: @Sendable (any Error) -> Void
@@ -49,36 +49,32 @@ package final class Limits: Sendable {
     package func charges(for o: VerifyOutcome, sourceIP: String?) -> [LimitCharge] {
         guard policy.enabled else { return [] }
         let ip = sourceIP.map(Self.sourceKey)
-        let target = o.identityID?.description ?? "-"
+        let target = o.identityID?.raw ?? 0
         if Self.isFailure(o.reason) {
             guard let ip, let failure = policy.failure else { return [] }
-            return [LimitCharge("f:\(ip)|\(target)", failure)]
+            return [LimitCharge(BucketID(.failure, id: target, text: ip), failure)]
         }
         guard o.reason == nil else { return [] }
         var out: [LimitCharge] = []
         out.reserveCapacity(5)
         let env = o.environment ?? .live
-        // A limit of its own names its bucket (`@limit/period/burst`): a changed limit starts afresh
-        // instead of inheriting what the old one owed.
         if let k = o.keyID, let limit = o.keyLimit ?? policy.key[env] {
-            out.append(LimitCharge(o.keyLimit.map { "k:\(k)@\(Self.tag($0))" } ?? "k:\(k)", limit))
+            out.append(LimitCharge(BucketID(.key, id: k.raw, own: o.keyLimit), limit))
         } else if let c = o.clientID, let limit = policy.key[env] {
-            out.append(LimitCharge("c:\(c)", limit))
+            out.append(LimitCharge(BucketID(.client, text: c.description), limit))
         }
         if let i = o.identityID, let limit = o.identityLimit ?? policy.identity[env] {
-            out.append(LimitCharge(o.identityLimit.map { "i:\(i)@\(Self.tag($0))" } ?? "i:\(i)", limit))
+            out.append(LimitCharge(BucketID(.identity, id: i.raw, own: o.identityLimit), limit))
         }
         if let ip {
-            if let s = policy.source { out.append(LimitCharge("s:\(ip)", s)) }
+            if let s = policy.source { out.append(LimitCharge(BucketID(.source, text: ip), s)) }
             if let f = policy.failure {
-                out.append(LimitCharge("f:\(ip)|\(target)", f, peek: true))
-                out.append(LimitCharge("f:\(ip)|-", f, peek: true))
+                out.append(LimitCharge(BucketID(.failure, id: target, text: ip), f, peek: true))
+                if target != 0 { out.append(LimitCharge(BucketID(.failure, text: ip), f, peek: true)) }
             }
         }
         return out
     }
-
-    static func tag(_ l: RateLimit) -> String { "\(l.limit)/\(l.periodSeconds)/\(l.burst)" }
 
     /// A reported source as a bucket name: at most 64 bytes of it (resource servers send addresses;
     /// anything longer is cut, not trusted to be unique).
