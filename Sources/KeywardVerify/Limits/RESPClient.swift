@@ -56,7 +56,7 @@ package final class RESPClient: Sendable {
     package func close() async {
         isClosed.store(true, ordering: .relaxed)
         for slot in slots {
-            if let channel = slot.take() { try? await channel.close().get() }
+            if let channel = try? await slot.take()?.get() { try? await channel.close().get() }
         }
     }
 
@@ -159,12 +159,15 @@ private final class Slot: Sendable {
         return future
     }
 
-    /// The open connection, leaving the slot idle.
-    func take() -> (any Channel)? {
+    /// The open connection or the one being made, leaving the slot idle.
+    func take() -> EventLoopFuture<any Channel>? {
         state.withLock { state in
             defer { state = .idle }
-            if case .ready(let channel) = state { return channel }
-            return nil
+            switch state {
+            case .ready(let channel): return eventLoop.makeSucceededFuture(channel)
+            case .connecting(let future): return future
+            case .idle: return nil
+            }
         }
     }
 }
