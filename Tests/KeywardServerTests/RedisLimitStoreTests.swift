@@ -84,6 +84,21 @@ struct RedisLimitStoreTests {
         await store.close()
     }
 
+    @Test("the Redis host's clock stepped back hours: a bucket waits at most one interval, not the step")
+    func clockStepBack() async throws {
+        let redis = try await RedisServer()
+        let store = try RedisLimitStore(url: redis.url)
+        guard case .array(let t?) = try await store.client.send(["TIME"]), let s = t.first?.string.flatMap(Int64.init) else {
+            Issue.record("no TIME"); return
+        }
+        // What a TAT written before a 2 h step back of the clock looks like now: 3 h ahead (2 h + one horizon).
+        _ = try await store.client.send(["SET", "keyward:rl:k:step", String((s + 3 * 3600) * 1_000_000)])
+        let v = try await store.decide([LimitCharge("k:step", Self.limit(5))], cost: 1)
+        #expect(!v.admitted)
+        #expect(v.decision.retryAfter <= .seconds(720) && v.decision.reset <= .seconds(3600))
+        await store.close()
+    }
+
     @Test("200 concurrent requests from 3 stores (3 nodes' connections) on a limit of 50 admit exactly 50")
     func concurrentNodes() async throws {
         let redis = try await RedisServer()

@@ -8,8 +8,11 @@ import Synchronization
 /// Each bucket's TAT is a key `keyPrefix + bucket` holding microseconds; it expires (PX) when the
 /// bucket is whole again (a missing key and a whole bucket decide alike). The clock is the Redis
 /// host's (`TIME` inside the script): nodes' clocks never mix, and a node whose clock is stepped
-/// grants no burst and locks no one out. The emission interval is rounded down to whole
-/// microseconds (at most 1 µs per request in the client's favour).
+/// grants no burst and locks no one out. `TIME` is that host's wall clock, so a stored TAT further
+/// ahead than one horizon (its clock stepped back, or the limit lowered) counts as an exhausted
+/// bucket: a step back locks no one out longer than one interval; a step forward makes buckets
+/// whole (at most one burst, as an expired key would). The emission interval is rounded down to
+/// whole microseconds (at most 1 µs per request in the client's favour).
 ///
 /// Throws `KeywardError` `.unavailable` when Redis cannot answer (refused, timeout, error reply,
 /// bytes that are not RESP); what to do then is the caller's policy. Not for Redis Cluster: the
@@ -129,7 +132,7 @@ package final class RedisLimitStore: SharedLimitStore {
     for i = 1, #KEYS do
       local interval = tonumber(ARGV[3 * i - 1])
       local horizon = interval * tonumber(ARGV[3 * i])
-      local tat = tonumber(redis.call('GET', KEYS[i]) or '') or now
+      local tat = math.min(tonumber(redis.call('GET', KEYS[i]) or '') or now, now + horizon)
       local base = math.max(tat, now)
       local nxt = base + interval * cost
       local allowed_from = nxt - horizon
