@@ -10,6 +10,14 @@ import Testing
 /// long keeps a few milliseconds from freeing a request, so counts compare exactly.
 @Suite("Redis limit store", .timeLimit(.minutes(2)))
 struct RedisLimitStoreTests {
+    /// Generous timeouts: the whole suite runs in parallel on two cores; the timeout itself is tested with a silent server.
+    static let patient: RESPClient.Configuration = {
+        var c = RESPClient.Configuration()
+        c.connectTimeout = .seconds(10)
+        c.commandTimeout = .seconds(10)
+        return c
+    }()
+
     static func limit(_ n: Int, burst: Int? = nil) -> RateLimit { RateLimit(limit: n, periodSeconds: 3600, burst: burst)! }
 
     static func near(_ a: Duration, _ b: Duration) -> Bool { a - b < .seconds(5) && b - a < .seconds(5) }
@@ -32,7 +40,7 @@ struct RedisLimitStoreTests {
     @Test("the script decides a burst, then refusals, like RateLimiter (costs 1 and 3)")
     func burst() async throws {
         let redis = try await RedisServer()
-        let store = try RedisLimitStore(url: redis.url)
+        let store = try RedisLimitStore(url: redis.url, configuration: Self.patient)
         let a = LimitCharge("k:a", Self.limit(5))
         try await expectSameAsLocal(store, Array(repeating: ([a], 1), count: 7))
         let b = LimitCharge("k:b", Self.limit(10, burst: 7))
@@ -43,7 +51,7 @@ struct RedisLimitStoreTests {
     @Test("all or nothing: a set the second bucket refuses does not charge the first")
     func allOrNothing() async throws {
         let redis = try await RedisServer()
-        let store = try RedisLimitStore(url: redis.url)
+        let store = try RedisLimitStore(url: redis.url, configuration: Self.patient)
         let wide = LimitCharge("i:wide", Self.limit(10)), narrow = LimitCharge("k:narrow", Self.limit(2))
         try await expectSameAsLocal(store, [([wide, narrow], 1), ([wide, narrow], 1)])
         let before = try await store.client.send(["GET", "keyward:rl:i:wide"])
@@ -59,7 +67,7 @@ struct RedisLimitStoreTests {
     @Test("a peek bucket must admit but is never written")
     func peek() async throws {
         let redis = try await RedisServer()
-        let store = try RedisLimitStore(url: redis.url)
+        let store = try RedisLimitStore(url: redis.url, configuration: Self.patient)
         let fail = LimitCharge("f:1.2.3.4|i:x", Self.limit(3)), key = LimitCharge("k:x", Self.limit(5))
         var peeked = fail
         peeked.peek = true
@@ -75,7 +83,7 @@ struct RedisLimitStoreTests {
     @Test("a written key expires when its bucket is whole again")
     func expiry() async throws {
         let redis = try await RedisServer()
-        let store = try RedisLimitStore(url: redis.url)
+        let store = try RedisLimitStore(url: redis.url, configuration: Self.patient)
         let v = try await store.decide([LimitCharge("k:ttl", Self.limit(5))], cost: 2)
         #expect(v.admitted)
         // Two requests of a 720 s interval: whole again in 1440 s.
@@ -87,7 +95,7 @@ struct RedisLimitStoreTests {
     @Test("the Redis host's clock stepped back hours: a bucket waits at most one interval, not the step")
     func clockStepBack() async throws {
         let redis = try await RedisServer()
-        let store = try RedisLimitStore(url: redis.url)
+        let store = try RedisLimitStore(url: redis.url, configuration: Self.patient)
         guard case .array(let t?) = try await store.client.send(["TIME"]), let s = t.first?.string.flatMap(Int64.init) else {
             Issue.record("no TIME"); return
         }
@@ -102,7 +110,7 @@ struct RedisLimitStoreTests {
     @Test("200 concurrent requests from 3 stores (3 nodes' connections) on a limit of 50 admit exactly 50")
     func concurrentNodes() async throws {
         let redis = try await RedisServer()
-        let stores = try (0..<3).map { _ in try RedisLimitStore(url: redis.url) }
+        let stores = try (0..<3).map { _ in try RedisLimitStore(url: redis.url, configuration: Self.patient) }
         let charge = LimitCharge("i:shared", Self.limit(50))
         let admitted = try await withThrowingTaskGroup(of: Bool.self) { group in
             for n in 0..<200 { group.addTask { try await stores[n % 3].decide([charge], cost: 1).admitted } }
@@ -116,7 +124,7 @@ struct RedisLimitStoreTests {
     func stopAndRestart() async throws {
         let redis = try await RedisServer()
         let errors = Mutex(0)
-        let store = try RedisLimitStore(url: redis.url, onError: { _ in errors.withLock { $0 += 1 } })
+        let store = try RedisLimitStore(url: redis.url, configuration: Self.patient, onError: { _ in errors.withLock { $0 += 1 } })
         let charge = LimitCharge("k:r", Self.limit(5))
         #expect(try await store.decide([charge], cost: 1).admitted)
         redis.stop()
@@ -137,12 +145,12 @@ struct RedisLimitStoreTests {
     func password() async throws {
         let secret = "pw-\(UInt64.random(in: 0 ... .max))-x/y"
         let redis = try await RedisServer(password: secret)
-        let store = try RedisLimitStore(url: redis.url)
+        let store = try RedisLimitStore(url: redis.url, configuration: Self.patient)
         #expect(try await store.decide([LimitCharge("k:p", Self.limit(5))], cost: 1).admitted)
         await store.close()
         let wrong = "wrong-\(UInt64.random(in: 0 ... .max))"
         for url in ["redis://:\(wrong)@127.0.0.1:\(redis.port)", "redis://127.0.0.1:\(redis.port)"] {
-            let bad = try RedisLimitStore(url: url)
+            let bad = try RedisLimitStore(url: url, configuration: Self.patient)
             do {
                 _ = try await bad.decide([LimitCharge("k:p", Self.limit(5))], cost: 1)
                 Issue.record("decide with a bad login did not throw")
@@ -154,6 +162,18 @@ struct RedisLimitStoreTests {
             await bad.close()
         }
         #expect(!"\(try RedisURL(parsing: redis.url))".contains(secret))
+    }
+
+    @Test("a database number in the URL: the store's keys go to that database (SELECT), with AUTH first")
+    func database() async throws {
+        let redis = try await RedisServer(password: "pw-\(UInt64.random(in: 0 ... .max))")
+        let store = try RedisLimitStore(url: redis.url + "/2", configuration: Self.patient)
+        #expect(try await store.decide([LimitCharge("k:db", Self.limit(5))], cost: 1).admitted)
+        let db0 = try RedisLimitStore(url: redis.url + "/0", configuration: Self.patient)
+        #expect(try await db0.client.send(["EXISTS", "keyward:rl:k:db"]) == .integer(0))
+        #expect(try await store.client.send(["EXISTS", "keyward:rl:k:db"]) == .integer(1))
+        await store.close()
+        await db0.close()
     }
 
     @Test("a server that sends junk, an oversized reply or nothing: an error, never a crash or a hang")
