@@ -21,7 +21,8 @@ ALLOWED = {
     "KeywardCore": {"Crypto", "Logging"},
     "KeywardAPI": set(),
     "KeywardStore": {"KeywardCore", "SQLKit", "SQLiteKit", "PostgresKit", "PostgresNIO", "Logging", "NIOCore", "NIOPosix"},
-    "KeywardVerify": {"KeywardCore", "KeywardStore", "Metrics", "Logging", "ServiceLifecycle"},
+    # NIOCore, NIOPosix: the shared rate-limit store's RESP client (Limits/RESPClient.swift).
+    "KeywardVerify": {"KeywardCore", "KeywardStore", "Metrics", "Logging", "ServiceLifecycle", "NIOCore", "NIOPosix"},
     "CHyperscan": set(),
     "KeywardScanner": {"KeywardCore", "CHyperscan", "Logging", "Crypto", "_CryptoExtras"},  # scrypt: baseline entries
     # KeywardScanner: the built-in rules' metadata (high-entropy rule ids, revocation procedures, public prefixes) for imports and exposures.

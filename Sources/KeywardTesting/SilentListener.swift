@@ -5,14 +5,16 @@ import Glibc
 import Synchronization
 
 /// A TCP listener on 127.0.0.1:<free port> that accepts connections and never reads or answers:
-/// a webhook receiver that hangs (its client waits until its own timeout or cancellation).
+/// a webhook receiver that hangs (its client waits until its own timeout or cancellation). With
+/// `greeting`, it writes those bytes to each connection it accepts, and still never reads (a server
+/// that answers junk).
 package final class SilentListener: Sendable {
     package let port: Int
     package var url: String { "http://127.0.0.1:\(port)/hook" }
     private let fd: Int32
     private let accepted = Mutex<[Int32]>([])
 
-    package init() throws {
+    package init(greeting: [UInt8]? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }
         var addr = sockaddr_in()
@@ -30,6 +32,7 @@ package final class SilentListener: Sendable {
             while true {
                 let c = accept(fd, nil, nil)
                 if c < 0 { return }
+                if let greeting { _ = greeting.withUnsafeBytes { send(c, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
                 accepted.withLock { $0.append(c) }
             }
         }

@@ -45,6 +45,14 @@ package struct GCRA: Sendable, Equatable {
         package var retryAfter: Duration
         /// Until the limit is whole again (every request of the burst available).
         package var reset: Duration
+
+        /// A decision taken elsewhere (the shared store's script).
+        package init(admitted: Bool, remaining: Int, retryAfter: Duration, reset: Duration) {
+            self.admitted = admitted
+            self.remaining = remaining
+            self.retryAfter = retryAfter
+            self.reset = reset
+        }
     }
 
     /// Decides one request of `cost` at `now` and advances `tat` when it is admitted (nil: never seen,
