@@ -42,6 +42,9 @@ package enum Setting: String, CaseIterable, Sendable {
     case tokenLifetimeSeconds = "token.lifetime.seconds"
     case jwksAllow = "jwks.allow"
     case jwksTimeoutMs = "jwks.timeout.ms"
+    case authzTrustedProxy = "authz.trusted.proxy"
+    case authzKeyHeader = "authz.key.header"
+    case authzRoute = "authz.route"
     // client commands
     case addr
     case token
