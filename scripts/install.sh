@@ -20,7 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 apt_pkgs=(libsqlite3-dev libhyperscan-dev pkg-config ca-certificates git)
 if [ "$want_test" -eq 1 ]; then
-  apt_pkgs+=(postgresql postgresql-contrib wrk curl sqlite3 python3-pip util-linux openssl openssh-client ripgrep)
+  apt_pkgs+=(postgresql postgresql-contrib wrk curl sqlite3 python3-pip util-linux openssl openssh-client ripgrep nginx)
 fi
 
 missing=()
