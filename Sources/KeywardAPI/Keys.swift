@@ -15,8 +15,12 @@ package struct KeyCreateRequest: Codable, Sendable {
     /// A key minted from another live key of the same identity (narrower scopes, no longer
     /// lifetime): revoking or quarantining the parent does the same to it.
     package var derivedFrom: String?
+    /// The key's own limit (absent: the policy's for its environment).
+    package var rateLimit: RateLimitDTO?
     package init(identityId: String, scopes: [String], environment: KeyEnvironmentDTO, ttlSeconds: Int? = nil, expiresAt: Date? = nil,
-                name: String? = nil, nonExpiring: Bool? = nil, policyExceptionReason: String? = nil, derivedFrom: String? = nil) {
+                name: String? = nil, nonExpiring: Bool? = nil, policyExceptionReason: String? = nil, derivedFrom: String? = nil,
+                rateLimit: RateLimitDTO? = nil) {
+        self.rateLimit = rateLimit
         self.derivedFrom = derivedFrom
         self.identityId = identityId
         self.scopes = scopes
@@ -73,6 +77,23 @@ package struct KeyVersionResponse: Codable, Sendable {
     }
 }
 
+/// `PATCH /v1/keys/{id}`: `rate_limit` set (an object) or back to the policy's (`null`).
+package struct KeyUpdateRequest: Codable, Sendable {
+    package var rateLimit: RateLimitChange?
+    package init(rateLimit: RateLimitChange? = nil) { self.rateLimit = rateLimit }
+
+    enum CodingKeys: String, CodingKey { case rateLimit }
+
+    package init(from decoder: any Decoder) throws {
+        rateLimit = try decoder.container(keyedBy: CodingKeys.self).decodeRateLimitChange(forKey: .rateLimit)
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeRateLimitChange(rateLimit, forKey: .rateLimit)
+    }
+}
+
 package struct KeyResponse: Codable, Sendable {
     package var id: String
     package var identityId: String
@@ -91,9 +112,12 @@ package struct KeyResponse: Codable, Sendable {
     package var revokeReason: String?
     package var versions: [KeyVersionResponse]
     package var usage: [String: Int64]?
+    /// Its own limit (absent: the policy's for its environment).
+    package var rateLimit: RateLimitDTO?
     package init(id: String, identityId: String, name: String?, environment: String, scopes: [String], status: String, version: Int, prefix: String,
                 createdAt: Date, updatedAt: Date, expiresAt: Date?, lastUsedAt: Date?, revokedAt: Date?, revokeReason: String?,
-                versions: [KeyVersionResponse], usage: [String: Int64]? = nil) {
+                versions: [KeyVersionResponse], usage: [String: Int64]? = nil, rateLimit: RateLimitDTO? = nil) {
+        self.rateLimit = rateLimit
         self.id = id
         self.identityId = identityId
         self.name = name

@@ -37,6 +37,21 @@ package struct VerifyRequest: Codable, Sendable {
     }
 }
 
+/// The limit that bound a verify: requests per period, left now, and seconds until it is whole
+/// again; `retry_after` (seconds) only on `rate_limited`.
+package struct RateLimitStateDTO: Codable, Sendable, Equatable {
+    package var limit: Int
+    package var remaining: Int
+    package var reset: Int
+    package var retryAfter: Int?
+    package init(limit: Int, remaining: Int, reset: Int, retryAfter: Int? = nil) {
+        self.limit = limit
+        self.remaining = remaining
+        self.reset = reset
+        self.retryAfter = retryAfter
+    }
+}
+
 package struct VerifyResponse: Codable, Sendable {
     package var valid: Bool
     package var reason: String?
@@ -50,8 +65,10 @@ package struct VerifyResponse: Codable, Sendable {
     package var tokenId: String?
     /// With reason `dpop_nonce_required`: the nonce the resource server sends back in `DPoP-Nonce`.
     package var dpopNonce: String?
+    package var ratelimit: RateLimitStateDTO?
     package init(valid: Bool, reason: String? = nil, keyId: String? = nil, version: Int? = nil, identityId: String? = nil, scopes: [String]? = nil, expiresAt: Date? = nil,
-                 clientId: String? = nil, tokenId: String? = nil, dpopNonce: String? = nil) {
+                 clientId: String? = nil, tokenId: String? = nil, dpopNonce: String? = nil, ratelimit: RateLimitStateDTO? = nil) {
+        self.ratelimit = ratelimit
         self.dpopNonce = dpopNonce
         self.clientId = clientId
         self.tokenId = tokenId

@@ -97,6 +97,7 @@ package final class Governance: Sendable {
                  "scopes": k.scopes.map(\.value).joined(separator: " "), "version": String(v.version),
                  "fingerprint": v.fingerprint.description, "prefix": v.prefix]
         d["expires_at"] = v.expiresAt.map { String($0.unixMillis) } ?? "never"
+        if let l = k.rateLimit { d["rate_limit"] = l.summary }
         return AuditEntry(actor: actor.name, action: .keyIssued, target: k.id.description, details: d)
     }
 }

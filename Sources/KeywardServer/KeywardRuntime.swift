@@ -14,6 +14,8 @@ import NIOCore
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import Synchronization
+import Metrics
 import UnixSignals
 
 /// The composition root: builds every concrete service once, from one configuration.
@@ -29,6 +31,8 @@ package final class KeywardRuntime: Sendable {
     /// The OAuth token endpoint, introspection and revocation, and token verify.
     package let oauth: AuthorizationServer
     package let tokens: TokenVerifier
+    /// Rate limits for verify, `/v1/authz` and Keyward's own routes.
+    package let limits: Limits
     /// Writes verify usage to the store; its timer runs in `makeServiceGroup`'s services.
     package let usageFlusher: UsageFlusher
     /// Verify requests the fast path answered itself (not handed to the router).
@@ -43,7 +47,8 @@ package final class KeywardRuntime: Sendable {
 
     private init(config: ServerConfiguration, store: Store, index: KeyIndex, verifier: Verifier, usage: UsageRecorder,
                  governance: Governance, registry: PrometheusCollectorRegistry, webhooks: WebhookDispatcher, githubKeys: GitHubPartnerKeys,
-                 signingKey: Data, logger: Logger, tls: TLSSetup.Server?, oauth: AuthorizationServer) {
+                 signingKey: Data, logger: Logger, tls: TLSSetup.Server?, oauth: AuthorizationServer, limits: Limits) {
+        self.limits = limits
         self.tls = tls
         self.oauth = oauth
         self.tokens = TokenVerifier(server: oauth)
@@ -106,9 +111,10 @@ package final class KeywardRuntime: Sendable {
             // Last: it owns an HTTP client that must be shut down, and nothing after it can fail.
             let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,
                                              baseDelay: config.webhookBaseDelay)
+            let limits = Self.makeLimits(config, metrics: factory, logger: logger)
             let rt = KeywardRuntime(config: config, store: store, index: index, verifier: verifier, usage: usage,
                                     governance: governance, registry: registry, webhooks: webhooks, githubKeys: githubKeys,
-                                    signingKey: signingKey.rawRepresentation, logger: logger, tls: tls, oauth: oauth)
+                                    signingKey: signingKey.rawRepresentation, logger: logger, tls: tls, oauth: oauth, limits: limits)
             return (rt, secret)
         } catch {
             await store.close()
@@ -126,10 +132,11 @@ package final class KeywardRuntime: Sendable {
             openAPI = ByteBuffer(bytes: data)
         }
         router.add(middleware: ProblemMiddleware(routes: table, metrics: requests, logger: logger))
+        router.add(middleware: RouteLimitMiddleware(limits: limits))
         SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI, logWriter: config.logWriter)
             .register(on: router, table: table)
-        VerifyRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens), auth: auth, io: io).register(on: router, table: table)
-        OAuthRoutes(server: oauth, auth: auth, tls: config.tlsCertificateFile != nil).register(on: router, table: table)
+        VerifyRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits), auth: auth, io: io).register(on: router, table: table)
+        OAuthRoutes(server: oauth, auth: auth, tls: config.tlsCertificateFile != nil, limits: limits).register(on: router, table: table)
         ClientRoutes(governance: governance, server: oauth, auth: auth, io: io).register(on: router, table: table)
         ManagementRoutes(governance: governance, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
         AuditRoutes(governance: governance, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)
@@ -140,22 +147,23 @@ package final class KeywardRuntime: Sendable {
         IncidentRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
         InventoryRoutes(governance: governance, auth: auth, io: io, tls: tls).register(on: router, table: table)
         WebhookRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
-        AuthzRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens), config: config.authz).register(on: router, table: table)
+        AuthzRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits), config: config.authz).register(on: router, table: table)
         return router
     }
 
     /// The HTTP server plus the usage flusher, with graceful shutdown on SIGTERM/SIGINT
     /// when `signals` is set. `onListening` receives the bound port.
     package func makeServiceGroup(signals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> ServiceGroup {
-        let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes, fastPath = fastPath, tokens = tokens
+        let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes, fastPath = fastPath, tokens = tokens, limits = limits
         let oauth = oauth, configuredIssuer = config.oauthIssuer, host = config.host, scheme = config.scheme
         let requests = requests
         // The token fast path only where no connection can carry a client certificate (see TokenFastPath).
         let tokenFastPath = tls == nil
         let http1Configuration = HTTP1Channel.Configuration(additionalChannelHandlers: [
-            VerifyFastPath(verifier: verifier, tokens: tokens, auth: Authenticator(verifier: verifier), maxBodyBytes: maxBody, metrics: requests,
+            VerifyFastPath(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits), auth: Authenticator(verifier: verifier),
+                           maxBodyBytes: maxBody, metrics: requests,
                            counter: fastPath, logger: logger),
-        ] + (tokenFastPath ? [TokenFastPath(server: oauth, metrics: requests, counter: fastPath, logger: logger)] : []))
+        ] + (tokenFastPath ? [TokenFastPath(server: oauth, limits: limits, metrics: requests, counter: fastPath, logger: logger)] : []))
         let http1 = GuardedHTTP1Channel.http1(configuration: http1Configuration, limits: config.connections, tracker: connections)
         let server: HTTPServerBuilder
         if let tls, let trust = tls.clientTrust {
@@ -195,6 +203,25 @@ package final class KeywardRuntime: Sendable {
     /// dispatcher's timer does; returns what each attempt did.
     @discardableResult
     package func drainWebhooks(now: Date? = nil) async -> DrainReport { await webhooks.drain(now: now) }
+
+    /// The limits of `config.rateLimits`; a shared store's failures are logged at most once a minute
+    /// (each is counted in `/metrics`).
+    static func makeLimits(_ config: ServerConfiguration, metrics: any MetricsFactory, logger: Logger) -> Limits {
+        let lastLogged = Mutex<ContinuousClock.Instant?>(nil)
+        return Limits(policy: config.rateLimits, shared: nil, failOpen: config.rateLimitFailOpen, metrics: metrics) { error in
+            let now = ContinuousClock.now
+            let due = lastLogged.withLock { last in
+                guard last.map({ now - $0 >= .seconds(60) }) ?? true else { return false }
+                last = now
+                return true
+            }
+            if due {
+                logger.error("rate-limit store unavailable", metadata: [
+                    "fallback": "\(config.rateLimitFailOpen ? "local limiter" : "refuse with 503")", "error": "\(String(describing: error).prefix(200))",
+                ])
+            }
+        }
+    }
 
     /// A host as it appears in a URL (IPv6 literals in brackets).
     static func urlHost(_ host: String) -> String { host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host }

@@ -1,9 +1,30 @@
 import Foundation
+import KeywardAPI
 import KeywardCore
 
 /// Checks of ids given on the command line, with messages in the CLI's terms (flags, not
 /// wire fields) and the command that finds the right value.
 enum Arg {
+    /// `--rate-limit LIMIT/SECONDS[:BURST]`, e.g. 100/60 or 100/1:200.
+    static func rateLimit(_ value: String) throws -> RateLimitDTO {
+        guard let l = RateLimit(parsing: value) else {
+            throw CLIExit.error("--rate-limit takes LIMIT/SECONDS[:BURST], e.g. 100/60 or 100/1:200 (limit and burst 1 to 1000000, seconds 1 to 86400)")
+        }
+        return RateLimitDTO(limit: l.limit, periodSeconds: l.periodSeconds, burst: l.burst)
+    }
+
+    /// An update's `--rate-limit`: a limit, or `policy` to go back to the policy's.
+    static func rateLimitChange(_ value: String?) throws -> RateLimitChange? {
+        guard let value else { return nil }
+        return value == "policy" ? .remove : .set(try rateLimit(value))
+    }
+
+    /// How `show` prints a limit.
+    static func describe(_ l: RateLimitDTO?) -> String {
+        guard let l else { return "policy" }
+        return "\(l.limit) per \(l.periodSeconds) s, burst \(l.burst ?? l.limit)"
+    }
+
     static func identity(_ value: String, flag: String = "--identity") throws {
         guard IdentityID(value) == nil else { return }
         let name = looksLikeName(value) ? value : "NAME"

@@ -15,7 +15,7 @@ struct IdentitiesCommand: AsyncParsableCommand {
             ("business owner", i.businessOwner ?? "-"), ("technical owner", i.technicalOwner ?? "-"), ("purpose", i.purpose ?? "-"),
             ("data classification", i.dataClassification), ("allowed scopes", i.allowedScopes.joined(separator: " ")),
             ("labels", i.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),
-            ("created", Output.date(i.createdAt)), ("updated", Output.date(i.updatedAt)),
+            ("rate limit", Arg.describe(i.rateLimit)), ("created", Output.date(i.createdAt)), ("updated", Output.date(i.updatedAt)),
         ] + (i.decommissionedAt.map { [("decommissioned", Output.date($0))] } ?? []) + (i.revokedKeys.map { [("revoked keys", String($0))] } ?? []))
     }
 
@@ -31,6 +31,7 @@ struct IdentitiesCommand: AsyncParsableCommand {
         @Option(help: "public, internal, confidential or restricted.") var dataClassification: String?
         @Option(name: .customLong("label"), help: "A label key=value (repeatable).") var labels: [String] = []
         @Option(name: .customLong("allowed-scope"), help: "A scope keys of this identity may hold (repeatable).") var allowedScopes: [String] = []
+        @Option(help: "Its own rate limit, shared by all its keys and tokens: LIMIT/SECONDS[:BURST], e.g. 100/60 (default: the server's policy).") var rateLimit: String?
 
         func run() async throws {
             guard let k = IdentityCreateRequest.Kind(rawValue: kind) else {
@@ -48,7 +49,8 @@ struct IdentitiesCommand: AsyncParsableCommand {
                 l[parts[0]] = parts[1]
             }
             let req = IdentityCreateRequest(name: name, kind: k, businessOwner: businessOwner, technicalOwner: technicalOwner, purpose: purpose,
-                                            environment: environment, dataClassification: dc, labels: l, allowedScopes: allowedScopes)
+                                            environment: environment, dataClassification: dc, labels: l, allowedScopes: allowedScopes,
+                                            rateLimit: try rateLimit.map(Arg.rateLimit))
             let i = try await client.client().call("POST", "/v1/identities", body: req, as: IdentityResponse.self)
             try client.present(i, id: i.id) { IdentitiesCommand.printIdentity(i) }
         }
@@ -93,17 +95,18 @@ struct IdentitiesCommand: AsyncParsableCommand {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change an identity's owners, purpose or allowed scopes.")
+        static let configuration = CommandConfiguration(abstract: "Change an identity's owners, purpose, allowed scopes or rate limit.")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Identity id (idn_…).") var id: String
         @Option(help: "Business owner.") var businessOwner: String?
         @Option(help: "Technical owner.") var technicalOwner: String?
         @Option(help: "Purpose.") var purpose: String?
         @Option(name: .customLong("allowed-scope"), help: "Replace the allowed scopes (repeatable).") var allowedScopes: [String] = []
+        @Option(help: "Its own rate limit, LIMIT/SECONDS[:BURST] (e.g. 100/60), or policy for the server's.") var rateLimit: String?
         func run() async throws {
             try Arg.identity(id, flag: "IDENTITY-ID")
             let req = IdentityUpdateRequest(businessOwner: businessOwner, technicalOwner: technicalOwner, purpose: purpose,
-                                            allowedScopes: allowedScopes.isEmpty ? nil : allowedScopes)
+                                            allowedScopes: allowedScopes.isEmpty ? nil : allowedScopes, rateLimit: try Arg.rateLimitChange(rateLimit))
             let i = try await client.client().call("PATCH", "/v1/identities/\(Query.path(id))", body: req, as: IdentityResponse.self)
             try client.present(i, id: i.id) { IdentitiesCommand.printIdentity(i) }
         }

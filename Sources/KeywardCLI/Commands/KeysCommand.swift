@@ -6,7 +6,7 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Issue, inspect, rotate, revoke and verify API keys.",
-        subcommands: [Create.self, List.self, Show.self, Rotate.self, Revoke.self, Verify.self, BlastRadiusCommand.self]
+        subcommands: [Create.self, List.self, Show.self, Update.self, Rotate.self, Revoke.self, Verify.self, BlastRadiusCommand.self]
     )
 
     static func printIssued(_ k: KeyIssuedResponse) {
@@ -23,7 +23,8 @@ struct KeysCommand: AsyncParsableCommand {
     static func printKey(_ k: KeyResponse) {
         Output.fields([("id", k.id), ("identity", k.identityId), ("name", k.name ?? "-"), ("status", k.status), ("version", String(k.version)),
                        ("prefix", k.prefix), ("mode", k.environment), ("scopes", k.scopes.joined(separator: " ")),
-                       ("expires", Output.date(k.expiresAt)), ("last used", Output.date(k.lastUsedAt)), ("created", Output.date(k.createdAt))]
+                       ("expires", Output.date(k.expiresAt)), ("last used", Output.date(k.lastUsedAt)), ("created", Output.date(k.createdAt)),
+                       ("rate limit", Arg.describe(k.rateLimit))]
                       + (k.revokedAt.map { [("revoked", Output.date($0)), ("revoke reason", k.revokeReason ?? "-")] } ?? []))
         Output.line("")
         Output.table(["VERSION", "STATE", "PREFIX", "FINGERPRINT", "GRACE UNTIL"],
@@ -46,6 +47,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Flag(help: "A key that never expires (needs --exception-reason).") var nonExpiring = false
         @Option(help: "Why this key is a policy exception.") var exceptionReason: String?
         @Option(help: "Mint it from this live key of the same identity (revoked with it).") var derivedFrom: String?
+        @Option(help: "Its own rate limit: LIMIT/SECONDS[:BURST], e.g. 100/60 (default: the server's policy for its mode).") var rateLimit: String?
 
         func run() async throws {
             try Arg.identity(identity)
@@ -60,7 +62,8 @@ struct KeysCommand: AsyncParsableCommand {
             }
             let ttlSeconds = try ttl.map(Duration.parse)
             let req = KeyCreateRequest(identityId: identity, scopes: scopes, environment: env, ttlSeconds: ttlSeconds, name: name,
-                                       nonExpiring: nonExpiring ? true : nil, policyExceptionReason: exceptionReason, derivedFrom: derivedFrom)
+                                       nonExpiring: nonExpiring ? true : nil, policyExceptionReason: exceptionReason, derivedFrom: derivedFrom,
+                                       rateLimit: try rateLimit.map(Arg.rateLimit))
             let k = try await api.call("POST", "/v1/keys", body: req, as: KeyIssuedResponse.self)
             try client.present(k, id: "\(k.id) \(k.key)") { KeysCommand.printIssued(k) }
         }
@@ -97,6 +100,19 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             try Arg.key(id)
             let k = try await client.client().call("GET", "/v1/keys/\(Query.path(id))", as: KeyResponse.self)
+            try client.present(k, id: k.id) { KeysCommand.printKey(k) }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a key's own rate limit (audited).")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Key id (key_…).") var id: String
+        @Option(help: "LIMIT/SECONDS[:BURST] (e.g. 100/60 or 100/1:200), or policy for the server's.") var rateLimit: String
+        func run() async throws {
+            try Arg.key(id)
+            let req = KeyUpdateRequest(rateLimit: try Arg.rateLimitChange(rateLimit))
+            let k = try await client.client().call("PATCH", "/v1/keys/\(Query.path(id))", body: req, as: KeyResponse.self)
             try client.present(k, id: k.id) { KeysCommand.printKey(k) }
         }
     }

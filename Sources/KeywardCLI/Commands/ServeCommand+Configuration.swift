@@ -31,6 +31,7 @@ extension ServeCommand {
             .jwksAllow: jwksAllow.isEmpty ? nil : jwksAllow.joined(separator: ","), .jwksTimeoutMs: jwksTimeoutMs.map(String.init),
             .authzTrustedProxy: authzTrustedProxy.isEmpty ? nil : authzTrustedProxy.joined(separator: ","), .authzKeyHeader: authzKeyHeader,
             .authzRoute: authzRoute.isEmpty ? nil : authzRoute.joined(separator: ";"),
+            .rateLimit: rateLimit, .rateLimitStore: rateLimitStore, .rateLimitStoreFailure: rateLimitStoreFailure,
         ]
     }
 
@@ -57,6 +58,7 @@ extension ServeCommand {
             .maxConnections: String(c.connections.maxConnections),
             .maxConnectionsPerSource: String(c.connections.maxConnectionsPerSource),
             .tokenLifetimeSeconds: seconds(c.tokenLifetime),
+            .rateLimitStoreFailure: c.rateLimitFailOpen ? "open" : "closed",
             .jwksTimeoutMs: String(c.jwks.timeout.components.seconds * 1_000 + c.jwks.timeout.components.attoseconds / 1_000_000_000_000_000),
         ]
         return values.compactMapValues { $0 }
@@ -118,6 +120,15 @@ extension ServeCommand {
             } catch { throw CLIExit.error(error.reason) }
         }
         if let v = try s.integer(.jwksTimeoutMs, in: 100...60_000) { c.jwks.timeout = .milliseconds(v) }
+        if let rules = s[.rateLimit] {
+            do { try c.rateLimits.apply(rules) } catch let e as KeywardError { throw CLIExit.error("--rate-limit: \(e.message)") }
+        }
+        c.rateLimitStoreURL = s[.rateLimitStore]
+        switch s[.rateLimitStoreFailure] {
+        case nil, "open": c.rateLimitFailOpen = true
+        case "closed": c.rateLimitFailOpen = false
+        default: throw CLIExit.error("--rate-limit-store-failure must be open or closed")
+        }
         c.acceptPlaintextFromLoopback = s.isOn(.acceptPlaintextFromLoopback)
         c.authz = try Self.authz(s)
         if let v = try s.integer(.reportQuotaItems, in: 1_000...10_000_000) {

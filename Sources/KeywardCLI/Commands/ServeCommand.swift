@@ -78,6 +78,12 @@ struct ServeCommand: AsyncParsableCommand {
     var authzKeyHeader: String?
     @Option(name: .long, help: "Scopes /v1/authz requires for matching requests, \"METHOD PATH=scope[,scope]\": METHOD or *, PATH exact or a prefix ending in *; first match wins, no match needs only a valid credential; repeatable (default $KEYWARD_AUTHZ_ROUTE, ;-separated, or none).")
     var authzRoute: [String] = []
+    @Option(name: .long, help: "Rate limits over the defaults: off, or comma-separated [live:|test:]key|identity|source|failure|routes=LIMIT/SECONDS[:BURST] (source, failure, routes may be off), e.g. key=100/1:200,failure=10/60 (default $KEYWARD_RATE_LIMIT; defaults in the README).")
+    var rateLimit: String?
+    @Option(name: .long, help: "Shared rate-limit store for a cluster: redis://[:password@]host:port[/db] (default $KEYWARD_RATE_LIMIT_STORE; none: each node limits alone).")
+    var rateLimitStore: String?
+    @Option(name: .long, help: "When the shared rate-limit store cannot answer: open falls back to this node's limiter, closed refuses with 503 (default $KEYWARD_RATE_LIMIT_STORE_FAILURE or open).")
+    var rateLimitStoreFailure: String?
     @Option(name: .long, help: "Event-loop threads (default $KEYWARD_EVENT_LOOPS, or one per CPU this process may run on).")
     var eventLoops: Int?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")

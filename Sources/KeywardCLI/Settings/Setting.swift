@@ -45,6 +45,9 @@ package enum Setting: String, CaseIterable, Sendable {
     case authzTrustedProxy = "authz.trusted.proxy"
     case authzKeyHeader = "authz.key.header"
     case authzRoute = "authz.route"
+    case rateLimit = "rate.limit"
+    case rateLimitStore = "rate.limit.store"
+    case rateLimitStoreFailure = "rate.limit.store.failure"
     // client commands
     case addr
     case token
@@ -62,5 +65,5 @@ package enum Setting: String, CaseIterable, Sendable {
 
     /// A key, or a URL that may hold a password: redacted even in swift-configuration's own
     /// access log (`CONFIG_ACCESS_LOG_FILE`), as every secret is kept out of logs.
-    var isSecret: Bool { self == .token || self == .databaseURL }
+    var isSecret: Bool { self == .token || self == .databaseURL || self == .rateLimitStore }
 }

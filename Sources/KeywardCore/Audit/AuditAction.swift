@@ -12,6 +12,8 @@ package enum AuditAction: String, Sendable, CaseIterable, Codable {
     case keyRotated = "key.rotated"
     case keyRevoked = "key.revoked"
     case keyQuarantined = "key.quarantined"
+    /// A key's own settings changed (its rate limit).
+    case keyUpdated = "key.updated"
     case policyException = "policy.exception"
     case consumerCreated = "consumer.created"
     case consumerDeleted = "consumer.deleted"

@@ -16,13 +16,16 @@ package struct Identity: Sendable, Equatable {
     package var createdAt: Date
     package var updatedAt: Date
     package var decommissionedAt: Date?
+    /// This identity's own limit, shared by all its keys and tokens (nil: the policy's).
+    package var rateLimit: RateLimit?
 
     package init(
         id: IdentityID, name: String, kind: IdentityKind, businessOwner: String?, technicalOwner: String?,
         purpose: String?, environment: String, dataClassification: DataClassification,
         labels: [String: String], allowedScopes: [Scope], status: IdentityStatus = .active,
-        createdAt: Date, updatedAt: Date, decommissionedAt: Date? = nil
+        createdAt: Date, updatedAt: Date, decommissionedAt: Date? = nil, rateLimit: RateLimit? = nil
     ) {
+        self.rateLimit = rateLimit
         self.id = id
         self.name = name
         self.kind = kind

@@ -22,12 +22,15 @@ package struct APIKey: Sendable, Equatable {
     package var revokeReason: String?
     package var lastUsedAt: Date?
     package var versions: [KeyVersion]
+    /// This key's own limit (nil: the policy's for its environment).
+    package var rateLimit: RateLimit?
 
     package init(
         id: KeyID, identityID: IdentityID, name: String?, environment: KeyEnvironment, scopes: [Scope],
         status: KeyStatus, currentVersion: Int, createdAt: Date, updatedAt: Date,
-        revokedAt: Date? = nil, revokeReason: String? = nil, lastUsedAt: Date? = nil, versions: [KeyVersion]
+        revokedAt: Date? = nil, revokeReason: String? = nil, lastUsedAt: Date? = nil, versions: [KeyVersion], rateLimit: RateLimit? = nil
     ) {
+        self.rateLimit = rateLimit
         self.id = id
         self.identityID = identityID
         self.name = name

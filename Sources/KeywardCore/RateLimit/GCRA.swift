@@ -51,7 +51,9 @@ package struct GCRA: Sendable, Equatable {
     /// the same as a whole limit). A refused request changes nothing, so a client that keeps knocking
     /// does not push its own next slot further away.
     package func decide(tat: inout ContinuousClock.Instant?, now: ContinuousClock.Instant, cost: Int = 1) -> Decision {
-        let base = max(tat ?? now, now)
+        // Under one limit the TAT never runs more than a horizon ahead; after a limit was changed
+        // (a looser one set on a key), debt owed under the old one is capped at a full burst of the new.
+        let base = min(max(tat ?? now, now), now + horizon)
         let next = base + interval * max(cost, 1)
         let allowedFrom = next - horizon
         if now < allowedFrom {

@@ -53,3 +53,42 @@ package protocol SharedLimitStore: Sendable {
     /// Decides `charges` atomically, all or nothing, each charged `cost` when admitted.
     func decide(_ charges: [LimitCharge], cost: Int) async throws -> LimitVerdict
 }
+
+/// A limit's state as answers report it: verify's `ratelimit {limit, remaining, reset}` and the
+/// IETF `RateLimit-Policy`/`RateLimit` headers (draft-ietf-httpapi-ratelimit-headers), plus
+/// `Retry-After` when refused. Seconds are rounded up, so a client that waits them is admitted.
+package struct RateLimitState: Sendable, Equatable {
+    /// The policy's name in the headers: `key`, `identity`, `source`, `failure` or `routes`.
+    package var name: String
+    package var limit: RateLimit
+    package var remaining: Int
+    package var reset: Int
+    /// Nil when admitted.
+    package var retryAfter: Int?
+
+    package init(name: String, limit: RateLimit, remaining: Int, reset: Int, retryAfter: Int?) {
+        self.name = name
+        self.limit = limit
+        self.remaining = remaining
+        self.reset = reset
+        self.retryAfter = retryAfter
+    }
+
+    package init(_ verdict: LimitVerdict) {
+        let kinds: [Character: String] = ["k": "key", "c": "key", "i": "identity", "s": "source", "f": "failure", "r": "routes"]
+        self.init(name: verdict.binding.bucket.first.flatMap { kinds[$0] } ?? "limit", limit: verdict.binding.limit,
+                  remaining: verdict.decision.remaining, reset: Self.seconds(verdict.decision.reset),
+                  retryAfter: verdict.admitted ? nil : max(1, Self.seconds(verdict.decision.retryAfter)))
+    }
+
+    static func seconds(_ d: Duration) -> Int {
+        let c = d.components
+        return Int(c.seconds) + (c.attoseconds > 0 ? 1 : 0)
+    }
+
+    /// `RateLimit-Policy` and `RateLimit` as structured-field lists of one item.
+    package var headers: [(name: String, value: String)] {
+        [("RateLimit-Policy", "\"\(name)\";q=\(limit.limit);w=\(limit.periodSeconds)"),
+         ("RateLimit", "\"\(name)\";r=\(remaining);t=\(reset)")]
+    }
+}

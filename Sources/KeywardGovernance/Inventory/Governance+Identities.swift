@@ -13,8 +13,10 @@ package struct NewIdentity: Sendable {
     package var dataClassification: DataClassification
     package var labels: [String: String]
     package var allowedScopes: [String]
+    package var rateLimit: RateLimit?
     package init(name: String, kind: IdentityKind, businessOwner: String?, technicalOwner: String?, purpose: String?, environment: String,
-                 dataClassification: DataClassification, labels: [String: String], allowedScopes: [String]) {
+                 dataClassification: DataClassification, labels: [String: String], allowedScopes: [String], rateLimit: RateLimit? = nil) {
+        self.rateLimit = rateLimit
         self.name = name
         self.kind = kind
         self.businessOwner = businessOwner
@@ -33,7 +35,11 @@ package struct IdentityChanges: Sendable {
     package var purpose: String?
     package var labels: [String: String]?
     package var allowedScopes: [String]?
-    package init(businessOwner: String? = nil, technicalOwner: String? = nil, purpose: String? = nil, labels: [String: String]? = nil, allowedScopes: [String]? = nil) {
+    /// nil: unchanged; `.some(nil)`: back to the policy's limit.
+    package var rateLimit: RateLimit??
+    package init(businessOwner: String? = nil, technicalOwner: String? = nil, purpose: String? = nil, labels: [String: String]? = nil, allowedScopes: [String]? = nil,
+                 rateLimit: RateLimit?? = nil) {
+        self.rateLimit = rateLimit
         self.businessOwner = businessOwner
         self.technicalOwner = technicalOwner
         self.purpose = purpose
@@ -56,14 +62,16 @@ extension Governance {
             let identity = Identity(
                 id: .random(), name: n.name, kind: n.kind, businessOwner: n.businessOwner, technicalOwner: n.technicalOwner,
                 purpose: n.purpose, environment: n.environment, dataClassification: n.dataClassification, labels: n.labels,
-                allowedScopes: scopes, createdAt: tx.now, updatedAt: tx.now)
+                allowedScopes: scopes, createdAt: tx.now, updatedAt: tx.now, rateLimit: n.rateLimit)
             try await self.store.insertIdentity(identity, in: tx)
-            tx.audit(AuditEntry(actor: actor.name, action: .identityCreated, target: identity.id.description, details: [
+            var details = [
                 "name": identity.name, "kind": identity.kind.rawValue, "environment": identity.environment,
                 "business_owner": identity.businessOwner ?? "", "technical_owner": identity.technicalOwner ?? "",
                 "purpose": identity.purpose ?? "", "allowed_scopes": scopes.map(\.value).joined(separator: " "),
                 "data_classification": identity.dataClassification.rawValue,
-            ]))
+            ]
+            if let l = identity.rateLimit { details["rate_limit"] = l.summary }
+            tx.audit(AuditEntry(actor: actor.name, action: .identityCreated, target: identity.id.description, details: details))
             return identity
         }
     }
@@ -84,6 +92,7 @@ extension Governance {
             if let v = c.purpose { identity.purpose = v; changed["purpose"] = v }
             if let v = c.labels { identity.labels = v; changed["labels"] = v.keys.sorted().joined(separator: " ") }
             if let v = scopes { identity.allowedScopes = v; changed["allowed_scopes"] = v.map(\.value).joined(separator: " ") }
+            if let v = c.rateLimit { identity.rateLimit = v; changed["rate_limit"] = v?.summary ?? "policy" }
             identity.updatedAt = tx.now
             try await self.store.updateIdentity(identity, in: tx)
             tx.audit(AuditEntry(actor: actor.name, action: .identityUpdated, target: id.description, details: changed))

@@ -13,8 +13,11 @@ package struct NewKey: Sendable {
     package var exceptionReason: String?
     /// Mint this key from a live key of the same identity (see `KeyCreateRequest.derivedFrom`).
     package var derivedFrom: KeyID?
+    /// The key's own rate limit (nil: the policy's for its environment).
+    package var rateLimit: RateLimit?
     package init(identityID: IdentityID, scopes: [String], environment: KeyEnvironment, ttlSeconds: Int?, expiresAt: Date?, name: String?, nonExpiring: Bool,
-                 exceptionReason: String?, derivedFrom: KeyID? = nil) {
+                 exceptionReason: String?, derivedFrom: KeyID? = nil, rateLimit: RateLimit? = nil) {
+        self.rateLimit = rateLimit
         self.derivedFrom = derivedFrom
         self.identityID = identityID
         self.scopes = scopes
@@ -68,8 +71,9 @@ extension Governance {
                     return .failure(refusal)
                 }
             }
-            let key = self.newKey(secret: secret, identity: identity.id, name: n.name, environment: n.environment,
+            var key = self.newKey(secret: secret, identity: identity.id, name: n.name, environment: n.environment,
                                   scopes: scopes, expiresAt: expiresAt, now: tx.now)
+            key.rateLimit = n.rateLimit
             try await self.store.insertKey(key, in: tx)
             if let parentID = n.derivedFrom {
                 try await self.store.linkDerived(parent: .key(parentID), child: .key(key.id), in: tx)

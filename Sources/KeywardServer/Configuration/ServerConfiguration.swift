@@ -34,6 +34,14 @@ package struct ServerConfiguration: Sendable {
     }
     /// Issuance policy (lifetimes, grace, exceptions).
     package var policy = IssuancePolicy()
+    /// Rate limits (`--rate-limit`); defaults in `RateLimitPolicy`.
+    package var rateLimits = RateLimitPolicy()
+    /// When a shared rate-limit store cannot answer: true falls back to this node's limiter (the
+    /// default: an outage of the store must not take the APIs behind Keyward down), false refuses
+    /// with 503 (`--rate-limit-store-failure closed`).
+    package var rateLimitFailOpen = true
+    /// A shared rate-limit store (`redis://…`) for a cluster; nil: each node limits alone.
+    package var rateLimitStoreURL: String?
     /// Which key environments verify accepts. Default both.
     package var verifier = VerifierConfiguration()
     /// How stale the key index may grow (a lost PostgreSQL change feed) before verify and the

@@ -34,8 +34,8 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case passing
     }
 
-    private let verifier: Verifier
-    private let tokens: TokenVerifier
+    private let point: VerifyPoint
+    private var verifier: Verifier { point.verifier }
     private let auth: Authenticator
     private let maxBodyBytes: Int
     private let logger: Logger
@@ -58,11 +58,10 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// revoked or expired bearer stops working at once.
     private var bearer: (header: [UInt8], digest: SecretDigest)?
 
-    init(verifier: Verifier, tokens: TokenVerifier, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, counter: FastPathCounter, logger: Logger) {
+    init(point: VerifyPoint, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, counter: FastPathCounter, logger: Logger) {
         self.metrics = metrics
         self.counter = counter
-        self.verifier = verifier
-        self.tokens = tokens
+        self.point = point
         self.auth = auth
         self.maxBodyBytes = maxBodyBytes
         self.logger = logger
@@ -135,7 +134,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(_ head: HTTPRequest, _ body: ByteBuffer) -> ByteBuffer? {
         guard let header = head.headerFields[.authorization], authorized(header),
               let request = VerifyCodec.decode(body) else { return nil }
-        guard case .ready(let outcome)? = try? VerifyPoint(verifier: verifier, tokens: tokens).step(request) else { return nil }
+        guard case .ready(let outcome)? = try? point.step(request) else { return nil }
         return VerifyRoutes.encode(outcome)
     }
 

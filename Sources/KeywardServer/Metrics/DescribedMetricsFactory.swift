@@ -9,6 +9,8 @@ struct DescribedMetricsFactory: MetricsFactory {
         "keyward_verify_total": "Verify answers by outcome (valid or the reason it is not).",
         "keyward_verify_refused_total": "Verify calls refused without an answer, by reason (stale: the key index lags the change feed).",
         "keyward_verify_duration_seconds": "Time to decide a verify, in the process (excluding HTTP).",
+        "keyward_ratelimit_refused_total": "Requests refused by a rate limit, by the limit that refused them (key, identity, source, failure, routes).",
+        "keyward_ratelimit_store_errors_total": "Decisions the shared rate-limit store could not take; fallback says what happened instead (local limiter, or refused with 503).",
     ]
     let registry: PrometheusCollectorRegistry
     private let plain: PrometheusMetricsFactory

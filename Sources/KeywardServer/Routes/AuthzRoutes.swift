@@ -62,6 +62,7 @@ struct AuthzRoutes {
             if let id = o.identityID { headers[identity] = id.description }
             if let client = o.clientID { headers[clientHeader] = client.description } else if let key = o.keyID { headers[keyHeader] = key.description }
             headers[scopesHeader] = (o.scopes ?? []).map(\.value).joined(separator: " ")
+            if let state = o.ratelimit { headers.append(contentsOf: RouteLimitMiddleware.fields(state)) }
             return Response(status: .ok, headers: headers)
         }
         switch reason {
@@ -69,8 +70,10 @@ struct AuthzRoutes {
             let scope = required.map(\.value).joined(separator: " ")
             return deny(.forbidden, reason: reason.rawValue, challenge: "\(scheme) realm=\"keyward\", error=\"insufficient_scope\", scope=\"\(scope)\"")
         case .rateLimited:
+            // Retry-After and the IETF RateLimit-Policy/RateLimit headers, as Keyward's own routes send them.
             var r = deny(.tooManyRequests, reason: reason.rawValue, challenge: nil)
-            AuthzLimitHeaders.add(for: o, to: &r.headers)
+            if let state = o.ratelimit { r.headers.append(contentsOf: RouteLimitMiddleware.fields(state)) }
+            r.headers[.retryAfter] = String(max(1, o.ratelimit?.retryAfter ?? 1))
             return r
         case .dpopNonceRequired:
             var r = deny(.unauthorized, reason: reason.rawValue, challenge: "DPoP error=\"use_dpop_nonce\"")

@@ -17,7 +17,7 @@ extension KeyResponse {
                 KeyVersionResponse(version: v.version, prefix: v.prefix, fingerprint: v.fingerprint.description, state: k.state(of: v, at: now).rawValue,
                                    createdAt: v.createdAt, expiresAt: v.expiresAt, graceUntil: v.graceUntil)
             },
-            usage: usage)
+            usage: usage, rateLimit: k.rateLimit.map(RateLimitDTO.init))
     }
 }
 
@@ -41,6 +41,6 @@ extension NewKey {
         }
         return NewKey(identityID: iid, scopes: body.scopes, environment: KeyEnvironment(rawValue: body.environment.rawValue)!,
                       ttlSeconds: body.ttlSeconds, expiresAt: body.expiresAt, name: body.name, nonExpiring: body.nonExpiring ?? false,
-                      exceptionReason: body.policyExceptionReason, derivedFrom: parent)
+                      exceptionReason: body.policyExceptionReason, derivedFrom: parent, rateLimit: try body.rateLimit.map(RateLimit.validated))
     }
 }

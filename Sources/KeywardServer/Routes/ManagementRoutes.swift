@@ -18,7 +18,7 @@ struct ManagementRoutes {
         router.post("/v1/identities") { req, _ in
             let actor = try auth.require(.admin, req)
             let body = try await io.decode(IdentityCreateRequest.self, from: req)
-            let created = try await m.createIdentity(NewIdentity(body), actor: actor)
+            let created = try await m.createIdentity(try NewIdentity(body), actor: actor)
             return try io.respond(IdentityResponse(created), status: .created)
         }
         table.add(.get, "/v1/identities")
@@ -51,7 +51,7 @@ struct ManagementRoutes {
             let actor = try auth.require(.admin, req)
             let id = try ctx.pathID(IdentityID.self)
             let body = try await io.decode(IdentityUpdateRequest.self, from: req)
-            let i = try await m.updateIdentity(id, IdentityChanges(body), actor: actor)
+            let i = try await m.updateIdentity(id, try IdentityChanges(body), actor: actor)
             return try io.respond(IdentityResponse(i))
         }
         table.add(.post, "/v1/identities/{id}/decommission")
@@ -89,6 +89,15 @@ struct ManagementRoutes {
             guard let k = try await m.key(id) else { throw KeywardError.notFound("key") }
             let usage = try await m.usage(of: id)
             return try io.respond(KeyResponse(k, now: clock.now(), usage: usage.outcomes))
+        }
+        table.add(.patch, "/v1/keys/{id}")
+        router.patch("/v1/keys/{id}") { req, ctx in
+            let actor = try auth.require(.admin, req)
+            let id = try ctx.pathID(KeyID.self)
+            let body = try await io.decode(KeyUpdateRequest.self, from: req)
+            guard let change = body.rateLimit else { throw KeywardError(.validation, "nothing to change: give rate_limit (an object, or null for the policy's)") }
+            let key = try await m.setRateLimit(of: id, to: try RateLimit.change(change), actor: actor)
+            return try io.respond(KeyResponse(key, now: clock.now()))
         }
         table.add(.post, "/v1/keys/{id}/rotate")
         router.post("/v1/keys/{id}/rotate") { req, ctx in

@@ -6,6 +6,7 @@ import KeywardCore
 import KeywardGovernance
 import KeywardOAuth
 import KeywardStore
+import KeywardVerify
 import NIOCore
 
 /// `/oauth/token`, `/oauth/introspect`, `/oauth/revoke` and the two `/.well-known` documents.
@@ -17,6 +18,7 @@ struct OAuthRoutes {
     /// The server listens with TLS: only then can a connection carry a client certificate, and
     /// only then is it asked for one (a hop to the connection's event loop on every request).
     let tls: Bool
+    let limits: Limits
 
     static let maxForm = 64 * 1024
     static let dpopField = HTTPField.Name("DPoP")!
@@ -24,12 +26,13 @@ struct OAuthRoutes {
     static let pragmaField = HTTPField.Name("Pragma")!
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let server = server, auth = auth, tls = tls
+        let server = server, auth = auth, tls = tls, limits = limits
         table.add(.post, "/oauth/token")
         router.post("/oauth/token") { req, ctx in
             await Self.answer {
                 let form = try await Self.form(req)
-                return await Self.token(server, form: form, headers: req.headers, certificate: tls ? await ctx.clientCertificate() : nil).response
+                return await Self.token(server, form: form, headers: req.headers, certificate: tls ? await ctx.clientCertificate() : nil,
+                                        limits: limits, peer: ctx.remoteAddress).response
             }
         }
         table.add(.post, "/oauth/introspect")
@@ -130,13 +133,55 @@ struct OAuthRoutes {
 
     /// The token endpoint's answer to a parsed form: the token, or the RFC 6749 error. Shared by the
     /// route and `TokenFastPath`, so both give the same answer, byte for byte.
-    static func token(_ server: AuthorizationServer, form: FormBody, headers: HTTPFields, certificate: PresentedCertificate?) async -> OAuthAnswer {
+    /// The token endpoint's answer (the route's and the fast path's). Failed client
+    /// authentications and grants are charged to the failure bucket of the caller's address and the
+    /// client it named (case 66): a flood of bad assertions carrying a victim's `client_id` exhausts
+    /// only the attacker's own bucket, and the victim's requests from its own addresses still pass.
+    static func token(_ server: AuthorizationServer, form: FormBody, headers: HTTPFields, certificate: PresentedCertificate?,
+                      limits: Limits, peer: String?) async -> OAuthAnswer {
+        var failureBucket: LimitCharge?
+        if limits.policy.enabled, let peer, let failure = limits.policy.failure {
+            let bucket = LimitCharge("f:\(peer)|\(clientTarget(form))", failure)
+            failureBucket = bucket
+            var peek = bucket
+            peek.peek = true
+            do {
+                let verdict = try await limits.decide([peek])
+                if !verdict.admitted { return limitedAnswer(RateLimitState(verdict), limits: limits) }
+            } catch {
+                return errorAnswer(OAuthFailure(.temporarilyUnavailable, "the shared rate-limit store is unavailable; retry", status: 503))
+            }
+        }
         let request = TokenRequest(form: form, hasBasicAuth: hasBasic(headers), dpopHeaders: headers[values: dpopField], clientCertificate: certificate)
         do {
             return tokenAnswer(try await server.token(request))
         } catch {
+            if let failureBucket, [.invalidClient, .invalidGrant, .unauthorizedClient].contains(error.code) {
+                _ = try? await limits.decide([failureBucket])
+            }
             return errorAnswer(error)
         }
+    }
+
+    /// The client a token request names, unverified, for its failure bucket: `client_id`, else the
+    /// `iss` of its client assertion, else `-` (one bucket per address for requests naming none).
+    static func clientTarget(_ form: FormBody) -> String {
+        if let id = try? single(form, "client_id"), !id.isEmpty { return String(id.prefix(128)) }
+        if let assertion = try? single(form, "client_assertion"),
+           let unverified = try? ClientAssertion.inspect(assertion, formClientID: nil) {
+            return String(unverified.clientID.prefix(128))
+        }
+        return "-"
+    }
+
+    /// 429 with an RFC 6749 body (`temporarily_unavailable`), `Retry-After` and the RateLimit headers.
+    static func limitedAnswer(_ state: RateLimitState, limits: Limits) -> OAuthAnswer {
+        limits.countRefusal(state)
+        var r = errorAnswer(OAuthFailure(.temporarilyUnavailable, "too many failed attempts from this address for this client; retry in \(state.retryAfter ?? 1) s",
+                                         status: 429))
+        r.headers[.retryAfter] = String(state.retryAfter ?? 1)
+        for field in RouteLimitMiddleware.fields(state) { r.headers[field.name] = field.value }
+        return r
     }
 
     static func error(_ f: OAuthFailure) -> Response { errorAnswer(f).response }

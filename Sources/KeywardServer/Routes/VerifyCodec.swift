@@ -131,6 +131,20 @@ package enum VerifyCodec {
         if let d = r.expiresAt { key("expires_at", &buf); writeString(rfc3339(d), &buf) }
         if let v = r.identityId { key("identity_id", &buf); writeString(v, &buf) }
         if let v = r.keyId { key("key_id", &buf); writeString(v, &buf) }
+        if let v = r.ratelimit {
+            key("ratelimit", &buf)
+            buf.writeStaticString("{\"limit\":")
+            buf.writeString(String(v.limit))
+            buf.writeStaticString(",\"remaining\":")
+            buf.writeString(String(v.remaining))
+            buf.writeStaticString(",\"reset\":")
+            buf.writeString(String(v.reset))
+            if let r = v.retryAfter {
+                buf.writeStaticString(",\"retry_after\":")
+                buf.writeString(String(r))
+            }
+            buf.writeStaticString("}")
+        }
         if let v = r.reason { key("reason", &buf); writeString(v, &buf) }
         if let v = r.scopes {
             key("scopes", &buf)

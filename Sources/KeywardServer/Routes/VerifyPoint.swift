@@ -7,19 +7,31 @@ import NIOCore
 
 /// Where a presented credential is judged: an API key by `Verifier`, an access token by
 /// `TokenVerifier`. Shared by `POST /v1/keys/verify` (its route and its fast path) and the
-/// gateways' `/v1/authz`, so they cannot disagree on a result.
+/// gateways' `/v1/authz`, so they cannot disagree on a result. Every answer passes the rate
+/// limits (`Limits`) before it is counted and recorded: usage sees what the caller was told.
 struct VerifyPoint: Sendable {
     let verifier: Verifier
     let tokens: TokenVerifier
+    let limits: Limits
 
-    /// The outcome for a decoded request: ready, or a DPoP proof that must first be recorded in
-    /// the shared store (on PostgreSQL). A bad request throws.
+    /// The outcome for a decoded request: ready, or waiting for the shared store — a DPoP proof
+    /// that must first be recorded (on PostgreSQL), or limits a shared limit store decides. A bad
+    /// request throws.
     enum Step {
         case ready(VerifyOutcome)
-        case pending(PendingProof)
+        case pending(PendingProof, Judged)
+        case limit(VerifyOutcome, Judged)
+    }
+
+    /// What is needed to finish a request after the store answered.
+    struct Judged: Sendable {
+        var required: [Scope]
+        var source: VerifySource?
+        var started: ContinuousClock.Instant
     }
 
     func step(_ body: VerifyRequest) throws -> Step {
+        let started = ContinuousClock.now
         var required: [Scope] = []
         if let scopes = body.scopes {
             guard scopes.count <= 100 else { throw KeywardError(.validation, "scopes: at most 100") }
@@ -37,26 +49,52 @@ struct VerifyPoint: Sendable {
             for (name, value) in [("dpop", body.dpop), ("htm", body.htm), ("htu", body.htu), ("audience", body.audience)] {
                 if let value, value.utf8.count > 8 * 1024 { throw KeywardError(.validation, "\(name): at most 8 KiB") }
             }
+            let judged = Judged(required: required, source: source, started: started)
             switch tokens.check(body.key, required: required, presentation: TokenPresentation(
                 dpopProof: body.dpop, method: body.htm, url: body.htu, certificateThumbprint: body.source?.clientCertThumbprint, audience: body.audience)) {
-            case .done(let o): return .ready(o)
-            case .pending(let p): return .pending(p)
+            case .done(let o): return limited(o, judged)
+            case .pending(let p): return .pending(p, judged)
             }
         }
         if body.dpop != nil || body.htm != nil || body.htu != nil || body.audience != nil {
             throw KeywardError(.validation, "dpop, htm, htu and audience apply to access tokens only")
         }
-        return .ready(try verifier.verify(body.key, required: required, source: source))
+        let o = try verifier.verify(body.key, required: required, source: source, recordUsage: false)
+        return limited(o, Judged(required: required, source: source, started: started))
     }
 
-    /// The whole outcome, waiting for the shared store where a proof must be recorded.
+    /// Applies the limits this node decides alone; a shared store's decision waits (`.limit`).
+    private func limited(_ outcome: VerifyOutcome, _ judged: Judged) -> Step {
+        var o = outcome
+        if o.keyID == nil, let id = o.identityID { o.identityLimit = verifier.index.identityLimit(id) }
+        let charges = limits.charges(for: o, sourceIP: judged.source?.ip)
+        if charges.isEmpty { return .ready(finish(o, judged)) }
+        guard let verdict = limits.decideLocally(charges) else { return .limit(o, judged) }
+        return .ready(finish(limits.apply(verdict, to: o), judged))
+    }
+
+    private func finish(_ o: VerifyOutcome, _ judged: Judged) -> VerifyOutcome {
+        verifier.record(o, required: judged.required, source: judged.source, since: judged.started)
+        return o
+    }
+
+    /// The whole outcome, waiting for the shared store where a proof must be recorded or a shared
+    /// limit store decides.
     func outcome(_ body: VerifyRequest) async throws -> VerifyOutcome {
-        switch try step(body) {
-        case .ready(let o): return o
-        case .pending(let p):
-            do { return try await tokens.confirm(p) } catch {
+        var step = try step(body)
+        if case .pending(let p, let judged) = step {
+            let o: VerifyOutcome
+            do { o = try await tokens.confirm(p) } catch {
                 throw KeywardError(.unavailable, "the store is unavailable; retry")
             }
+            step = limited(o, judged)
+        }
+        switch step {
+        case .ready(let o): return o
+        case .limit(let o, let judged):
+            let verdict = try await limits.decide(limits.charges(for: o, sourceIP: judged.source?.ip))
+            return finish(limits.apply(verdict, to: o), judged)
+        case .pending: preconditionFailure("a confirmed proof is limited next")
         }
     }
 }

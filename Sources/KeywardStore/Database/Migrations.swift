@@ -89,6 +89,11 @@ extension Store {
             "ALTER TABLE oauth_clients ADD COLUMN tls_ca_thumbprint TEXT",
             "ALTER TABLE oauth_clients ADD COLUMN workload_trust TEXT",
         ],
+        [
+            // Issue 14: an identity's or a key's own rate limit (JSON {limit, periodSeconds, burst}; null: the policy's).
+            "ALTER TABLE identities ADD COLUMN rate_limit TEXT",
+            "ALTER TABLE api_keys ADD COLUMN rate_limit TEXT",
+        ],
     ]
 
     package func migrate() async throws {

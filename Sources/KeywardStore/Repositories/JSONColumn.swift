@@ -1,4 +1,5 @@
 import Foundation
+import KeywardCore
 
 /// JSON text columns (labels, scope lists), written with sorted keys.
 enum JSONColumn {
@@ -6,6 +7,18 @@ enum JSONColumn {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? String(decoding: enc.encode(value), as: UTF8.self)) ?? "null"
+    }
+
+    static func encodeRateLimit(_ limit: RateLimit?) -> String? { limit.map { encode($0) } }
+
+    /// A stored limit, validated again (a hand-edited row with an impossible limit is corrupt, not obeyed).
+    static func decodeRateLimit(_ text: String?) throws -> RateLimit? {
+        guard let text else { return nil }
+        let raw = try decode(RateLimit.self, from: text)
+        guard let limit = RateLimit(limit: raw.limit, periodSeconds: raw.periodSeconds, burst: raw.burst) else {
+            throw StoreError.corrupt("rate limit out of range")
+        }
+        return limit
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {

@@ -19,13 +19,13 @@ package struct IdentityFilter: Sendable {
 }
 
 extension Store {
-    static let identityColumns = "id, name, kind, business_owner, technical_owner, purpose, environment, data_classification, labels, allowed_scopes, status, created_at, updated_at, decommissioned_at"
+    static let identityColumns = "id, name, kind, business_owner, technical_owner, purpose, environment, data_classification, labels, allowed_scopes, status, created_at, updated_at, decommissioned_at, rate_limit"
 
     package func insertIdentity(_ i: Identity, in tx: WriteTransaction) async throws {
         let labels = JSONColumn.encode(i.labels)
         let scopes = JSONColumn.encode(i.allowedScopes.map(\.value))
         try await tx.db.raw("""
-            INSERT INTO identities (\(unsafeRaw: Store.identityColumns)) VALUES (\(bind: i.id.description), \(bind: i.name), \(bind: i.kind.rawValue), \(bind: i.businessOwner), \(bind: i.technicalOwner), \(bind: i.purpose), \(bind: i.environment), \(bind: i.dataClassification.rawValue), \(bind: labels), \(bind: scopes), \(bind: i.status.rawValue), \(bind: i.createdAt.unixMillis), \(bind: i.updatedAt.unixMillis), \(bind: i.decommissionedAt?.unixMillis))
+            INSERT INTO identities (\(unsafeRaw: Store.identityColumns)) VALUES (\(bind: i.id.description), \(bind: i.name), \(bind: i.kind.rawValue), \(bind: i.businessOwner), \(bind: i.technicalOwner), \(bind: i.purpose), \(bind: i.environment), \(bind: i.dataClassification.rawValue), \(bind: labels), \(bind: scopes), \(bind: i.status.rawValue), \(bind: i.createdAt.unixMillis), \(bind: i.updatedAt.unixMillis), \(bind: i.decommissionedAt?.unixMillis), \(bind: JSONColumn.encodeRateLimit(i.rateLimit)))
             """).run()
         tx.changed(.identity(i))
     }
@@ -34,7 +34,7 @@ extension Store {
         let labels = JSONColumn.encode(i.labels)
         let scopes = JSONColumn.encode(i.allowedScopes.map(\.value))
         try await tx.db.raw("""
-            UPDATE identities SET name = \(bind: i.name), business_owner = \(bind: i.businessOwner), technical_owner = \(bind: i.technicalOwner), purpose = \(bind: i.purpose), labels = \(bind: labels), allowed_scopes = \(bind: scopes), status = \(bind: i.status.rawValue), updated_at = \(bind: i.updatedAt.unixMillis), decommissioned_at = \(bind: i.decommissionedAt?.unixMillis) WHERE id = \(bind: i.id.description)
+            UPDATE identities SET name = \(bind: i.name), business_owner = \(bind: i.businessOwner), technical_owner = \(bind: i.technicalOwner), purpose = \(bind: i.purpose), labels = \(bind: labels), allowed_scopes = \(bind: scopes), status = \(bind: i.status.rawValue), updated_at = \(bind: i.updatedAt.unixMillis), decommissioned_at = \(bind: i.decommissionedAt?.unixMillis), rate_limit = \(bind: JSONColumn.encodeRateLimit(i.rateLimit)) WHERE id = \(bind: i.id.description)
             """).run()
         tx.changed(.identity(i))
     }
@@ -64,6 +64,17 @@ extension Store {
         }
     }
 
+    /// Every identity with a rate limit of its own (the verify index loads them at start).
+    package func identityRateLimits() async throws -> [(IdentityID, RateLimit)] {
+        try await read { db in
+            try await db.raw("SELECT id, rate_limit FROM identities WHERE rate_limit IS NOT NULL").all().compactMap { row in
+                guard let id = IdentityID(try row.decode(column: "id", as: String.self)),
+                      let limit = try JSONColumn.decodeRateLimit(try row.decode(column: "rate_limit", as: String?.self)) else { return nil }
+                return (id, limit)
+            }
+        }
+    }
+
     static func decodeIdentity(_ row: any SQLRow) throws -> Identity {
         func s(_ c: String) throws -> String { try row.decode(column: c, as: String.self) }
         func os(_ c: String) throws -> String? { try row.decode(column: c, as: String?.self) }
@@ -79,7 +90,8 @@ extension Store {
             allowedScopes: scopes, status: status,
             createdAt: Date(unixMillis: try row.decode(column: "created_at", as: Int64.self)),
             updatedAt: Date(unixMillis: try row.decode(column: "updated_at", as: Int64.self)),
-            decommissionedAt: try row.decode(column: "decommissioned_at", as: Int64?.self).map(Date.init(unixMillis:))
+            decommissionedAt: try row.decode(column: "decommissioned_at", as: Int64?.self).map(Date.init(unixMillis:)),
+            rateLimit: try JSONColumn.decodeRateLimit(try os("rate_limit"))
         )
     }
 }

@@ -14,11 +14,11 @@ package struct KeyFilter: Sendable {
 }
 
 extension Store {
-    static let keyColumns = "id, identity_id, name, environment, scopes, status, current_version, created_at, updated_at, revoked_at, revoke_reason, last_used_at"
+    static let keyColumns = "id, identity_id, name, environment, scopes, status, current_version, created_at, updated_at, revoked_at, revoke_reason, last_used_at, rate_limit"
 
     package func insertKey(_ k: APIKey, in tx: WriteTransaction) async throws {
         try await tx.db.raw("""
-            INSERT INTO api_keys (\(unsafeRaw: Store.keyColumns)) VALUES (\(bind: k.id.description), \(bind: k.identityID.description), \(bind: k.name), \(bind: k.environment.rawValue), \(bind: JSONColumn.encode(k.scopes.map(\.value))), \(bind: k.status.rawValue), \(bind: Int64(k.currentVersion)), \(bind: k.createdAt.unixMillis), \(bind: k.updatedAt.unixMillis), \(bind: k.revokedAt?.unixMillis), \(bind: k.revokeReason), \(bind: k.lastUsedAt?.unixMillis))
+            INSERT INTO api_keys (\(unsafeRaw: Store.keyColumns)) VALUES (\(bind: k.id.description), \(bind: k.identityID.description), \(bind: k.name), \(bind: k.environment.rawValue), \(bind: JSONColumn.encode(k.scopes.map(\.value))), \(bind: k.status.rawValue), \(bind: Int64(k.currentVersion)), \(bind: k.createdAt.unixMillis), \(bind: k.updatedAt.unixMillis), \(bind: k.revokedAt?.unixMillis), \(bind: k.revokeReason), \(bind: k.lastUsedAt?.unixMillis), \(bind: JSONColumn.encodeRateLimit(k.rateLimit)))
             """).run()
         for v in k.versions { try await insertVersion(v, of: k.id, in: tx) }
         tx.changed(.key(k))
@@ -33,7 +33,7 @@ extension Store {
     /// Writes a key's mutable columns and every version's grace; publishes the new state.
     package func updateKey(_ k: APIKey, in tx: WriteTransaction) async throws {
         try await tx.db.raw("""
-            UPDATE api_keys SET status = \(bind: k.status.rawValue), current_version = \(bind: Int64(k.currentVersion)), updated_at = \(bind: k.updatedAt.unixMillis), revoked_at = \(bind: k.revokedAt?.unixMillis), revoke_reason = \(bind: k.revokeReason) WHERE id = \(bind: k.id.description)
+            UPDATE api_keys SET status = \(bind: k.status.rawValue), current_version = \(bind: Int64(k.currentVersion)), updated_at = \(bind: k.updatedAt.unixMillis), revoked_at = \(bind: k.revokedAt?.unixMillis), revoke_reason = \(bind: k.revokeReason), rate_limit = \(bind: JSONColumn.encodeRateLimit(k.rateLimit)) WHERE id = \(bind: k.id.description)
             """).run()
         for v in k.versions {
             try await tx.db.raw("UPDATE api_key_versions SET grace_until = \(bind: v.graceUntil?.unixMillis) WHERE key_id = \(bind: k.id.description) AND version = \(bind: Int64(v.version))").run()
@@ -121,7 +121,8 @@ extension Store {
             revokedAt: try row.decode(column: "revoked_at", as: Int64?.self).map(Date.init(unixMillis:)),
             revokeReason: try row.decode(column: "revoke_reason", as: String?.self),
             lastUsedAt: try row.decode(column: "last_used_at", as: Int64?.self).map(Date.init(unixMillis:)),
-            versions: []
+            versions: [],
+            rateLimit: try JSONColumn.decodeRateLimit(try row.decode(column: "rate_limit", as: String?.self))
         )
     }
 

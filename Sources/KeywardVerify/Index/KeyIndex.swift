@@ -23,9 +23,12 @@ package final class KeyIndex: Sendable {
         var revoked: Bool
         var quarantined: Bool
         var environment: KeyEnvironment
+        var rateLimit: RateLimit?
     }
 
     struct Tables {
+        /// Identities with a rate limit of their own (few; the rest follow the policy).
+        var identityLimits: [UInt128: RateLimit] = [:]
         var byDigest: [SecretDigest: VersionEntry] = [:]
         var keys: [UInt128: KeyState] = [:]
         var scopeSets: [[Scope]] = []
@@ -53,6 +56,9 @@ package final class KeyIndex: Sendable {
         package var revoked: Bool
         package var quarantined: Bool
         package var environment: KeyEnvironment
+        /// The key's and its identity's own limits (nil: the policy's).
+        package var keyLimit: RateLimit?
+        package var identityLimit: RateLimit?
     }
 
     private let tables = Mutex(Tables())
@@ -86,7 +92,7 @@ package final class KeyIndex: Sendable {
         let sid = t.intern(key.scopes)
         t.keys[key.id.raw] = KeyState(
             identity: key.identityID.raw, scopeSet: sid, currentVersion: UInt32(key.currentVersion),
-            revoked: revoked, quarantined: quarantined && !revoked, environment: key.environment
+            revoked: revoked, quarantined: quarantined && !revoked, environment: key.environment, rateLimit: key.rateLimit
         )
         for v in key.versions {
             t.byDigest[v.digest] = VersionEntry(
@@ -97,12 +103,28 @@ package final class KeyIndex: Sendable {
         }
     }
 
-    /// Subscribes to the store's change feed and loads every key.
+    /// Applies an identity's own rate limit (set, changed or removed).
+    package func apply(_ identity: Identity) {
+        tables.withLock { $0.identityLimits[identity.id.raw] = identity.rateLimit }
+    }
+
+    /// An identity's own limit, for access tokens (their identity is not in a key entry).
+    package func identityLimit(_ id: IdentityID) -> RateLimit? {
+        tables.withLock { $0.identityLimits[id.raw] }
+    }
+
+    /// Subscribes to the store's change feed and loads every key and every identity's own limit.
     package func attach(to store: Store) async throws {
         store.feed.subscribe { [weak self] change in
-            if case .key(let k) = change { self?.apply(k) }
+            switch change {
+            case .key(let k): self?.apply(k)
+            case .identity(let i): self?.apply(i)
+            default: break
+            }
         }
         try await store.forEachKey { page in self.apply(page) }
+        let limits = try await store.identityRateLimits()
+        tables.withLock { t in for (id, l) in limits where t.identityLimits[id.raw] == nil { t.identityLimits[id.raw] = l } }
     }
 
     package func lookup(_ digest: SecretDigest) -> Hit? {
@@ -114,7 +136,8 @@ package final class KeyIndex: Sendable {
                 scopes: t.scopeSets[Int(k.scopeSet)],
                 expiresAt: e.expiresAt == Int64.max ? nil : Date(unixMillis: e.expiresAt),
                 graceUntil: e.graceUntil == Int64.max ? nil : Date(unixMillis: e.graceUntil),
-                isCurrent: e.version == k.currentVersion, revoked: k.revoked, quarantined: k.quarantined, environment: k.environment
+                isCurrent: e.version == k.currentVersion, revoked: k.revoked, quarantined: k.quarantined, environment: k.environment,
+                keyLimit: k.rateLimit, identityLimit: t.identityLimits.isEmpty ? nil : t.identityLimits[k.identity]
             )
         }
     }

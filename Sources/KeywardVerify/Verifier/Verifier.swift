@@ -71,15 +71,19 @@ package final class Verifier: Sendable {
         }
         let start = ContinuousClock.now
         let outcome = decide(presented, required: required)
-        if recordUsage {
-            outcomeCounters[outcome.reason?.rawValue ?? "valid"]?.increment()
-            if let id = outcome.keyID {
-                usage.record(id, outcome: outcome.reason?.rawValue ?? "valid", at: clock.now(), source: source, scopes: required)
-            }
-            let d = ContinuousClock.now - start
-            latency.recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
-        }
+        if recordUsage { record(outcome, required: required, source: source, since: start) }
         return outcome
+    }
+
+    /// Counts an outcome and records its key's usage: what `verify` does unless told not to, for a
+    /// caller that first applies rate limits (the outcome recorded is the one answered).
+    package func record(_ outcome: VerifyOutcome, required: [Scope], source: VerifySource?, since start: ContinuousClock.Instant) {
+        outcomeCounters[outcome.reason?.rawValue ?? "valid"]?.increment()
+        if let id = outcome.keyID {
+            usage.record(id, outcome: outcome.reason?.rawValue ?? "valid", at: clock.now(), source: source, scopes: required)
+        }
+        let d = ContinuousClock.now - start
+        latency.recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
     }
 
     private func decide(_ presented: String, required: [Scope]) -> VerifyOutcome {
@@ -132,7 +136,9 @@ package final class Verifier: Sendable {
         if !required.isEmpty {
             for s in required where !held.contains(s) { return .invalid(.insufficientScope, hit) }
         }
-        return VerifyOutcome(reason: nil, keyID: hit.keyID, version: hit.version, identityID: hit.identityID,
-                             scopes: held, expiresAt: hit.expiresAt)
+        var valid = VerifyOutcome(reason: nil, keyID: hit.keyID, version: hit.version, identityID: hit.identityID,
+                                  scopes: held, expiresAt: hit.expiresAt)
+        valid.limits(hit)
+        return valid
     }
 }

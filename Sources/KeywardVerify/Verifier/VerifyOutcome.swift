@@ -14,6 +14,13 @@ package struct VerifyOutcome: Sendable {
     package var tokenID: AccessTokenID?
     /// With `dpop_nonce_required`: the nonce to send back in `DPoP-Nonce`.
     package var dpopNonce: String?
+    /// The limit that bound this request (nil when limits are off or were not consulted).
+    package var ratelimit: RateLimitState?
+    /// What the limits need and the wire never shows: the key's environment and the key's and
+    /// identity's own limits (nil: the policy's).
+    package var environment: KeyEnvironment?
+    package var keyLimit: RateLimit?
+    package var identityLimit: RateLimit?
 
     package var valid: Bool { reason == nil }
 
@@ -30,7 +37,15 @@ package struct VerifyOutcome: Sendable {
     }
 
     package static func invalid(_ reason: VerifyReason, _ hit: KeyIndex.Hit? = nil) -> VerifyOutcome {
-        VerifyOutcome(reason: reason, keyID: hit?.keyID, version: hit?.version, identityID: hit?.identityID,
-                      scopes: nil, expiresAt: hit?.expiresAt)
+        var o = VerifyOutcome(reason: reason, keyID: hit?.keyID, version: hit?.version, identityID: hit?.identityID,
+                              scopes: nil, expiresAt: hit?.expiresAt)
+        o.limits(hit)
+        return o
+    }
+
+    mutating func limits(_ hit: KeyIndex.Hit?) {
+        environment = hit?.environment
+        keyLimit = hit?.keyLimit
+        identityLimit = hit?.identityLimit
     }
 }
