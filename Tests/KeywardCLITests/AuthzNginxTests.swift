@@ -77,8 +77,11 @@ struct AuthzNginxTests {
                                           logDirectory: dir.path)
         let stack = Stack(dir: dir, keyward: keyward, upstream: upstream, nginx: nginx, keywardURL: url, gateway: "http://127.0.0.1:\(listen)",
                           env: ["KEYWARD_ADDR": url, "KEYWARD_TOKEN": try #require(admin)])
-        // Both listening: a request without a key reaches Keyward through NGINX and comes back 401.
-        let up = await eventually(timeout: .seconds(30)) { (try? await curl(stack, "/ready"))?.status == 401 }
+        // All listening: the upstream answers directly, and a request without a key reaches Keyward through NGINX and comes back 401.
+        let up = await eventually(timeout: .seconds(30)) {
+            let direct = try? await ProcessRunner.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "--max-time", "5", "http://127.0.0.1:\(upstreamPort)/"])
+            return direct?.status == 0 ? (try? await curl(stack, "/ready"))?.status == 401 : false
+        }
         if up == nil { stack.stop() }
         try #require(up != nil, "nginx or the upstream did not come up: \(nginx.stderr.suffix(1_000))")
         return stack
@@ -106,7 +109,7 @@ struct AuthzNginxTests {
         return Answer(status: status, headers: fields, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
 
-    @Test("through NGINX: a valid key reaches the API as X-Keyward-Identity (never the key itself); no key 401, a revoked key 401, a wrong scope 403")
+    @Test("through NGINX: a valid key reaches the API as X-Keyward-Identity (never the key itself); no key 401, a wrong scope 403, over its limit 429 with Retry-After and RateLimit headers, a revoked key 401")
     func allowDenyScope() async throws {
         let s = try await Self.start(serveArgs: ["--authz-trusted-proxy", "127.0.0.1/32", "--authz-key-header", "X-API-Key",
                                                 "--authz-route", "POST /v1/orders*=payments:write"])
@@ -130,9 +133,23 @@ struct AuthzNginxTests {
         let scope = try await Self.curl(s, "/v1/orders", method: "POST", headers: ["Authorization: Bearer \(key)"])
         #expect(scope.status == 403, "\(scope.status) \(scope.body)")
 
+        // A key limited to 2 requests an hour: the third is 429 through NGINX, with Retry-After and the RateLimit headers.
+        let limitedOut = try await s.kw("keys", "create", "--identity", idn, "--scope", "payments:read", "--ttl", "30d", "--rate-limit", "2/3600", "--json")
+        let limited = try #require((try JSONSerialization.jsonObject(with: Data(limitedOut.utf8)) as? [String: Any])?["key"] as? String)
+        for _ in 0..<2 {
+            let r = try await Self.curl(s, "/v1/orders/1", headers: ["X-API-Key: \(limited)"])
+            #expect(r.status == 200 && r.headers["ratelimit"] != nil, "\(r.status) \(r.headers)")
+        }
+        let over = try await Self.curl(s, "/v1/orders/1", headers: ["X-API-Key: \(limited)"])
+        #expect(over.status == 429, "\(over.status) \(over.body) \(s.nginx.stderr.suffix(500))")
+        #expect(Int(over.headers["retry-after"] ?? "") ?? 0 >= 1, "\(over.headers)")
+        #expect(over.headers["ratelimit-policy"]?.contains("q=2;w=3600") == true && over.headers["ratelimit"]?.contains("r=0") == true, "\(over.headers)")
+        // Another key of the same identity is not limited by this key's bucket.
+        #expect(try await Self.curl(s, "/v1/orders/1", headers: ["Authorization: Bearer \(key)"]).status == 200)
+
         _ = try await s.kw("keys", "revoke", keyID, "--reason", "authz test")
         let revoked = try await Self.curl(s, "/v1/orders/42", headers: ["Authorization: Bearer \(key)"])
         #expect(revoked.status == 401 && revoked.headers["www-authenticate"]?.contains("invalid_token") == true, "\(revoked.status) \(revoked.headers)")
-        #expect(!s.keyward.stderr.contains(key) && !s.keyward.stdout.contains(key) && !s.nginx.stderr.contains(key), "the key reached a log")
+        #expect(!s.keyward.stderr.contains(key) && !s.keyward.stdout.contains(key) && !s.nginx.stderr.contains(key) && !s.keyward.stderr.contains(limited), "a key reached a log")
     }
 }
