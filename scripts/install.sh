@@ -21,7 +21,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 apt_pkgs=(libsqlite3-dev libhyperscan-dev pkg-config ca-certificates git)
 if [ "$want_test" -eq 1 ]; then
   # redis-server: the shared rate-limit store's tests start their own (RedisServer), on a free loopback port.
-  apt_pkgs+=(postgresql postgresql-contrib wrk curl sqlite3 python3-pip util-linux openssl openssh-client ripgrep redis-server)
+  # nginx: the forward-auth tests and `bench authz` run the shipped deploy/nginx config (never the system service).
+  apt_pkgs+=(postgresql postgresql-contrib wrk curl sqlite3 python3-pip util-linux openssl openssh-client ripgrep redis-server nginx)
 fi
 
 missing=()

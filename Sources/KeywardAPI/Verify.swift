@@ -5,7 +5,13 @@ package struct VerifySourceDTO: Codable, Sendable {
     package var userAgent: String?
     package var clientCertSubject: String?
     package var clientCertThumbprint: String?
-    package init(ip: String? = nil, userAgent: String? = nil, clientCertSubject: String? = nil, clientCertThumbprint: String? = nil) {
+    /// The method and path of the request that presented the credential (sent by `/v1/authz`).
+    package var method: String?
+    package var path: String?
+    package init(ip: String? = nil, userAgent: String? = nil, clientCertSubject: String? = nil, clientCertThumbprint: String? = nil,
+                 method: String? = nil, path: String? = nil) {
+        self.method = method
+        self.path = path
         self.ip = ip
         self.userAgent = userAgent
         self.clientCertSubject = clientCertSubject

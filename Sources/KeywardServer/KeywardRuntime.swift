@@ -147,6 +147,7 @@ package final class KeywardRuntime: Sendable {
         IncidentRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
         InventoryRoutes(governance: governance, auth: auth, io: io, tls: tls).register(on: router, table: table)
         WebhookRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
+        AuthzRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits), config: config.authz).register(on: router, table: table)
         return router
     }
 

@@ -11,9 +11,9 @@ struct BenchServer {
     /// flags, logs at info included, written to a file as a service manager would), on `cpus`.
     static let configuration = "default configuration: SQLite in its data folder, logs at info to a file, no flags"
 
-    static func start(dataDir: String, logDir: String, cpus: String? = nil) throws -> BenchServer {
+    static func start(dataDir: String, logDir: String, cpus: String? = nil, extraArgs: [String] = []) throws -> BenchServer {
         let out = logDir + "/server.out"
-        let pid = try spawn(pinned(cpus) + [ProcStatus.executablePath(), "serve", "--data-dir", dataDir, "--port", "0"],
+        let pid = try spawn(pinned(cpus) + [ProcStatus.executablePath(), "serve", "--data-dir", dataDir, "--port", "0"] + extraArgs,
                             stdout: out, stderr: logDir + "/server.err")
         for _ in 0..<600 {
             if let text = try? String(contentsOfFile: out, encoding: .utf8), let r = text.range(of: "listening on http://127.0.0.1:") {

@@ -29,6 +29,8 @@ extension ServeCommand {
             .maxConnectionsPerSource: maxConnectionsPerSource.map(String.init),
             .issuer: issuer, .dpopNonce: dpopNonce ? "true" : nil, .tokenLifetimeSeconds: tokenLifetimeSeconds.map(String.init),
             .jwksAllow: jwksAllow.isEmpty ? nil : jwksAllow.joined(separator: ","), .jwksTimeoutMs: jwksTimeoutMs.map(String.init),
+            .authzTrustedProxy: authzTrustedProxy.isEmpty ? nil : authzTrustedProxy.joined(separator: ","), .authzKeyHeader: authzKeyHeader,
+            .authzRoute: authzRoute.isEmpty ? nil : authzRoute.joined(separator: ";"),
             .rateLimit: rateLimit, .rateLimitStore: rateLimitStore, .rateLimitStoreFailure: rateLimitStoreFailure,
         ]
     }
@@ -128,6 +130,7 @@ extension ServeCommand {
         default: throw CLIExit.error("--rate-limit-store-failure must be open or closed")
         }
         c.acceptPlaintextFromLoopback = s.isOn(.acceptPlaintextFromLoopback)
+        c.authz = try Self.authz(s)
         if let v = try s.integer(.reportQuotaItems, in: 1_000...10_000_000) {
             c.reporterQuota.itemsPerHour = v
             c.reporterQuota.itemBurst = max(1_000, v / 4)
@@ -143,5 +146,25 @@ extension ServeCommand {
         do { try c.validate() } catch let e as KeywardError { throw CLIExit.error(e.message) }
         let loops = try s.integer(.eventLoops, in: 1...1_024)
         return (c, level, loops)
+    }
+}
+
+extension ServeCommand {
+    /// `--authz-trusted-proxy` (comma-separated in the environment), `--authz-key-header` and
+    /// `--authz-route` (`;`-separated in the environment); a bad value exits 2 naming the flag.
+    static func authz(_ s: Settings) throws -> AuthzConfiguration {
+        var a = AuthzConfiguration()
+        for raw in (s[.authzTrustedProxy] ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
+            guard let range = AddressRange(raw) else {
+                throw CLIExit.error("--authz-trusted-proxy \(raw.prefix(64)): an IP address or CIDR such as 127.0.0.1/32 or 10.0.0.0/8")
+            }
+            a.trustedProxies.append(range)
+        }
+        a.keyHeader = s[.authzKeyHeader]
+        for raw in (s[.authzRoute] ?? "").split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
+            do { a.routes.append(try AuthzRule(parsing: raw)) } catch let e as KeywardError { throw CLIExit.error(e.message) }
+        }
+        do { try a.validate() } catch let e as KeywardError { throw CLIExit.error(e.message) }
+        return a
     }
 }

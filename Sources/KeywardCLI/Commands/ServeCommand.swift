@@ -72,6 +72,12 @@ struct ServeCommand: AsyncParsableCommand {
     var jwksAllow: [String] = []
     @Option(name: .long, help: "Milliseconds a jwks_uri fetch may take in all, 100 to 60000 (default $KEYWARD_JWKS_TIMEOUT_MS or 5000).")
     var jwksTimeoutMs: Int?
+    @Option(name: .long, help: "A gateway allowed to call /v1/authz, as an address or CIDR (10.0.0.0/8); only its X-Forwarded-* headers are believed; repeatable (default $KEYWARD_AUTHZ_TRUSTED_PROXY, comma-separated, or none: /v1/authz answers 403).")
+    var authzTrustedProxy: [String] = []
+    @Option(name: .long, help: "A header carrying an API key for /v1/authz when Authorization has none, e.g. X-API-Key (default $KEYWARD_AUTHZ_KEY_HEADER or none).")
+    var authzKeyHeader: String?
+    @Option(name: .long, help: "Scopes /v1/authz requires for matching requests, \"METHOD PATH=scope[,scope]\": METHOD or *, PATH exact or a prefix ending in *; first match wins, no match needs only a valid credential; repeatable (default $KEYWARD_AUTHZ_ROUTE, ;-separated, or none).")
+    var authzRoute: [String] = []
     @Option(name: .long, help: "Rate limits over the defaults: off, or comma-separated [live:|test:]key|identity|source|failure|routes=LIMIT/SECONDS[:BURST] (source, failure, routes may be off), e.g. key=100/1:200,failure=10/60 (default $KEYWARD_RATE_LIMIT; defaults in the README).")
     var rateLimit: String?
     @Option(name: .long, help: "Shared rate-limit store for a cluster: redis://[:password@]host:port[/db] (default $KEYWARD_RATE_LIMIT_STORE; none: each node limits alone).")

@@ -104,6 +104,8 @@ package struct ServerConfiguration: Sendable {
     /// `jwks_uri` fetches: the allowed hosts (`--jwks-allow`; default none, so `jwks_uri` is
     /// refused), the timeout (`--jwks-timeout-ms`, default 5 s) and the cache; see `RemoteJWKS`.
     package var jwks = RemoteJWKSSettings()
+    /// `/v1/authz` forward-auth: trusted proxies, the API-key header, scopes per route.
+    package var authz = AuthzConfiguration()
 
     package init() {}
 
@@ -142,5 +144,6 @@ package struct ServerConfiguration: Sendable {
             throw KeywardError(.validation, "--max-staleness-ms must be from 1000 to 3600000")
         }
         try connections.validate()
+        try authz.validate()
     }
 }

@@ -76,6 +76,8 @@ package enum VerifyCodec {
                 case "user_agent": s.userAgent = value
                 case "client_cert_subject": s.clientCertSubject = value
                 case "client_cert_thumbprint": s.clientCertThumbprint = value
+                case "method": s.method = value
+                case "path": s.path = value
                 default: return nil
                 }
             } while eat(0x2C)

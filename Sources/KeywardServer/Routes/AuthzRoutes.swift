@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeywardAPI
+import KeywardCore
+import KeywardOAuth
+import KeywardVerify
+import NIOCore
+
+/// `/v1/authz` and `/v1/authz/{original path}`, any method: the forward-auth protocol of NGINX
+/// `auth_request`, Envoy `ext_authz` (HTTP service), Traefik `ForwardAuth` and Caddy
+/// `forward_auth`. Only a trusted proxy is answered and only its forwarded headers are read; the
+/// credential is judged by `VerifyPoint`, as `POST /v1/keys/verify` judges it, with the real
+/// client's address, method and path as the source. 200 carries `X-Keyward-*` headers for the
+/// upstream; 401, 403 and 429 are for the gateway to hand back. Bodies are tiny: gateways drop them.
+struct AuthzRoutes {
+    let point: VerifyPoint
+    let config: AuthzConfiguration
+
+    /// Every method a route is registered for: the standard ones and WebDAV's. Another method
+    /// reaches `/v1/authz` as GET with `X-Forwarded-Method`.
+    static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace] +
+        ["PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "QUERY"].compactMap { HTTPRequest.Method($0) }
+
+    func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
+        let routes = self
+        for path in [ForwardedRequest.prefix, ForwardedRequest.prefix + "/**"] {
+            for method in Self.methods {
+                table.add(method, path)
+                router.on(RouterPath(path), method: method) { req, ctx in try await routes.answer(req.head, peer: ctx.remoteAddress) }
+            }
+        }
+    }
+
+    func answer(_ head: HTTPRequest, peer: String?) async throws -> Response {
+        guard config.trusts(peer) else {
+            throw KeywardError(.forbidden, "/v1/authz answers trusted proxies only, and \(peer ?? "this caller") is not one: start keyward serve with --authz-trusted-proxy CIDR (e.g. 127.0.0.1/32 for a gateway on this host)")
+        }
+        let original = try ForwardedRequest(head, peer: peer, config: config)
+        guard let credential = original.credential else {
+            return Self.deny(.unauthorized, reason: "missing", challenge: "Bearer realm=\"keyward\"")
+        }
+        let rule = config.rule(method: original.method, path: original.path)
+        var body = VerifyRequest(key: credential.secret, scopes: rule.map { $0.scopes.map(\.value) },
+                                 source: VerifySourceDTO(ip: original.clientAddress, userAgent: original.userAgent.map { String($0.prefix(256)) },
+                                                         method: original.method, path: String(original.path.prefix(1_024))))
+        let isToken = TokenVerifier.isToken(credential.secret)
+        if case .dpop(_, let proof) = credential {
+            guard isToken else { return Self.deny(.unauthorized, reason: "malformed", challenge: "DPoP error=\"invalid_token\"") }
+            body.dpop = proof
+            body.htm = original.method
+            body.htu = original.host.map { "\(original.scheme)://\($0)\(original.rawPath)" }
+        }
+        let outcome = try await point.outcome(body)
+        return Self.response(outcome, credential: credential, isToken: isToken, required: rule?.scopes ?? [])
+    }
+
+    static func response(_ o: VerifyOutcome, credential: ForwardedRequest.Credential, isToken: Bool, required: [Scope]) -> Response {
+        let scheme = if case .dpop = credential { "DPoP" } else { "Bearer" }
+        guard let reason = o.reason else {
+            var headers: HTTPFields = [.cacheControl: "no-store"]
+            if let id = o.identityID { headers[identity] = id.description }
+            if let client = o.clientID { headers[clientHeader] = client.description } else if let key = o.keyID { headers[keyHeader] = key.description }
+            headers[scopesHeader] = (o.scopes ?? []).map(\.value).joined(separator: " ")
+            if let state = o.ratelimit { headers.append(contentsOf: RouteLimitMiddleware.fields(state)) }
+            return Response(status: .ok, headers: headers)
+        }
+        switch reason {
+        case .insufficientScope:
+            let scope = required.map(\.value).joined(separator: " ")
+            return deny(.forbidden, reason: reason.rawValue, challenge: "\(scheme) realm=\"keyward\", error=\"insufficient_scope\", scope=\"\(scope)\"")
+        case .rateLimited:
+            // Retry-After and the IETF RateLimit-Policy/RateLimit headers, as Keyward's own routes send them.
+            var r = deny(.tooManyRequests, reason: reason.rawValue, challenge: nil)
+            if let state = o.ratelimit { r.headers.append(contentsOf: RouteLimitMiddleware.fields(state)) }
+            r.headers[.retryAfter] = String(max(1, o.ratelimit?.retryAfter ?? 1))
+            return r
+        case .dpopNonceRequired:
+            var r = deny(.unauthorized, reason: reason.rawValue, challenge: "DPoP error=\"use_dpop_nonce\"")
+            if let nonce = o.dpopNonce { r.headers[.init("DPoP-Nonce")!] = nonce }
+            return r
+        default:
+            return deny(.unauthorized, reason: reason.rawValue, challenge: "\(scheme) realm=\"keyward\", error=\"invalid_token\"")
+        }
+    }
+
+    /// A refusal: the status, `X-Keyward-Reason` (verify's closed set, or `missing`), the
+    /// challenge, and a one-line problem+json body.
+    static func deny(_ status: HTTPResponse.Status, reason: String, challenge: String?) -> Response {
+        var headers: HTTPFields = [.contentType: "application/problem+json", .cacheControl: "no-store"]
+        headers[reasonHeader] = reason
+        if let challenge { headers[.wwwAuthenticate] = challenge }
+        let body = #"{"type":"urn:keyward:error:authz:\#(reason)","status":\#(status.code),"title":"\#(status.reasonPhrase)"}"#
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static let identity = HTTPField.Name("X-Keyward-Identity")!
+    static let keyHeader = HTTPField.Name("X-Keyward-Key")!
+    static let clientHeader = HTTPField.Name("X-Keyward-Client")!
+    static let scopesHeader = HTTPField.Name("X-Keyward-Scopes")!
+    static let reasonHeader = HTTPField.Name("X-Keyward-Reason")!
+}
