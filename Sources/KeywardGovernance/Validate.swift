@@ -129,8 +129,18 @@ extension Validate {
             // Not a dotted quad, so a name, whose last label starts with a letter (as the schema
             // says): `0`, `0x7f.1`, `127.1`, `2130706433` and `example.123` are addresses to inet_aton.
             throw refused
+        } else if !host.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isHostLabel) {
+            // A name is letters, digits and hyphens in labels of 1 to 63 (RFC 1123), as the schema says:
+            // `*`, `_` and the like name no machine DNS will resolve.
+            throw invalid
         }
         return (scheme, host, url.port)
+    }
+
+    static func isHostLabel(_ label: Substring) -> Bool {
+        let u = label.utf8
+        guard (1...63).contains(u.count), u.first != UInt8(ascii: "-"), u.last != UInt8(ascii: "-") else { return false }
+        return u.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || $0 == UInt8(ascii: "-") }
     }
 
     /// `a.b.c.d` with each part 0…255 in decimal without leading zeros, else nil.

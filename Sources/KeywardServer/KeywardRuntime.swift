@@ -111,7 +111,7 @@ package final class KeywardRuntime: Sendable {
             // Last: it owns an HTTP client that must be shut down, and nothing after it can fail.
             let webhooks = WebhookDispatcher(store: store, fingerprints: fingerprints, logger: logger, maxAttempts: config.webhookMaxAttempts,
                                              baseDelay: config.webhookBaseDelay)
-            let limits = Self.makeLimits(config, metrics: factory, logger: logger)
+            let limits = try Self.makeLimits(config, metrics: factory, logger: logger)
             let rt = KeywardRuntime(config: config, store: store, index: index, verifier: verifier, usage: usage,
                                     governance: governance, registry: registry, webhooks: webhooks, githubKeys: githubKeys,
                                     signingKey: signingKey.rawRepresentation, logger: logger, tls: tls, oauth: oauth, limits: limits)
@@ -206,9 +206,15 @@ package final class KeywardRuntime: Sendable {
 
     /// The limits of `config.rateLimits`; a shared store's failures are logged at most once a minute
     /// (each is counted in `/metrics`).
-    static func makeLimits(_ config: ServerConfiguration, metrics: any MetricsFactory, logger: Logger) -> Limits {
+    static func makeLimits(_ config: ServerConfiguration, metrics: any MetricsFactory, logger: Logger) throws -> Limits {
         let lastLogged = Mutex<ContinuousClock.Instant?>(nil)
-        return Limits(policy: config.rateLimits, shared: nil, failOpen: config.rateLimitFailOpen, metrics: metrics) { error in
+        let shared = try config.rateLimitStoreURL.map { try RedisLimitStore(url: $0) }
+        if let shared {
+            logger.info("rate limits shared through redis", metadata: [
+                "store": "\(shared.client.url)", "on_failure": "\(config.rateLimitFailOpen ? "local limiter" : "refuse with 503")",
+            ])
+        }
+        return Limits(policy: config.rateLimits, shared: shared, failOpen: config.rateLimitFailOpen, metrics: metrics) { error in
             let now = ContinuousClock.now
             let due = lastLogged.withLock { last in
                 guard last.map({ now - $0 >= .seconds(60) }) ?? true else { return false }
@@ -227,6 +233,7 @@ package final class KeywardRuntime: Sendable {
     static func urlHost(_ host: String) -> String { host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host }
 
     package func shutdown() async {
+        if let redis = limits.shared as? RedisLimitStore { await redis.close() }
         await store.close()
     }
 }

@@ -25,7 +25,7 @@ struct RedisLimitStoreTests {
     /// Runs the same requests through the local limiter (at one instant) and the store, and
     /// expects the same verdicts: admitted, binding bucket, remaining; waits within 5 s.
     func expectSameAsLocal(_ store: RedisLimitStore, _ requests: [(charges: [LimitCharge], cost: Int)],
-                           local: RateLimiter<String> = RateLimiter(), now: ContinuousClock.Instant = .now) async throws {
+                           local: RateLimiter<BucketID> = RateLimiter(), now: ContinuousClock.Instant = .now) async throws {
         for (n, r) in requests.enumerated() {
             let want = local.decide(r.charges, now: now, cost: r.cost)
             let got = try await store.decide(r.charges, cost: r.cost)
@@ -71,7 +71,7 @@ struct RedisLimitStoreTests {
         let fail = LimitCharge("f:1.2.3.4|i:x", Self.limit(3)), key = LimitCharge("k:x", Self.limit(5))
         var peeked = fail
         peeked.peek = true
-        let local = RateLimiter<String>(), now = ContinuousClock.now
+        let local = RateLimiter<BucketID>(), now = ContinuousClock.now
         try await expectSameAsLocal(store, [([peeked, key], 1), ([peeked, key], 1)], local: local, now: now)
         #expect(try await store.client.send(["EXISTS", "keyward:rl:f:1.2.3.4|i:x"]) == .integer(0))
         // Failures exhaust the failure bucket; then the peek refuses and charges the key nothing.

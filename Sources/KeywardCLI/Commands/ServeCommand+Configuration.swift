@@ -123,7 +123,11 @@ extension ServeCommand {
         if let rules = s[.rateLimit] {
             do { try c.rateLimits.apply(rules) } catch let e as KeywardError { throw CLIExit.error("--rate-limit: \(e.message)") }
         }
-        c.rateLimitStoreURL = s[.rateLimitStore]
+        if let url = s[.rateLimitStore] {
+            // Checked here so a bad URL exits 2 naming the flag (never quoting it: it may hold a password).
+            do { _ = try RedisURL(parsing: url) } catch let e as KeywardError { throw CLIExit.error("--rate-limit-store: \(e.message)") }
+            c.rateLimitStoreURL = url
+        }
         switch s[.rateLimitStoreFailure] {
         case nil, "open": c.rateLimitFailOpen = true
         case "closed": c.rateLimitFailOpen = false

@@ -9,8 +9,10 @@ import KeywardVerify
 /// before it can try another. Answers 429 problem+json with `Retry-After` and the IETF
 /// `RateLimit-Policy`/`RateLimit` headers, which every limited answer carries.
 /// Not here: verify and `/v1/authz` (limited per key, identity and source inside `VerifyPoint`),
-/// the token endpoint (per client and source, `OAuthRoutes.token`), and the probes and metrics a
-/// load balancer or scraper polls.
+/// the OAuth endpoints (the token endpoint has failure buckets per client and source in
+/// `OAuthRoutes.token`; introspection is a resource server's hot path like verify; their errors are
+/// RFC 6749 bodies, never problem+json), the public `/.well-known` documents, and the probes and
+/// metrics a load balancer or scraper polls.
 struct RouteLimitMiddleware: RouterMiddleware {
     typealias Context = KeywardRequestContext
     let limits: Limits
@@ -20,7 +22,7 @@ struct RouteLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         guard limits.policy.enabled, let ip = context.remoteAddress, let routes = limits.policy.routes,
-              !Self.exempt.contains(path), !path.hasPrefix("/v1/authz") else {
+              !Self.exempt.contains(path), !path.hasPrefix("/v1/authz"), !path.hasPrefix("/oauth/"), !path.hasPrefix("/.well-known/") else {
             return try await next(request, context)
         }
         var charges = [LimitCharge("r:\(ip)", routes)]
@@ -37,8 +39,9 @@ struct RouteLimitMiddleware: RouterMiddleware {
             for field in Self.fields(state) { response.headers[field.name] = field.value }
             return response
         } catch {
-            if let e = error as? KeywardError, e.code == .unauthorized, let failure = limits.policy.failure {
-                // A failed bearer check: charged to this address's failure bucket (never the key's owner's limits).
+            if let e = error as? KeywardError, e.code == .unauthorized, request.headers[.authorization] != nil, let failure = limits.policy.failure {
+                // A bearer key presented and refused: charged to this address's failure bucket (never the key's
+                // owner's limits). A request with no key at all guessed nothing, and is not counted.
                 _ = try? await limits.decide([LimitCharge("f:\(ip)|bearer", failure)])
             }
             throw error

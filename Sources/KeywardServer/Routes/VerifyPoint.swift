@@ -41,7 +41,8 @@ struct VerifyPoint: Sendable {
             }
         }
         let source = body.source.map {
-            VerifySource(ip: $0.ip, userAgent: $0.userAgent, clientCertSubject: $0.clientCertSubject, clientCertThumbprint: $0.clientCertThumbprint)
+            VerifySource(ip: $0.ip, userAgent: $0.userAgent, clientCertSubject: $0.clientCertSubject, clientCertThumbprint: $0.clientCertThumbprint,
+                         method: $0.method, path: $0.path)
         }
         if TokenVerifier.isToken(body.key) {
             // The same freshness rule as keys: a node cut off from the change feed does not vouch.

@@ -33,11 +33,15 @@ package final class Limits: Sendable {
                               dimensions: [("fallback", failOpen ? "local" : "refuse")], factory: metrics)
     }
 
-    /// Whether an outcome's reason counts as a failed attempt (a guess, a probe, a replay), charged to
-    /// the failure bucket of its source and target rather than to the identity's limit.
+    /// Whether an outcome's reason counts as a failed attempt with a credential — a guess, a revoked
+    /// or expired key, a stolen token without its binding — charged to the failure bucket of its
+    /// source and target rather than to the identity's limit. A valid credential asking for a scope
+    /// it lacks, or presented to a node of the other environment, is a misconfiguration (and scope
+    /// probing is for detection to see), not a guess: it is not counted, so a misconfigured service
+    /// does not lock itself out.
     static func isFailure(_ reason: VerifyReason?) -> Bool {
         switch reason {
-        case nil, .rateLimited, .dpopNonceRequired: false
+        case nil, .rateLimited, .dpopNonceRequired, .insufficientScope, .environmentMismatch: false
         default: true
         }
     }
