@@ -33,10 +33,13 @@ struct ClusterStalenessTests {
                 // Block new connections (superusers included), then cut B's LISTEN connection:
                 // B cannot reconnect. The nodes' pooled connections stay open.
                 let listen = try #require(b.runtime.store.feed.freshness.listenApplicationName)
+                // A loaded machine may already have made B reconnect once (a late heartbeat): count from here.
+                let reconnectsBefore = Self.value("keyward_change_feed_reconnects_total", in: try await b.anonymous("GET", "/metrics").text) ?? 0
                 try pg.superuserSQL("ALTER DATABASE \(db) ALLOW_CONNECTIONS false", in: maintenance)
                 defer { _ = try? pg.superuserSQL("ALTER DATABASE \(db) ALLOW_CONNECTIONS true", in: maintenance) }
                 let cut = try pg.superuserSQL("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '\(listen)'", in: maintenance)
-                #expect(cut == "1", "B's listen connection was not found")
+                // One, or two when a reconnect's old backend has not ended yet: both carry B's listen name.
+                #expect(cut == "1" || cut == "2", "B's listen connection was not found")
 
                 let revoke = try await a.request("POST", "/v1/keys/\(id)/revoke", body: #"{"reason":"case 52"}"#)
                 #expect(revoke.status == 200)
@@ -83,7 +86,7 @@ struct ClusterStalenessTests {
                 #expect(!answers.contains { $0.contains("\"valid\":true") }, "B vouched for a revoked key after reconnecting")
                 let after = try await b.anonymous("GET", "/metrics").text
                 #expect(Self.value("keyward_change_feed_connected", in: after) == 1)
-                #expect(Self.value("keyward_change_feed_reconnects_total", in: after) == 1)
+                #expect(Self.value("keyward_change_feed_reconnects_total", in: after) == reconnectsBefore + 1)
                 #expect(try await a.verify(key)["reason"] as? String == "revoked")
                 #expect(try await b.leakReport().isEmpty)
                 print("case 52 (informative, not asserted): not ready after \(stale.map { "\($0)" } ?? "-"), ready again after \(back.map { "\($0)" } ?? "-")")

@@ -4,15 +4,19 @@ import KeywardCore
 import KeywardVerify
 
 /// `keyward bench memory`: loads N keys (default 1,000,000) into the verify index and prints
-/// the process's RSS before and after. Target: < 512 MiB with 1 M keys.
+/// the process's RSS before and after. Target: < 512 MiB with 1 M keys. Then the rate limiter's
+/// memory per tracked source: `--sources` distinct addresses (default 200,000, the limiter's
+/// default capacity) charged once each through `Limits`, as verify charges a reported source.
 struct BenchMemoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "memory", abstract: "RSS of the verify index with N active keys.")
 
     @Option(help: "Keys to load.") var keys: Int = 1_000_000
     @Option(help: "Distinct scope sets among the keys.") var scopeSets: Int = 50
+    @Option(help: "Distinct source addresses charged to the rate limiter.") var sources: Int = 200_000
 
     func run() async throws {
         guard keys > 0, keys <= 20_000_000, scopeSets > 0 else { throw CLIExit.error("--keys must be 1 to 20,000,000") }
+        guard (1...200_000).contains(sources) else { throw CLIExit.error("--sources must be 1 to 200,000 (the limiter's capacity)") }
         let before = ProcStatus.rssMiB()
         let index = KeyIndex()
         let now = Date()
@@ -38,5 +42,24 @@ struct BenchMemoryCommand: AsyncParsableCommand {
         print("bench memory: \(c.keys) keys, \(c.versions) versions in the index (loaded in \(elapsed))")
         print(String(format: "RSS before %.1f MiB, after %.1f MiB, index ≈ %.1f MiB (%.0f bytes/key); target < 512 MiB: %@",
                      before, after, after - before, (after - before) * 1_048_576 / Double(keys), after < 512 ? "met" : "NOT met"))
+        measureSources(identity: identities[0])
+    }
+
+    /// RSS per source the limiter tracks: each charge of a valid verify from a new IPv4 address
+    /// adds its source bucket (the key and identity buckets are shared, the failure peeks write nothing).
+    func measureSources(identity: IdentityID) {
+        let limits = Limits()
+        var outcome = VerifyOutcome(reason: nil, keyID: .random(), version: 1, identityID: identity, scopes: [], expiresAt: nil)
+        outcome.environment = .live
+        outcome.identityLimit = RateLimit(limit: 1_000_000, periodSeconds: 1)
+        outcome.keyLimit = outcome.identityLimit
+        let before = ProcStatus.rssMiB()
+        for i in 0..<sources {
+            let ip = "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)"
+            _ = limits.decideLocally(limits.charges(for: outcome, sourceIP: ip))
+        }
+        let after = ProcStatus.rssMiB()
+        print(String(format: "rate limiter: %d buckets for %d sources, RSS +%.1f MiB (%.0f bytes per tracked source)",
+                     limits.trackedBuckets, sources, after - before, (after - before) * 1_048_576 / Double(sources)))
     }
 }
