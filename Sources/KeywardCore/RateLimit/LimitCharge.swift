@@ -10,44 +10,14 @@ package struct BucketID: Hashable, Sendable {
     package enum Kind: UInt8, Sendable { case key, client, identity, source, failure, named }
     package var kind: Kind
     package var id: UInt128
-    /// A source address as a number (`Address.parse`), so the hot path hashes no string; zero when
-    /// the address is in `text` (one that is not a dotted IPv4 address).
-    package var address: UInt64
     package var text: String
     package var own: RateLimit?
 
-    package init(_ kind: Kind, id: UInt128 = 0, address: UInt64 = 0, text: String = "", own: RateLimit? = nil) {
+    package init(_ kind: Kind, id: UInt128 = 0, text: String = "", own: RateLimit? = nil) {
         self.kind = kind
         self.id = id
-        self.address = address
         self.text = text
         self.own = own
-    }
-
-    /// A source as it is bucketed: a dotted IPv4 address as a number (with a marker bit, so zero
-    /// means "none"), anything else as its text.
-    package static func source(_ ip: String) -> (address: UInt64, text: String) {
-        var value: UInt64 = 0, part: UInt64 = 0, digits = 0, dots = 0
-        for b in ip.utf8 {
-            if b >= 0x30 && b <= 0x39 {
-                part = part * 10 + UInt64(b - 0x30)
-                digits += 1
-                if digits > 3 || part > 255 { return (0, ip) }
-            } else if b == UInt8(ascii: "."), digits > 0, dots < 3 {
-                value = value << 8 | part
-                part = 0; digits = 0; dots += 1
-            } else {
-                return (0, ip)
-            }
-        }
-        guard dots == 3, digits > 0 else { return (0, ip) }
-        return (1 << 32 | value << 8 | part, "")
-    }
-
-    private var sourceText: String {
-        guard address != 0 else { return text }
-        let v = address & 0xFFFF_FFFF
-        return "\(v >> 24 & 255).\(v >> 16 & 255).\(v >> 8 & 255).\(v & 255)"
     }
 
     package var name: String {
@@ -56,8 +26,8 @@ package struct BucketID: Hashable, Sendable {
         case .key: return "k:\(KeyID(raw: id))" + tag
         case .client: return "c:" + text + tag
         case .identity: return "i:\(IdentityID(raw: id))" + tag
-        case .source: return "s:" + sourceText
-        case .failure: return "f:" + sourceText + "|" + (id == 0 ? "-" : IdentityID(raw: id).description)
+        case .source: return "s:" + text
+        case .failure: return "f:" + text + "|" + (id == 0 ? "-" : IdentityID(raw: id).description)
         case .named: return text
         }
     }

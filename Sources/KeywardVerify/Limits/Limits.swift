@@ -52,11 +52,11 @@ package final class Limits: Sendable {
     /// nothing at all without a reported source, so no one can spend a victim's limits by failing.
     package func charges(for o: VerifyOutcome, sourceIP: String?) -> [LimitCharge] {
         guard policy.enabled else { return [] }
-        let ip = sourceIP.map { BucketID.source(Self.sourceKey($0)) }
+        let ip = sourceIP.map(Self.sourceKey)
         let target = o.identityID?.raw ?? 0
         if Self.isFailure(o.reason) {
             guard let ip, let failure = policy.failure else { return [] }
-            return [LimitCharge(BucketID(.failure, id: target, address: ip.address, text: ip.text), failure)]
+            return [LimitCharge(BucketID(.failure, id: target, text: ip), failure)]
         }
         guard o.reason == nil else { return [] }
         var out: [LimitCharge] = []
@@ -71,10 +71,10 @@ package final class Limits: Sendable {
             out.append(LimitCharge(BucketID(.identity, id: i.raw, own: o.identityLimit), limit))
         }
         if let ip {
-            if let s = policy.source { out.append(LimitCharge(BucketID(.source, address: ip.address, text: ip.text), s)) }
+            if let s = policy.source { out.append(LimitCharge(BucketID(.source, text: ip), s)) }
             if let f = policy.failure {
-                out.append(LimitCharge(BucketID(.failure, id: target, address: ip.address, text: ip.text), f, peek: true))
-                if target != 0 { out.append(LimitCharge(BucketID(.failure, address: ip.address, text: ip.text), f, peek: true)) }
+                out.append(LimitCharge(BucketID(.failure, id: target, text: ip), f, peek: true))
+                if target != 0 { out.append(LimitCharge(BucketID(.failure, text: ip), f, peek: true)) }
             }
         }
         return out
