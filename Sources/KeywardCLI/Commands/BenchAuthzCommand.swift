@@ -82,25 +82,11 @@ struct BenchAuthzCommand: AsyncParsableCommand {
         let args = ["-t\(threads)", "-c\(connections)", "--latency", "-s", lua]
         _ = try helper.runWrk(wrk, cpus: clientCPUs, args + ["-d3s", authz])
         _ = try helper.runWrk(wrk, cpus: clientCPUs, args + ["-d2s", plain])
-        var noAuth: [BenchVerifyCommand.WrkResult] = [], withAuth: [BenchVerifyCommand.WrkResult] = []
-        for _ in 0..<rounds {
-            noAuth.append(try helper.runWrk(wrk, cpus: clientCPUs, args + ["-d\(duration)s", plain]))
-            withAuth.append(try helper.runWrk(wrk, cpus: clientCPUs, args + ["-d\(duration)s", authz]))
-        }
-        print("")
-        print("round  through nginx          req/s      p50 ms   p99 ms   non-2xx")
-        for r in 0..<rounds {
-            for (name, x) in [("no auth          ", noAuth[r]), ("keyward /v1/authz", withAuth[r])] {
-                print(String(format: "%5d  %@ %9.0f  %7.3f  %7.3f  %d", r + 1, name as NSString, x.rps, x.p50, x.p99, x.non2xx))
-            }
-        }
-        func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(xs.count) }
-        let ratio = mean(withAuth.map(\.rps)) / mean(noAuth.map(\.rps))
-        print("")
-        print(String(format: "authz/no-auth throughput %.3f (target ≥ 0.7: %@)", ratio, ratio >= 0.7 ? "met" : "NOT met"))
-        if withAuth.contains(where: { $0.non2xx > 0 }) || noAuth.contains(where: { $0.non2xx > 0 }) {
-            throw CLIExit.error("some responses were not 2xx: the measurement is invalid")
-        }
+        let c = try BenchVerifyCommand.compare(rounds: rounds, column: "through nginx",
+                                               baseline: ("no auth", { try helper.runWrk(wrk, cpus: clientCPUs, args + ["-d\(duration)s", plain]) }),
+                                               subject: ("keyward /v1/authz", { try helper.runWrk(wrk, cpus: clientCPUs, args + ["-d\(duration)s", authz]) }))
+        print(String(format: "authz/no-auth throughput %.3f (target ≥ 0.7: %@)", c.throughput, c.throughput >= 0.7 ? "met" : "NOT met"))
+        try c.requireAll2xx()
     }
 
     /// The store `keyward serve` will open: 20 identities with 50 `bench:read` keys each (limits

@@ -77,29 +77,51 @@ struct BenchVerifyCommand: AsyncParsableCommand {
         // Warm-up (not measured).
         _ = try runWrk(wrk, cpus: clientCPUs, ["-t\(threads)", "-c\(connections)", "-d3s", "--latency", "-s", lua, base])
         _ = try runWrk(wrk, cpus: clientCPUs, ["-t\(threads)", "-c\(connections)", "-d2s", "--latency", "-s", healthLua, base])
-        var health: [WrkResult] = [], verify: [WrkResult] = []
-        for _ in 0..<rounds {
-            health.append(try runWrk(wrk, cpus: clientCPUs, ["-t\(threads)", "-c\(connections)", "-d\(duration)s", "--latency", "-s", healthLua, base]))
-            verify.append(try runWrk(wrk, cpus: clientCPUs, ["-t\(threads)", "-c\(connections)", "-d\(duration)s", "--latency", "-s", lua, base]))
-        }
+        let c = try Self.compare(rounds: rounds, column: "endpoint",
+                                 baseline: ("/healthz", { try runWrk(wrk, cpus: clientCPUs, ["-t\(threads)", "-c\(connections)", "-d\(duration)s", "--latency", "-s", healthLua, base]) }),
+                                 subject: ("/v1/keys/verify", { try runWrk(wrk, cpus: clientCPUs, ["-t\(threads)", "-c\(connections)", "-d\(duration)s", "--latency", "-s", lua, base]) }))
         let rssAfter = ProcStatus.rssMiB(pid: server.pid)
-        print("")
-        print("round  endpoint          req/s      p50 ms   p99 ms   non-2xx")
-        for r in 0..<rounds {
-            for (name, x) in [("/healthz", health[r]), ("/v1/keys/verify", verify[r])] {
-                print(String(format: "%5d  %-16@ %9.0f  %7.3f  %7.3f  %d", r + 1, name as NSString, x.rps, x.p50, x.p99, x.non2xx))
+        print(String(format: "verify/healthz throughput %.3f (target ≥ 0.9: %@); verify/healthz p99 %.3f (target ≤ 1.25: %@)",
+                     c.throughput, c.throughput >= 0.9 ? "met" : "NOT met", c.p99, c.p99 <= 1.25 ? "met" : "NOT met"))
+        print(String(format: "server RSS after the run: %.0f MiB with %d keys", rssAfter, keys))
+        try c.requireAll2xx()
+    }
+
+    /// Two loads measured in alternating rounds in one run, the baseline first.
+    struct Comparison {
+        var baseline: [WrkResult] = [], subject: [WrkResult] = []
+
+        static func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(xs.count) }
+        /// Subject over baseline: mean throughput, and mean p99.
+        var throughput: Double { Self.mean(subject.map(\.rps)) / Self.mean(baseline.map(\.rps)) }
+        var p99: Double { Self.mean(subject.map(\.p99)) / Self.mean(baseline.map(\.p99)) }
+
+        func requireAll2xx() throws {
+            if (baseline + subject).contains(where: { $0.non2xx > 0 }) {
+                throw CLIExit.error("some responses were not 2xx: the measurement is invalid")
             }
         }
-        func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(xs.count) }
-        let tput = mean(verify.map(\.rps)) / mean(health.map(\.rps))
-        let p99 = mean(verify.map(\.p99)) / mean(health.map(\.p99))
-        print("")
-        print(String(format: "verify/healthz throughput %.3f (target ≥ 0.9: %@); verify/healthz p99 %.3f (target ≤ 1.25: %@)",
-                     tput, tput >= 0.9 ? "met" : "NOT met", p99, p99 <= 1.25 ? "met" : "NOT met"))
-        print(String(format: "server RSS after the run: %.0f MiB with %d keys", rssAfter, keys))
-        if verify.contains(where: { $0.non2xx > 0 }) || health.contains(where: { $0.non2xx > 0 }) {
-            throw CLIExit.error("some responses were not 2xx: the measurement is invalid")
+    }
+
+    /// Runs `rounds` alternating rounds of `baseline` and `subject` and prints them as one table.
+    static func compare(rounds: Int, column: String, baseline: (name: String, run: () throws -> WrkResult),
+                        subject: (name: String, run: () throws -> WrkResult)) throws -> Comparison {
+        var c = Comparison()
+        for _ in 0..<rounds {
+            c.baseline.append(try baseline.run())
+            c.subject.append(try subject.run())
         }
+        let width = max(baseline.name.count, subject.name.count, column.count)
+        func pad(_ s: String) -> String { s.padding(toLength: width, withPad: " ", startingAt: 0) }
+        print("")
+        print("round  \(pad(column))      req/s      p50 ms   p99 ms   non-2xx")
+        for r in 0..<rounds {
+            for (name, x) in [(baseline.name, c.baseline[r]), (subject.name, c.subject[r])] {
+                print(String(format: "%5d  %@ %9.0f  %7.3f  %7.3f  %d", r + 1, pad(name) as NSString, x.rps, x.p50, x.p99, x.non2xx))
+            }
+        }
+        print("")
+        return c
     }
 
     /// A wrk script cycling through requests built once (each entry a Lua expression).

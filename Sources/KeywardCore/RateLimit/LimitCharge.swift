@@ -70,6 +70,9 @@ package struct LimitCharge: Sendable, Equatable {
         self.init(BucketID(.named, text: bucket), limit, peek: peek)
     }
 
+    /// The same bucket, consulted without being charged.
+    package var peeked: LimitCharge { LimitCharge(id, limit, peek: true) }
+
     /// Its name in a shared store.
     package var bucket: String { id.name }
 }

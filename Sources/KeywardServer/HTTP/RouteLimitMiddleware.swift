@@ -17,16 +17,17 @@ struct RouteLimitMiddleware: RouterMiddleware {
     typealias Context = KeywardRequestContext
     let limits: Limits
 
-    static let exempt: Set<String> = ["/healthz", "/readyz", "/metrics", "/v1/keys/verify", "/oauth/token"]
+    static let exempt: Set<String> = ["/healthz", "/readyz", "/metrics", "/v1/keys/verify"]
+    static let exemptPrefixes = ["/v1/authz", "/oauth/", "/.well-known/"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         guard limits.policy.enabled, let ip = context.remoteAddress, let routes = limits.policy.routes,
-              !Self.exempt.contains(path), !path.hasPrefix("/v1/authz"), !path.hasPrefix("/oauth/"), !path.hasPrefix("/.well-known/") else {
+              !Self.exempt.contains(path), !Self.exemptPrefixes.contains(where: path.hasPrefix) else {
             return try await next(request, context)
         }
-        var charges = [LimitCharge("r:\(ip)", routes)]
-        if let failure = limits.policy.failure { charges.append(LimitCharge("f:\(ip)|bearer", failure, peek: true)) }
+        let bearerFailures = limits.policy.failure.map { LimitCharge("f:\(ip)|bearer", $0) }
+        let charges = [LimitCharge("r:\(ip)", routes)] + (bearerFailures.map { [$0.peeked] } ?? [])
         let verdict = try await limits.decide(charges)
         let state = RateLimitState(verdict)
         guard verdict.admitted else {
@@ -39,10 +40,10 @@ struct RouteLimitMiddleware: RouterMiddleware {
             for field in Self.fields(state) { response.headers[field.name] = field.value }
             return response
         } catch {
-            if let e = error as? KeywardError, e.code == .unauthorized, request.headers[.authorization] != nil, let failure = limits.policy.failure {
+            if let e = error as? KeywardError, e.code == .unauthorized, request.headers[.authorization] != nil, let bearerFailures {
                 // A bearer key presented and refused: charged to this address's failure bucket (never the key's
                 // owner's limits). A request with no key at all guessed nothing, and is not counted.
-                _ = try? await limits.decide([LimitCharge("f:\(ip)|bearer", failure)])
+                _ = try? await limits.decide([bearerFailures])
             }
             throw error
         }

@@ -143,10 +143,8 @@ struct OAuthRoutes {
         if limits.policy.enabled, let peer, let failure = limits.policy.failure {
             let bucket = LimitCharge("f:\(peer)|\(clientTarget(form))", failure)
             failureBucket = bucket
-            var peek = bucket
-            peek.peek = true
             do {
-                let verdict = try await limits.decide([peek])
+                let verdict = try await limits.decide([bucket.peeked])
                 if !verdict.admitted { return limitedAnswer(RateLimitState(verdict), limits: limits) }
             } catch {
                 return errorAnswer(OAuthFailure(.temporarilyUnavailable, "the shared rate-limit store is unavailable; retry", status: 503))

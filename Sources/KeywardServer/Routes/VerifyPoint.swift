@@ -20,7 +20,7 @@ struct VerifyPoint: Sendable {
     enum Step {
         case ready(VerifyOutcome)
         case pending(PendingProof, Judged)
-        case limit(VerifyOutcome, Judged)
+        case limit(VerifyOutcome, [LimitCharge], Judged)
     }
 
     /// What is needed to finish a request after the store answered.
@@ -70,7 +70,7 @@ struct VerifyPoint: Sendable {
         if o.keyID == nil, let id = o.identityID { o.identityLimit = verifier.index.identityLimit(id) }
         let charges = limits.charges(for: o, sourceIP: judged.source?.ip)
         if charges.isEmpty { return .ready(finish(o, judged)) }
-        guard let verdict = limits.decideLocally(charges) else { return .limit(o, judged) }
+        guard let verdict = limits.decideLocally(charges) else { return .limit(o, charges, judged) }
         return .ready(finish(limits.apply(verdict, to: o), judged))
     }
 
@@ -82,20 +82,21 @@ struct VerifyPoint: Sendable {
     /// The whole outcome, waiting for the shared store where a proof must be recorded or a shared
     /// limit store decides.
     func outcome(_ body: VerifyRequest) async throws -> VerifyOutcome {
-        var step = try step(body)
-        if case .pending(let p, let judged) = step {
+        try await settle(try step(body))
+    }
+
+    private func settle(_ step: Step) async throws -> VerifyOutcome {
+        switch step {
+        case .ready(let o):
+            return o
+        case .limit(let o, let charges, let judged):
+            return finish(limits.apply(try await limits.decide(charges), to: o), judged)
+        case .pending(let p, let judged):
             let o: VerifyOutcome
             do { o = try await tokens.confirm(p) } catch {
                 throw KeywardError(.unavailable, "the store is unavailable; retry")
             }
-            step = limited(o, judged)
-        }
-        switch step {
-        case .ready(let o): return o
-        case .limit(let o, let judged):
-            let verdict = try await limits.decide(limits.charges(for: o, sourceIP: judged.source?.ip))
-            return finish(limits.apply(verdict, to: o), judged)
-        case .pending: preconditionFailure("a confirmed proof is limited next")
+            return try await settle(limited(o, judged))
         }
     }
 }
