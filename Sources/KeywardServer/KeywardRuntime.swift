@@ -33,6 +33,9 @@ package final class KeywardRuntime: Sendable {
     package let tokens: TokenVerifier
     /// Rate limits for verify, `/v1/authz` and Keyward's own routes.
     package let limits: Limits
+    /// The abuse detectors at the verify point, and what records their findings.
+    package let detection: DetectionEngine
+    package let detections: DetectionRecorder
     /// Writes verify usage to the store; its timer runs in `makeServiceGroup`'s services.
     package let usageFlusher: UsageFlusher
     /// Verify requests the fast path answered itself (not handed to the router).
@@ -47,8 +50,10 @@ package final class KeywardRuntime: Sendable {
 
     private init(config: ServerConfiguration, store: Store, index: KeyIndex, verifier: Verifier, usage: UsageRecorder,
                  governance: Governance, registry: PrometheusCollectorRegistry, webhooks: WebhookDispatcher, githubKeys: GitHubPartnerKeys,
-                 signingKey: Data, logger: Logger, tls: TLSSetup.Server?, oauth: AuthorizationServer, limits: Limits) {
+                 signingKey: Data, logger: Logger, tls: TLSSetup.Server?, oauth: AuthorizationServer, limits: Limits, detection: DetectionEngine) {
         self.limits = limits
+        self.detection = detection
+        self.detections = DetectionRecorder(engine: detection, governance: governance, clock: config.clock, logger: logger)
         self.tls = tls
         self.oauth = oauth
         self.tokens = TokenVerifier(server: oauth)
@@ -114,7 +119,9 @@ package final class KeywardRuntime: Sendable {
             let limits = try Self.makeLimits(config, metrics: factory, logger: logger)
             let rt = KeywardRuntime(config: config, store: store, index: index, verifier: verifier, usage: usage,
                                     governance: governance, registry: registry, webhooks: webhooks, githubKeys: githubKeys,
-                                    signingKey: signingKey.rawRepresentation, logger: logger, tls: tls, oauth: oauth, limits: limits)
+                                    signingKey: signingKey.rawRepresentation, logger: logger, tls: tls, oauth: oauth, limits: limits,
+                                    detection: DetectionEngine(policy: config.detection, metrics: factory))
+            try await rt.detections.restoreBlocks()
             return (rt, secret)
         } catch {
             await store.close()
@@ -135,7 +142,7 @@ package final class KeywardRuntime: Sendable {
         router.add(middleware: RouteLimitMiddleware(limits: limits))
         SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI, logWriter: config.logWriter)
             .register(on: router, table: table)
-        VerifyRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits), auth: auth, io: io).register(on: router, table: table)
+        VerifyRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits, detection: detection), auth: auth, io: io).register(on: router, table: table)
         OAuthRoutes(server: oauth, auth: auth, tls: config.tlsCertificateFile != nil, limits: limits).register(on: router, table: table)
         ClientRoutes(governance: governance, server: oauth, auth: auth, io: io).register(on: router, table: table)
         ManagementRoutes(governance: governance, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
@@ -147,20 +154,21 @@ package final class KeywardRuntime: Sendable {
         IncidentRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
         InventoryRoutes(governance: governance, auth: auth, io: io, tls: tls).register(on: router, table: table)
         WebhookRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
-        AuthzRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits), config: config.authz).register(on: router, table: table)
+        DetectionRoutes(governance: governance, engine: detection, auth: auth, io: io).register(on: router, table: table)
+        AuthzRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits, detection: detection), config: config.authz).register(on: router, table: table)
         return router
     }
 
     /// The HTTP server plus the usage flusher, with graceful shutdown on SIGTERM/SIGINT
     /// when `signals` is set. `onListening` receives the bound port.
     package func makeServiceGroup(signals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> ServiceGroup {
-        let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes, fastPath = fastPath, tokens = tokens, limits = limits
+        let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes, fastPath = fastPath, tokens = tokens, limits = limits, detection = detection
         let oauth = oauth, configuredIssuer = config.oauthIssuer, host = config.host, scheme = config.scheme
         let requests = requests
         // The token fast path only where no connection can carry a client certificate (see TokenFastPath).
         let tokenFastPath = tls == nil
         let http1Configuration = HTTP1Channel.Configuration(additionalChannelHandlers: [
-            VerifyFastPath(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits), auth: Authenticator(verifier: verifier),
+            VerifyFastPath(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits, detection: detection), auth: Authenticator(verifier: verifier),
                            maxBodyBytes: maxBody, metrics: requests,
                            counter: fastPath, logger: logger),
         ] + (tokenFastPath ? [TokenFastPath(server: oauth, limits: limits, metrics: requests, counter: fastPath, logger: logger)] : []))
@@ -188,7 +196,7 @@ package final class KeywardRuntime: Sendable {
         )
         // ServiceGroup stops services in reverse order: the server first, then the final flush.
         return ServiceGroup(configuration: .init(
-            services: [usageFlusher, webhooks, app],
+            services: [usageFlusher, webhooks, detections, app],
             gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
             logger: logger
         ))
@@ -201,6 +209,9 @@ package final class KeywardRuntime: Sendable {
 
     /// Delivers every webhook due by `now` (default: the store's clock) once, as the
     /// dispatcher's timer does; returns what each attempt did.
+    @discardableResult
+    package func recordDetections() async -> Int { await detections.record() }
+
     @discardableResult
     package func drainWebhooks(now: Date? = nil) async -> DrainReport { await webhooks.drain(now: now) }
 

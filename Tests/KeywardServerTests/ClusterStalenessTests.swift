@@ -159,7 +159,19 @@ struct ClusterStalenessTests {
         rotated.versions = [old, v2]
         index.apply(quarantined)
         index.apply({ var k = quarantined; k.status = .active; return k }())
-        #expect(index.lookup(v1.digest)?.quarantined == true, "same version: quarantine stays")
+        #expect(index.lookup(v1.digest)?.quarantined == true, "same version, same instant: quarantine stays")
+        var earlier = quarantined
+        earlier.status = .active
+        earlier.updatedAt = now.addingTimeInterval(-1)
+        index.apply(earlier)
+        #expect(index.lookup(v1.digest)?.quarantined == true, "an older state never lifts it")
+        var released = quarantined
+        released.status = .active
+        released.updatedAt = now.addingTimeInterval(1)
+        index.apply(released)
+        #expect(index.lookup(v1.digest)?.quarantined == false, "an admin's release, written later, lifts it")
+        index.apply(quarantined)
+        #expect(index.lookup(v1.digest)?.quarantined == false, "and the quarantine it replaced does not come back")
         index.apply(rotated)
         index.apply(quarantined) // an older snapshot after the rotation
         #expect(index.lookup(v2.digest)?.isCurrent == true)

@@ -31,7 +31,7 @@ extension ServeCommand {
             .jwksAllow: jwksAllow.isEmpty ? nil : jwksAllow.joined(separator: ","), .jwksTimeoutMs: jwksTimeoutMs.map(String.init),
             .authzTrustedProxy: authzTrustedProxy.isEmpty ? nil : authzTrustedProxy.joined(separator: ","), .authzKeyHeader: authzKeyHeader,
             .authzRoute: authzRoute.isEmpty ? nil : authzRoute.joined(separator: ";"),
-            .rateLimit: rateLimit, .rateLimitStore: rateLimitStore, .rateLimitStoreFailure: rateLimitStoreFailure,
+            .rateLimit: rateLimit, .rateLimitStore: rateLimitStore, .rateLimitStoreFailure: rateLimitStoreFailure, .detect: detect,
         ]
     }
 
@@ -120,6 +120,9 @@ extension ServeCommand {
             } catch { throw CLIExit.error(error.reason) }
         }
         if let v = try s.integer(.jwksTimeoutMs, in: 100...60_000) { c.jwks.timeout = .milliseconds(v) }
+        if let rules = s[.detect] {
+            do { try c.detection.apply(rules) } catch let e as KeywardError { throw CLIExit.error("--detect: \(e.message)") }
+        }
         if let rules = s[.rateLimit] {
             do { try c.rateLimits.apply(rules) } catch let e as KeywardError { throw CLIExit.error("--rate-limit: \(e.message)") }
         }

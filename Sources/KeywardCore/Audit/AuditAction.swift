@@ -12,6 +12,8 @@ package enum AuditAction: String, Sendable, CaseIterable, Codable {
     case keyRotated = "key.rotated"
     case keyRevoked = "key.revoked"
     case keyQuarantined = "key.quarantined"
+    /// Out of quarantine by an admin's decision (a detection released).
+    case keyReleased = "key.released"
     /// A key's own settings changed (its rate limit).
     case keyUpdated = "key.updated"
     case policyException = "policy.exception"
@@ -24,6 +26,8 @@ package enum AuditAction: String, Sendable, CaseIterable, Codable {
     case exposureMatched = "exposure.matched"
     case incidentOpened = "incident.opened"
     case incidentResolved = "incident.resolved"
+    case detectionRaised = "detection.raised"
+    case detectionReleased = "detection.released"
     case webhookCreated = "webhook.created"
     case webhookDeleted = "webhook.deleted"
     case clientRegistered = "client.registered"

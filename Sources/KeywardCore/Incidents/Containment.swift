@@ -24,6 +24,8 @@ package enum ExposureClassification: String, Sendable, Codable, CaseIterable {
     case thirdParty = "third_party"
     /// Not in the inventory: recorded as an unowned exposure for posture.
     case unknown
+    /// Not a leak report: a detector at the verify point found the key abused (issue 15).
+    case detected
 }
 
 extension ExposureClassification {

@@ -83,6 +83,28 @@ extension KeyLifecycle {
     }
 }
 
+extension KeyLifecycle {
+    /// Releases `root` from quarantine and, transitively, the quarantined keys derived from it (an
+    /// admin's decision after a detection proved harmless). Active and revoked keys stay as they are.
+    package static func planRelease(of root: APIKey, derived: DerivationTree, reason: String, actor: String, at now: Date) -> LifecyclePlan {
+        var plan = LifecyclePlan()
+        var seen: Set<KeyID> = []
+        func visit(_ key: APIKey) {
+            guard seen.insert(key.id).inserted else { return }
+            if key.status == .quarantined {
+                var k = key
+                k.status = .active
+                k.updatedAt = now
+                plan.steps.append(.init(key: k, audit: AuditEntry(actor: actor, action: .keyReleased, target: k.id.description, details: ["reason": reason]),
+                                        event: nil))
+            }
+            for child in derived.children[key.id] ?? [] { visit(child) }
+        }
+        visit(root)
+        return plan
+    }
+}
+
 /// What containment does with a matched key version, decided from the facts alone.
 package struct ContainmentDecision: Sendable, Equatable {
     /// What the leaked version was at the match.

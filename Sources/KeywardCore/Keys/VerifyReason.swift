@@ -16,4 +16,6 @@ package enum VerifyReason: String, Sendable, CaseIterable, Codable {
     /// The server requires DPoP nonces and the proof carried none, or a stale one: the resource
     /// server answers 401 `use_dpop_nonce` with the `dpop_nonce` verify returned (RFC 9449 §9).
     case dpopNonceRequired = "dpop_nonce_required"
+    /// The reported source is blocked by a detection (enumeration, by policy), whatever it presents.
+    case sourceBlocked = "source_blocked"
 }

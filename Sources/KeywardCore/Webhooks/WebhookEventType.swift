@@ -7,4 +7,6 @@ package enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     case keyRevoked = "key.revoked"
     case keyRotated = "key.rotated"
     case keyExpiring = "key.expiring"
+    /// A detector at the verify point raised a finding (with its evidence and what the policy did).
+    case detectionRaised = "detection.raised"
 }

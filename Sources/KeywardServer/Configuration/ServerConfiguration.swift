@@ -42,6 +42,8 @@ package struct ServerConfiguration: Sendable {
     package var rateLimitFailOpen = true
     /// A shared rate-limit store (`redis://…`) for a cluster; nil: each node limits alone.
     package var rateLimitStoreURL: String?
+    /// What each detector at the verify point does (`--detect`); defaults in `DetectionPolicy`.
+    package var detection = DetectionPolicy()
     /// Which key environments verify accepts. Default both.
     package var verifier = VerifierConfiguration()
     /// How stale the key index may grow (a lost PostgreSQL change feed) before verify and the

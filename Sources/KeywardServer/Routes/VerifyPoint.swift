@@ -13,6 +13,7 @@ struct VerifyPoint: Sendable {
     let verifier: Verifier
     let tokens: TokenVerifier
     let limits: Limits
+    let detection: DetectionEngine
 
     /// The outcome for a decoded request: ready, or waiting for the shared store — a DPoP proof
     /// that must first be recorded (on PostgreSQL), or limits a shared limit store decides. A bad
@@ -28,6 +29,8 @@ struct VerifyPoint: Sendable {
         var required: [Scope]
         var source: VerifySource?
         var started: ContinuousClock.Instant
+        /// What was presented, for the detectors' distinct-key count (hashed only when unknown).
+        var presented: String
     }
 
     func step(_ body: VerifyRequest) throws -> Step {
@@ -44,13 +47,17 @@ struct VerifyPoint: Sendable {
             VerifySource(ip: $0.ip, userAgent: $0.userAgent, clientCertSubject: $0.clientCertSubject, clientCertThumbprint: $0.clientCertThumbprint,
                          method: $0.method, path: $0.path)
         }
+        if detection.isBlocked(source?.ip, at: verifier.clock.now().unixMillis) {
+            // Refused before anything is judged or charged: a blocked source learns nothing.
+            return .ready(finish(.invalid(.sourceBlocked), Judged(required: required, source: source, started: started, presented: ""), observe: false))
+        }
         if TokenVerifier.isToken(body.key) {
             // The same freshness rule as keys: a node cut off from the change feed does not vouch.
             try verifier.requireVouching()
             for (name, value) in [("dpop", body.dpop), ("htm", body.htm), ("htu", body.htu), ("audience", body.audience)] {
                 if let value, value.utf8.count > 8 * 1024 { throw KeywardError(.validation, "\(name): at most 8 KiB") }
             }
-            let judged = Judged(required: required, source: source, started: started)
+            let judged = Judged(required: required, source: source, started: started, presented: body.key)
             switch tokens.check(body.key, required: required, presentation: TokenPresentation(
                 dpopProof: body.dpop, method: body.htm, url: body.htu, certificateThumbprint: body.source?.clientCertThumbprint, audience: body.audience)) {
             case .done(let o): return limited(o, judged)
@@ -61,7 +68,7 @@ struct VerifyPoint: Sendable {
             throw KeywardError(.validation, "dpop, htm, htu and audience apply to access tokens only")
         }
         let o = try verifier.verify(body.key, required: required, source: source, recordUsage: false)
-        return limited(o, Judged(required: required, source: source, started: started))
+        return limited(o, Judged(required: required, source: source, started: started, presented: body.key))
     }
 
     /// Applies the limits this node decides alone; a shared store's decision waits (`.limit`).
@@ -74,8 +81,18 @@ struct VerifyPoint: Sendable {
         return .ready(finish(limits.apply(verdict, to: o), judged))
     }
 
-    private func finish(_ o: VerifyOutcome, _ judged: Judged) -> VerifyOutcome {
+    private func finish(_ o: VerifyOutcome, _ judged: Judged, observe: Bool = true) -> VerifyOutcome {
         verifier.record(o, required: judged.required, source: judged.source, since: judged.started)
+        if observe, o.reason != .rateLimited {
+            let s = judged.source
+            let unknown = o.reason == .notFound || o.reason == .malformed
+            let path = s?.path.map { p in p.firstIndex(of: "?").map { p[..<$0] } ?? Substring(p) }
+            detection.observe(Observation(
+                at: verifier.clock.now().unixMillis, reason: o.reason, keyID: o.keyID, clientID: o.clientID, version: o.version, identityID: o.identityID,
+                environment: o.environment, ip: s?.ip, userAgent: s?.userAgent, certSubject: s?.clientCertSubject, path: path, required: judged.required,
+                presentedHash: unknown ? judged.presented.hashValue : 0),
+                subject: o.keyID.map(WatchSubject.key) ?? o.clientID.map(WatchSubject.client))
+        }
         return o
     }
 

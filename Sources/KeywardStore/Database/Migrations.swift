@@ -94,6 +94,13 @@ extension Store {
             "ALTER TABLE identities ADD COLUMN rate_limit TEXT",
             "ALTER TABLE api_keys ADD COLUMN rate_limit TEXT",
         ],
+        [
+            // Issue 15 (detection): what the detectors at the verify point found, what the policy did.
+            "CREATE TABLE detections (id TEXT PRIMARY KEY, detector TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL, key_id TEXT, client_id TEXT, identity_id TEXT, environment TEXT, source TEXT, at BIGINT NOT NULL, evidence TEXT NOT NULL, incident_id TEXT, blocked_until BIGINT, released_at BIGINT, released_by TEXT, release_reason TEXT)",
+            "CREATE INDEX detections_at ON detections (at)",
+            "CREATE INDEX detections_key ON detections (key_id)",
+            "CREATE INDEX detections_identity ON detections (identity_id)",
+        ],
     ]
 
     package func migrate() async throws {

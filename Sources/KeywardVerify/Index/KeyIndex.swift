@@ -24,6 +24,8 @@ package final class KeyIndex: Sendable {
         var quarantined: Bool
         var environment: KeyEnvironment
         var rateLimit: RateLimit?
+        /// The state's `updatedAt` (ms): of two states of one version, the older never undoes the newer.
+        var updatedAt: Int64
     }
 
     struct Tables {
@@ -83,16 +85,22 @@ package final class KeyIndex: Sendable {
         if let old = t.keys[key.id.raw] {
             // States can arrive out of order: a full reload (after a lost change feed, case 52)
             // reads pages while this node's own writes publish newer states. A key only moves
-            // forward — its version grows, revocation is final, quarantine is lifted only by a
-            // rotation (a new version) — so an older state never undoes a newer one.
+            // forward — its version grows, revocation is final, and of two states of one version
+            // the later written wins (quarantine is lifted by a rotation, or by an admin's release written later) —
+            // so an older state never undoes a newer one.
             if UInt32(key.currentVersion) < old.currentVersion { return }
+            if UInt32(key.currentVersion) == old.currentVersion {
+                if key.updatedAt.unixMillis < old.updatedAt { return }
+                // Written in the same millisecond: which came first is unknown, so the safer state holds.
+                if key.updatedAt.unixMillis == old.updatedAt { quarantined = quarantined || old.quarantined }
+            }
             revoked = revoked || old.revoked
-            if UInt32(key.currentVersion) == old.currentVersion { quarantined = quarantined || old.quarantined }
         }
         let sid = t.intern(key.scopes)
         t.keys[key.id.raw] = KeyState(
             identity: key.identityID.raw, scopeSet: sid, currentVersion: UInt32(key.currentVersion),
-            revoked: revoked, quarantined: quarantined && !revoked, environment: key.environment, rateLimit: key.rateLimit
+            revoked: revoked, quarantined: quarantined && !revoked, environment: key.environment, rateLimit: key.rateLimit,
+            updatedAt: key.updatedAt.unixMillis
         )
         for v in key.versions {
             t.byDigest[v.digest] = VersionEntry(

@@ -37,7 +37,7 @@ package final class Verifier: Sendable {
     package let freshness: FeedFreshness
     package let config: VerifierConfiguration
     private let maxStalenessNanos: Int64
-    private let clock: WallClock
+    package let clock: WallClock
     private let outcomeCounters: [String: Counter]
     private let refusedStale: Counter
     private let latency: Metrics.Timer
