@@ -132,6 +132,8 @@ package struct IdentityResponse: Codable, Sendable {
     package var revokedKeys: Int?
     /// Its own limit, shared by all its keys and tokens (absent: the policy's).
     package var rateLimit: RateLimitDTO?
+    /// On `GET /v1/identities/{id}`: its open detections (at most 20, newest first).
+    package var openDetections: [DetectionResponse]?
     package init(id: String, name: String, kind: String, businessOwner: String?, technicalOwner: String?, purpose: String?, environment: String,
                 dataClassification: String, labels: [String: String], allowedScopes: [String], status: String, createdAt: Date, updatedAt: Date,
                 decommissionedAt: Date?, revokedKeys: Int? = nil, rateLimit: RateLimitDTO? = nil) {

@@ -140,7 +140,8 @@ package final class KeywardRuntime: Sendable {
         }
         router.add(middleware: ProblemMiddleware(routes: table, metrics: requests, logger: logger))
         router.add(middleware: RouteLimitMiddleware(limits: limits))
-        SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI, logWriter: config.logWriter)
+        SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI, logWriter: config.logWriter,
+                     detection: detection)
             .register(on: router, table: table)
         VerifyRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits, detection: detection), auth: auth, io: io).register(on: router, table: table)
         OAuthRoutes(server: oauth, auth: auth, tls: config.tlsCertificateFile != nil, limits: limits).register(on: router, table: table)

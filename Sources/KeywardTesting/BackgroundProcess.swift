@@ -1,4 +1,5 @@
 import Foundation
+import KeywardScanner
 
 /// A long-running child (e.g. `keyward serve`) with stdout/stderr going to files, stopped by PID.
 package final class BackgroundProcess: @unchecked Sendable {
@@ -21,7 +22,9 @@ package final class BackgroundProcess: @unchecked Sendable {
         let envp = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in argv { free(p) }; for p in envp { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        var attr = Subprocess.cleanSignals()
+        defer { posix_spawnattr_destroy(&attr) }
+        let rc = posix_spawn(&pid, executable, &actions, &attr, argv, envp)
         guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .ENOENT) }
         self.pid = pid
     }

@@ -41,8 +41,7 @@ package final class RedisServer: Sendable {
         throw RedisLaunchError(description: "redis-server found no free port in five tries")
     }
 
-    /// Kills the server (SIGKILL: it has nothing to save, and a test process may pass its children
-    /// a blocked SIGTERM) and waits for it to exit.
+    /// Kills the server (SIGKILL: it has nothing to save) and waits for it to exit.
     package func stop() {
         let p = process.withLock { p in defer { p = nil }; return p }
         p?.stop(SIGKILL)

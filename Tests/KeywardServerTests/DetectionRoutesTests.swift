@@ -38,6 +38,9 @@ struct DetectionRoutesTests {
             #expect(list.items.count == 1 && d.action == "block" && d.source == attacker && d.status == "open")
             #expect(d.evidence.count == 20 && d.blockedUntil != nil && d.keyId == nil)
             #expect(try await s.request("GET", "/v1/detections?detector=nope").status == 400)
+            let metrics = try await s.anonymous("GET", "/metrics").text
+            #expect(metrics.contains(#"keyward_detections_total{detector="enumeration"} 1"#))
+            #expect(metrics.contains(#"keyward_detection_tracked{table="blocked"} 1"#))
             #expect(try await s.request("POST", "/v1/detections/\(d.id)/release", body: #"{"reason":"pen test"}"#, token: .some(key)).status / 100 == 4)
 
             let released = try await s.request("POST", "/v1/detections/\(d.id)/release", body: #"{"reason":"our own pen test"}"#)
@@ -101,6 +104,8 @@ struct DetectionRoutesTests {
                 #expect(data["owner"] == "alice@example.com" && data["incident_id"] == incidentID && data["action"] == "quarantine")
                 #expect(events.contains { $0["type"] as? String == "incident.opened" })
                 #expect(receiver.all.allSatisfy { $0.headers["keyward-signature"]?.hasPrefix("t=") == true })
+                let shown = try await s.request("GET", "/v1/identities/\(idn)").decode(IdentityResponse.self)
+                #expect(shown.openDetections?.map(\.id) == [d.id])
 
                 #expect(try await s.request("POST", "/v1/detections/\(d.id)/release", body: #"{"reason":"a planned backfill"}"#).status == 200)
                 let again = try await verify(s, key, ip: "10.0.0.5")

@@ -46,7 +46,9 @@ struct BenchServer {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in argv { free(p) }; for p in envp { free(p) } }
         var pid: pid_t = 0
-        guard posix_spawn(&pid, args[0], &actions, nil, argv, envp) == 0 else { throw CLIExit.error("cannot start \(args[0])") }
+        var attr = Subprocess.cleanSignals()
+        defer { posix_spawnattr_destroy(&attr) }
+        guard posix_spawn(&pid, args[0], &actions, &attr, argv, envp) == 0 else { throw CLIExit.error("cannot start \(args[0])") }
         return pid
     }
 

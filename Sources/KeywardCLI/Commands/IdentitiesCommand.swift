@@ -17,6 +17,12 @@ struct IdentitiesCommand: AsyncParsableCommand {
             ("labels", i.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),
             ("rate limit", Arg.describe(i.rateLimit)), ("created", Output.date(i.createdAt)), ("updated", Output.date(i.updatedAt)),
         ] + (i.decommissionedAt.map { [("decommissioned", Output.date($0))] } ?? []) + (i.revokedKeys.map { [("revoked keys", String($0))] } ?? []))
+        if let open = i.openDetections, !open.isEmpty {
+            Output.line("\nopen detections (keyward detections show ID):")
+            Output.table(["ID", "DETECTOR", "ACTION", "SUBJECT", "AT", "EVIDENCE"], open.map {
+                [$0.id, $0.detector, $0.action, $0.keyId ?? $0.clientId ?? "-", Output.date($0.at), $0.evidence.summary]
+            })
+        }
     }
 
     struct Create: AsyncParsableCommand {

@@ -129,7 +129,8 @@ struct PathCount: Sendable {
         let n = estimate
         return .init(windowSeconds: t.objectWindowSeconds, count: Int(n.rounded()), baseline: windows > 0 ? usual : nil,
                      threshold: max(Double(t.objectFloor), t.objectFactor * usual), items: sample,
-                     summary: "about \(Int(n.rounded())) distinct paths in \(t.objectWindowSeconds / 60) minutes, against a usual \(VolumeWatch.format(usual))")
+                     summary: "about \(Int(n.rounded())) distinct paths in \(t.objectWindowSeconds / 60) minutes, "
+                         + (windows > 0 ? "against a usual \(VolumeWatch.format(usual))" : "from a key with no usual count yet"))
     }
 
     private var estimate: Double {

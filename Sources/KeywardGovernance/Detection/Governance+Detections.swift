@@ -75,7 +75,7 @@ extension Governance {
                     "action": ContainmentAction.quarantine.rawValue, "classification": ExposureClassification.detected.rawValue,
                     "source": "detector:\(d.detector.rawValue)", "detection_id": d.id.description]
         let notified = try await emit(.incidentOpened, data, in: tx) > 0
-        let guidance = "A detector (\(d.detector.rawValue)) found key \(key.id) abused and quarantined it: verify answers `quarantined`. Read the evidence and the hunt. If the traffic was legitimate, release it (`keyward detections release \(d.id)`); otherwise rotate it (`keyward keys rotate \(key.id)`), find who holds it (blast radius), then resolve this incident."
+        let guidance = "A detector (\(d.detector.rawValue)) found key \(key.id) abused and quarantined it: verify answers `quarantined`. Read the evidence and the hunt. If the traffic was legitimate, release it (`keyward detections release \(d.id) --reason …`); otherwise rotate it (`keyward keys rotate \(key.id)`), find who holds it (blast radius), then resolve this incident."
         let incident = Incident(
             id: incidentID, status: .contained, target: .key(key.id), targetVersion: version, identityID: identity.id, environment: key.environment.rawValue,
             source: "detector:\(d.detector.rawValue)", classification: .detected, action: .quarantine, receivedAt: d.at, matchedAt: now, containedAt: now,

@@ -4,6 +4,23 @@ import Foundation
 /// streaming stdout to a callback. Written here because Foundation's Process hung reaping on
 /// Linux in this project's tests, and swift-subprocess is not in the allowed package set.
 package enum Subprocess {
+    /// Spawn attributes giving a child an empty signal mask and default handlers for the
+    /// termination signals: a process that blocks SIGTERM (a service lifecycle's signal handling)
+    /// would otherwise pass the block on through exec, and its children would ignore `kill`.
+    package static func cleanSignals() -> posix_spawnattr_t {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return attr
+    }
+
     /// Runs to completion; `onStdout` receives stdout as it arrives. Returns the exit status,
     /// stderr and the child's peak RSS in KiB (wait4's rusage).
     @discardableResult
@@ -23,7 +40,9 @@ package enum Subprocess {
         let envp = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in argv { free(p) }; for p in envp { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, executable, &actions, nil, argv, envp)
+        var attr = Self.cleanSignals()
+        defer { posix_spawnattr_destroy(&attr) }
+        let rc = posix_spawnp(&pid, executable, &actions, &attr, argv, envp)
         close(outFD[1]); close(errFD[1]); close(inFD[0])
         guard rc == 0 else {
             close(outFD[0]); close(errFD[0]); close(inFD[1])

@@ -10,6 +10,8 @@ struct DescribedMetricsFactory: MetricsFactory {
         "keyward_verify_refused_total": "Verify calls refused without an answer, by reason (stale: the key index lags the change feed).",
         "keyward_verify_duration_seconds": "Time to decide a verify, in the process (excluding HTTP).",
         "keyward_ratelimit_refused_total": "Requests refused by a rate limit, by the limit that refused them (key, identity, source, failure, routes).",
+        "keyward_detections_total": "Findings of the abuse detectors at the verify point, by detector (each is recorded and listed by /v1/detections).",
+        "keyward_detection_untracked_total": "Calls or findings a detector could not track because its table or queue was full (bounded memory under a flood).",
         "keyward_ratelimit_store_errors_total": "Decisions the shared rate-limit store could not take; fallback says what happened instead (local limiter, or refused with 503).",
     ]
     let registry: PrometheusCollectorRegistry

@@ -44,7 +44,9 @@ struct ManagementRoutes {
             _ = try auth.require(.read, req)
             let id = try ctx.pathID(IdentityID.self)
             guard let i = try await m.identity(id) else { throw KeywardError.notFound("identity") }
-            return try io.respond(IdentityResponse(i))
+            var r = IdentityResponse(i)
+            r.openDetections = try await m.detections(DetectionFilter(status: .open, identityID: id), limit: 20, after: nil).items.map(DetectionResponse.init)
+            return try io.respond(r)
         }
         table.add(.patch, "/v1/identities/{id}")
         router.patch("/v1/identities/{id}") { req, ctx in

@@ -15,6 +15,7 @@ struct SystemRoutes {
     let connections: ConnectionTracker
     let openAPI: ByteBuffer
     let logWriter: LogWriter?
+    let detection: DetectionEngine
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
         let health = ByteBuffer(string: "{\"status\":\"ok\"}")
@@ -22,7 +23,8 @@ struct SystemRoutes {
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: health))
         }
-        let registry = registry, verifier = verifier, index = verifier.index, openAPI = openAPI, connections = connections, logWriter = logWriter
+        let registry = registry, verifier = verifier, index = verifier.index, openAPI = openAPI, connections = connections, logWriter = logWriter,
+            detection = detection
         // case 52 of docs/security-cases.md: a load balancer takes a node whose change feed is lost out of
         // rotation; verify on it answers 503 meanwhile, never a stale `valid:true`.
         table.add(.get, "/readyz")
@@ -48,7 +50,7 @@ struct SystemRoutes {
             }
             var text = ByteBuffer(bytes: registry.emitToBuffer())
             text.writeString(Self.scrapeSeries(index.counts(), feedConnected: feed.connected, connectionsOpen: connections.openConnections,
-                                               logLinesDropped: logWriter?.droppedTotal))
+                                               logLinesDropped: logWriter?.droppedTotal, detection: detection.tracked))
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: text))
         }
         table.add(.get, "/openapi.yaml")
@@ -59,7 +61,8 @@ struct SystemRoutes {
 
     /// The series computed at scrape time, as integers: key counts, feed and connection state,
     /// build and process information.
-    static func scrapeSeries(_ c: KeyIndex.Counts, feedConnected: Bool, connectionsOpen: Int, logLinesDropped: Int? = nil) -> String {
+    static func scrapeSeries(_ c: KeyIndex.Counts, feedConnected: Bool, connectionsOpen: Int, logLinesDropped: Int? = nil,
+                             detection: (keys: Int, sources: Int, identities: Int, blocked: Int)? = nil) -> String {
         var e = Exposition()
         e.family("keyward_keys", "gauge", "Keys in the verify index, by status.",
                  [([("status", "active")], String(c.keys - c.revoked)), ([("status", "revoked")], String(c.revoked))])
@@ -71,6 +74,11 @@ struct SystemRoutes {
         if let logLinesDropped {
             e.family("keyward_log_lines_dropped_total", "counter", "Log lines dropped because the log writer fell behind (each loss is also said in the log).",
                      [([], String(logLinesDropped))])
+        }
+        if let d = detection {
+            e.family("keyward_detection_tracked", "gauge", "What the abuse detectors hold state for on this node: keys (and OAuth clients), failing sources, targeted identities, blocked sources.",
+                     [([("table", "keys")], String(d.keys)), ([("table", "sources")], String(d.sources)),
+                      ([("table", "identities")], String(d.identities)), ([("table", "blocked")], String(d.blocked))])
         }
         ProcessMetrics.write(into: &e)
         return e.text
