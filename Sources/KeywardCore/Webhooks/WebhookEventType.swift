@@ -7,4 +7,6 @@ package enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     case keyRevoked = "key.revoked"
     case keyRotated = "key.rotated"
     case keyExpiring = "key.expiring"
+    /// Issue 15 (privilege): a key's scopes were narrowed to what it was observed to use.
+    case keyScopesNarrowed = "key.scopes_narrowed"
 }
