@@ -27,7 +27,7 @@ struct PrivilegeTests {
 
     static func scopes(_ s: [Scope]?) -> [String]? { s?.map(\.value) }
 
-    @Test("a key that named 2 of its 4 scopes is proposed those 2; a key used without naming scopes gets no proposal; unused is dormant, young is insufficient_history", arguments: Backend.allCases)
+    @Test("a key that named 2 of its 4 scopes is proposed those 2; a key used without naming scopes gets no proposal; unused is dormant, young is insufficient_history; OAuth clients are listed", arguments: Backend.allCases)
     func review(_ backend: Backend) async throws {
         try await GovernanceHarness.with(backend) { h in
             let idn = try await Self.orders(h)
@@ -45,6 +45,8 @@ struct PrivilegeTests {
             #expect(try h.verify(plainSecret, scopes: ["orders:refund"]).reason == .insufficientScope)
             for _ in 0..<2 { #expect(try h.verify(plainSecret).valid) }
             let (young, _) = try await h.issue(idn.id, scopes: ["orders:read"])
+            let client = try await h.governance.registerClient(ClientGovernanceTests.newClient(idn.id, jwk: ClientGovernanceTests.jwk().json, scope: "orders:read"),
+                                                               actor: Self.admin)
             _ = await h.usage.flush()
 
             let p = try await h.governance.privilege(of: idn.id, windowDays: 7)
@@ -64,6 +66,8 @@ struct PrivilegeTests {
             #expect(byID[idle.id]?.review.basis == .dormant && byID[idle.id]?.review.proposed == nil)
             #expect(byID[young.id]?.review.basis == .insufficientHistory && byID[young.id]?.review.proposed == nil)
 
+            // Token verifies leave no per-client scope evidence: the client is listed, with no review.
+            #expect(p.clients.map(\.id) == [client.id])
             #expect(p.allowedUnused.map(\.value) == ["orders:export", "orders:refund"])
             #expect(p.exercisedUnion.map(\.value) == ["orders:read", "orders:write"])
             // Over a window longer than the key's age, even the wide key has too little history.

@@ -57,7 +57,7 @@ extension IdentitiesCommand {
         static func show(_ p: IdentityPrivilegeResponse) {
             let s = p.summary
             func words(_ a: [String]) -> String { a.isEmpty ? "-" : a.joined(separator: " ") }
-            Output.fields([("identity", p.identityId), ("window", "\(p.windowDays) days (since \(Output.date(p.windowStart)))"),
+            Output.fields([("identity", p.identityId), ("window", "\(p.windowDays == 1 ? "1 day" : "\(p.windowDays) days") (since \(Output.date(p.windowStart)))"),
                            ("allowed scopes", words(s.allowedScopes)), ("granted to keys", words(s.grantedScopes)),
                            ("exercised", words(s.exercisedScopes)), ("allowed, unused", words(s.unusedAllowedScopes)),
                            ("keys to narrow", String(s.keysToNarrow)), ("dormant keys", String(s.dormantKeys))])

@@ -20,17 +20,18 @@ extension KeyPrivilegeResponse {
     }
 
     static func note(_ r: ScopeReview, windowDays: Int) -> String {
-        switch r.basis {
+        let days = windowDays == 1 ? "1 day" : "\(windowDays) days"
+        return switch r.basis {
         case .observed where r.narrows:
-            "valid verifies in the last \(windowDays) days named \(r.exercised.count) of its \(r.granted.count) scopes; the proposal keeps those"
+            "valid verifies in the last \(days) named \(r.exercised.count) of its \(r.granted.count) scopes; the proposal keeps those"
         case .observed:
-            "every scope it holds was named by a valid verify in the last \(windowDays) days: nothing to remove"
+            "every scope it holds was named by a valid verify in the last \(days): nothing to remove"
         case .noScopeObservations:
-            "it was used in the last \(windowDays) days, but no verify named a scope: no evidence of what it needs, so no proposal (callers that pass required scopes to verify produce it)"
+            "it was used in the last \(days), but no verify named a scope: no evidence of what it needs, so no proposal (callers that pass required scopes to verify produce it)"
         case .dormant:
-            "no valid use in the last \(windowDays) days: dormant; retire it (keyward keys dormant) rather than narrow it"
+            "no valid use in the last \(days): dormant; retire it (keyward keys dormant) rather than narrow it"
         case .insufficientHistory:
-            "issued less than \(windowDays) days ago: too little history for this window (ask for a window no longer than its age)"
+            "issued less than \(days) ago: too little history for this window (ask for a window no longer than its age)"
         case .notTracked:
             "Keyward's own management keys are checked without recording use: not tracked"
         }
@@ -38,7 +39,7 @@ extension KeyPrivilegeResponse {
 }
 
 extension IdentityPrivilegeResponse {
-    static let clientNote = "token verifies record use per key only: no per-client scope use is kept yet, so no proposal"
+    static let clientNote = "not tracked: Verifier.record keeps usage by key id only, so a token verify leaves no (client, scope) count; no proposal until that is recorded"
 
     init(_ p: IdentityPrivilege) {
         let keys = p.keys.map { KeyPrivilegeResponse($0, windowDays: p.windowDays) }
