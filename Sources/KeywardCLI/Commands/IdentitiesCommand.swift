@@ -6,7 +6,7 @@ struct IdentitiesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "identities",
         abstract: "Manage non-human identities (the inventory).",
-        subcommands: [Create.self, List.self, Show.self, Update.self, Decommission.self]
+        subcommands: [Create.self, List.self, Show.self, Update.self, Decommission.self, Privilege.self]
     )
 
     static func printIdentity(_ i: IdentityResponse) {

@@ -6,7 +6,7 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Issue, inspect, rotate, revoke and verify API keys.",
-        subcommands: [Create.self, List.self, Show.self, Update.self, Rotate.self, Revoke.self, Verify.self, BlastRadiusCommand.self]
+        subcommands: [Create.self, List.self, Show.self, Update.self, Rotate.self, Revoke.self, Verify.self, Dormant.self, BlastRadiusCommand.self]
     )
 
     static func printIssued(_ k: KeyIssuedResponse) {

@@ -11,7 +11,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Subscribe a URL (the signing secret is printed once).")
         @OptionGroup var client: ClientOptions
         @Option(help: "Receiver URL (http:// or https://).") var url: String
-        @Option(name: .customLong("event"), help: "incident.opened, incident.contained, incident.resolved, key.revoked, key.rotated, key.expiring, detection.raised or * (repeatable).")
+        @Option(name: .customLong("event"), help: "incident.opened, incident.contained, incident.resolved, key.revoked, key.rotated, key.expiring, key.scopes_narrowed, detection.raised or * (repeatable).")
         var events: [String] = ["*"]
         func run() async throws {
             let w = try await client.client().call("POST", "/v1/webhooks", body: WebhookCreateRequest(url: url, events: events), as: WebhookResponse.self)

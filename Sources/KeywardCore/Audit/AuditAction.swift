@@ -16,6 +16,8 @@ package enum AuditAction: String, Sendable, CaseIterable, Codable {
     case keyReleased = "key.released"
     /// A key's own settings changed (its rate limit).
     case keyUpdated = "key.updated"
+    /// Issue 15 (privilege): a key's scopes narrowed to a subset (before/after, the window and its evidence).
+    case keyScopesNarrowed = "key.scopes_narrowed"
     case policyException = "policy.exception"
     case consumerCreated = "consumer.created"
     case consumerDeleted = "consumer.deleted"

@@ -53,7 +53,7 @@ package struct AuditedStatus: Sendable, Equatable {
 /// `identity.created` create an active identity, `identity.decommissioned` ends it; `key.issued`
 /// creates an active key at version 1; `key.rotated` adds a version (with its expiry), sets the
 /// previous one's grace and lifts a quarantine (`quarantine_lifted`); `key.revoked` and
-/// `key.quarantined` set the status; `incident.opened` creates an incident, contained when its
+/// `key.quarantined` set the status; `key.scopes_narrowed` sets the scopes; `incident.opened` creates an incident, contained when its
 /// action was revoke or quarantine, else open; `incident.resolved` closes it. Other actions change
 /// none of these. A record the replay cannot interpret (an unknown target, a malformed detail)
 /// is counted in `skipped` and otherwise ignored.
@@ -98,9 +98,17 @@ package struct AuditReplay: Sendable {
             if d["quarantine_lifted"] == "true" { key.status = KeyStatus.active.rawValue }
             key.seq = r.seq
             keys[id] = key
+        case .keyScopesNarrowed:
+            guard let id = KeyID(r.target), keys[id] != nil, let scopes = details(r)["scopes"] else { return skip() }
+            keys[id]!.scopes = scopes.split(separator: " ").sorted().joined(separator: " ")
+            keys[id]!.seq = r.seq
         case .keyRevoked, .keyQuarantined:
             guard let id = KeyID(r.target), keys[id] != nil else { return skip() }
             keys[id]!.status = (action == .keyRevoked ? KeyStatus.revoked : KeyStatus.quarantined).rawValue
+            keys[id]!.seq = r.seq
+        case .keyReleased:
+            guard let id = KeyID(r.target), keys[id]?.status == KeyStatus.quarantined.rawValue else { return skip() }
+            keys[id]!.status = KeyStatus.active.rawValue
             keys[id]!.seq = r.seq
         case .incidentOpened:
             guard let id = IncidentID(r.target), let taken = details(r)["action"] else { return skip() }

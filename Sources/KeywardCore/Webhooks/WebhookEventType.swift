@@ -7,6 +7,8 @@ package enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     case keyRevoked = "key.revoked"
     case keyRotated = "key.rotated"
     case keyExpiring = "key.expiring"
+    /// Issue 15 (privilege): a key's scopes were narrowed to what it was observed to use.
+    case keyScopesNarrowed = "key.scopes_narrowed"
     /// A detector at the verify point raised a finding (with its evidence and what the policy did).
     case detectionRaised = "detection.raised"
 }

@@ -6,7 +6,7 @@ import KeywardStore
 /// A webhook subscription as the client asked for it (checked here).
 package struct NewWebhook: Sendable {
     package var url: String
-    /// incident.opened, incident.contained, incident.resolved, key.revoked, key.rotated, key.expiring, or `*`.
+    /// incident.opened, incident.contained, incident.resolved, key.revoked, key.rotated, key.expiring, key.scopes_narrowed, or `*`.
     package var events: [String]
     package init(url: String, events: [String]) {
         self.url = url
