@@ -27,7 +27,7 @@ struct DetectionReadmeTests {
         #expect(out.contains(#""type":"detection.raised""#) && out.contains(#""type":"incident.opened""#))
         #expect(out.contains(#""owner":"dana@example.com""#))
         #expect(ClientsCLITests.matches(out, "detection det_[0-9a-f]{32} released"))
-        #expect(out.hasSuffix("valid: key \(out.split(separator: "\n").last.map { String($0.dropFirst("valid: key ".count)) } ?? "")\n") || out.contains("\nvalid: key key_"))
+        #expect(out.split(separator: "\n").last?.hasPrefix("valid: key key_") == true)
     }
 
     @Test("a bad --detect rule exits 2 naming it")
