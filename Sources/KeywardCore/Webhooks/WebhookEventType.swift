@@ -7,4 +7,7 @@ package enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     case keyRevoked = "key.revoked"
     case keyRotated = "key.rotated"
     case keyExpiring = "key.expiring"
+    // Issue 15 (rotation): the grace window was extended for lagging declared consumers; it closed.
+    case keyRotationLagging = "key.rotation_lagging"
+    case keyRotationClosed = "key.rotation_closed"
 }

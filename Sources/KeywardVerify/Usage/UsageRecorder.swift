@@ -30,6 +30,16 @@ package final class UsageRecorder: Sendable {
         var hourly: [UsageBatch.HourOutcome: Int64] = [:]
         /// Scopes that valid verifies asked for (observed use, against granted scopes).
         var scopes: [Scope: SourceStats] = [:]
+        /// Which key version each source presented (rotation progress); a verify without a
+        /// source counts under the empty source. Capped at twice `sources`' cap: during a
+        /// rotation each source may present both versions.
+        var versions: [VersionedSource: SourceStats] = [:]
+    }
+
+    /// A source and the key version it presented.
+    struct VersionedSource: Hashable {
+        var source: VerifySource
+        var version: Int
     }
 
     private let pending = Mutex<[KeyID: PerKey]>([:])
@@ -45,11 +55,11 @@ package final class UsageRecorder: Sendable {
         self.redact = redact
     }
 
-    package func record(_ key: KeyID, outcome: String, at: Date, source: VerifySource?, scopes: [Scope] = []) {
+    package func record(_ key: KeyID, outcome: String, at: Date, source: VerifySource?, scopes: [Scope] = [], version: Int? = nil) {
         let t = at.unixMillis
         let src = source.flatMap { $0.isEmpty ? nil : Self.bounded($0) }
         pending.withLock { b in
-            b[key, default: PerKey()].update(outcome: outcome, at: t, source: src, scopes: scopes, cap: maxSourcesPerKey)
+            b[key, default: PerKey()].update(outcome: outcome, at: t, source: src, scopes: scopes, version: version, cap: maxSourcesPerKey)
         }
     }
 
@@ -73,6 +83,12 @@ package final class UsageRecorder: Sendable {
                 u.sources[sid] = UsageBatch.Source(sourceID: sid, ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
                                                    clientCertThumbprint: s.clientCertThumbprint, firstSeen: st.first, lastSeen: st.last, count: st.count)
             }
+            u.versions = p.versions.map { vs, st in
+                let s = redacted(vs.source)
+                return UsageBatch.VersionUse(sourceID: Self.sourceID(s), version: vs.version, ip: s.ip, userAgent: s.userAgent,
+                                             clientCertSubject: s.clientCertSubject, clientCertThumbprint: s.clientCertThumbprint,
+                                             firstSeen: st.first, lastSeen: st.last, count: st.count)
+            }
             batch.keys[k] = u
         }
         return batch
@@ -91,6 +107,11 @@ package final class UsageRecorder: Sendable {
                 for s in u.sources.values {
                     let key = VerifySource(ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject, clientCertThumbprint: s.clientCertThumbprint)
                     cur.sources[key] = .merged(cur.sources[key], first: s.firstSeen, last: s.lastSeen, count: s.count)
+                }
+                for v in u.versions {
+                    let key = VersionedSource(source: VerifySource(ip: v.ip, userAgent: v.userAgent, clientCertSubject: v.clientCertSubject,
+                                                                   clientCertThumbprint: v.clientCertThumbprint), version: v.version)
+                    cur.versions[key] = .merged(cur.versions[key], first: v.firstSeen, last: v.lastSeen, count: v.count)
                 }
                 b[k] = cur
             }
@@ -116,7 +137,7 @@ package final class UsageRecorder: Sendable {
 }
 
 extension UsageRecorder.PerKey {
-    mutating func update(outcome: String, at t: Int64, source: VerifySource?, scopes used: [Scope], cap: Int) {
+    mutating func update(outcome: String, at t: Int64, source: VerifySource?, scopes used: [Scope], version: Int?, cap: Int) {
         if outcome == "valid" {
             lastUsedAt = max(lastUsedAt ?? t, t)
             for sc in used {
@@ -126,6 +147,12 @@ extension UsageRecorder.PerKey {
             }
         }
         hourly[UsageBatch.HourOutcome(hour: t / 3_600_000, outcome: outcome), default: 0] += 1
+        if let version {
+            let vs = UsageRecorder.VersionedSource(source: source ?? VerifySource(), version: version)
+            if var st = versions[vs] { st.count += 1; st.last = t; versions[vs] = st } else if versions.count < 2 * cap {
+                versions[vs] = UsageRecorder.SourceStats(first: t, last: t, count: 1)
+            }
+        }
         guard let source else { return }
         if var st = sources[source] {
             st.count += 1
