@@ -84,6 +84,8 @@ struct ServeCommand: AsyncParsableCommand {
     var rateLimitStore: String?
     @Option(name: .long, help: "When the shared rate-limit store cannot answer: open falls back to this node's limiter, closed refuses with 503 (default $KEYWARD_RATE_LIMIT_STORE_FAILURE or open).")
     var rateLimitStoreFailure: String?
+    @Option(name: .long, help: "A rotation's grace window closes early once the old version has been unused this many seconds, 1 to 604800 (default $KEYWARD_ROTATION_QUIET_PERIOD_SECONDS or 900; per rotation: quiet_period_seconds).")
+    var rotationQuietPeriodSeconds: Int?
     @Option(name: .long, help: "Event-loop threads (default $KEYWARD_EVENT_LOOPS, or one per CPU this process may run on).")
     var eventLoops: Int?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")

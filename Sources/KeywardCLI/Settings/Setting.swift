@@ -48,6 +48,7 @@ package enum Setting: String, CaseIterable, Sendable {
     case rateLimit = "rate.limit"
     case rateLimitStore = "rate.limit.store"
     case rateLimitStoreFailure = "rate.limit.store.failure"
+    case rotationQuietPeriodSeconds = "rotation.quiet.period.seconds"
     // client commands
     case addr
     case token
