@@ -32,7 +32,7 @@ package struct RotationConsumer: Sendable, Equatable {
 package enum MigrationStatus: String, Sendable, Codable, CaseIterable {
     /// Presented the old version since the rotation, within the quiet period.
     case lagging
-    /// Presented the new version, and the old one not within the quiet period.
+    /// Presented the new version last, and the old one not within the quiet period.
     case migrated
     /// Used the old version (perhaps before the rotation), not since within the quiet period,
     /// and has not presented the new one yet. A declared consumer in this state keeps the
@@ -99,8 +99,15 @@ package struct RotationProgress: Sendable, Equatable {
 
     package func status(of c: RotationConsumer, at now: Date) -> MigrationStatus {
         if let old = c.lastOld, old >= rotatedAt, now.timeIntervalSince(old) < quietPeriod { return .lagging }
-        if c.lastNew != nil { return .migrated }
+        if Self.switched(c) { return .migrated }
         return c.lastOld == nil ? .unseen : .pending
+    }
+
+    /// Its latest use was of the new version (a consumer that went back to the old one after
+    /// presenting the new has not switched).
+    static func switched(_ c: RotationConsumer) -> Bool {
+        guard let new = c.lastNew else { return false }
+        return new >= (c.lastOld ?? .distantPast)
     }
 
     /// The instant old-version traffic went quiet: the rotation, or the last old-version use after it.
@@ -111,7 +118,8 @@ package struct RotationProgress: Sendable, Equatable {
     /// When the window closes early if nothing else is seen on the old version (nil: a declared
     /// consumer is pending, so only the window's own end closes it).
     package func closesIfQuietAt(now: Date) -> Date? {
-        let blocked = consumers.contains { $0.kind == .declared && status(of: $0, at: now) == .pending }
+        // Once quiet, a declared consumer that used the old version and has not switched is pending.
+        let blocked = consumers.contains { $0.kind == .declared && $0.lastOld != nil && !Self.switched($0) }
         return blocked ? nil : quietSince.addingTimeInterval(quietPeriod)
     }
 

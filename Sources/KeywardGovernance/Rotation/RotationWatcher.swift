@@ -50,6 +50,11 @@ package struct RotationAction: Sendable, Equatable {
     package var keyID: KeyID
     package var version: Int
     package var decision: RotationDecision
+    package init(keyID: KeyID, version: Int, decision: RotationDecision) {
+        self.keyID = keyID
+        self.version = version
+        self.decision = decision
+    }
 }
 
 extension Governance {
