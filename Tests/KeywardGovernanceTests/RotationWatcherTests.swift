@@ -127,10 +127,11 @@ struct RotationWatcherTests {
             #expect(close.details.contains(#""reason":"hard_maximum""#) && close.details.contains(#""lagging":"reports""#))
             #expect(try await h.queued(hook.id).contains { $0.event == "key.rotation_closed" && $0.payload.contains("hard_maximum") })
 
-            // A max_grace below the grace window, or above the policy's maximum, is refused.
-            await #expect(throws: KeywardError.self) {
-                try await h.governance.rotateKey(key.id, graceSeconds: 3_600, maxGraceSeconds: 60, actor: GovernanceHarness.admin)
-            }
+            // A max_grace below the grace window means no extension; a quiet period of 0 is refused.
+            let rotatedAgain = h.clock.now
+            _ = try await h.governance.rotateKey(key.id, graceSeconds: 3_600, maxGraceSeconds: 60, actor: GovernanceHarness.admin)
+            let again = try await h.governance.rotationReport(of: key.id)
+            #expect(again.rotation.fromVersion == 2 && again.rotation.hardMaximum == rotatedAgain.addingTimeInterval(3_600))
             await #expect(throws: KeywardError.self) {
                 try await h.governance.rotateKey(key.id, graceSeconds: 60, quietPeriodSeconds: 0, actor: GovernanceHarness.admin)
             }

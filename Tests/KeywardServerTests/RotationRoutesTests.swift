@@ -102,7 +102,6 @@ struct RotationRoutesTests {
             }
             #expect(try await s.request("PATCH", "/v1/consumers/csm_00000000000000000000000000000000", body: #"{"sources":[]}"#).status == 404)
             #expect(try await s.request("POST", "/v1/keys/\(id)/rotate", body: #"{"quiet_period_seconds":0}"#).status == 422)
-            #expect(try await s.request("POST", "/v1/keys/\(id)/rotate", body: #"{"grace_seconds":3600,"max_grace_seconds":60}"#).status == 422)
             #expect(try await s.request("POST", "/v1/keys/\(id)/rotate", body: #"{"max_grace_seconds":99999999}"#).status == 422)
             #expect(try await s.request("GET", "/v1/keys/key_00000000000000000000000000000009/rotation").status == 404)
             #expect(try await s.request("GET", "/v1/keys/nonsense/rotation").status == 404)

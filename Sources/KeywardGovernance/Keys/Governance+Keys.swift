@@ -97,7 +97,8 @@ extension Governance {
     /// version stays valid for `grace` seconds, then answers `rotated`. The rotation is tracked
     /// (`RotationWatcher`): the window closes early once the old version has been quiet for
     /// `quietPeriodSeconds` (default: the policy's), and is extended for lagging declared
-    /// consumers up to `maxGraceSeconds` after now (default and ceiling: the policy's `maxGrace`).
+    /// consumers up to `maxGraceSeconds` after now (default and ceiling: the policy's `maxGrace`;
+    /// below the grace window, no extension).
     package func rotateKey(_ id: KeyID, graceSeconds: Int?, quietPeriodSeconds: Int? = nil, maxGraceSeconds: Int? = nil,
                            actor: Principal) async throws -> (APIKey, Secret) {
         let grace = TimeInterval(graceSeconds ?? Int(policy.defaultGrace))

@@ -13,8 +13,8 @@ extension Governance {
         guard quiet >= 1, quiet <= policy.maxGrace else {
             throw KeywardError(.validation, "quiet_period_seconds must be from 1 to \(Int(policy.maxGrace)) (the policy's maximum grace)")
         }
-        let hardMax = maxGraceSeconds.map(TimeInterval.init) ?? policy.maxGrace
-        guard hardMax >= grace else { throw KeywardError(.validation, "max_grace_seconds must be at least the grace window (\(Int(grace)) seconds)") }
+        // Below the grace window it means "no extension": the window itself is the maximum.
+        let hardMax = max(grace, maxGraceSeconds.map(TimeInterval.init) ?? policy.maxGrace)
         guard hardMax <= policy.maxGrace else {
             throw KeywardError(.policyDenied, "max_grace_seconds of \(Lifetime.describe(hardMax)) exceeds the policy maximum of \(Lifetime.describe(policy.maxGrace))",
                                rule: "rotation.grace_exceeds_maximum")
