@@ -143,7 +143,8 @@ package final class KeywardRuntime: Sendable {
         OAuthRoutes(server: oauth, auth: auth, tls: config.tlsCertificateFile != nil, limits: limits).register(on: router, table: table)
         ClientRoutes(governance: governance, server: oauth, auth: auth, io: io).register(on: router, table: table)
         ManagementRoutes(governance: governance, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
-        RotationRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
+        let flusher = usageFlusher
+        RotationRoutes(governance: governance, auth: auth, io: io, flushUsage: { await flusher.flush() }).register(on: router, table: table)
         AuditRoutes(governance: governance, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)
         let tls = config.tlsCertificateFile != nil
         ExposureRoutes(governance: governance, auth: auth, tls: tls, plaintextFromLoopback: config.acceptPlaintextFromLoopback,

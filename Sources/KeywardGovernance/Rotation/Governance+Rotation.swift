@@ -50,7 +50,8 @@ extension Governance {
                 status: .unseen, oldUses: 0, newUses: 0, source: nil)
             order.append(c.id.description)
         }
-        for use in try await store.versionUse(of: key.id, versions: versions, in: db) {
+        for versioned in try await store.versionUse(of: key.id, versions: versions, in: db) {
+            let use = versioned.source
             let owner = declared.first { c in
                 c.sources.contains { $0.matches(ip: use.ip, userAgent: use.userAgent, clientCertSubject: use.clientCertSubject, clientCertThumbprint: use.clientCertThumbprint) }
             }
@@ -63,7 +64,7 @@ extension Governance {
                 order.append(entryID)
             }
             let last = Date(unixMillis: use.lastSeen)
-            if use.version == rotation.fromVersion {
+            if versioned.version == rotation.fromVersion {
                 entries[entryID]!.oldUses += use.count
                 entries[entryID]!.consumer.lastOld = max(entries[entryID]!.consumer.lastOld ?? last, last)
             } else {

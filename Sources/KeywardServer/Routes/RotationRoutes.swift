@@ -10,13 +10,18 @@ struct RotationRoutes {
     let governance: Governance
     let auth: Authenticator
     let io: JSONIO
+    /// This node's usage flush: the view reads flushed telemetry, so it flushes first and shows
+    /// this node's verifies up to the request (other nodes' within their flush interval).
+    let flushUsage: @Sendable () async -> Void
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let m = governance, auth = auth, io = io
+        let m = governance, auth = auth, io = io, flushUsage = flushUsage
         table.add(.get, "/v1/keys/{id}/rotation")
         router.get("/v1/keys/{id}/rotation") { req, ctx in
             _ = try auth.require(.read, req)
-            return try io.respond(KeyRotationResponse(try await m.rotationReport(of: try ctx.pathID(KeyID.self))))
+            let id = try ctx.pathID(KeyID.self)
+            await flushUsage()
+            return try io.respond(KeyRotationResponse(try await m.rotationReport(of: id)))
         }
         table.add(.patch, "/v1/consumers/{id}")
         router.patch("/v1/consumers/{id}") { req, ctx in

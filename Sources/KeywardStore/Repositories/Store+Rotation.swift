@@ -7,26 +7,11 @@ extension UsageBatch {
     /// recorded under the anonymous source (every attribute nil), so old-version traffic from
     /// callers that report nothing still keeps a rotation open.
     package struct VersionUse: Sendable {
-        package var sourceID: String
         package var version: Int
-        package var ip: String?
-        package var userAgent: String?
-        package var clientCertSubject: String?
-        package var clientCertThumbprint: String?
-        package var firstSeen: Int64
-        package var lastSeen: Int64
-        package var count: Int64
-        package init(sourceID: String, version: Int, ip: String?, userAgent: String?, clientCertSubject: String?, clientCertThumbprint: String?,
-                     firstSeen: Int64, lastSeen: Int64, count: Int64) {
-            self.sourceID = sourceID
+        package var source: Source
+        package init(version: Int, source: Source) {
             self.version = version
-            self.ip = ip
-            self.userAgent = userAgent
-            self.clientCertSubject = clientCertSubject
-            self.clientCertThumbprint = clientCertThumbprint
-            self.firstSeen = firstSeen
-            self.lastSeen = lastSeen
-            self.count = count
+            self.source = source
         }
     }
 }
@@ -105,16 +90,8 @@ extension Store {
         var out: [UsageBatch.VersionUse] = []
         for v in versions {
             out += try await db.raw("""
-                SELECT source_id, version, ip, user_agent, client_cert_subject, client_cert_thumbprint, first_seen, last_seen, count FROM key_version_sources WHERE key_id = \(bind: id.description) AND version = \(bind: Int64(v)) ORDER BY last_seen DESC LIMIT 500
-                """).all().map { r in
-                UsageBatch.VersionUse(
-                    sourceID: try r.decode(column: "source_id", as: String.self), version: Int(try r.decode(column: "version", as: Int64.self)),
-                    ip: try r.decode(column: "ip", as: String?.self), userAgent: try r.decode(column: "user_agent", as: String?.self),
-                    clientCertSubject: try r.decode(column: "client_cert_subject", as: String?.self),
-                    clientCertThumbprint: try r.decode(column: "client_cert_thumbprint", as: String?.self),
-                    firstSeen: try r.decode(column: "first_seen", as: Int64.self), lastSeen: try r.decode(column: "last_seen", as: Int64.self),
-                    count: try r.decode(column: "count", as: Int64.self))
-            }
+                SELECT source_id, ip, user_agent, client_cert_subject, client_cert_thumbprint, first_seen, last_seen, count FROM key_version_sources WHERE key_id = \(bind: id.description) AND version = \(bind: Int64(v)) ORDER BY last_seen DESC LIMIT 500
+                """).all().map { UsageBatch.VersionUse(version: v, source: try Store.decodeSource($0)) }
         }
         return out
     }

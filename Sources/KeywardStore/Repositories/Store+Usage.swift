@@ -93,7 +93,8 @@ extension Store {
             for (h, n) in u.hourly { hourly.append([kid, h.hour, h.outcome, n]) }
             for (sc, use) in u.scopes { scopes.append([kid, sc.value, use.count, use.firstSeen, use.lastSeen]) }
             for v in u.versions {
-                versions.append([kid, Int64(v.version), v.sourceID, v.ip, v.userAgent, v.clientCertSubject, v.clientCertThumbprint, v.firstSeen, v.lastSeen, v.count])
+                let s = v.source
+                versions.append([kid, Int64(v.version), s.sourceID, s.ip, s.userAgent, s.clientCertSubject, s.clientCertThumbprint, s.firstSeen, s.lastSeen, s.count])
             }
             for s in u.sources.values {
                 sources.append([kid, s.sourceID, s.ip, s.userAgent, s.clientCertSubject, s.clientCertThumbprint, s.firstSeen, s.lastSeen, s.count])

@@ -78,17 +78,10 @@ package final class UsageRecorder: Sendable {
             u.hourly = p.hourly
             u.scopes = p.scopes.mapValues { UsageBatch.ScopeUse(firstSeen: $0.first, lastSeen: $0.last, count: $0.count) }
             for (raw, st) in p.sources {
-                let s = redacted(raw)
-                let sid = Self.sourceID(s)
-                u.sources[sid] = UsageBatch.Source(sourceID: sid, ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
-                                                   clientCertThumbprint: s.clientCertThumbprint, firstSeen: st.first, lastSeen: st.last, count: st.count)
+                let s = batchSource(raw, st)
+                u.sources[s.sourceID] = s
             }
-            u.versions = p.versions.map { vs, st in
-                let s = redacted(vs.source)
-                return UsageBatch.VersionUse(sourceID: Self.sourceID(s), version: vs.version, ip: s.ip, userAgent: s.userAgent,
-                                             clientCertSubject: s.clientCertSubject, clientCertThumbprint: s.clientCertThumbprint,
-                                             firstSeen: st.first, lastSeen: st.last, count: st.count)
-            }
+            u.versions = p.versions.map { UsageBatch.VersionUse(version: $0.key.version, source: batchSource($0.key.source, $0.value)) }
             batch.keys[k] = u
         }
         return batch
@@ -109,13 +102,21 @@ package final class UsageRecorder: Sendable {
                     cur.sources[key] = .merged(cur.sources[key], first: s.firstSeen, last: s.lastSeen, count: s.count)
                 }
                 for v in u.versions {
-                    let key = VersionedSource(source: VerifySource(ip: v.ip, userAgent: v.userAgent, clientCertSubject: v.clientCertSubject,
-                                                                   clientCertThumbprint: v.clientCertThumbprint), version: v.version)
-                    cur.versions[key] = .merged(cur.versions[key], first: v.firstSeen, last: v.lastSeen, count: v.count)
+                    let s = v.source
+                    let key = VersionedSource(source: VerifySource(ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
+                                                                   clientCertThumbprint: s.clientCertThumbprint), version: v.version)
+                    cur.versions[key] = .merged(cur.versions[key], first: s.firstSeen, last: s.lastSeen, count: s.count)
                 }
                 b[k] = cur
             }
         }
+    }
+
+    /// A source as a batch holds it: redacted, with its id.
+    private func batchSource(_ raw: VerifySource, _ st: SourceStats) -> UsageBatch.Source {
+        let s = redacted(raw)
+        return UsageBatch.Source(sourceID: Self.sourceID(s), ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
+                                 clientCertThumbprint: s.clientCertThumbprint, firstSeen: st.first, lastSeen: st.last, count: st.count)
     }
 
     private func redacted(_ s: VerifySource) -> VerifySource {
