@@ -10,7 +10,10 @@ package struct ConsumerCreateRequest: Codable, Sendable {
     package var contact: String?
     /// Key ids and credential ids this consumer holds.
     package var holds: [String]?
-    package init(name: String, kind: String, environment: String, contact: String?, holds: [String]?) {
+    /// How to recognise it in verify telemetry (issue 15).
+    package var sources: [ConsumerSourceBody]?
+    package init(name: String, kind: String, environment: String, contact: String?, holds: [String]?, sources: [ConsumerSourceBody]? = nil) {
+        self.sources = sources
         self.name = name
         self.kind = kind
         self.environment = environment
@@ -27,7 +30,10 @@ package struct ConsumerResponse: Codable, Sendable {
     package var contact: String?
     package var holds: [String]
     package var createdAt: Date
-    package init(id: String, name: String, kind: String, environment: String, contact: String?, holds: [String], createdAt: Date) {
+    package var sources: [ConsumerSourceBody]?
+    package init(id: String, name: String, kind: String, environment: String, contact: String?, holds: [String], createdAt: Date,
+                 sources: [ConsumerSourceBody]? = nil) {
+        self.sources = sources
         self.id = id
         self.name = name
         self.kind = kind

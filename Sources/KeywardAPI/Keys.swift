@@ -139,7 +139,17 @@ package struct KeyResponse: Codable, Sendable {
 
 package struct KeyRotateRequest: Codable, Sendable {
     package var graceSeconds: Int?
-    package init(graceSeconds: Int? = nil) { self.graceSeconds = graceSeconds }
+    /// Issue 15: close the window early once the old version has been unused this long
+    /// (default: the server's `--rotation-quiet-period`).
+    package var quietPeriodSeconds: Int?
+    /// Issue 15: the latest (after the rotation) the window may be extended to for lagging
+    /// declared consumers (default and ceiling: the policy's maximum grace).
+    package var maxGraceSeconds: Int?
+    package init(graceSeconds: Int? = nil, quietPeriodSeconds: Int? = nil, maxGraceSeconds: Int? = nil) {
+        self.graceSeconds = graceSeconds
+        self.quietPeriodSeconds = quietPeriodSeconds
+        self.maxGraceSeconds = maxGraceSeconds
+    }
 }
 
 package struct KeyRevokeRequest: Codable, Sendable {

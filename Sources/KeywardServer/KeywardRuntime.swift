@@ -38,6 +38,8 @@ package final class KeywardRuntime: Sendable {
     package let detections: DetectionRecorder
     /// Writes verify usage to the store; its timer runs in `makeServiceGroup`'s services.
     package let usageFlusher: UsageFlusher
+    /// Closes rotations early, extends them for lagging consumers (issue 15); flushes usage before each pass.
+    package let rotations: RotationWatcher
     /// Verify requests the fast path answered itself (not handed to the router).
     package let fastPath = FastPathCounter()
     let requests: RequestMetrics
@@ -61,7 +63,9 @@ package final class KeywardRuntime: Sendable {
         // Timeouts, connection caps and close-after-response for both paths (issue 10 item 3).
         self.connections = ConnectionTracker(limits: config.connections, openFileLimit: OpenFileLimit.current, registry: registry, logger: logger)
         self.webhooks = webhooks
-        self.usageFlusher = UsageFlusher(recorder: usage, store: store, interval: config.usageFlushInterval, logger: logger)
+        let usageFlusher = UsageFlusher(recorder: usage, store: store, interval: config.usageFlushInterval, logger: logger)
+        self.usageFlusher = usageFlusher
+        self.rotations = RotationWatcher(governance: governance, interval: config.rotationWatchInterval, logger: logger) { await usageFlusher.flush() }
         self.githubKeys = githubKeys
         self.config = config
         self.store = store
@@ -148,6 +152,8 @@ package final class KeywardRuntime: Sendable {
         ClientRoutes(governance: governance, server: oauth, auth: auth, io: io).register(on: router, table: table)
         ManagementRoutes(governance: governance, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
         PrivilegeRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
+        let flusher = usageFlusher
+        RotationRoutes(governance: governance, auth: auth, io: io, flushUsage: { await flusher.flush() }).register(on: router, table: table)
         AuditRoutes(governance: governance, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)
         let tls = config.tlsCertificateFile != nil
         ExposureRoutes(governance: governance, auth: auth, tls: tls, plaintextFromLoopback: config.acceptPlaintextFromLoopback,
@@ -198,7 +204,7 @@ package final class KeywardRuntime: Sendable {
         )
         // ServiceGroup stops services in reverse order: the server first, then the final flush.
         return ServiceGroup(configuration: .init(
-            services: [usageFlusher, webhooks, detections, app],
+            services: [usageFlusher, webhooks, detections, rotations, app],
             gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
             logger: logger
         ))
@@ -208,6 +214,11 @@ package final class KeywardRuntime: Sendable {
     /// `usageFlushInterval`); returns how many keys' usage it wrote.
     @discardableResult
     package func flushUsage() async -> Int { await usageFlusher.flush() }
+
+    /// One rotation-watcher pass at `now` (default: the store's clock), as its timer does:
+    /// flushes usage, then closes or extends open rotations; returns what it did.
+    @discardableResult
+    package func tickRotations(now: Date? = nil) async throws -> [RotationAction] { try await rotations.tick(now: now) }
 
     /// Delivers every webhook due by `now` (default: the store's clock) once, as the
     /// dispatcher's timer does; returns what each attempt did.

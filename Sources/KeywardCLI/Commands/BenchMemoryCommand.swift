@@ -43,6 +43,7 @@ struct BenchMemoryCommand: AsyncParsableCommand {
         print(String(format: "RSS before %.1f MiB, after %.1f MiB, index ≈ %.1f MiB (%.0f bytes/key); target < 512 MiB: %@",
                      before, after, after - before, (after - before) * 1_048_576 / Double(keys), after < 512 ? "met" : "NOT met"))
         measureSources(identity: identities[0])
+        measureVersionedUsage()
     }
 
     /// RSS per source the limiter tracks: each charge of a valid verify from a new IPv4 address

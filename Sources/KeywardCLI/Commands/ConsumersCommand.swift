@@ -5,11 +5,12 @@ import KeywardCore
 
 struct ConsumersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "consumers", abstract: "Declare who holds which credentials.",
-                                                    subcommands: [Create.self, List.self, Show.self, Delete.self])
+                                                    subcommands: [Create.self, List.self, Show.self, Update.self, Delete.self])
 
     static func show(_ c: ConsumerResponse) {
         Output.fields([("id", c.id), ("name", c.name), ("kind", c.kind), ("environment", c.environment), ("contact", c.contact ?? "-"),
-                       ("holds", c.holds.isEmpty ? "-" : c.holds.joined(separator: " ")), ("created", Output.date(c.createdAt))])
+                       ("holds", c.holds.isEmpty ? "-" : c.holds.joined(separator: " ")), ("created", Output.date(c.createdAt))]
+                      + (c.sources ?? []).map { ("source", ConsumerMatchOptions.describe($0)) })
     }
 
     struct Create: AsyncParsableCommand {
@@ -20,9 +21,11 @@ struct ConsumersCommand: AsyncParsableCommand {
         @Option(help: "Its environment, e.g. production.") var environment: String
         @Option(help: "Who to tell when a credential it holds changes.") var contact: String?
         @Option(name: .customLong("holds"), help: "A key or credential id it holds (repeatable).") var holds: [String] = []
+        @OptionGroup var match: ConsumerMatchOptions
         func run() async throws {
             let c = try await client.client().call("POST", "/v1/consumers", body: ConsumerCreateRequest(name: name, kind: kind, environment: environment,
-                                                                                                      contact: contact, holds: holds), as: ConsumerResponse.self)
+                                                                                                      contact: contact, holds: holds, sources: match.sources),
+                                                   as: ConsumerResponse.self)
             try client.present(c, id: c.id) { ConsumersCommand.show(c) }
         }
     }

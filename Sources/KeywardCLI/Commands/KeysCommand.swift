@@ -6,7 +6,7 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Issue, inspect, rotate, revoke and verify API keys.",
-        subcommands: [Create.self, List.self, Show.self, Update.self, Rotate.self, Revoke.self, Verify.self, Dormant.self, BlastRadiusCommand.self]
+        subcommands: [Create.self, List.self, Show.self, Update.self, Rotate.self, Rotation.self, Revoke.self, Verify.self, Dormant.self, BlastRadiusCommand.self]
     )
 
     static func printIssued(_ k: KeyIssuedResponse) {
@@ -122,10 +122,15 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         @Argument(help: "Key id (key_…).") var id: String
         @Option(help: "Grace window for the previous version: 0, 300, 90m, 12h, 1d (default: policy default, 1 day).") var grace: String?
+        @Option(help: "Close the window early once the previous version has been unused this long: 300, 15m, 1h (default: the server's --rotation-quiet-period, 15m).")
+        var quietPeriod: String?
+        @Option(help: "Extend the window for lagging declared consumers up to this long after now: 2d, 7d (default and ceiling: the policy's maximum grace, 7 days).")
+        var maxGrace: String?
         func run() async throws {
             try Arg.key(id)
-            let g = try grace.map(Duration.parse)
-            let k = try await client.client().call("POST", "/v1/keys/\(Query.path(id))/rotate", body: KeyRotateRequest(graceSeconds: g), as: KeyIssuedResponse.self)
+            let req = KeyRotateRequest(graceSeconds: try grace.map(Duration.parse), quietPeriodSeconds: try quietPeriod.map(Duration.parse),
+                                       maxGraceSeconds: try maxGrace.map(Duration.parse))
+            let k = try await client.client().call("POST", "/v1/keys/\(Query.path(id))/rotate", body: req, as: KeyIssuedResponse.self)
             try client.present(k, id: "\(k.id) \(k.key)") { KeysCommand.printIssued(k) }
         }
     }

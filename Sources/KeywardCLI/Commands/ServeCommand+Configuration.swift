@@ -32,6 +32,7 @@ extension ServeCommand {
             .authzTrustedProxy: authzTrustedProxy.isEmpty ? nil : authzTrustedProxy.joined(separator: ","), .authzKeyHeader: authzKeyHeader,
             .authzRoute: authzRoute.isEmpty ? nil : authzRoute.joined(separator: ";"),
             .rateLimit: rateLimit, .rateLimitStore: rateLimitStore, .rateLimitStoreFailure: rateLimitStoreFailure, .detect: detect,
+            .rotationQuietPeriodSeconds: rotationQuietPeriodSeconds.map(String.init),
         ]
     }
 
@@ -59,6 +60,7 @@ extension ServeCommand {
             .maxConnectionsPerSource: String(c.connections.maxConnectionsPerSource),
             .tokenLifetimeSeconds: seconds(c.tokenLifetime),
             .rateLimitStoreFailure: c.rateLimitFailOpen ? "open" : "closed",
+            .rotationQuietPeriodSeconds: String(Int(c.policy.rotationQuietPeriod)),
             .jwksTimeoutMs: String(c.jwks.timeout.components.seconds * 1_000 + c.jwks.timeout.components.attoseconds / 1_000_000_000_000_000),
         ]
         return values.compactMapValues { $0 }
@@ -137,6 +139,7 @@ extension ServeCommand {
         default: throw CLIExit.error("--rate-limit-store-failure must be open or closed")
         }
         c.acceptPlaintextFromLoopback = s.isOn(.acceptPlaintextFromLoopback)
+        if let v = try s.integer(.rotationQuietPeriodSeconds, in: 1...Int(c.policy.maxGrace)) { c.policy.rotationQuietPeriod = TimeInterval(v) }
         c.authz = try Self.authz(s)
         if let v = try s.integer(.reportQuotaItems, in: 1_000...10_000_000) {
             c.reporterQuota.itemsPerHour = v

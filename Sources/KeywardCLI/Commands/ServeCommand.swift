@@ -86,6 +86,8 @@ struct ServeCommand: AsyncParsableCommand {
     var rateLimitStoreFailure: String?
     @Option(name: .long, help: "What each abuse detector does: off, or comma-separated [live:|test:]DETECTOR=notify|block|quarantine|off and block_seconds=N; detectors: enumeration, brute_force, volume_spike, volume_climb, new_source, scope_probing, object_enumeration, human_use (default $KEYWARD_DETECT; enumeration=block, the rest notify, block_seconds=3600).")
     var detect: String?
+    @Option(name: .long, help: "A rotation's grace window closes early once the old version has been unused this many seconds, 1 to 604800 (default $KEYWARD_ROTATION_QUIET_PERIOD_SECONDS or 900; per rotation: quiet_period_seconds).")
+    var rotationQuietPeriodSeconds: Int?
     @Option(name: .long, help: "Event-loop threads (default $KEYWARD_EVENT_LOOPS, or one per CPU this process may run on).")
     var eventLoops: Int?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")

@@ -49,6 +49,7 @@ package enum Setting: String, CaseIterable, Sendable {
     case rateLimitStore = "rate.limit.store"
     case rateLimitStoreFailure = "rate.limit.store.failure"
     case detect
+    case rotationQuietPeriodSeconds = "rotation.quiet.period.seconds"
     // client commands
     case addr
     case token

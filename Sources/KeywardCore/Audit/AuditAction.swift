@@ -41,4 +41,10 @@ package enum AuditAction: String, Sendable, CaseIterable, Codable {
     case clientAuthFailed = "client.auth_failed"
     case tokenRevoked = "token.revoked"
     case signingKeyRotated = "signing_key.rotated"
+    // Issue 15 (rotation): a rotation's grace window closed (details: reason, version,
+    // grace_until, lagging) or was extended for lagging declared consumers; a consumer's
+    // match sources changed.
+    case keyRotationClosed = "key.rotation_closed"
+    case keyRotationExtended = "key.rotation_extended"
+    case consumerUpdated = "consumer.updated"
 }

@@ -52,8 +52,9 @@ package struct AuditedStatus: Sendable, Equatable {
 /// The actions that change that state (Governance): `system.bootstrap` and
 /// `identity.created` create an active identity, `identity.decommissioned` ends it; `key.issued`
 /// creates an active key at version 1; `key.rotated` adds a version (with its expiry), sets the
-/// previous one's grace and lifts a quarantine (`quarantine_lifted`); `key.revoked` and
-/// `key.quarantined` set the status; `key.scopes_narrowed` sets the scopes; `incident.opened` creates an incident, contained when its
+/// previous one's grace and lifts a quarantine (`quarantine_lifted`); `key.rotation_closed` and
+/// `key.rotation_extended` set a version's grace (`version`, `grace_until`); `key.revoked` and
+/// `key.quarantined` set the status, `key.released` lifts a quarantine; `key.scopes_narrowed` sets the scopes; `incident.opened` creates an incident, contained when its
 /// action was revoke or quarantine, else open; `incident.resolved` closes it. Other actions change
 /// none of these. A record the replay cannot interpret (an unknown target, a malformed detail)
 /// is counted in `skipped` and otherwise ignored.
@@ -102,6 +103,13 @@ package struct AuditReplay: Sendable {
             guard let id = KeyID(r.target), keys[id] != nil, let scopes = details(r)["scopes"] else { return skip() }
             keys[id]!.scopes = scopes.split(separator: " ").sorted().joined(separator: " ")
             keys[id]!.seq = r.seq
+        case .keyRotationClosed, .keyRotationExtended:
+            let d = details(r)
+            guard let id = KeyID(r.target), var key = keys[id], let version = d["version"].flatMap({ Int($0) }),
+                  let grace = d["grace_until"].flatMap({ Int64($0) }), key.versions.contains(where: { $0.version == version }) else { return skip() }
+            for i in key.versions.indices where key.versions[i].version == version { key.versions[i].graceUntil = grace }
+            key.seq = r.seq
+            keys[id] = key
         case .keyRevoked, .keyQuarantined:
             guard let id = KeyID(r.target), keys[id] != nil else { return skip() }
             keys[id]!.status = (action == .keyRevoked ? KeyStatus.revoked : KeyStatus.quarantined).rawValue

@@ -64,8 +64,12 @@ package struct Consumer: Sendable, Equatable {
     /// The keys and credentials it holds.
     package var holds: [CredentialRef]
     package var createdAt: Date
+    /// How to recognise it in verify telemetry (any entry matching makes a source this consumer).
+    package var sources: [ConsumerSource]
 
-    package init(id: ConsumerID, name: String, kind: ConsumerKind, environment: String, contact: String?, holds: [CredentialRef], createdAt: Date) {
+    package init(id: ConsumerID, name: String, kind: ConsumerKind, environment: String, contact: String?, holds: [CredentialRef], createdAt: Date,
+                 sources: [ConsumerSource] = []) {
+        self.sources = sources
         self.id = id
         self.name = name
         self.kind = kind

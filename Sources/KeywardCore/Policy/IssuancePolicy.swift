@@ -5,21 +5,27 @@ import Foundation
 /// - `defaultLifetime` 30 days (capped by the environment's maximum);
 /// - non-expiring keys only with an explicit exception (`allowExceptions`, default true),
 ///   which needs a written reason and an admin caller, and is audited as `policy.exception`;
-/// - `maxGrace` for rotation 7 days, `defaultGrace` 1 day.
+/// - `maxGrace` for rotation 7 days, `defaultGrace` 1 day; `maxGrace` is also the hard maximum a
+///   grace window may be extended to for lagging consumers;
+/// - `rotationQuietPeriod` 15 minutes: a rotation closes early once the old version has not been
+///   presented for this long (see `RotationProgress`).
 package struct IssuancePolicy: Sendable {
     package var maxLifetime: [KeyEnvironment: TimeInterval]
     package var defaultLifetime: TimeInterval
     package var allowExceptions: Bool
     package var defaultGrace: TimeInterval
     package var maxGrace: TimeInterval
+    package var rotationQuietPeriod: TimeInterval
 
     package init(
         maxLifetime: [KeyEnvironment: TimeInterval] = [.live: 90 * 86_400, .test: 30 * 86_400],
         defaultLifetime: TimeInterval = 30 * 86_400,
         allowExceptions: Bool = true,
         defaultGrace: TimeInterval = 86_400,
-        maxGrace: TimeInterval = 7 * 86_400
+        maxGrace: TimeInterval = 7 * 86_400,
+        rotationQuietPeriod: TimeInterval = 900
     ) {
+        self.rotationQuietPeriod = rotationQuietPeriod
         self.maxLifetime = maxLifetime
         self.defaultLifetime = defaultLifetime
         self.allowExceptions = allowExceptions

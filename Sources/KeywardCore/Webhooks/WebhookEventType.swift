@@ -11,4 +11,7 @@ package enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     case keyScopesNarrowed = "key.scopes_narrowed"
     /// A detector at the verify point raised a finding (with its evidence and what the policy did).
     case detectionRaised = "detection.raised"
+    // Issue 15 (rotation): the grace window was extended for lagging declared consumers; it closed.
+    case keyRotationLagging = "key.rotation_lagging"
+    case keyRotationClosed = "key.rotation_closed"
 }

@@ -94,13 +94,19 @@ extension Governance {
     }
 
     /// Rotates: same id, version + 1, same identity/scopes/lifetime policy; the previous
-    /// version stays valid for `grace` seconds, then answers `rotated`.
-    package func rotateKey(_ id: KeyID, graceSeconds: Int?, actor: Principal) async throws -> (APIKey, Secret) {
+    /// version stays valid for `grace` seconds, then answers `rotated`. The rotation is tracked
+    /// (`RotationWatcher`): the window closes early once the old version has been quiet for
+    /// `quietPeriodSeconds` (default: the policy's), and is extended for lagging declared
+    /// consumers up to `maxGraceSeconds` after now (default and ceiling: the policy's `maxGrace`;
+    /// below the grace window, no extension).
+    package func rotateKey(_ id: KeyID, graceSeconds: Int?, quietPeriodSeconds: Int? = nil, maxGraceSeconds: Int? = nil,
+                           actor: Principal) async throws -> (APIKey, Secret) {
         let grace = TimeInterval(graceSeconds ?? Int(policy.defaultGrace))
         guard grace >= 0 else { throw KeywardError(.validation, "grace_seconds must not be negative") }
         guard grace <= policy.maxGrace else {
             throw KeywardError(.policyDenied, "the grace window of \(Lifetime.describe(grace)) exceeds the policy maximum of \(Lifetime.describe(policy.maxGrace))", rule: "rotation.grace_exceeds_maximum")
         }
+        let (quiet, hardMax) = try rotationBounds(grace: grace, quietPeriodSeconds: quietPeriodSeconds, maxGraceSeconds: maxGraceSeconds)
         return try await store.write { tx in
             guard var key = try await self.store.key(id, in: tx.db) else { throw KeywardError.notFound("key") }
             guard key.status != .revoked else { throw KeywardError(.conflict, "the key is revoked; issue a new key instead") }
@@ -129,6 +135,10 @@ extension Governance {
             key.currentVersion = next.version
             key.updatedAt = tx.now
             try await self.store.updateKey(key, in: tx)
+            if !wasQuarantined {
+                try await self.store.insertRotation(KeyRotationRecord(keyID: id, fromVersion: cur.version, toVersion: next.version, rotatedAt: tx.now,
+                                                                      quietPeriod: quiet, hardMaximum: tx.now.addingTimeInterval(hardMax)), in: tx)
+            }
             tx.audit(AuditEntry(actor: actor.name, action: .keyRotated, target: id.description, details: [
                 "from_version": String(cur.version), "to_version": String(next.version),
                 "grace_until": String(graceUntil.unixMillis), "fingerprint": next.fingerprint.description, "prefix": next.prefix,

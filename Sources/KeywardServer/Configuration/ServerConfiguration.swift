@@ -58,6 +58,8 @@ package struct ServerConfiguration: Sendable {
     /// How often verify usage is written to the store. Default 5 s: each flush writes a row
     /// set per key used, and on a loaded 2-core node a flush every second showed in verify's p99.
     package var usageFlushInterval: Duration = .seconds(5)
+    /// How often the rotation watcher decides open rotations (issue 15); each pass flushes usage first.
+    package var rotationWatchInterval: Duration = .seconds(30)
     package var clock: WallClock = .system
     /// HTTPS: PEM certificate chain and private key. Both or neither.
     package var tlsCertificateFile: String?

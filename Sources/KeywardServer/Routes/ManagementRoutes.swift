@@ -106,7 +106,8 @@ struct ManagementRoutes {
             let actor = try auth.require(.admin, req)
             let id = try ctx.pathID(KeyID.self)
             let body = try await io.decode(KeyRotateRequest.self, from: req, emptyIsObject: true)
-            let (key, secret) = try await m.rotateKey(id, graceSeconds: body.graceSeconds, actor: actor)
+            let (key, secret) = try await m.rotateKey(id, graceSeconds: body.graceSeconds, quietPeriodSeconds: body.quietPeriodSeconds,
+                                                  maxGraceSeconds: body.maxGraceSeconds, actor: actor)
             var resp = try io.respond(KeyIssuedResponse(key, secret: secret))
             resp.headers[.cacheControl] = "no-store"
             return resp

@@ -101,6 +101,14 @@ extension Store {
             "CREATE INDEX detections_key ON detections (key_id)",
             "CREATE INDEX detections_identity ON detections (identity_id)",
         ],
+        [
+            // Issue 15 (rotation): each source's use of each key version (the anonymous source
+            // too: every column null); each rotation's window, its hard maximum and how it closed;
+            // the exact source attributes a declared consumer is recognised by.
+            "CREATE TABLE key_version_sources (key_id TEXT NOT NULL, version BIGINT NOT NULL, source_id TEXT NOT NULL, ip TEXT, user_agent TEXT, client_cert_subject TEXT, client_cert_thumbprint TEXT, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (key_id, version, source_id))",
+            "CREATE TABLE key_rotations (key_id TEXT NOT NULL, from_version BIGINT NOT NULL, to_version BIGINT NOT NULL, rotated_at BIGINT NOT NULL, quiet_period_ms BIGINT NOT NULL, hard_maximum_at BIGINT NOT NULL, extensions BIGINT NOT NULL, closed_at BIGINT, close_reason TEXT, PRIMARY KEY (key_id, from_version))",
+            "CREATE TABLE consumer_sources (consumer_id TEXT NOT NULL, position BIGINT NOT NULL, ip TEXT, user_agent TEXT, client_cert_subject TEXT, client_cert_thumbprint TEXT, PRIMARY KEY (consumer_id, position))",
+        ],
     ]
 
     package func migrate() async throws {

@@ -7,6 +7,7 @@ extension Store {
     /// Deletes a consumer and what it declared it holds.
     package func deleteConsumer(_ id: ConsumerID, in tx: WriteTransaction) async throws {
         try await tx.db.raw("DELETE FROM consumer_holdings WHERE consumer_id = \(bind: id.description)").run()
+        try await tx.db.raw("DELETE FROM consumer_sources WHERE consumer_id = \(bind: id.description)").run()
         try await tx.db.raw("DELETE FROM consumers WHERE id = \(bind: id.description)").run()
     }
 

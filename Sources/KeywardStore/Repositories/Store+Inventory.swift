@@ -82,6 +82,7 @@ extension Store {
         for t in Set(c.holds.map(\.description)).sorted() {
             try await tx.db.raw("INSERT INTO consumer_holdings (consumer_id, target_id) VALUES (\(bind: c.id.description), \(bind: t))").run()
         }
+        try await replaceConsumerSources(of: c.id, with: c.sources, in: tx)
     }
 
     package func consumer(_ id: ConsumerID, in db: any SQLDatabase) async throws -> Consumer? {
@@ -127,6 +128,7 @@ extension Store {
             guard let target = CredentialRef(try r.decode(column: "target_id", as: String.self)) else { throw StoreError.corrupt("consumer holding") }
             holds[try r.decode(column: "consumer_id", as: String.self), default: []].append(target)
         }
+        let sources = try await consumerSources(of: try rows.map { try $0.decode(column: "id", as: String.self) }, in: db)
         return try rows.map { row in
             let raw = try row.decode(column: "id", as: String.self)
             guard let id = ConsumerID(raw), let kind = ConsumerKind(rawValue: try row.decode(column: "kind", as: String.self)) else {
@@ -134,7 +136,8 @@ extension Store {
             }
             return Consumer(id: id, name: try row.decode(column: "name", as: String.self), kind: kind,
                             environment: try row.decode(column: "environment", as: String.self), contact: try row.decode(column: "contact", as: String?.self),
-                            holds: holds[raw] ?? [], createdAt: Date(unixMillis: try row.decode(column: "created_at", as: Int64.self)))
+                            holds: holds[raw] ?? [], createdAt: Date(unixMillis: try row.decode(column: "created_at", as: Int64.self)),
+                            sources: sources[raw] ?? [])
         }
     }
 

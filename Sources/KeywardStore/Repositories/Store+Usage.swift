@@ -52,6 +52,8 @@ package struct UsageBatch: Sendable {
         package var sources: [String: Source] = [:]
         package var hourly: [HourOutcome: Int64] = [:]
         package var scopes: [Scope: ScopeUse] = [:]
+        /// Each source's use of each key version (rotation progress); one entry per (source, version).
+        package var versions: [VersionUse] = []
         package init() {}
     }
 
@@ -83,12 +85,17 @@ extension Store {
         var hourly: [[any Encodable & Sendable]] = []
         var scopes: [[any Encodable & Sendable]] = []
         var sources: [[any Encodable & Sendable]] = []
+        var versions: [[any Encodable & Sendable]] = []
         for (id, u) in batch.keys {
             let kid = id.description
             if let t = u.lastUsedAt { lastUsed.append([kid, t]) }
             for (outcome, n) in u.outcomes { outcomes.append([kid, outcome, n]) }
             for (h, n) in u.hourly { hourly.append([kid, h.hour, h.outcome, n]) }
             for (sc, use) in u.scopes { scopes.append([kid, sc.value, use.count, use.firstSeen, use.lastSeen]) }
+            for v in u.versions {
+                let s = v.source
+                versions.append([kid, Int64(v.version), s.sourceID, s.ip, s.userAgent, s.clientCertSubject, s.clientCertThumbprint, s.firstSeen, s.lastSeen, s.count])
+            }
             for s in u.sources.values {
                 sources.append([kid, s.sourceID, s.ip, s.userAgent, s.clientCertSubject, s.clientCertThumbprint, s.firstSeen, s.lastSeen, s.count])
             }
@@ -105,6 +112,7 @@ extension Store {
                                 suffix: " ON CONFLICT (key_id, scope) DO UPDATE SET count = key_scope_usage.count + excluded.count, last_seen = excluded.last_seen")
             try await Self.rows(sources, in: tx, prefix: "INSERT INTO key_sources (key_id, source_id, ip, user_agent, client_cert_subject, client_cert_thumbprint, first_seen, last_seen, count) VALUES ",
                                 suffix: " ON CONFLICT (key_id, source_id) DO UPDATE SET last_seen = excluded.last_seen, count = key_sources.count + excluded.count")
+            try await Self.rows(versions, in: tx, prefix: Self.versionUsePrefix, suffix: Self.versionUseSuffix)
         }
     }
 

@@ -30,6 +30,16 @@ package final class UsageRecorder: Sendable {
         var hourly: [UsageBatch.HourOutcome: Int64] = [:]
         /// Scopes that valid verifies asked for (observed use, against granted scopes).
         var scopes: [Scope: SourceStats] = [:]
+        /// Which key version each source presented (rotation progress); a verify without a
+        /// source counts under the empty source. Capped at twice `sources`' cap: during a
+        /// rotation each source may present both versions.
+        var versions: [VersionedSource: SourceStats] = [:]
+    }
+
+    /// A source and the key version it presented.
+    struct VersionedSource: Hashable {
+        var source: VerifySource
+        var version: Int
     }
 
     private let pending = Mutex<[KeyID: PerKey]>([:])
@@ -45,11 +55,11 @@ package final class UsageRecorder: Sendable {
         self.redact = redact
     }
 
-    package func record(_ key: KeyID, outcome: String, at: Date, source: VerifySource?, scopes: [Scope] = []) {
+    package func record(_ key: KeyID, outcome: String, at: Date, source: VerifySource?, scopes: [Scope] = [], version: Int? = nil) {
         let t = at.unixMillis
         let src = source.flatMap { $0.isEmpty ? nil : Self.bounded($0) }
         pending.withLock { b in
-            b[key, default: PerKey()].update(outcome: outcome, at: t, source: src, scopes: scopes, cap: maxSourcesPerKey)
+            b[key, default: PerKey()].update(outcome: outcome, at: t, source: src, scopes: scopes, version: version, cap: maxSourcesPerKey)
         }
     }
 
@@ -68,11 +78,10 @@ package final class UsageRecorder: Sendable {
             u.hourly = p.hourly
             u.scopes = p.scopes.mapValues { UsageBatch.ScopeUse(firstSeen: $0.first, lastSeen: $0.last, count: $0.count) }
             for (raw, st) in p.sources {
-                let s = redacted(raw)
-                let sid = Self.sourceID(s)
-                u.sources[sid] = UsageBatch.Source(sourceID: sid, ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
-                                                   clientCertThumbprint: s.clientCertThumbprint, firstSeen: st.first, lastSeen: st.last, count: st.count)
+                let s = batchSource(raw, st)
+                u.sources[s.sourceID] = s
             }
+            u.versions = p.versions.map { UsageBatch.VersionUse(version: $0.key.version, source: batchSource($0.key.source, $0.value)) }
             batch.keys[k] = u
         }
         return batch
@@ -92,9 +101,22 @@ package final class UsageRecorder: Sendable {
                     let key = VerifySource(ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject, clientCertThumbprint: s.clientCertThumbprint)
                     cur.sources[key] = .merged(cur.sources[key], first: s.firstSeen, last: s.lastSeen, count: s.count)
                 }
+                for v in u.versions {
+                    let s = v.source
+                    let key = VersionedSource(source: VerifySource(ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
+                                                                   clientCertThumbprint: s.clientCertThumbprint), version: v.version)
+                    cur.versions[key] = .merged(cur.versions[key], first: s.firstSeen, last: s.lastSeen, count: s.count)
+                }
                 b[k] = cur
             }
         }
+    }
+
+    /// A source as a batch holds it: redacted, with its id.
+    private func batchSource(_ raw: VerifySource, _ st: SourceStats) -> UsageBatch.Source {
+        let s = redacted(raw)
+        return UsageBatch.Source(sourceID: Self.sourceID(s), ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
+                                 clientCertThumbprint: s.clientCertThumbprint, firstSeen: st.first, lastSeen: st.last, count: st.count)
     }
 
     private func redacted(_ s: VerifySource) -> VerifySource {
@@ -116,7 +138,7 @@ package final class UsageRecorder: Sendable {
 }
 
 extension UsageRecorder.PerKey {
-    mutating func update(outcome: String, at t: Int64, source: VerifySource?, scopes used: [Scope], cap: Int) {
+    mutating func update(outcome: String, at t: Int64, source: VerifySource?, scopes used: [Scope], version: Int?, cap: Int) {
         if outcome == "valid" {
             lastUsedAt = max(lastUsedAt ?? t, t)
             for sc in used {
@@ -126,6 +148,12 @@ extension UsageRecorder.PerKey {
             }
         }
         hourly[UsageBatch.HourOutcome(hour: t / 3_600_000, outcome: outcome), default: 0] += 1
+        if let version {
+            let vs = UsageRecorder.VersionedSource(source: source ?? VerifySource(), version: version)
+            if var st = versions[vs] { st.count += 1; st.last = t; versions[vs] = st } else if versions.count < 2 * cap {
+                versions[vs] = UsageRecorder.SourceStats(first: t, last: t, count: 1)
+            }
+        }
         guard let source else { return }
         if var st = sources[source] {
             st.count += 1

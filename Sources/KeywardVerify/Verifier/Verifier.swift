@@ -80,7 +80,7 @@ package final class Verifier: Sendable {
     package func record(_ outcome: VerifyOutcome, required: [Scope], source: VerifySource?, since start: ContinuousClock.Instant) {
         outcomeCounters[outcome.reason?.rawValue ?? "valid"]?.increment()
         if let id = outcome.keyID {
-            usage.record(id, outcome: outcome.reason?.rawValue ?? "valid", at: clock.now(), source: source, scopes: required)
+            usage.record(id, outcome: outcome.reason?.rawValue ?? "valid", at: clock.now(), source: source, scopes: required, version: outcome.version)
         }
         let d = ContinuousClock.now - start
         latency.recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
