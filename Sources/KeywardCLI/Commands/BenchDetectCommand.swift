@@ -19,7 +19,7 @@ struct BenchDetectCommand: AsyncParsableCommand {
     @Option(help: "Injected attacks per detector (fewer when too few keys qualify).") var attacks: Int = 20
     @Option(help: "Keys fed to a fresh engine to measure memory per tracked key (0: skip).") var memoryKeys: Int = 200_000
     @Option(help: "Failing sources and identities fed to it to measure theirs (0: skip).") var memorySources: Int = 100_000
-    @Option(help: "False alarms to print per detector, with their evidence.") var examples: Int = 0
+    @Option(help: "False alarms and missed attacks to print per detector, with their evidence and parameters.") var examples: Int = 0
     @Flag(help: "Print the report as one JSON object.") var json = false
 
     /// Monday 2026-01-05 00:00 UTC: the simulated clock's start (time-of-day baselines are UTC).
@@ -37,7 +37,8 @@ struct BenchDetectCommand: AsyncParsableCommand {
         let policy = DetectionPolicy()
         if !json {
             print("bench detect: a labelled synthetic traffic mix replayed straight into DetectionEngine: the real detectors, in process, no HTTP,")
-            print("  on a simulated clock from 2026-01-05T00:00Z (UTC time of day); each attack is labelled with its start, subject and detector")
+            print("  on a simulated clock from 2026-01-05T00:00Z (UTC time of day); each attack is labelled with its start, subject and detector;")
+            print("  the same seed gives the same traffic (the detectors' hashes are seeded per process unless SWIFT_DETERMINISTIC_HASHING=1)")
             print("configuration: seed \(seed), \(keys) keys, \(max(1, keys / 4)) identities, \(days) days, \(attacks) attacks per detector, \(max(1, keys / 20)) misconfigured clients")
             print("policy: \(DetectReport.describe(policy))")
             print("tuning: \(DetectReport.describe(policy.tuning))")
@@ -49,20 +50,22 @@ struct BenchDetectCommand: AsyncParsableCommand {
         let began = clock.now
         var traffic = DetectTraffic(seed: seed, keys: keys, days: days, start: Self.epoch)
         traffic.inject(perDetector: attacks, tuning: policy.tuning)
-        var score = DetectScore(labels: traffic.labels, firstDayEnds: Self.epoch + DetectTraffic.day, keepExamples: examples)
+        var notes: [KeyID: String] = [:]
+        for k in traffic.keys { notes[k.id] = DetectTraffic.describe(k) }
+        var score = DetectScore(labels: traffic.labels, firstDayEnds: Self.epoch + DetectTraffic.day, keepExamples: examples, keyNotes: notes)
         let engine = DetectionEngine(policy: policy)
         let counts = traffic.replay(into: engine, score: &score)
         let wall = Self.seconds(clock.now - began)
         let engineSeconds = Self.seconds(counts.engine)
         let t = engine.tracked
-        var samples: [String: [String]] = [:]
-        for (d, e) in score.examples { samples[d.rawValue] = e }
         let report = DetectReport(
             seed: seed, keys: keys, identities: traffic.identities.count, days: days, attacksPerDetector: attacks, misconfiguredClients: traffic.misconfigured,
             policy: DetectReport.describe(policy), tuning: DetectReport.describe(policy.tuning), rows: score.rows(calls: counts.calls),
             calls: counts.calls, refusedWhileBlocked: counts.blocked, wallSeconds: wall, callsPerSecond: Double(counts.calls) / max(wall, 1e-9),
             engineSeconds: engineSeconds, engineNanosecondsPerCall: engineSeconds * 1e9 / Double(max(1, counts.calls + counts.blocked)),
-            tracked: .init(keys: t.keys, sources: t.sources, identities: t.identities, blocked: t.blocked), memory: memory, falseAlarmExamples: samples)
+            tracked: .init(keys: t.keys, sources: t.sources, identities: t.identities, blocked: t.blocked),
+            peakTracked: .init(keys: counts.peak.keys, sources: counts.peak.sources, identities: counts.peak.identities, blocked: counts.peak.blocked),
+            memory: memory, falseAlarmExamples: score.falseAlarmExamples, missedExamples: score.missed(limit: examples))
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

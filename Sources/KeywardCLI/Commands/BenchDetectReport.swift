@@ -55,9 +55,13 @@ struct DetectReport: Codable {
     var callsPerSecond: Double
     var engineSeconds: Double
     var engineNanosecondsPerCall: Double
+    /// At the end of the replay, after the last sweep.
     var tracked: Tracked
+    /// The most tracked at once during the replay.
+    var peakTracked: Tracked
     var memory: Memory?
     var falseAlarmExamples: [String: [String]]
+    var missedExamples: [String: [String]]
 
     /// The default policy's actions, one per detector (the same in both environments by default).
     static func describe(_ p: DetectionPolicy) -> String {
@@ -85,15 +89,18 @@ struct DetectReport: Codable {
             print(line.enumerated().map { c, v in c == 0 ? v.padding(toLength: widths[c], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[c] - v.count) + v }
                 .joined(separator: "  "))
         }
-        print("ttd: simulated minutes from an attack's start to its detector's first finding; side: findings explained as another attack's side effect")
-        print("(a human on a stable key is also a new source; a walk or a climb also moves volume); false alarms: findings no injected attack explains")
+        print("ttd: simulated minutes from an attack's start to its detector's first finding; side: findings on a subject while another detector's")
+        print("attack on it runs (a human on a stable key is also a new source; a walk also moves volume); false alarms: findings on normal traffic,")
+        print("no injected attack explains them (day 1: of those, in the first simulated day, while baselines are learned)")
         for d in DetectorKind.allCases {
             for e in falseAlarmExamples[d.rawValue] ?? [] { print("false alarm \(d.rawValue): \(e)") }
+            for e in missedExamples[d.rawValue] ?? [] { print("missed \(d.rawValue): \(e)") }
         }
         print(String(format: "calls: %d replayed (%d more refused while their source was blocked) in %.1f s wall clock, %.0f calls/s including generation;",
                      calls, refusedWhileBlocked, wallSeconds, callsPerSecond))
         print(String(format: "  the detectors alone (observe, take, sweep each simulated minute): %.1f s, %.0f ns per call", engineSeconds, engineNanosecondsPerCall))
-        print("tracked at the end: \(tracked.keys) keys, \(tracked.sources) failing sources, \(tracked.identities) identities, \(tracked.blocked) blocked sources")
+        print("tracked: at most \(peakTracked.keys) keys, \(peakTracked.sources) failing sources, \(peakTracked.identities) identities, \(peakTracked.blocked) blocked sources at once;"
+              + " at the end (after the sweep) \(tracked.keys), \(tracked.sources), \(tracked.identities), \(tracked.blocked)")
         if let m = memory {
             print("memory (\(m.method)):")
             print(String(format: "  %d keys: %.0f bytes per tracked key (KeyWatch inline %d bytes)", m.keys, m.bytesPerKey, m.keyWatchInlineBytes))

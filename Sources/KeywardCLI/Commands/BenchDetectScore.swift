@@ -3,7 +3,8 @@ import KeywardCore
 
 /// Attributes each finding of `bench detect`: to the injected attack of the same detector on the
 /// same subject (key, identity or source) within its window (a detection; the first one times
-/// it), to an attack it is a known side effect of, or else to nobody (a false alarm).
+/// it); else to another detector's attack on that subject then (a side effect: the brief's strict
+/// count of false alarms is side + false alarms); else to nobody (a false alarm on normal traffic).
 struct DetectScore {
     /// A finding up to this long after an attack ended still belongs to it (the longest window, a quarter hour).
     static let slack: Int64 = 15 * 60_000
@@ -18,12 +19,16 @@ struct DetectScore {
     var falseAlarms: [DetectorKind: Int] = [:]
     var falseAlarmsFirstDay: [DetectorKind: Int] = [:]
     var examples: [DetectorKind: [String]] = [:]
+    var examplesFirstDay: [DetectorKind: [String]] = [:]
     let keepExamples: Int
+    /// The profile of each normal key, shown with a false alarm about it.
+    let keyNotes: [KeyID: String]
 
-    init(labels: [DetectTraffic.AttackLabel], firstDayEnds: Int64, keepExamples: Int) {
+    init(labels: [DetectTraffic.AttackLabel], firstDayEnds: Int64, keepExamples: Int, keyNotes: [KeyID: String]) {
         self.labels = labels
         self.firstDayEnds = firstDayEnds
         self.keepExamples = keepExamples
+        self.keyNotes = keyNotes
         for (i, l) in labels.enumerated() {
             if let k = l.key { byKey[k, default: []].append(i) }
             if let id = l.identity { byIdentity[id, default: []].append(i) }
@@ -40,15 +45,37 @@ struct DetectScore {
                 if labels[i].detectedAt == nil { labels[i].detectedAt = at }
                 return
             }
-            if labels[i].also.contains(f.detector) { explained = true }
+            explained = true
         }
         if explained { side[f.detector, default: 0] += 1; return }
         falseAlarms[f.detector, default: 0] += 1
         if at < firstDayEnds { falseAlarmsFirstDay[f.detector, default: 0] += 1 }
-        if examples[f.detector, default: []].count < keepExamples {
+        // Examples after the first day are kept apart: they are the ones learning does not explain.
+        let list = at < firstDayEnds ? \DetectScore.examplesFirstDay : \DetectScore.examples
+        if self[keyPath: list][f.detector, default: []].count < keepExamples {
             let when = ISO8601DateFormatter.string(from: f.at, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime])
-            examples[f.detector, default: []].append("\(when): \(f.evidence.summary)")
+            let about = f.keyID.flatMap { keyNotes[$0] }.map { " (\($0))" } ?? f.source.map { " (source \($0))" } ?? ""
+            self[keyPath: list][f.detector, default: []].append("\(when): \(f.evidence.summary)\(about)")
         }
+    }
+
+    /// Up to `keepExamples` false alarms per detector, those after the first day first.
+    var falseAlarmExamples: [String: [String]] {
+        var out: [String: [String]] = [:]
+        for d in DetectorKind.allCases {
+            let all = (examples[d] ?? []) + (examplesFirstDay[d] ?? [])
+            if !all.isEmpty { out[d.rawValue] = Array(all.prefix(keepExamples)) }
+        }
+        return out
+    }
+
+    /// Up to `limit` missed attacks per detector, with their parameters and target.
+    func missed(limit: Int) -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for l in labels where l.detectedAt == nil && out[l.detector.rawValue, default: []].count < limit {
+            out[l.detector.rawValue, default: []].append((l.variant.isEmpty ? "" : l.variant + ": ") + l.note)
+        }
+        return out
     }
 
     /// One report row per detector (and per variant where a detector's attacks come in several).

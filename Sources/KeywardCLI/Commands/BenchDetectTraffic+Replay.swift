@@ -33,6 +33,8 @@ struct ReplayCounts {
     var blocked = 0
     /// Time spent inside the engine (observe, take, sweep), wall clock.
     var engine = Duration.zero
+    /// The most the engine tracked at once (read each simulated minute, before the sweep).
+    var peak = (keys: 0, sources: 0, identities: 0, blocked: 0)
 }
 
 extension DetectTraffic {
@@ -58,6 +60,9 @@ extension DetectTraffic {
                 engine.observe(o, subject: batch.subjects[i])
             }
             let found = engine.take()
+            let t = engine.tracked
+            counts.peak = (max(counts.peak.keys, t.keys), max(counts.peak.sources, t.sources), max(counts.peak.identities, t.identities),
+                           max(counts.peak.blocked, t.blocked))
             engine.sweep(now: m + Self.minute)
             counts.engine += clock.now - began
             counts.calls += batch.order.count

@@ -112,19 +112,36 @@ struct DetectTraffic {
         var remaining = Int.max
     }
 
-    /// One injected attack and the detector that should find it. Findings of `also` on the same
-    /// subject within its window are its side effects (a human on a stable key is also a new
-    /// source), counted apart and never as false alarms.
+    /// One injected attack and the detector that should find it. Another detector's finding on the
+    /// same subject within its window is a side effect (a human on a stable key is also a new
+    /// source; a climb on a REST key also touches more paths), counted apart from false alarms.
     struct AttackLabel {
         let detector: DetectorKind
         let variant: String
-        let also: [DetectorKind]
         let start: Int64
         let end: Int64
         var key: KeyID?
         var identity: IdentityID?
         var source: String?
+        /// Its parameters and its target, printed with `--examples` when it was missed.
+        var note = ""
         var detectedAt: Int64?
+    }
+
+    /// A key's profile in a few words (for missed attacks and false alarms).
+    static func describe(_ k: SimKey) -> String {
+        let shape = switch k.shape {
+        case .flat: "flat"
+        case .daytime(let peak): String(format: "daytime peak ×%.1f", peak)
+        case .batch(let hour, let factor): String(format: "batch at %02d:00 ×%.0f", hour, factor)
+        }
+        let paths = switch k.paths {
+        case .none: "no paths"
+        case .handful(let n): "\(n) fixed paths"
+        case .many(let n): "\(n) REST ids"
+        }
+        let mis = k.misScope == nil ? "" : String(format: ", %.0f%% insufficient_scope", k.misShare * 100)
+        return String(format: "key at %.1f calls/min, ", k.base) + "\(shape), \(k.addresses.count) addresses, \(paths)\(mis)"
     }
 
     static let machineAgents = ["okhttp/4.12.0", "Go-http-client/2.0", "python-requests/2.32.3", "aws-sdk-java/2.25.60", "node-fetch/2.7.0",
