@@ -9,8 +9,8 @@ import Logging
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks (run a release build): verify against /healthz, index memory, the token endpoint against its crypto bound.",
-        subcommands: [BenchVerifyCommand.self, BenchMemoryCommand.self, BenchTimingCommand.self, BenchScanCommand.self, BenchContainCommand.self, BenchTokenCommand.self, BenchAuthzCommand.self]
+        abstract: "Benchmarks (run a release build): verify against /healthz, index memory, the detectors against a labelled replay, the token endpoint against its crypto bound.",
+        subcommands: [BenchVerifyCommand.self, BenchMemoryCommand.self, BenchDetectCommand.self, BenchTimingCommand.self, BenchScanCommand.self, BenchContainCommand.self, BenchTokenCommand.self, BenchAuthzCommand.self]
     )
 }
 
