@@ -80,6 +80,15 @@ struct DetectorTests {
         #expect(later.isEmpty)
     }
 
+    @Test("volume: a key first seen inside its batch hour learns that hour from the minutes it watched: no alarm on the second night")
+    func firstHourLearned() {
+        var w = KeyWatch()
+        // First seen at 02:10; the batch runs 02:00–03:00 every night.
+        let perMinute: (Int64) -> Int = { m in ((m / 60) % 24) == 2 ? 1_500 : 20 }
+        _ = minutes(&w, from: 130, to: 24 * 60, perMinute: perMinute)
+        #expect(minutes(&w, from: 24 * 60, to: 2 * 24 * 60, perMinute: perMinute).isEmpty)
+    }
+
     @Test("volume: a slow climb no fixed threshold sees is found, against the learned baseline")
     func climb() throws {
         var w = KeyWatch()
@@ -145,6 +154,16 @@ struct DetectorTests {
         var found: [Finding] = []
         for gap in [4, 31, 7, 95, 12, 3, 48, 20] as [Int64] { at += gap * 1000; found += run(&c, obs(at, ua: "curl/8.5.0")) }
         #expect(found.map(\.detector) == [.humanUse] && found[0].evidence.items == ["interactive"])
+        // The same person while the key's own service keeps calling in between.
+        var shared = KeyWatch()
+        var found2: [Finding] = []
+        at = 0
+        for gap in [4, 31, 7, 95, 12, 3, 48, 20] as [Int64] {
+            for i in 0..<gap { _ = run(&shared, obs(at + i * 1000, ua: "billing-worker/3.1")) }
+            at += gap * 1000
+            found2 += run(&shared, obs(at + 500, ua: "curl/8.5.0"))
+        }
+        #expect(found2.map(\.detector) == [.humanUse])
         var cron = KeyWatch()
         for i in 0..<50 { #expect(run(&cron, obs(Int64(i) * 60_000 + Int64(i % 3) * 100, ua: "curl/8.5.0")).isEmpty) }
         var headless = KeyWatch()

@@ -59,13 +59,23 @@ struct SourceHistory: Sendable {
         if let v = o.version, v > version { version = v; rotatedAt = o.at }
         guard !volatile else { return nil }
         var found: (String, Finding.Evidence)?
-        for (tag, value) in [("address", o.ip), ("certificate subject", o.certSubject), ("user agent", o.userAgent)] {
-            guard let value else { continue }
+        // Unrolled (no array per call: this runs on every valid verify).
+        if let v = o.ip, !check(1, "address", v, o, t, &found) { return found }
+        if let v = o.certSubject, !check(2, "certificate subject", v, o, t, &found) { return found }
+        if let v = o.userAgent, !check(3, "user agent", v, o, t, &found) { return found }
+        return found
+    }
+
+    /// One attribute: false once the key turned volatile (stop looking).
+    private mutating func check(_ kind: UInt8, _ tag: StaticString, _ value: String, _ o: Observation, _ t: DetectionTuning,
+                                _ found: inout (String, Finding.Evidence)?) -> Bool {
+        do {
             var h = Hasher()
-            h.combine(tag)
+            h.combine(kind)
             h.combine(value)
             let hash = Int32(truncatingIfNeeded: h.finalize())
-            if known.contains(hash) { continue }
+            if known.contains(hash) { return true }
+            let tag = "\(tag)"
             let stable = calls > t.stableCalls && o.at - lastNewAt >= Int64(t.stableSeconds) * 1000
             let explained = rotatedAt.map { o.version == version && o.at - $0 < Int64(t.rotationExplainsSeconds) * 1000 } ?? false
             if stable, !explained, found == nil {
@@ -74,11 +84,11 @@ struct SourceHistory: Sendable {
                                       sources: [String(value.prefix(256))], items: [tag],
                                       summary: "a \(tag) this key never used, after \(calls) calls from \(known.count) known values over \(VolumeWatch.format(days)) days"))
             }
-            guard known.count < 32 else { volatile = true; return found }
+            guard known.count < 32 else { volatile = true; return false }
             known.append(hash)
             lastNewAt = o.at
+            return true
         }
-        return found
     }
 }
 
@@ -157,10 +167,12 @@ struct PathCount: Sendable {
 /// A person behind a machine key: a browser's user agent at once; or an interactive tool (curl,
 /// HTTPie, Postman, Insomnia, Wget) making calls at human gaps — seconds to minutes apart, irregular
 /// (coefficient of variation at least 0.5) — for `humanCalls` calls in a row. A scheduled job has
-/// regular gaps; a service calls faster.
+/// regular gaps; a service calls faster. The tool's run is kept apart from the key's other
+/// callers: the service that owns the key calling in between does not restart it.
 struct HumanCadence: Sendable {
     private var lastUA = 0
     private var lastKind = Kind.machine
+    private var runUA = 0
     private var lastAt: Int64 = .min
     private var n = 0
     private var mean = 0.0
@@ -172,17 +184,18 @@ struct HumanCadence: Sendable {
         var h = Hasher()
         h.combine(ua)
         let hash = h.finalize()
-        if hash != lastUA { lastUA = hash; lastKind = Self.kind(ua); n = 0; lastAt = .min; mean = 0; m2 = 0 }
+        if hash != lastUA { lastUA = hash; lastKind = Self.kind(ua) }
         switch lastKind {
         case .machine: return nil
         case .browser:
             return .init(windowSeconds: 0, count: 1, threshold: 1, sources: [String(ua.prefix(256))], items: ["browser"],
                          summary: "presented by a web browser (\(ua.prefix(80)))")
         case .interactive:
+            if hash != runUA { runUA = hash; restart() }
             defer { lastAt = at }
             guard lastAt != .min else { return nil }
             let gap = Double(at - lastAt) / 1000
-            guard gap >= t.humanMinGap, gap <= t.humanMaxGap else { n = 0; mean = 0; m2 = 0; return nil }
+            guard gap >= t.humanMinGap, gap <= t.humanMaxGap else { restart(); return nil }
             n += 1
             let d = gap - mean
             mean += d / Double(n)
@@ -190,10 +203,17 @@ struct HumanCadence: Sendable {
             guard n + 1 >= t.humanCalls, n >= 2 else { return nil }
             let cv = (m2 / Double(n - 1)).squareRoot() / mean
             guard cv >= 0.5 else { return nil }
-            n = 0; mean = 0; m2 = 0
+            restart()
             return .init(windowSeconds: Int(gap), count: t.humanCalls, threshold: Double(t.humanCalls), sources: [String(ua.prefix(256))],
                          items: ["interactive"], summary: "\(t.humanCalls) calls from \(ua.prefix(40)) at irregular human gaps (variation \(VolumeWatch.format(cv)))")
         }
+    }
+
+    private mutating func restart() {
+        n = 0
+        mean = 0
+        m2 = 0
+        lastAt = .min
     }
 
     static func kind(_ ua: String) -> Kind {

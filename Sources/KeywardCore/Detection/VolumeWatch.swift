@@ -100,10 +100,11 @@ package struct VolumeWatch: Sendable {
         }
         hourSum += calls
         guard minute / 60 != hour else { return }
-        // A first hour seen only in part (the key appeared mid-hour) does not define its slot.
-        if hour > firstMinute / 60 {
+        // The hour the key appeared in counts for the minutes it was watched (if a quarter-hour or more).
+        let watched = hour == firstMinute / 60 ? 60 - firstMinute % 60 : 60
+        if watched >= 15 {
             let h = Int(hour % 24)
-            let perMinute = Float(hourSum / 60)
+            let perMinute = Float(hourSum / Double(watched))
             let bit = UInt32(1) << UInt32(h)
             slots[h] = slotSeen & bit == 0 ? perMinute : slots[h] + Self.slotAlpha * (perMinute - slots[h])
             slotSeen |= bit
