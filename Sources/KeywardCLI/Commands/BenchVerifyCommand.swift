@@ -10,7 +10,10 @@ import Logging
 /// half checksum-valid unknown keys, with a `keyward:verify` bearer) measured in the same run.
 /// Rate limits are on, as by default: every verify is charged to its key, its identity and its
 /// reported source (valid keys from 250 addresses) or, for an unknown key, to the failure bucket
-/// of its address (250 others, which soon answer `rate_limited`, as a scanner would get). The
+/// of its address (250 others, which soon answer `rate_limited`, as a scanner would get). Every
+/// abuse detector is on, as by default: each answer feeds them, and the unknown half's addresses
+/// are blocked by the enumeration detector after their twentieth distinct guess (then answered
+/// `source_blocked`, before any lookup), as a scanner's would be. The
 /// bench identity has a limit of its own above the load (a data setting, not a server flag), so
 /// the valid half measures the admitted path, not refusals.
 /// Targets: verify throughput ≥ 0.9× healthz; verify p99 ≤ 1.25× healthz p99.
@@ -61,6 +64,7 @@ struct BenchVerifyCommand: AsyncParsableCommand {
         print("bench verify: " + (split ? "server on CPUs \(serverCPUs!), wrk (\(threads) threads) on CPUs \(clientCPUs!)" : "server and wrk (\(threads) threads) share \(all.count) CPUs"))
         defer { server.stop() }
         print("bench verify: rate limits on (defaults; the bench identity's own limit \(Self.identityLimit?.summary ?? "-"))")
+        print("bench verify: abuse detectors on (defaults: \(DetectorKind.allCases.map { "\($0.rawValue)=\(DetectionPolicy().action($0, .live).rawValue)" }.joined(separator: ", ")))")
         print("bench verify: server (\(BenchServer.configuration)) pid \(server.pid) on port \(server.port), RSS \(String(format: "%.0f", ProcStatus.rssMiB(pid: server.pid))) MiB")
 
         var bodies: [String] = []
