@@ -55,7 +55,8 @@ package final class KeywardRuntime: Sendable {
                  signingKey: Data, logger: Logger, tls: TLSSetup.Server?, oauth: AuthorizationServer, limits: Limits, detection: DetectionEngine) {
         self.limits = limits
         self.detection = detection
-        self.detections = DetectionRecorder(engine: detection, governance: governance, clock: config.clock, logger: logger)
+        self.detections = DetectionRecorder(engine: detection, governance: governance, clock: config.clock, logger: logger,
+                                            redact: { CredentialShape.shared.rule(in: $0) })
         self.tls = tls
         self.oauth = oauth
         self.tokens = TokenVerifier(server: oauth)

@@ -55,6 +55,21 @@ struct DetectionRoutesTests {
         }
     }
 
+    @Test("a credential in what a caller reported (a browser's user agent) is redacted in the detection, its audit record and its webhook")
+    func evidenceRedacted() async throws {
+        try await TestServer.with { s in
+            let idn = try await s.createIdentity()
+            let (_, key) = try await s.issueKey(identity: idn)
+            let (_, other) = try await s.issueKey(identity: idn)
+            let ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36 token=\(other)"
+            #expect(try await verify(s, key, ip: "10.0.0.9", ua: ua)["valid"] as? Bool == true)
+            await s.runtime.recordDetections()
+            let d = try #require(try await s.request("GET", "/v1/detections?detector=human_use").decode(ListResponse<DetectionResponse>.self).items.first)
+            #expect(d.evidence.sources.count == 1 && d.evidence.sources[0].hasPrefix("[redacted: "))
+            #expect(try await s.leakReport().isEmpty)
+        }
+    }
+
     @Test("a scraping climb trips quarantine by policy: an incident with the evidence, the owner notified by a signed webhook, and a release")
     func scrapingQuarantined() async throws {
         try await WebhookReceiver.with { receiver in

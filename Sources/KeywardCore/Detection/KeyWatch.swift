@@ -134,7 +134,7 @@ struct PathCount: Sendable {
         guard map[b / 64] & mask == 0 else { return nil }
         map[b / 64] |= mask
         set += 1
-        if sample.count < 4 { sample.append(String(path.prefix(200))) }
+        if sample.count < 4 { sample.append(String(path.prefix(512))) }
         guard set == raiseAt else { return nil }
         let n = estimate
         return .init(windowSeconds: t.objectWindowSeconds, count: Int(n.rounded()), baseline: windows > 0 ? usual : nil,
@@ -189,7 +189,7 @@ struct HumanCadence: Sendable {
         case .machine: return nil
         case .browser:
             return .init(windowSeconds: 0, count: 1, threshold: 1, sources: [String(ua.prefix(256))], items: ["browser"],
-                         summary: "presented by a web browser (\(ua.prefix(80)))")
+                         summary: "presented by a web browser (its user agent is in sources)")
         case .interactive:
             if hash != runUA { runUA = hash; restart() }
             defer { lastAt = at }
@@ -205,7 +205,7 @@ struct HumanCadence: Sendable {
             guard cv >= 0.5 else { return nil }
             restart()
             return .init(windowSeconds: Int(gap), count: t.humanCalls, threshold: Double(t.humanCalls), sources: [String(ua.prefix(256))],
-                         items: ["interactive"], summary: "\(t.humanCalls) calls from \(ua.prefix(40)) at irregular human gaps (variation \(VolumeWatch.format(cv)))")
+                         items: ["interactive"], summary: "\(t.humanCalls) calls from an interactive tool at irregular human gaps (variation \(VolumeWatch.format(cv)))")
         }
     }
 

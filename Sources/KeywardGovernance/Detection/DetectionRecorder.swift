@@ -15,11 +15,29 @@ package struct DetectionRecorder: Service {
     let clock: WallClock
     let logger: Logger
     private let gate = SerialGate()
-    package init(engine: DetectionEngine, governance: Governance, clock: WallClock, logger: Logger) {
+    /// Evidence quotes what callers reported (addresses, user agents, paths, scopes): free text in
+    /// which this finds a credential (it returns the rule) is recorded as `[redacted: <rule>]`, so
+    /// no audit record, webhook or answer carries one. The server passes the scanner's rules.
+    private let redact: @Sendable (String) -> String?
+
+    package init(engine: DetectionEngine, governance: Governance, clock: WallClock, logger: Logger,
+                 redact: @escaping @Sendable (String) -> String? = { _ in nil }) {
         self.engine = engine
         self.governance = governance
         self.clock = clock
         self.logger = logger
+        self.redact = redact
+    }
+
+    /// `f` with every quoted value checked (`redact`).
+    func cleaned(_ f: Finding) -> Finding {
+        func clean(_ v: String) -> String { redact(v).map { "[redacted: \($0)]" } ?? v }
+        var f = f
+        f.source = f.source.map(clean)
+        f.evidence.sources = f.evidence.sources.map(clean)
+        f.evidence.items = f.evidence.items.map(clean)
+        f.evidence.summary = clean(f.evidence.summary)
+        return f
     }
 
     package func run() async throws {
@@ -45,7 +63,8 @@ package struct DetectionRecorder: Service {
         await gate.run {
             let found = engine.take()
             var done = 0
-            for (i, f) in found.enumerated() {
+            for (i, raw) in found.enumerated() {
+                let f = cleaned(raw)
                 let action = engine.policy.action(f.detector, f.environment)
                 let blockedUntil = action == .block ? f.at.addingTimeInterval(TimeInterval(engine.policy.blockSeconds)) : nil
                 do {
