@@ -177,7 +177,7 @@ struct DetectorTests {
         try p.apply("live:volume_climb=quarantine, scope_probing=off, block_seconds=600")
         #expect(p.action(.volumeClimb, .live) == .quarantine && p.action(.volumeClimb, .test) == .notify)
         #expect(p.action(.scopeProbing, .test) == .off && p.blockSeconds == 600)
-        for bad in ["enumeration=quarantine", "volume_spike=block", "nope=notify", "volume_climb=explode", "block_seconds=5", "x"] {
+        for bad in ["enumeration=quarantine", "volume_spike=block", "brute_force=block", "brute_force=quarantine", "nope=notify", "volume_climb=explode", "block_seconds=5", "x"] {
             var q = DetectionPolicy()
             #expect(throws: KeywardError.self) { try q.apply(bad) }
         }

@@ -67,6 +67,26 @@ struct AuthzRoutesTests {
         }
     }
 
+    @Test("forward-auth feeds the detectors: twenty guessed keys from one client address block it, and the gateway answers 403 source_blocked for it whatever it presents, while other addresses pass")
+    func enumerationThroughTheGateway() async throws {
+        try await TestServer.with(configure: Self.trusting) { s in
+            let idn = try await s.createIdentity()
+            let (_, key) = try await s.issueKey(identity: idn, scopes: ["payments:read"])
+            for i in 0..<20 {
+                let r = try await Self.call(s, ["X-API-Key: kw_live_guess\(i)x\(String(repeating: "B", count: 30))", "X-Forwarded-Uri: /status",
+                                                "X-Forwarded-For: 198.51.100.9"])
+                #expect(r.status == 401)
+            }
+            let blocked = try await Self.call(s, ["Authorization: Bearer \(key)", "X-Forwarded-Uri: /status", "X-Forwarded-For: 198.51.100.9"])
+            #expect(blocked.status == 403 && blocked.headers["x-keyward-reason"] == "source_blocked", "\(blocked.status) \(blocked.body)")
+            let other = try await Self.call(s, ["Authorization: Bearer \(key)", "X-Forwarded-Uri: /status", "X-Forwarded-For: 203.0.113.7"])
+            #expect(other.status == 200)
+            await s.runtime.recordDetections()
+            let list = try await s.request("GET", "/v1/detections?detector=enumeration").json()
+            #expect(((list["items"] as? [[String: Any]]) ?? []).first?["source"] as? String == "198.51.100.9")
+        }
+    }
+
     @Test("401 with a Bearer challenge for a missing, unknown or revoked credential; 403 insufficient_scope by route rule, first match wins, paths compared decoded and resolved")
     func denials() async throws {
         try await TestServer.with(configure: Self.trusting) { s in

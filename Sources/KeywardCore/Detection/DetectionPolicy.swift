@@ -63,6 +63,9 @@ package struct DetectionPolicy: Sendable, Equatable {
             if a == .quarantine, d == .enumeration {
                 throw KeywardError(.validation, "detect rule '\(rule.prefix(80))': enumeration names no key to quarantine; use block or notify")
             }
+            if d == .bruteForce, a == .block || a == .quarantine {
+                throw KeywardError(.validation, "detect rule '\(rule.prefix(80))': brute force comes from many sources at one identity, the victim; use notify (the failure limit refuses each source)")
+            }
             if a == .block, [.volumeSpike, .volumeClimb, .objectEnumeration].contains(d) {
                 throw KeywardError(.validation, "detect rule '\(rule.prefix(80))': \(d.rawValue) is about a key, not a source; use quarantine or notify")
             }

@@ -17,7 +17,7 @@ extension Governance {
             var record = DetectionRecord(
                 id: .random(), detector: f.detector, action: action, status: .open, keyID: subject?.keyID ?? f.keyID, clientID: subject?.clientID,
                 identityID: f.identityID, environment: f.environment?.rawValue, source: f.source.map { String($0.prefix(256)) }, at: f.at,
-                evidence: f.evidence, blockedUntil: action == .block ? blockedUntil : nil)
+                evidence: f.evidence, blockedUntil: action == .block && f.source != nil ? blockedUntil : nil)
             let identity = try await f.identityID.asyncMap { try await self.store.identity($0, in: tx.db) } ?? nil
             let owner = identity.flatMap { $0.technicalOwner ?? $0.businessOwner }
             var effective = action

@@ -76,6 +76,9 @@ struct AuthzRoutes {
             if let state = o.ratelimit { r.headers.append(contentsOf: RouteLimitMiddleware.fields(state)) }
             r.headers[.retryAfter] = String(max(1, o.ratelimit?.retryAfter ?? 1))
             return r
+        case .sourceBlocked:
+            // The credential may be good: the caller's address is refused (a detection's block).
+            return deny(.forbidden, reason: reason.rawValue, challenge: nil)
         case .dpopNonceRequired:
             var r = deny(.unauthorized, reason: reason.rawValue, challenge: "DPoP error=\"use_dpop_nonce\"")
             if let nonce = o.dpopNonce { r.headers[.init("DPoP-Nonce")!] = nonce }

@@ -79,10 +79,12 @@ package final class DetectionEngine: Sendable {
                 if let f { out.append(f) }
             }
         }
-        for f in out where policy.action(f.detector, f.environment) != .off {
+        for var f in out where policy.action(f.detector, f.environment) != .off {
             raised[f.detector]?.increment()
-            if policy.action(f.detector, f.environment) == .block, let ip = f.source {
-                block(ip, until: f.at.unixMillis + Int64(policy.blockSeconds) * 1000)
+            if policy.action(f.detector, f.environment) == .block {
+                // A block is by address (what verify checks), whatever the finding quoted (a new user agent…).
+                f.source = o.ip
+                if let ip = o.ip { block(ip, until: f.at.unixMillis + Int64(policy.blockSeconds) * 1000) }
             }
             let queued = pending.withLock { q in
                 guard q.count < Self.maxPending else { return false }
