@@ -56,6 +56,8 @@ struct DetectorTests {
         #expect(found[0].evidence.items == ["revoked=100"])
         var one = IdentityWatch()
         for i in 0..<1_000 { #expect(one.observe(obs(Int64(i) * 100, .revoked, ip: "10.9.0.1"), t) == nil) }
+        // A quarantined key's own callers, still calling from their usual hosts, are not guessing.
+        #expect(!obs(0, .quarantined).isCredentialFailure && obs(0, .revoked).isCredentialFailure)
     }
 
     @Test("volume: a steady heavy user is not a spike; a sudden minute far above the baseline is")

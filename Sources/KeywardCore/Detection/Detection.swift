@@ -146,10 +146,11 @@ package struct Observation: Sendable {
     }
 
     /// A refusal that says the credential was wrong (not the caller's configuration or a limit):
-    /// what enumeration and brute force count.
+    /// what enumeration and brute force count. Not `quarantined`: that is Keyward's own
+    /// containment answering a key's usual callers, not someone guessing.
     package var isCredentialFailure: Bool {
         switch reason {
-        case .malformed, .notFound, .revoked, .rotated, .expired, .quarantined, .bindingMismatch, .wrongAudience: true
+        case .malformed, .notFound, .revoked, .rotated, .expired, .bindingMismatch, .wrongAudience: true
         default: false
         }
     }
