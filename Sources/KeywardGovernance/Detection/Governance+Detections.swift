@@ -18,7 +18,8 @@ extension Governance {
                 id: .random(), detector: f.detector, action: action, status: .open, keyID: subject?.keyID ?? f.keyID, clientID: subject?.clientID,
                 identityID: f.identityID, environment: f.environment?.rawValue, source: f.source.map { String($0.prefix(256)) }, at: f.at,
                 evidence: f.evidence, blockedUntil: action == .block && f.source != nil ? blockedUntil : nil)
-            let identity = try await f.identityID.asyncMap { try await self.store.identity($0, in: tx.db) } ?? nil
+            var identity: Identity?
+            if let id = f.identityID { identity = try await self.store.identity(id, in: tx.db) }
             let owner = identity.flatMap { $0.technicalOwner ?? $0.businessOwner }
             var effective = action
             if action == .quarantine {
@@ -44,7 +45,7 @@ extension Governance {
             data["owner"] = owner ?? "unknown owner"
             data["count"] = String(f.evidence.count)
             data["window_seconds"] = String(f.evidence.windowSeconds)
-            if let b = f.evidence.baseline { data["baseline"] = VolumeWatchFormat.number(b) }
+            if let b = f.evidence.baseline { data["baseline"] = b >= 10 ? String(Int(b.rounded())) : String(format: "%.2f", b) }
             try await self.emit(.detectionRaised, data, in: tx)
             return record
         }
@@ -145,18 +146,5 @@ package struct DetectionSubject: Sendable {
     package init(keyID: KeyID? = nil, clientID: OAuthClientID? = nil) {
         self.keyID = keyID
         self.clientID = clientID
-    }
-}
-
-enum VolumeWatchFormat {
-    static func number(_ v: Double) -> String { v >= 10 ? String(Int(v.rounded())) : String(format: "%.2f", v) }
-}
-
-extension Optional {
-    func asyncMap<U>(_ f: (Wrapped) async throws -> U) async rethrows -> U? {
-        switch self {
-        case .some(let w): try await f(w)
-        case .none: nil
-        }
     }
 }
