@@ -16,8 +16,8 @@ package struct MutualTLSPKI: Sendable {
     package static func make() async throws -> MutualTLSPKI {
         let pki = MutualTLSPKI(dir: try TempDirectory("keyward-mtls-pki"))
         for (name, cn) in [("ca", "Keyward Test CA"), ("ca2", "Keyward Other Test CA")] {
-            try await pki.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-                                   "-subj", "/CN=\(cn)", "-keyout", "\(name).key", "-out", "\(name).pem"])
+            try await pki.selfSigned(name, subject: "/CN=\(cn)",
+                                     extensions: "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n")
         }
         _ = try pki.bundle("cas.pem", of: ["ca", "ca2"])
         _ = try await pki.issue("server", subject: "/CN=127.0.0.1",
@@ -25,8 +25,8 @@ package struct MutualTLSPKI: Sendable {
         return pki
     }
 
-    /// Issues `name.pem` / `name.key` (P-256) signed by `ca` (`"ca"` or `"ca2"`). With `dates`
-    /// (`YYYYMMDDHHMMSSZ` each), the validity period is set by `openssl ca`. Returns the PEM path.
+    /// Issues `name.pem` / `name.key` (P-256) signed by `ca` (`"ca"` or `"ca2"`), valid for `dates`
+    /// (`YYYYMMDDHHMMSSZ` each) or else from a minute ago for two days. Returns the PEM path.
     @discardableResult
     package func issue(_ name: String, subject: String, extensions: String, ca: String = "ca",
                        dates: (start: String, end: String)? = nil) async throws -> String {
@@ -34,25 +34,19 @@ package struct MutualTLSPKI: Sendable {
         try extensions.write(toFile: ext, atomically: true, encoding: .utf8)
         try await openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
                            "-keyout", "\(name).key", "-out", "\(name).csr"])
-        if let dates {
-            try await signWithCA(name, ext: ext, signer: ["-cert", "\(ca).pem", "-keyfile", "\(ca).key"], dates: dates)
-        } else {
-            try await openssl(["x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).pem", "-CAkey", "\(ca).key", "-CAcreateserial",
-                               "-days", "2", "-extfile", ext, "-out", "\(name).pem"])
-        }
+        try await signWithCA(name, ext: ext, signer: ["-cert", "\(ca).pem", "-keyfile", "\(ca).key"], dates: dates ?? Self.fromNow)
         return dir.file("\(name).pem")
     }
 
     /// Makes `name.pem` / `name.key` (P-256), a certificate signed by its own key, with
-    /// `extensions` and, with `dates`, a fixed validity period (else two days from now).
+    /// `extensions` and, with `dates`, a fixed validity period (else from a minute ago for two days).
     @discardableResult
     package func selfSigned(_ name: String, subject: String, extensions: String, dates: (start: String, end: String)? = nil) async throws -> String {
         let ext = dir.file("\(name).ext")
         try extensions.write(toFile: ext, atomically: true, encoding: .utf8)
         try await openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
                            "-keyout", "\(name).key", "-out", "\(name).csr"])
-        let (start, end) = dates ?? (Self.asn1Time(Date(timeIntervalSinceNow: -60)), Self.asn1Time(Date(timeIntervalSinceNow: 2 * 86_400)))
-        try await signWithCA(name, ext: ext, signer: ["-selfsign", "-keyfile", "\(name).key"], dates: (start, end))
+        try await signWithCA(name, ext: ext, signer: ["-selfsign", "-keyfile", "\(name).key"], dates: dates ?? Self.fromNow)
         return dir.file("\(name).pem")
     }
 
@@ -61,6 +55,12 @@ package struct MutualTLSPKI: Sendable {
         let text = try names.map { try String(contentsOfFile: cert($0), encoding: .utf8) }.joined()
         try text.write(toFile: dir.file(file), atomically: true, encoding: .utf8)
         return dir.file(file)
+    }
+
+    /// The default validity: from a minute ago (a test's clock taken just before the PKI is made,
+    /// and openssl's whole seconds, must not find a certificate not yet valid) for two days.
+    static var fromNow: (start: String, end: String) {
+        (asn1Time(Date(timeIntervalSinceNow: -60)), asn1Time(Date(timeIntervalSinceNow: 2 * 86_400)))
     }
 
     static func asn1Time(_ d: Date) -> String {
@@ -88,7 +88,9 @@ package struct MutualTLSPKI: Sendable {
             [any]
             commonName = optional
             """
-        try "01\n".write(toFile: dir.file("\(name).serial"), atomically: true, encoding: .utf8)
+        // A random serial: certificates of one issuer must not share one.
+        let serial = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255) & 0x7f) }.joined()
+        try "\(serial)\n".write(toFile: dir.file("\(name).serial"), atomically: true, encoding: .utf8)
         try config.write(toFile: dir.file("\(name).cnf"), atomically: true, encoding: .utf8)
         try await openssl(["ca", "-batch", "-notext", "-config", "\(name).cnf"] + signer + [
             "-in", "\(name).csr", "-out", "\(name).pem", "-startdate", dates.start, "-enddate", dates.end, "-extfile", ext, "-preserveDN"])
