@@ -112,7 +112,12 @@ GENERATORS = ("rsa-pkcs1", "rsa-pkcs8", "ec-sec1", "ec-pkcs8", "dsa", "ed25519-p
               "ssh2-encrypted", "openvpn-static", "gcp-service-account", "base64-pem")
 REQUIRED = {"id": str, "provider": str, "name": str, "pattern": str, "secret_group": int, "keywords": list,
             "high_entropy": bool, "revocation": str, "examples": list, "negative_examples": list}
-OPTIONAL = {"min_entropy": (int, float), "checksum": str, "generated_examples": list, "token": dict}
+OPTIONAL = {"min_entropy": (int, float), "checksum": str, "generated_examples": list, "token": dict, "confidence": str}
+# How sure a confirmed finding of the rule is: "high" (the default: a vendor prefix, a checksum or a
+# structure only that credential has), "medium" (a provider's name in the context and a secret of
+# the right shape, no prefix), "low" (shape and context alone). The report leaves low out unless
+# asked (`keyward scan --confidence low`).
+CONFIDENCES = ("high", "medium", "low")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -469,6 +474,8 @@ def rule_schema_errors(r, seen_ids):
                 or any(ch.isspace() for ch in t["alphabet"]):
             errs.append("token must be {alphabet: non-empty ASCII string without white space (the engine separates runs "
                         "with a newline), min_length: integer >= 8}")
+    if "confidence" in d and d["confidence"] not in CONFIDENCES:
+        errs.append("confidence must be one of %s" % ", ".join(CONFIDENCES))
     if "min_entropy" in d and not (0 < d["min_entropy"] <= 8):
         errs.append("min_entropy out of range")
     if "checksum" in d and d["checksum"] not in CHECKSUMS:
