@@ -261,7 +261,19 @@ def lint_pattern(p):
 PRINTABLE = [chr(c) for c in range(0x21, 0x7F)]
 
 
+_CLASS_CACHE = {}
+
+
 def _class_chars(items):
+    # Memoised by the parsed class's repr: sampling asks for the same class once per character.
+    key = repr(items)
+    hit = _CLASS_CACHE.get(key)
+    if hit is None:
+        hit = _CLASS_CACHE[key] = _class_chars_uncached(items)
+    return hit
+
+
+def _class_chars_uncached(items):
     import re._constants as C  # noqa: PLC0415
     neg, chars = False, set()
     for op, av in items:
