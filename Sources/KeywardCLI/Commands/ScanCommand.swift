@@ -13,6 +13,7 @@ struct ScanCommand: AsyncParsableCommand {
 
     @Argument(help: "Files or folders (default: the current folder; with --git, the repository); - reads standard input.") var paths: [String] = []
     @Flag(help: "Scan every blob in the git history (all refs, reflogs, unreachable objects).") var git = false
+    @Option(help: "With --git: only what the commits after this one wrote (an incremental scan of what came since the last one).") var since: String?
     @Flag(help: "Scan the staged versions of changed files (for a pre-commit hook).") var staged = false
     @Flag(help: "Scan standard input.") var stdin = false
     @Option(help: "text, json, sarif or csv.") var format: String = "text"
@@ -36,6 +37,7 @@ struct ScanCommand: AsyncParsableCommand {
         let modes = [git, staged, stdin].filter { $0 }.count
         guard modes <= 1 else { throw CLIExit.error("choose one of --git, --staged, --stdin (or -)") }
         if self.stdin && !paths.isEmpty { throw CLIExit.error("--stdin takes no paths") }
+        if since != nil && !git { throw CLIExit.error("--since needs --git") }
         do {
             let setup = try ScanSetup.make(configFlag: config, root: configRoot(stdin: stdin), baseline: baseline, writeBaseline: writeBaseline,
                                            cacheDirectory: Settings.ruleCache(cacheDir))
@@ -109,8 +111,9 @@ struct ScanCommand: AsyncParsableCommand {
         if staged {
             try source.forEachStagedFile { runner.submit(.blob($0, $1)) }
         } else {
-            let attribution = try source.attribution()
-            try source.forEachBlob(attribution: attribution) { runner.submit(.blob($0, $1)) }
+            let since = try self.since.map { try source.commit($0) }
+            let attribution = try source.attribution(since: since)
+            try source.forEachBlob(attribution: attribution, onlyAttributed: since != nil) { runner.submit(.blob($0, $1)) }
         }
     }
 

@@ -112,7 +112,8 @@ package final class ScanRunner: @unchecked Sendable {
         switch job {
         case .blob(let origin, let bytes):
             if Self.looksBinary(bytes.prefix(8192)) { record([], bytes: 0, binary: true); return }
-            let f = try bytes.withUnsafeBytes { try blobScanner.scan($0, origin: origin, worker: worker) }
+            var f = try bytes.withUnsafeBytes { try blobScanner.scan($0, origin: origin, worker: worker) }
+            if Notebook.isNotebook(path: origin.path) { f += try notebookFindings(bytes, origin: origin, besides: f, worker: worker) }
             record(f, bytes: bytes.count)
         case .file(let entry):
             let fd = open(entry.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
@@ -129,13 +130,32 @@ package final class ScanRunner: @unchecked Sendable {
             }
             if Self.looksBinary(head.prefix(n)) { record([], bytes: 0, binary: true); return }
             var total = 0
-            let f = try blobScanner.scanStream(origin: BlobOrigin(path: entry.display), worker: worker, sizeHint: entry.size) { buf in
+            var f = try blobScanner.scanStream(origin: BlobOrigin(path: entry.display), worker: worker, sizeHint: entry.size) { buf in
                 let r = read(fd, buf.baseAddress, buf.count)
                 if r > 0 { total += r }
                 return r
             }
+            if Notebook.isNotebook(path: entry.display), total <= Notebook.maxSize,
+               let data = FileManager.default.contents(atPath: entry.path) {
+                f += try notebookFindings(Array(data), origin: BlobOrigin(path: entry.display), besides: f, worker: worker)
+            }
             record(f, bytes: total)
         }
+    }
+
+    /// What a notebook's decoded cells and outputs show that its raw JSON did not: findings on
+    /// the file lines the parts start on, less those the raw scan reported on the same line.
+    private func notebookFindings(_ bytes: [UInt8], origin: BlobOrigin, besides raw: [Finding], worker: SecretScanner.Worker) throws -> [Finding] {
+        guard let parts = Notebook.parts(of: bytes) else { return [] }
+        var out: [Finding] = []
+        for part in parts {
+            for var f in try part.text.withUnsafeBytes({ try blobScanner.scan($0, origin: origin, worker: worker) }) {
+                f.line += part.firstLine - 1
+                f.endLine += part.firstLine - 1
+                if !(raw + out).contains(where: { $0.fingerprint == f.fingerprint && $0.line == f.line }) { out.append(f) }
+            }
+        }
+        return out
     }
 
     /// Binary: a NUL byte in the first 8 KiB (as git decides).

@@ -202,7 +202,46 @@ package final class SecretScanner: Sendable {
             }
             reported.sort { $0.secretFrom < $1.secretFrom }
         }
+        if depth == 0 {
+            let (decoded, replaced) = try percentDecoded(data, besides: reported, worker: worker)
+            if !decoded.isEmpty {
+                reported.removeAll { m in replaced.contains { $0.secretFrom == m.secretFrom && $0.rule == m.rule } }
+                confirmed += decoded
+                reported = (reported + decoded).sorted { $0.secretFrom < $1.secretFrom }
+            }
+        }
         return (confirmed, reported)
+    }
+
+    /// Secrets in URL-encoded runs (`PercentRuns`) that no plain-text finding covers, with spans
+    /// mapped back to the encoded bytes; the decoded secret rides along when it differs from them.
+    /// A provider's finding there replaces a generic one over the same bytes (`access_token=%67%68…`
+    /// is a GitHub token, not a generic assignment); `replaced` lists the generic ones it took over.
+    private func percentDecoded(_ data: UnsafeRawBufferPointer, besides reported: [Confirmer.Matched], worker: Worker) throws
+        -> (found: [Confirmer.Matched], replaced: [Confirmer.Matched]) {
+        var out: [Confirmer.Matched] = [], replaced: [Confirmer.Matched] = []
+        for run in PercentRuns.find(in: data) {
+            let (bytes, offsets) = PercentRuns.decode(UnsafeRawBufferPointer(rebasing: data[run]))
+            let framed = [0x0A] + bytes + [0x0A]
+            let inner = try framed.withUnsafeBytes { try stages($0, worker: worker, depth: 1).reported }
+            // A framed offset in the decoded text → an offset in `data`.
+            func raw(_ framedOffset: Int) -> Int { run.lowerBound + offsets[min(max(framedOffset - 1, 0), bytes.count)] }
+            for h in inner {
+                let from = raw(h.secretFrom), to = raw(h.secretTo)
+                guard to > from else { continue }
+                let overlapping = (reported + out).filter { $0.secretFrom < to && from < $0.secretTo }
+                if !overlapping.isEmpty {
+                    guard !rules[h.rule].isGeneric, overlapping.allSatisfy({ rules[$0.rule].isGeneric }) else { continue }
+                    replaced += overlapping
+                    out.removeAll { m in overlapping.contains { $0.secretFrom == m.secretFrom && $0.rule == m.rule } }
+                }
+                let secret = Array(framed[h.secretFrom..<h.secretTo])
+                let plain = secret.elementsEqual(UnsafeRawBufferPointer(rebasing: data[from..<to]))
+                out.append(Confirmer.Matched(rule: h.rule, from: raw(h.from), to: max(raw(h.to), to), secretFrom: from, secretTo: to,
+                                             decoded: plain ? nil : secret))
+            }
+        }
+        return (out, replaced)
     }
 
     /// Candidates (rule, end) of the `token` rules: every long enough run of an alphabet, with

@@ -19,19 +19,34 @@ package struct GitSource {
         guard r.status == 0 else { throw ScanError.input("\(repository) is not a git repository") }
     }
 
+    /// The full commit id `revision` names, or a clear error (a typo, an unknown branch, a blob).
+    package func commit(_ revision: String) throws -> String {
+        guard !revision.hasPrefix("-"), !revision.isEmpty else { throw ScanError.input("--since needs a commit, not \"\(revision)\"") }
+        let r = try Subprocess.capture("git", ["-C", repository, "rev-parse", "--verify", "--quiet", "--end-of-options", revision + "^{commit}"])
+        let id = String(decoding: r.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard r.status == 0, id.count >= 40 else { throw ScanError.input("--since: \(revision) is not a commit of \(repository)") }
+        return id
+    }
+
     /// blob id → where it first appeared (oldest commit first, across all refs, reflogs and
-    /// unreachable commits that fsck finds).
-    package func attribution() throws -> [String: Origin] {
-        let fsck = try Subprocess.capture("git", ["-C", repository, "fsck", "--unreachable", "--no-reflogs", "--no-progress"])
-        let unreachableCommits = String(decoding: fsck.stdout, as: UTF8.self).split(separator: "\n").compactMap { line -> String? in
-            let f = line.split(separator: " ")
-            return f.count == 3 && f[1] == "commit" ? String(f[2]) : nil
+    /// unreachable commits that fsck finds). With `since` (a commit id), only the blobs the
+    /// commits after it wrote: those reachable from a ref but not from `since` (an incremental
+    /// scan of what was pushed since the last one; reflogs and unreachable objects are left out).
+    package func attribution(since: String? = nil) throws -> [String: Origin] {
+        var unreachableCommits: [String] = []
+        if since == nil {
+            let fsck = try Subprocess.capture("git", ["-C", repository, "fsck", "--unreachable", "--no-reflogs", "--no-progress"])
+            unreachableCommits = String(decoding: fsck.stdout, as: UTF8.self).split(separator: "\n").compactMap { line -> String? in
+                let f = line.split(separator: " ")
+                return f.count == 3 && f[1] == "commit" ? String(f[2]) : nil
+            }
         }
         var map: [String: Origin] = [:]
         var current: (String, String, String)?
         var pending = [UInt8]()
         let stdin = unreachableCommits.isEmpty ? nil : Array((unreachableCommits.joined(separator: "\n") + "\n").utf8)
-        let args = ["-C", repository, "-c", "core.quotePath=false", "log", "--all", "--reflog", "--reverse", "--date-order", "--no-renames", "-m",
+        let range = since.map { ["--all", "^" + $0] } ?? ["--all", "--reflog"]
+        let args = ["-C", repository, "-c", "core.quotePath=false", "log"] + range + ["--reverse", "--date-order", "--no-renames", "-m",
                     "--raw", "--no-abbrev", "-z", "--format=%x01%H%x02%an%x02%aI"] + (stdin == nil ? [] : ["--stdin"])
         let (status, err, _) = try Subprocess.run("git", args, stdin: stdin) { chunk in pending += chunk }
         guard status == 0 else { throw ScanError.input("git log failed: \(err.prefix(200))") }
@@ -67,11 +82,15 @@ package struct GitSource {
         return map
     }
 
-    /// Streams every blob in the object store to `submit`, once each.
-    package func forEachBlob(attribution: [String: Origin], submit: (BlobOrigin, [UInt8]) -> Void) throws {
+    /// Streams every blob in the object store to `submit`, once each; with `onlyAttributed`, only
+    /// the blobs `attribution` names (an incremental scan).
+    package func forEachBlob(attribution: [String: Origin], onlyAttributed: Bool = false, submit: (BlobOrigin, [UInt8]) -> Void) throws {
         var buffer = [UInt8]()
         var header: (sha: String, type: String, size: Int)?
-        let (status, err, _) = try Subprocess.run("git", ["-C", repository, "cat-file", "--batch-all-objects", "--batch", "--unordered"]) { chunk in
+        let args = onlyAttributed ? ["-C", repository, "cat-file", "--batch"] : ["-C", repository, "cat-file", "--batch-all-objects", "--batch", "--unordered"]
+        let wanted = onlyAttributed ? Array(attribution.keys.sorted().joined(separator: "\n").utf8) + [0x0A] : nil
+        if onlyAttributed && attribution.isEmpty { return }
+        let (status, err, _) = try Subprocess.run("git", args, stdin: wanted) { chunk in
             buffer += chunk
             var start = 0
             while true {
