@@ -22,7 +22,10 @@ How a finding is made (the Swift engine must reproduce this exactly)
 1. Candidates. All patterns are compiled into one Hyperscan block-mode database with
    HS_FLAG_SOM_LEFTMOST (no HS_FLAG_UTF8: patterns are ASCII and inputs may be any bytes; no
    HS_FLAG_CASELESS: a pattern that wants it starts with (?i)). Every callback gives
-   (rule, from, to). (The Swift engine finds the same candidates in two passes, and scans a rule
+   (rule, from, to). A rule Hyperscan cannot compile with start of match ("Pattern is too large":
+   wide bounded repeats) is compiled without it; its callbacks give only `to`, and `from` is the
+   start of the leftmost match of the rule that ends exactly at `to`, searched in the 8,192
+   bytes before it (Swift: `Confirmer.matchEndingAt`). (The Swift engine finds the same candidates in two passes, and scans a rule
    with a `token` {alphabet, min_length} only inside runs of min_length or more alphabet
    characters, since such a pattern has no literal to anchor on; the claim is checked here.)
 2. Captures. Hyperscan has no capture groups, so the rule's regex is run again over exactly
@@ -55,7 +58,12 @@ How a finding is made (the Swift engine must reproduce this exactly)
    non-generic one, then one whose rule has a checksum, then the one with the longest whole
    match (to - from), then the rule that comes first in load order (files by name, rules in
    file order).
-6. A finding reports rule id, provider, the secret's byte span and its 1-based line (the line
+6. Confidence. Each finding carries one: the rule's `confidence` (default high), lowered to what
+   the checksum says (only jwt does: alg "none" is low); a generic rule's finding is lowered to
+   low when its secret is not clearly random (see `looks_random`: at least 16 bytes, entropy
+   >= 3.5 bits/byte and three character classes of lower, upper, digit, other; or at least 24
+   bytes, entropy >= 3.3 and two classes). The report leaves low out unless asked.
+7. A finding reports rule id, provider, the secret's byte span and its 1-based line (the line
    where the secret starts: a PEM block is reported at its BEGIN line, and one finding covers the
    whole BEGIN...END block because the pattern spans it).
 Rules with high_entropy=true may have the SHA-256 of the secret sent to a server; others
@@ -77,6 +85,15 @@ bech32        BIP-173 bech32 checksum over the whole secret lower-cased: human-r
               everything before the last "1", data is the rest mapped through
               "qpzry9x8gf2tvdw0s3jn54khce6mua7l"; valid when polymod(hrp_expand + data) == 1.
               Used by age secret keys (AGE-SECRET-KEY-1...).
+jwt           A compact JWS (RFC 7515 §7.1) header.payload.signature: the header is base64url (no padding)
+              of a JSON object with a string "alg", the payload base64url of a JSON object, the
+              signature base64url whose decoded length fits the alg (HS256/384/512: 32/48/64 bytes;
+              ES256/384/512: 64/96/132; EdDSA: 64 or 114; RS*/PS*: 128 to 1024; "none": empty;
+              any other alg: 16 to 1024). A token with alg "none" passes at LOW confidence.
+base64-credentials  base64 (standard alphabet, padding optional) of "user:password" as in HTTP
+              Basic (RFC 7617) and Docker's config.json "auth": decodes to bytes without control
+              characters (none below 0x20, no 0x7F) with a
+              ":" that has at least one character on each side.
 base58check   Bitcoin Base58Check (alphabet 123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz):
               decode to bytes; the last 4 bytes must equal SHA256(SHA256(rest))[:4]. Used by WIF
               private keys and BIP-32 extended private keys (xprv/tprv).
@@ -106,10 +123,11 @@ DEFAULT_RULES = HERE.parent / "Sources" / "KeywardScanner" / "Resources" / "rule
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-CHECKSUMS = ("github-crc32", "npm-crc32", "keyward-crc32", "bech32", "base58check")
+CHECKSUMS = ("github-crc32", "npm-crc32", "keyward-crc32", "bech32", "base58check", "jwt", "base64-credentials")
 GENERATORS = ("rsa-pkcs1", "rsa-pkcs8", "ec-sec1", "ec-pkcs8", "dsa", "ed25519-pkcs8", "openssh-ed25519",
               "openssh-rsa", "openssh-ecdsa", "encrypted-pkcs8", "encrypted-rsa-legacy", "pgp", "putty",
-              "ssh2-encrypted", "openvpn-static", "gcp-service-account", "base64-pem")
+              "ssh2-encrypted", "openvpn-static", "gcp-service-account", "base64-pem", "openssh-encrypted",
+              "putty-encrypted")
 REQUIRED = {"id": str, "provider": str, "name": str, "pattern": str, "secret_group": int, "keywords": list,
             "high_entropy": bool, "revocation": str, "examples": list, "negative_examples": list}
 OPTIONAL = {"min_entropy": (int, float), "checksum": str, "generated_examples": list, "token": dict, "confidence": str}
@@ -173,7 +191,70 @@ def base58check_ok(secret):
     return hashlib.sha256(hashlib.sha256(body).digest()).digest()[:4] == chk
 
 
+def b64url_json(part):
+    """The JSON object a base64url segment (no padding) holds, or None."""
+    if not part or len(part) % 4 == 1 or not re.fullmatch(r"[A-Za-z0-9_-]+", part):
+        return None
+    try:
+        obj = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+JWT_SIG = {"HS256": (32, 32), "HS384": (48, 48), "HS512": (64, 64), "ES256": (64, 64), "ES256K": (64, 64),
+           "ES384": (96, 96), "ES512": (132, 132), "none": (0, 0)}
+
+
+def jwt_alg(secret):
+    """The alg of a structurally valid compact JWS, or None."""
+    parts = secret.split(".")
+    if len(parts) != 3:
+        return None
+    head, body = b64url_json(parts[0]), b64url_json(parts[1])
+    if head is None or body is None or not isinstance(head.get("alg"), str):
+        return None
+    sig = parts[2]
+    if len(sig) % 4 == 1 or not re.fullmatch(r"[A-Za-z0-9_-]*", sig):
+        return None
+    n = len(sig) * 3 // 4
+    alg = head["alg"]
+    if alg in JWT_SIG:
+        lo, hi = JWT_SIG[alg]
+    elif alg == "EdDSA":
+        lo, hi = (64, 64) if n == 64 else (114, 114)
+    elif alg[:2] in ("RS", "PS"):
+        lo, hi = 128, 1024
+    else:
+        lo, hi = 16, 1024
+    return alg if lo <= n <= hi else None
+
+
+def base64_credentials_ok(secret):
+    if not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", secret):
+        return False
+    body = secret.rstrip("=")
+    if len(body) % 4 == 1:
+        return False
+    raw = base64.b64decode(body + "=" * (-len(body) % 4))
+    if not raw or any(b < 0x20 or b == 0x7F for b in raw):
+        return False
+    i = raw.find(b":")
+    return 0 < i < len(raw) - 1
+
+
+def checksum_confidence(name, secret):
+    """The most a checksum lets a finding claim (only jwt lowers it)."""
+    if name == "jwt" and jwt_alg(secret) == "none":
+        return "low"
+    return "high"
+
+
 def checksum_ok(name, secret):
+    if name == "jwt":
+        return jwt_alg(secret) is not None
+    if name == "base64-credentials":
+        return base64_credentials_ok(secret)
     if name in ("github-crc32", "npm-crc32"):
         return len(secret) >= 36 and crc_tail_ok(secret, secret[-36:-6])
     if name == "keyward-crc32":
@@ -183,6 +264,28 @@ def checksum_ok(name, secret):
     if name == "base58check":
         return base58check_ok(secret)
     raise ValueError("unknown checksum %r" % name)
+
+
+RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def looks_random(secret):
+    """A generic rule's secret that is clearly random (medium) rather than maybe a word (low)."""
+    h = shannon(secret)
+    classes = sum(1 for test in (bytes.islower, bytes.isupper, bytes.isdigit) if any(test(bytes([b])) for b in secret))
+    classes += 1 if any(not (48 <= b <= 57 or 65 <= b <= 90 or 97 <= b <= 122) for b in secret) else 0
+    return (len(secret) >= 16 and h >= 3.5 and classes >= 3) or (len(secret) >= 24 and h >= 3.3 and classes >= 2)
+
+
+def finding_confidence(rule, secret):
+    """Step 6: the confidence of a confirmed finding (secret: bytes)."""
+    c = rule.d.get("confidence", "high")
+    if rule.checksum:
+        cap = checksum_confidence(rule.checksum, secret.decode("latin-1"))
+        c = cap if RANK[cap] < RANK[c] else c
+    if rule.generic and not looks_random(secret):
+        c = "low"
+    return c
 
 
 def shannon(data):
@@ -399,6 +502,8 @@ class Rule:
         self.checksum = d.get("checksum")
         self.generic = self.provider == "generic"
         self.rx = None
+        self.nosom = False  # compiled without HS_FLAG_SOM_LEFTMOST (see step 1)
+        self.rx_end = None
 
 
 def load_rules(rules_dir):
@@ -513,14 +618,15 @@ def rule_schema_errors(r, seen_ids):
 # the engine
 # ----------------------------------------------------------------------------------------------
 class Finding:
-    __slots__ = ("rule", "start", "end", "mstart", "mend", "line", "secret")
+    __slots__ = ("rule", "start", "end", "mstart", "mend", "line", "secret", "confidence")
 
     def __init__(self, rule, start, end, mstart, mend, secret):
         self.rule, self.start, self.end, self.mstart, self.mend, self.secret = rule, start, end, mstart, mend, secret
         self.line = 0
+        self.confidence = finding_confidence(rule, secret)
 
     def __repr__(self):
-        return "Finding(%s, line %d)" % (self.rule.id, self.line)
+        return "Finding(%s, line %d, %s)" % (self.rule.id, self.line, self.confidence)
 
 
 class Engine:
@@ -535,8 +641,23 @@ class Engine:
             if r.rx is None:
                 r.rx = re.compile(r.pattern.encode("ascii"))
         self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        try:
+            probe = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            probe.compile(expressions=[r.pattern.encode("ascii") for r in rules], ids=list(range(len(rules))),
+                          elements=len(rules), flags=[0 if r.nosom else hyperscan.HS_FLAG_SOM_LEFTMOST for r in rules])
+        except hyperscan.error:  # find the rules that need step 1's fallback (run_checks marks them already)
+            for r in rules:
+                try:
+                    one = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+                    one.compile(expressions=[r.pattern.encode("ascii")], ids=[0], elements=1, flags=[hyperscan.HS_FLAG_SOM_LEFTMOST])
+                except hyperscan.error:
+                    r.nosom = True
+        for r in rules:
+            if r.nosom and r.rx_end is None:
+                flag, body = ("(?i)", r.pattern[4:]) if r.pattern.startswith("(?i)") else ("", r.pattern)
+                r.rx_end = re.compile((flag + "(?:" + body + ")\\Z").encode("ascii"))
         self.db.compile(expressions=[r.pattern.encode("ascii") for r in rules], ids=list(range(len(rules))),
-                        elements=len(rules), flags=[hyperscan.HS_FLAG_SOM_LEFTMOST] * len(rules))
+                        elements=len(rules), flags=[0 if r.nosom else hyperscan.HS_FLAG_SOM_LEFTMOST for r in rules])
         self.scratch = hyperscan.Scratch(self.db)
         self.db.scratch = self.scratch
 
@@ -571,10 +692,13 @@ class Engine:
         specific_spans = []
         confirmed = []
         for idx, frm, to in self.candidates(data):
+            rule = self.rules[idx]
+            if rule.nosom:
+                found = rule.rx_end.search(data, max(0, to - 8192), to)
+                frm = found.start() if found else to
             if (idx, frm, to) in seen:
                 continue
             seen.add((idx, frm, to))
-            rule = self.rules[idx]
             m = rule.rx.fullmatch(data, frm, to)
             if m is None:
                 if explain is not None:
@@ -683,6 +807,23 @@ def generate(name):
         return ("PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: deploy@build-runner\n"
                 "Public-Lines: 2\n%s\n%s\nPrivate-Lines: 1\n%s\nPrivate-MAC: %s\n" % (
                     pub[:64], pub[64:], priv, raw(32).hex()))
+    if name == "openssh-encrypted":
+        # synthetic openssh-key-v1 (PROTOCOL.key): cipher aes256-ctr, kdf bcrypt, an ed25519 public
+        # key, and random bytes where the encrypted private section would be
+        def sstr(b):
+            return len(b).to_bytes(4, "big") + b
+        pub = sstr(b"ssh-ed25519") + sstr(raw(32))
+        body = (b"openssh-key-v1\x00" + sstr(b"aes256-ctr") + sstr(b"bcrypt") + sstr(sstr(raw(16)) + (24).to_bytes(4, "big"))
+                + (1).to_bytes(4, "big") + sstr(pub) + sstr(raw(144)))
+        b = base64.b64encode(body).decode()
+        return ("-----BEGIN OPENSSH PRIVATE KEY-----\n%s\n-----END OPENSSH PRIVATE KEY-----\n"
+                % "\n".join(b[i:i + 70] for i in range(0, len(b), 70)))
+    if name == "putty-encrypted":
+        pub = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + raw(32)).decode()
+        priv = base64.b64encode(raw(48)).decode()
+        return ("PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: aes256-cbc\nComment: ops@bastion\nPublic-Lines: 2\n%s\n%s\n"
+                "Key-Derivation: Argon2id\nArgon2-Memory: 8192\nArgon2-Passes: 13\nArgon2-Parallelism: 1\nArgon2-Salt: %s\n"
+                "Private-Lines: 1\n%s\nPrivate-MAC: %s\n" % (pub[:64], pub[64:], raw(16).hex(), priv, raw(32).hex()))
     if name == "ssh2-encrypted":
         b = base64.b64encode(b"\x3f\x6f\xf9\xeb" + raw(900)).decode()
         return ('---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: "rsa-key-20240101"\n%s\n'
@@ -707,7 +848,7 @@ def generate(name):
 def embeddings(name, text):
     """The generated key as it appears in files: raw, and for PEM blocks inside code and config."""
     out = [("raw", text)]
-    if name in ("gcp-service-account", "base64-pem", "putty"):
+    if name in ("gcp-service-account", "base64-pem", "putty", "putty-encrypted"):
         return out
     lines = text.rstrip("\n").split("\n")
     out.append(("python", 'SIGNING_KEY = """%s"""\n' % "\n".join(lines)))
@@ -788,7 +929,13 @@ def run_checks(rules_dir, verbose=False):
             db.compile(expressions=[r.pattern.encode()], ids=[0], elements=1, flags=[hyperscan.HS_FLAG_SOM_LEFTMOST])
             hs_ok.append(r)
         except Exception as ex:  # noqa: BLE001 - hyperscan.error
-            failures.append("%s: hyperscan: %s" % (r.id, ex))
+            try:  # step 1: without start of match, as the Swift engine retries it
+                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+                db.compile(expressions=[r.pattern.encode()], ids=[0], elements=1, flags=[0])
+                r.nosom = True
+                hs_ok.append(r)
+            except Exception:  # noqa: BLE001
+                failures.append("%s: hyperscan: %s" % (r.id, ex))
     for i, r in enumerate(hs_ok):
         r.order = i
     try:

@@ -27,9 +27,11 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(help: "HMAC key for fingerprints (default: ~/.config/keyward/fingerprint.key, generated).") var fingerprintKeyFile: String?
     @Option(help: "Post findings to this Keyward server's /v1/exposures (KEYWARD_TOKEN needs keyward:report).") var reportTo: String?
     @Option(help: "Folder for the compiled rule database cache (default: ~/.cache/keyward; 'none' disables).") var cacheDir: String?
+    @Option(help: "The least confidence reported: high, medium (the default) or low (everything).") var confidence: String?
 
     func run() async throws {
         guard let fmt = ReportFormat(rawValue: format) else { throw CLIExit.error("--format must be text, json, sarif or csv") }
+        if let c = confidence, Confidence(rawValue: c) == nil { throw CLIExit.error("--confidence must be high, medium or low") }
         if let t = threads, !(1...256).contains(t) { throw CLIExit.error("--threads must be from 1 to 256") }
         // `keyward scan -` reads standard input, like `keyward keys verify -`.
         if paths.contains("-") && paths != ["-"] { throw CLIExit.error("- (standard input) takes no other paths") }
@@ -67,8 +69,12 @@ struct ScanCommand: AsyncParsableCommand {
                 }
             }
             let elapsed = ContinuousClock.now - started
-            let findings = result.findings.filter { $0.suppression == nil }
-            let suppressed = result.findings.filter { $0.suppression != nil }
+            // Below the least confidence asked for (flag, then config, then medium): not reported,
+            // not counted in the exit code, not sent with --report-to, not written to a baseline.
+            let least = confidence.flatMap(Confidence.init(rawValue:)) ?? setup.confidence ?? .medium
+            let kept = result.findings.filter { $0.confidence >= least }
+            let findings = kept.filter { $0.suppression == nil }
+            let suppressed = kept.filter { $0.suppression != nil }
             let report = try Reporter.render(findings, suppressed: suppressed, format: fmt, rules: scanner.rules, stats: result.stats)
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: report) else { throw CLIExit.error("cannot write \(output)") }
@@ -77,13 +83,13 @@ struct ScanCommand: AsyncParsableCommand {
             }
             if let reportTo { try await self.report(findings, to: reportTo, token: Settings()[.token]) }
             for w in walkerWarnings + result.warnings { Output.warn("\(w)") }
-            for f in result.findings where f.bareAllow {
+            for f in kept where f.bareAllow {
                 Output.warn("\(f.path):\(f.line): keyward:allow needs a reason (keyward:allow <why>); the finding is reported")
             }
             Output.note("\(ScanSummary.line(findings: findings, suppressed: suppressed, stats: result.stats, elapsed: elapsed))")
             if let writeBaseline, let hasher = setup.suppressor.writeHasher {
                 // What allow comments and the config cover stays out; baselined findings stay in.
-                let recorded = result.findings.filter { $0.suppression == nil || $0.suppression?.kind == .baseline }
+                let recorded = kept.filter { $0.suppression == nil || $0.suppression?.kind == .baseline }
                 let written = Baseline(findings: recorded, hasher: hasher)
                 try written.write(writeBaseline)
                 Output.note("keyward scan: wrote \(written.entries.count) baseline entries for \(recorded.count) findings to \(writeBaseline)")

@@ -8,6 +8,8 @@ struct ScanSetup {
     var scanner: SecretScanner
     var suppressor: Suppressor
     var known: Baseline?
+    /// The config's `confidence`, if it sets one.
+    var confidence: Confidence?
 
     static func make(configFlag: String?, root: String, baseline: String?, writeBaseline: String?, cacheDirectory: String?) throws -> ScanSetup {
         var config: RepositoryConfig?
@@ -33,7 +35,8 @@ struct ScanSetup {
                 writeHasher = BaselineHasher.random()
             }
         }
-        return ScanSetup(scanner: scanner, suppressor: Suppressor(allowList: config?.allowList, baseline: known, writeHasher: writeHasher), known: known)
+        return ScanSetup(scanner: scanner, suppressor: Suppressor(allowList: config?.allowList, baseline: known, writeHasher: writeHasher), known: known,
+                         confidence: config?.confidence)
     }
 }
 

@@ -19,6 +19,9 @@ import Foundation
 ///     examples = ["acme_dk_…"]                    # each must be found by this rule
 ///     negative_examples = ["acme_dk_example"]
 ///
+///     confidence = "low"                           # top level: the least confidence reported
+///                                                  # (default medium; --confidence wins)
+///
 /// A bad config is an error naming `file:line` (exit 2), never a silently weaker scan.
 package struct RepositoryConfig: Sendable {
     package static let fileName = ".keyward.toml"
@@ -28,6 +31,8 @@ package struct RepositoryConfig: Sendable {
     package var rules: [Rule] = []
     /// The line of each custom rule's `[[rules]]` header, by id.
     package var ruleLines: [String: Int] = [:]
+    /// The top-level `confidence`: the least confidence a scan reports (`--confidence` wins).
+    package var confidence: Confidence?
 
     package struct Failure: Error, CustomStringConvertible {
         package var description: String
@@ -43,6 +48,11 @@ package struct RepositoryConfig: Sendable {
             let at = { (key: String?) in "\(path):\(key.flatMap { t.lines[$0] } ?? t.line)" }
             switch t.name {
             case "" where t.values.isEmpty: continue
+            case "" where Set(t.values.keys) == ["confidence"]:
+                guard let c = try string(t, "confidence", at: at).flatMap(Confidence.init(rawValue:)) else {
+                    throw Failure(description: "\(at("confidence")): confidence must be \"high\", \"medium\" or \"low\"")
+                }
+                config.confidence = c
             case "allow": config.allow.append(try allowEntry(t, at: at))
             case "rules":
                 let rule = try customRule(t, at: at)
@@ -51,7 +61,7 @@ package struct RepositoryConfig: Sendable {
                 config.ruleLines[rule.id] = t.line
             default:
                 let what = t.name.isEmpty ? "key \(t.values.keys.sorted().joined(separator: ", "))" : "table [\(t.name)]"
-                throw Failure(description: "\(at(t.name.isEmpty ? t.values.keys.sorted().first : nil)): unknown \(what) (expected [[allow]] or [[rules]])")
+                throw Failure(description: "\(at(t.name.isEmpty ? t.values.keys.sorted().first : nil)): unknown \(what) (expected confidence, [[allow]] or [[rules]])")
             }
         }
         return config

@@ -96,6 +96,7 @@ package struct BlobScanner: Sendable {
             preview: Redaction.preview(secret, publicPrefix: scanner.publicPrefixes.prefix(of: secret, rule: h.rule)), fingerprint: key.fingerprint(secret),
             highEntropy: rule.highEntropy, digest: rule.highEntropy ? ScannerKey.sha256(secret) : nil,
             possessionProof: rule.highEntropy ? PossessionProof.proof(of: secret).hex : nil)
+        f.confidence = h.confidence
         if rule.id.hasPrefix("private-key.") { f.jwkThumbprint = PrivateKeyThumbprint.of(secret) }
         suppressor?.apply(to: &f, secret: secret, line: Self.line(around: h.secretFrom, in: bytes))
         return f

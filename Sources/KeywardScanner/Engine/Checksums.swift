@@ -10,8 +10,15 @@ enum Checksums {
         case "keyward-crc32": return APIKeyFormat.parse(String(decoding: secret, as: UTF8.self)) != .malformed
         case "bech32": return bech32(secret)
         case "base58check": return base58check(secret)
+        case "jwt": return JWTShape.alg(secret) != nil
+        case "base64-credentials": return JWTShape.isBase64Credentials(secret)
         default: return false
         }
+    }
+
+    /// The most a checksum lets a finding claim: a JWT with alg "none" is low.
+    static func confidence(_ name: String, _ secret: [UInt8]) -> Confidence {
+        name == "jwt" && JWTShape.alg(secret) == "none" ? .low : .high
     }
 
     /// The last 6 characters are base62(CRC-32 of the `bodyCount` characters before them).

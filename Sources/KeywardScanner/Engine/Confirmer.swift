@@ -35,6 +35,21 @@ package final class Confirmer: @unchecked Sendable {
         var secretTo: Int
         /// The decoded secret when it was found inside a base64 run (the spans are the run).
         var decoded: [UInt8]? = nil
+        /// Step 6, set once the candidate is confirmed.
+        var confidence: Confidence = .high
+    }
+
+    /// Step 6: the rule's confidence, lowered by its checksum (a JWT with alg "none") and, for a
+    /// generic rule, to low when the secret is not clearly random.
+    func withConfidence(_ m: Matched, in data: UnsafeRawBufferPointer) -> Matched {
+        let rule = rules[m.rule]
+        let secret = Array(data[m.secretFrom..<m.secretTo])
+        var c = rule.confidence ?? .high
+        if let name = rule.checksum { c = min(c, Checksums.confidence(name, secret)) }
+        if rule.isGeneric && !Confidence.looksRandom(secret, entropy: Self.entropy(secret)) { c = .low }
+        var out = m
+        out.confidence = c
+        return out
     }
 
     /// For a rule compiled without start-of-match: the leftmost match of the rule that ends

@@ -11,12 +11,15 @@ package struct SecretHit: Sendable, Equatable {
     /// For a secret found inside base64-encoded content: the decoded secret (the span is the
     /// encoded run). nil when the span itself is the secret.
     package var decoded: [UInt8]? = nil
+    /// How sure the finding is (check_rules.py step 6).
+    package var confidence: Confidence = .high
 
-    package init(rule: Int, secretFrom: Int, secretTo: Int, decoded: [UInt8]? = nil) {
+    package init(rule: Int, secretFrom: Int, secretTo: Int, decoded: [UInt8]? = nil, confidence: Confidence = .high) {
         self.rule = rule
         self.secretFrom = secretFrom
         self.secretTo = secretTo
         self.decoded = decoded
+        self.confidence = confidence
     }
 }
 
@@ -116,7 +119,7 @@ package final class SecretScanner: Sendable {
 
     /// A confirmed match with offsets into the framed buffer → a hit in content offsets.
     private static func unframed(_ m: Confirmer.Matched) -> SecretHit {
-        SecretHit(rule: m.rule, secretFrom: m.secretFrom - 1, secretTo: m.secretTo - 1, decoded: m.decoded)
+        SecretHit(rule: m.rule, secretFrom: m.secretFrom - 1, secretTo: m.secretTo - 1, decoded: m.decoded, confidence: m.confidence)
     }
 
     /// Scans a buffer that already carries the framing: byte 0 and the last byte are "\n" and
@@ -179,7 +182,7 @@ package final class SecretScanner: Sendable {
             }
             guard let m else { continue }
             matched.append(m)
-            if confirmer.survives(m, in: data) { confirmed.append(m) }
+            if confirmer.survives(m, in: data) { confirmed.append(confirmer.withConfidence(m, in: data)) }
         }
         var reported = confirmer.resolve(matched: matched, confirmed: confirmed)
         // Long base64 runs are decoded and scanned once more, so a secret wrapped in base64 (a
@@ -194,7 +197,7 @@ package final class SecretScanner: Sendable {
                 for h in inner {
                     let secret = Array(framed[h.secretFrom..<h.secretTo])
                     let outer = Confirmer.Matched(rule: h.rule, from: run.lowerBound, to: run.upperBound, secretFrom: run.lowerBound,
-                                                  secretTo: run.upperBound, decoded: secret)
+                                                  secretTo: run.upperBound, decoded: secret, confidence: h.confidence)
                     confirmed.append(outer)
                     reported.append(outer)
                     break // one finding per encoded run: its span is the run

@@ -33,6 +33,8 @@ package struct Finding: Codable, Sendable, Equatable {
     /// For a private key: the RFC 7638 thumbprint of its public half (public information; what
     /// `--report-to` sends so the server can match the key to an OAuth client).
     package var jwkThumbprint: String? = nil
+    /// How sure the finding is (`Confidence`); `keyward scan` reports medium and up by default.
+    package var confidence: Confidence = .high
 
     enum CodingKeys: String, CodingKey {
         case ruleId = "rule_id", provider, name, path, line
@@ -41,6 +43,7 @@ package struct Finding: Codable, Sendable, Equatable {
         case highEntropy = "high_entropy"
         case suppression
         case jwkThumbprint = "jwk_thumbprint"
+        case confidence
     }
 }
 

@@ -24,7 +24,7 @@ package enum Reporter {
     static func text(_ findings: [Finding]) -> String {
         findings.map { f in
             let t = { (s: String) in TerminalText.safe(s) }
-            var s = "\(t(f.path)):\(f.line):\(f.columnStart): \(t(f.ruleId)) (\(t(f.name))) \(t(f.preview)) \(t(f.fingerprint))"
+            var s = "\(t(f.path)):\(f.line):\(f.columnStart): \(t(f.ruleId)) (\(t(f.name))) \(t(f.preview)) \(t(f.fingerprint)) [\(f.confidence.rawValue)]"
             if let c = f.commit { s += " commit \(t(String(c.prefix(12))))" + (f.author.map { " by \(t($0))" } ?? "") + (f.date.map { " on \(t($0))" } ?? "") }
             return s + "\n"
         }.joined()
@@ -53,10 +53,10 @@ package enum Reporter {
             if let f = s.first, "=+-@\t\r".contains(f) { s = "'" + s }
             return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
-        var out = "rule_id,provider,path,line,column_start,column_end,commit,author,date,preview,fingerprint\n"
+        var out = "rule_id,provider,path,line,column_start,column_end,commit,author,date,preview,fingerprint,confidence\n"
         for f in findings {
             out += [cell(f.ruleId), cell(f.provider), cell(f.path), String(f.line), String(f.columnStart), String(f.columnEnd),
-                    cell(f.commit), cell(f.author), cell(f.date), cell(f.preview), cell(f.fingerprint)].joined(separator: ",") + "\n"
+                    cell(f.commit), cell(f.author), cell(f.date), cell(f.preview), cell(f.fingerprint), f.confidence.rawValue].joined(separator: ",") + "\n"
         }
         return out
     }

@@ -24,12 +24,15 @@ enum Sarif {
             var region: [String: Any] = ["startLine": f.line, "startColumn": f.columnStart, "endLine": f.endLine, "endColumn": max(f.columnEnd, 1)]
             if f.endLine == f.line && f.columnEnd <= f.columnStart { region["endColumn"] = f.columnStart + 1 }
             var result: [String: Any] = [
-                "ruleId": f.ruleId, "ruleIndex": index[f.ruleId] ?? 0, "level": "error",
+                // SARIF §3.27.10: error for what is surely a secret, warning and note below it.
+                "ruleId": f.ruleId, "ruleIndex": index[f.ruleId] ?? 0, "level": level(f.confidence),
                 "message": ["text": "\(f.name) found: \(f.preview). Revoke it at the provider and remove it from the code and history."],
                 "locations": [["physicalLocation": ["artifactLocation": ["uri": uri(f.path)], "region": region]]],
                 "partialFingerprints": ["keywardFingerprint/v1": f.fingerprint],
             ]
-            if let c = f.commit { result["properties"] = ["commit": c, "author": f.author ?? "", "date": f.date ?? ""] }
+            var properties: [String: Any] = ["confidence": f.confidence.rawValue]
+            if let c = f.commit { properties.merge(["commit": c, "author": f.author ?? "", "date": f.date ?? ""]) { a, _ in a } }
+            result["properties"] = properties
             // SARIF §3.27.23: a suppressed result stays in the log, marked with its justification.
             if let sup = f.suppression { result["suppressions"] = [["kind": sup.sarifKind, "justification": sup.justification]] }
             return result
@@ -44,6 +47,14 @@ enum Sarif {
             ]],
         ]
         return try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
+    }
+
+    static func level(_ c: Confidence) -> String {
+        switch c {
+        case .high: "error"
+        case .medium: "warning"
+        case .low: "note"
+        }
     }
 
     /// A relative URI: path segments percent-encoded, no leading "./".

@@ -22,6 +22,8 @@ package struct Rule: Codable, Sendable, Hashable {
     /// database (where it made Hyperscan run an automaton over every byte) and its candidates
     /// come from those runs instead (see `SecretScanner`).
     package var token: Token?
+    /// What the rule claims (scripts/check_rules.py `confidence`); nil reads as high.
+    package var confidence: Confidence?
 
     package struct Token: Codable, Sendable, Hashable {
         package var alphabet: String
@@ -33,7 +35,7 @@ package struct Rule: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, provider, name, pattern, keywords, checksum, revocation, examples, token
+        case id, provider, name, pattern, keywords, checksum, revocation, examples, token, confidence
         case secretGroup = "secret_group"
         case highEntropy = "high_entropy"
         case minEntropy = "min_entropy"
