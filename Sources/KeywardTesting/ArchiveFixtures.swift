@@ -14,11 +14,11 @@ package enum ArchiveFixtures {
 
         var json: Any {
             switch self {
-            case .text(let s): ["text": s]
-            case .bytes(let b): ["bytes": Data(b).base64EncodedString()]
-            case .zip(let entries): ["zip": entries.map { [$0.0, $0.1.json] }]
-            case .tar(let entries, let compression): ["tar": entries.map { [$0.0, $0.1.json] }, "compress": compression ?? ""]
-            case .gzip(let inner): ["gzip": inner.json]
+            case .text(let s): ["text": s] as [String: Any]
+            case .bytes(let b): ["bytes": Data(b).base64EncodedString()] as [String: Any]
+            case .zip(let entries): ["zip": entries.map { [$0.0, $0.1.json] as [Any] }] as [String: Any]
+            case .tar(let entries, let compression): ["tar": entries.map { [$0.0, $0.1.json] as [Any] }, "compress": compression ?? ""] as [String: Any]
+            case .gzip(let inner): ["gzip": inner.json] as [String: Any]
             }
         }
     }
@@ -47,7 +47,7 @@ package enum ArchiveFixtures {
     }
 
     package static func image(_ layout: ImageLayout, to path: String, layers: [Layer], env: [String], history: [String]) throws {
-        try run(["kind": layout.rawValue, "out": path, "layers": layers.map { ["files": $0.files, "deleted": $0.deleted] },
+        try run(["kind": layout.rawValue, "out": path, "layers": layers.map { ["files": $0.files, "deleted": $0.deleted] as [String: Any] },
                  "env": env, "history": history])
     }
 

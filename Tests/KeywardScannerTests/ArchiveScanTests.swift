@@ -13,7 +13,7 @@ struct ArchiveScanTests {
     static func secret() -> String { APIKeyFormat.generate(environment: .live).reveal() }
 
     /// Walks `dir` and scans it as `keyward scan` does.
-    static func scan(_ dir: TempDirectory, options: ArchiveOptions? = ArchiveOptions()) async throws -> (findings: [Finding], stats: ScanStats, warnings: [String]) {
+    static func scan(_ dir: TempDirectory, options: ArchiveOptions? = ArchiveOptions()) async throws -> (findings: [KeywardScanner.Finding], stats: ScanStats, warnings: [String]) {
         let scanner = await RuleExamplesTests.built()
         var walker = FileWalker()
         walker.detectImageLayouts = options != nil
@@ -22,7 +22,7 @@ struct ArchiveScanTests {
         return try await onOwnThread { try runner.run(jobs: entries.map { .file($0) }) }
     }
 
-    static func relative(_ f: Finding, _ dir: TempDirectory) -> String { String(f.path.dropFirst(dir.path.count + 1)) }
+    static func relative(_ f: KeywardScanner.Finding, _ dir: TempDirectory) -> String { String(f.path.dropFirst(dir.path.count + 1)) }
 
     static func fingerprint(_ secret: String) -> String { key.fingerprint(Array(secret.utf8)) }
 
