@@ -141,6 +141,7 @@ package enum ArchiveFixtures {
                     open(os.path.join(out, name), "wb").write(data)
 
         spec = json.load(sys.stdin)
+        os.makedirs(os.path.dirname(spec["out"]) or ".", exist_ok=True)
         if spec["kind"] == "node":
             open(spec["out"], "wb").write(build(spec["node"]))
         elif spec["kind"] == "bomb":

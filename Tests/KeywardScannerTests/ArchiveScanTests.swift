@@ -122,8 +122,8 @@ struct ArchiveScanTests {
         let dir = try TempDirectory("keyward-archive-damaged")
         defer { dir.remove() }
         let s = Self.secret(), inside = Self.secret()
-        // Incompressible, so the cut falls inside it, after a.txt.
-        let filler = (0..<10_000).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined(separator: " ")
+        // Incompressible, so the cut falls inside it, blocks after a.txt.
+        let filler = (0..<100_000).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined(separator: " ")
         try ArchiveFixtures.write(.tar([("a.txt", .text("first \(inside)\n")), ("b.txt", .text(filler))],
                                        compression: "gz"), to: dir.file("whole.tgz"))
         let whole = try Data(contentsOf: URL(fileURLWithPath: dir.file("whole.tgz")))
