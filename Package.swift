@@ -49,11 +49,18 @@ let package = Package(
             pkgConfig: "libhs",
             providers: [.apt(["libhyperscan-dev"])]
         ),
+        // Archives and container images in scans (zip, tar, gzip, bzip2, xz), read from memory and streams.
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
+        ),
         .target(
             name: "KeywardScanner",
             dependencies: [
                 "KeywardCore",
                 "CHyperscan",
+                "CArchive",
                 .product(name: "Crypto", package: "swift-crypto"),
                 // scrypt for baseline entries of low-entropy secrets.
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -24,7 +24,8 @@ ALLOWED = {
     # NIOCore, NIOPosix: the shared rate-limit store's RESP client (Limits/RESPClient.swift).
     "KeywardVerify": {"KeywardCore", "KeywardStore", "Metrics", "Logging", "ServiceLifecycle", "NIOCore", "NIOPosix"},
     "CHyperscan": set(),
-    "KeywardScanner": {"KeywardCore", "CHyperscan", "Logging", "Crypto", "_CryptoExtras"},  # scrypt: baseline entries
+    "CArchive": set(),
+    "KeywardScanner": {"KeywardCore", "CHyperscan", "CArchive", "Logging", "Crypto", "_CryptoExtras"},  # scrypt: baseline entries
     # KeywardScanner: the built-in rules' metadata (high-entropy rule ids, revocation procedures, public prefixes) for imports and exposures.
     # Yams: Kubernetes Secret manifests (Import/).
     # KeywardOAuth: client registration validates public JWKs with its key policy.
@@ -80,7 +81,7 @@ for target_dir in sorted((ROOT / "Sources").iterdir()):
                 failures.append(f"{f.relative_to(ROOT)}:{n}: {target} may not import {mod}")
 
 def own(modules):
-    return {m for m in modules if m.startswith("Keyward") or m == "CHyperscan"}
+    return {m for m in modules if m.startswith("Keyward") or m in ("CHyperscan", "CArchive")}
 
 
 # The same edges in Package.swift.

@@ -18,7 +18,7 @@ done
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-apt_pkgs=(libsqlite3-dev libhyperscan-dev pkg-config ca-certificates git)
+apt_pkgs=(libsqlite3-dev libhyperscan-dev libarchive-dev pkg-config ca-certificates git)
 if [ "$want_test" -eq 1 ]; then
   # redis-server: the shared rate-limit store's tests start their own (RedisServer), on a free loopback port.
   # nginx: the forward-auth tests and `bench authz` run the shipped deploy/nginx config (never the system service).

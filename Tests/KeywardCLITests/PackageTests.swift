@@ -45,6 +45,7 @@ struct PackageTests {
         let swiftLibs = ldd.stdout.split(separator: "\n").filter { $0.contains("libswift") || $0.contains("Foundation") || $0.contains("libdispatch") }
         #expect(swiftLibs.isEmpty, "\(swiftLibs)")
         #expect(ldd.stdout.contains("libhs.so"), "Hyperscan comes from Debian's libhyperscan5")
+        #expect(ldd.stdout.contains("libarchive.so"), "archives are read by Debian's libarchive13")
 
         let version = try await ProcessRunner.run("/usr/bin/env", ["-i"] + Self.clean.map { "\($0)=\($1)" } + [bin, "--version"])
         #expect(version.status == 0, "\(version.stderr)")

@@ -28,11 +28,22 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(help: "Post findings to this Keyward server's /v1/exposures (KEYWARD_TOKEN needs keyward:report).") var reportTo: String?
     @Option(help: "Folder for the compiled rule database cache (default: ~/.cache/keyward; 'none' disables).") var cacheDir: String?
     @Option(help: "The least confidence reported: high, medium (the default) or low (everything).") var confidence: String?
+    // Archives and container images (issue 16): found by their first bytes, expanded in memory.
+    @Flag(help: "Do not look inside archives (zip, jar, tar, gzip, bzip2, xz, zstd) or container images.") var noArchives = false
+    @Option(help: "How many archives deep to expand archives inside archives (1 to 10; default 3).") var archiveDepth: Int?
+    /// The archive bounds the flags ask for; nil with --no-archives.
+    func archiveOptions() throws -> ArchiveOptions? {
+        if let d = archiveDepth, !(1...10).contains(d) { throw CLIExit.error("--archive-depth must be from 1 to 10") }
+        if noArchives && archiveDepth != nil { throw CLIExit.error("--archive-depth does not go with --no-archives") }
+        if noArchives { return nil }
+        return ArchiveOptions(maxDepth: archiveDepth ?? 3)
+    }
 
     func run() async throws {
         guard let fmt = ReportFormat(rawValue: format) else { throw CLIExit.error("--format must be text, json, sarif or csv") }
         if let c = confidence, Confidence(rawValue: c) == nil { throw CLIExit.error("--confidence must be high, medium or low") }
         if let t = threads, !(1...256).contains(t) { throw CLIExit.error("--threads must be from 1 to 256") }
+        let archives = try archiveOptions()
         // `keyward scan -` reads standard input, like `keyward keys verify -`.
         if paths.contains("-") && paths != ["-"] { throw CLIExit.error("- (standard input) takes no other paths") }
         let stdin = self.stdin || paths == ["-"]
@@ -49,7 +60,7 @@ struct ScanCommand: AsyncParsableCommand {
             let key = try ScannerKey.load(path: fingerprintKeyFile, environment: Settings.processEnvironment)
             let scanner = setup.scanner
             let runner = ScanRunner(blobScanner: BlobScanner(scanner: scanner, key: key, suppressor: setup.suppressor),
-                                    threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+                                    threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, archives: archives)
             var walkerWarnings: [String] = []
             let started = ContinuousClock.now
             let progress = ScanProgress { runner.progress() }
@@ -58,6 +69,7 @@ struct ScanCommand: AsyncParsableCommand {
                 defer { progress.stop() }
                 if !(stdin || git || staged) {
                     var walker = FileWalker(excludes: excludes, honourGitignore: !noGitignore)
+                    walker.detectImageLayouts = archives != nil
                     let entries = try walker.walk(paths.isEmpty ? ["."] : paths)
                     walkerWarnings = walker.warnings
                     // Largest first, so one big file does not finish last on a single thread.

@@ -18,7 +18,9 @@ package struct ScanStats: Sendable {
 /// Jobs arrive through a bounded queue, so a producer (git) never buffers a whole history.
 package final class ScanRunner: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `lock`.
-    private let blobScanner: BlobScanner
+    let blobScanner: BlobScanner
+    /// Archives and container images are expanded under these bounds; nil: scanned as binary files.
+    let archives: ArchiveOptions?
     private let threads: Int
     private let lock = NSCondition()
     private var queue: [ScanJob] = []
@@ -29,8 +31,9 @@ package final class ScanRunner: @unchecked Sendable {
     private var failure: (any Error)?
     private let capacity = 64
 
-    package init(blobScanner: BlobScanner, threads: Int) {
+    package init(blobScanner: BlobScanner, threads: Int, archives: ArchiveOptions? = ArchiveOptions()) {
         self.blobScanner = blobScanner
+        self.archives = archives
         self.threads = max(1, threads)
     }
 
@@ -108,7 +111,19 @@ package final class ScanRunner: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Adds what an archive's entries gave (`ScanRunner+Archives`).
+    func record(_ r: ArchiveScan.Result) {
+        lock.lock()
+        findings += r.findings
+        warnings += r.warnings
+        stats.files += r.files
+        stats.bytes += r.bytes
+        stats.skippedBinary += r.binary
+        lock.unlock()
+    }
+
     private func process(_ job: ScanJob, worker: SecretScanner.Worker) throws {
+        if try expandArchive(job, worker: worker) { return }
         switch job {
         case .blob(let origin, let bytes):
             if Self.looksBinary(bytes.prefix(8192)) { record([], bytes: 0, binary: true); return }
@@ -128,6 +143,7 @@ package final class ScanRunner: @unchecked Sendable {
                 record([], bytes: 0, unreadable: "\(entry.display): \(String(cString: strerror(errno))); skipped")
                 return
             }
+            if archives != nil, ArchiveFormat.detect(head.prefix(n)) != nil { try expandArchive(entry, worker: worker); return }
             if Self.looksBinary(head.prefix(n)) { record([], bytes: 0, binary: true); return }
             var total = 0
             var f = try blobScanner.scanStream(origin: BlobOrigin(path: entry.display), worker: worker, sizeHint: entry.size) { buf in

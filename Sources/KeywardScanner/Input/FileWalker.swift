@@ -8,10 +8,14 @@ package struct FileWalker {
         package var path: String
         package var display: String
         package var size: Int
+        /// An OCI image layout folder, scanned as one image (`ContainerImage`).
+        package var imageLayout = false
     }
 
     package var excludes: [String] = []
     package var honourGitignore = true
+    /// Scan a folder holding an OCI image layout (oci-layout, index.json, blobs) as one image.
+    package var detectImageLayouts = true
     package private(set) var warnings: [String] = []
 
     package init(excludes: [String] = [], honourGitignore: Bool = true) {
@@ -51,6 +55,11 @@ package struct FileWalker {
         }
         closedir(d)
         names.sort()
+        if detectImageLayouts, ContainerImage.isLayout(names: names) {
+            // Images are the biggest jobs: a size that sorts them first.
+            out.append(Entry(path: dir, display: relative.isEmpty ? root : display(rel: relative, root: root), size: 1 << 40, imageLayout: true))
+            return
+        }
         var ignores = ignores
         if honourGitignore, names.contains(".gitignore"), let text = try? String(contentsOfFile: dir + "/.gitignore", encoding: .utf8) {
             ignores.append(IgnoreRules(base: relative, text: text))
@@ -68,9 +77,13 @@ package struct FileWalker {
             if isDir {
                 walkDirectory(path, relative: rel, root: root, ignores: ignores, exclude: exclude, into: &out)
             } else {
-                out.append(Entry(path: path, display: root == "." ? rel : (root.hasSuffix("/") ? root + rel : root + "/" + rel), size: Int(st.st_size)))
+                out.append(Entry(path: path, display: display(rel: rel, root: root), size: Int(st.st_size)))
             }
         }
+    }
+
+    private func display(rel: String, root: String) -> String {
+        root == "." ? rel : (root.hasSuffix("/") ? root + rel : root + "/" + rel)
     }
 
     private func isIgnored(_ rel: String, isDirectory: Bool, _ ignores: [IgnoreRules]) -> Bool {
