@@ -130,7 +130,8 @@ GENERATORS = ("rsa-pkcs1", "rsa-pkcs8", "ec-sec1", "ec-pkcs8", "dsa", "ed25519-p
               "putty-encrypted")
 REQUIRED = {"id": str, "provider": str, "name": str, "pattern": str, "secret_group": int, "keywords": list,
             "high_entropy": bool, "revocation": str, "examples": list, "negative_examples": list}
-OPTIONAL = {"min_entropy": (int, float), "checksum": str, "generated_examples": list, "token": dict, "confidence": str}
+OPTIONAL = {"min_entropy": (int, float), "checksum": str, "generated_examples": list, "token": dict, "confidence": str,
+            "start_of_match": bool}
 # How sure a confirmed finding of the rule is: "high" (the default: a vendor prefix, a checksum or a
 # structure only that credential has), "medium" (a provider's name in the context and a secret of
 # the right shape, no prefix), "low" (shape and context alone). The report leaves low out unless
@@ -924,16 +925,20 @@ def run_checks(rules_dir, verbose=False):
     import hyperscan  # noqa: PLC0415
     hs_ok = []
     for r in good:
+        declared = r.d.get("start_of_match", True)
         try:
             db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            db.compile(expressions=[r.pattern.encode()], ids=[0], elements=1, flags=[hyperscan.HS_FLAG_SOM_LEFTMOST])
+            db.compile(expressions=[r.pattern.encode()], ids=[0], elements=1, flags=[hyperscan.HS_FLAG_SOM_LEFTMOST if declared else 0])
+            r.nosom = not declared
             hs_ok.append(r)
         except Exception as ex:  # noqa: BLE001 - hyperscan.error
-            try:  # step 1: without start of match, as the Swift engine retries it
+            # Step 1: a pattern Hyperscan cannot track the start of must say so (start_of_match:
+            # false), so engines compile it without start of match at once: finding it out by a
+            # failed compile of the whole database costs a full compile per such rule.
+            try:
                 db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 db.compile(expressions=[r.pattern.encode()], ids=[0], elements=1, flags=[0])
-                r.nosom = True
-                hs_ok.append(r)
+                failures.append("%s: Hyperscan cannot track where it starts (%s): declare \"start_of_match\": false" % (r.id, ex))
             except Exception:  # noqa: BLE001
                 failures.append("%s: hyperscan: %s" % (r.id, ex))
     for i, r in enumerate(hs_ok):

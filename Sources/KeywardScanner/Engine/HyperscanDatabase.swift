@@ -36,7 +36,7 @@ package final class HyperscanDatabase: @unchecked Sendable {
     }
 
     package static func compile(_ rules: [Rule], startOfMatch: Bool = true) throws -> HyperscanDatabase {
-        var noSOM = startOfMatch ? Set<Int>() : Set(0..<rules.count)
+        var noSOM = startOfMatch ? Set(rules.indices.filter { rules[$0].startOfMatch == false }) : Set(0..<rules.count)
         while true {
             switch try compileOnce(rules, withoutSOM: noSOM) {
             case .success(let db): return try HyperscanDatabase(db: db, withoutSOM: noSOM)
