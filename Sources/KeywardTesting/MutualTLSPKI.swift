@@ -30,23 +30,24 @@ package struct MutualTLSPKI: Sendable {
     @discardableResult
     package func issue(_ name: String, subject: String, extensions: String, ca: String = "ca",
                        dates: (start: String, end: String)? = nil) async throws -> String {
-        let ext = dir.file("\(name).ext")
-        try extensions.write(toFile: ext, atomically: true, encoding: .utf8)
-        try await openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
-                           "-keyout", "\(name).key", "-out", "\(name).csr"])
-        try await signWithCA(name, ext: ext, signer: ["-cert", "\(ca).pem", "-keyfile", "\(ca).key"], dates: dates ?? Self.fromNow)
-        return dir.file("\(name).pem")
+        try await make(name, subject: subject, extensions: extensions, signer: ["-cert", "\(ca).pem", "-keyfile", "\(ca).key"], dates: dates)
     }
 
     /// Makes `name.pem` / `name.key` (P-256), a certificate signed by its own key, with
     /// `extensions` and, with `dates`, a fixed validity period (else from a minute ago for two days).
     @discardableResult
     package func selfSigned(_ name: String, subject: String, extensions: String, dates: (start: String, end: String)? = nil) async throws -> String {
+        try await make(name, subject: subject, extensions: extensions, signer: ["-selfsign", "-keyfile", "\(name).key"], dates: dates)
+    }
+
+    /// A P-256 key and CSR for `subject`, signed by `signer` (`openssl ca` arguments) with
+    /// `extensions`, valid for `dates` or `fromNow`.
+    private func make(_ name: String, subject: String, extensions: String, signer: [String], dates: (start: String, end: String)?) async throws -> String {
         let ext = dir.file("\(name).ext")
         try extensions.write(toFile: ext, atomically: true, encoding: .utf8)
         try await openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
                            "-keyout", "\(name).key", "-out", "\(name).csr"])
-        try await signWithCA(name, ext: ext, signer: ["-selfsign", "-keyfile", "\(name).key"], dates: dates ?? Self.fromNow)
+        try await signWithCA(name, ext: ext, signer: signer, dates: dates ?? Self.fromNow)
         return dir.file("\(name).pem")
     }
 
@@ -89,7 +90,7 @@ package struct MutualTLSPKI: Sendable {
             commonName = optional
             """
         // A random serial: certificates of one issuer must not share one.
-        let serial = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255) & 0x7f) }.joined()
+        let serial = (0..<16).map { i in String(format: "%02x", UInt8.random(in: 0...(i == 0 ? 0x7f : 0xff))) }.joined() // positive
         try "\(serial)\n".write(toFile: dir.file("\(name).serial"), atomically: true, encoding: .utf8)
         try config.write(toFile: dir.file("\(name).cnf"), atomically: true, encoding: .utf8)
         try await openssl(["ca", "-batch", "-notext", "-config", "\(name).cnf"] + signer + [

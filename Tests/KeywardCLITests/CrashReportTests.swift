@@ -29,8 +29,10 @@ struct CrashReportTests {
         let backtracer = ["/opt/swift/usr/libexec/swift/linux/swift-backtrace", "/usr/libexec/swift/linux/swift-backtrace"]
             .contains { FileManager.default.fileExists(atPath: $0) }
         // The report is whole once the backtracer says how long it took; without a backtracer
-        // the runtime ends the process. Bounded poll: the report is written by another process.
-        _ = await eventually(timeout: .seconds(60)) { p.stderr.contains("Backtrace took") || p.exitStatus(wait: false) != nil }
+        // the runtime ends the process. Bounded poll: the report is written by another process,
+        // which symbolicates a debug binary of several hundred MB; with the whole suite running
+        // on 2 cores that took over a minute in CI, so the bound is generous.
+        _ = await eventually(timeout: .seconds(300)) { p.stderr.contains("Backtrace took") || p.exitStatus(wait: false) != nil }
         _ = p.stop(SIGKILL)
         // stdout holds the admin key by design (printed once on first start); the report goes to stderr.
         let report = p.stderr
