@@ -19,15 +19,15 @@ How a finding is made (the Swift engine must reproduce this exactly)
    reported back minus one). No pattern uses ^ or $: leading/trailing context is a delimiter
    character class, and the framing newlines make the start and end of the data look like a line
    break. Patterns are ASCII; scan bytes, not Unicode text.
-1. Candidates. All patterns are compiled into one Hyperscan block-mode database with
-   HS_FLAG_SOM_LEFTMOST (no HS_FLAG_UTF8: patterns are ASCII and inputs may be any bytes; no
-   HS_FLAG_CASELESS: a pattern that wants it starts with (?i)). Every callback gives
-   (rule, from, to). A rule Hyperscan cannot compile with start of match ("Pattern is too large":
-   wide bounded repeats) is compiled without it; its callbacks give only `to`, and `from` is the
-   start of the leftmost match of the rule that ends exactly at `to`, searched in the 8,192
-   bytes before it (Swift: `Confirmer.matchEndingAt`). (The Swift engine finds the same candidates in two passes, and scans a rule
-   with a `token` {alphabet, min_length} only inside runs of min_length or more alphabet
-   characters, since such a pattern has no literal to anchor on; the claim is checked here.)
+1. Candidates. All patterns are compiled into one Hyperscan block-mode database without start of
+   match (no HS_FLAG_SOM_LEFTMOST: with it, 1,000 rules took over a minute to compile; no
+   HS_FLAG_UTF8: patterns are ASCII and inputs may be any bytes; no HS_FLAG_CASELESS: a pattern
+   that wants it starts with (?i)). Every callback gives (rule, to). `from` is the start of the
+   leftmost match of the rule that ends exactly at `to`, searched in the window before `to` as
+   long as the rule's longest match (Hyperscan's max_width; Swift: `Confirmer.matchEndingAt`).
+   (The Swift engine scans a rule with a `token` {alphabet, min_length} only inside runs of
+   min_length or more alphabet characters, since such a pattern has no literal to anchor on; the
+   claim is checked here.)
 2. Captures. Hyperscan has no capture groups, so the rule's regex is run again over exactly
    [from, to) as a full match (Python: rx.fullmatch(data, from, to); ICU/NSRegularExpression: a
    region [from, to) with transparent bounds ON and anchoring bounds OFF, `matches`). The
@@ -130,8 +130,7 @@ GENERATORS = ("rsa-pkcs1", "rsa-pkcs8", "ec-sec1", "ec-pkcs8", "dsa", "ed25519-p
               "putty-encrypted")
 REQUIRED = {"id": str, "provider": str, "name": str, "pattern": str, "secret_group": int, "keywords": list,
             "high_entropy": bool, "revocation": str, "examples": list, "negative_examples": list}
-OPTIONAL = {"min_entropy": (int, float), "checksum": str, "generated_examples": list, "token": dict, "confidence": str,
-            "start_of_match": bool}
+OPTIONAL = {"min_entropy": (int, float), "checksum": str, "generated_examples": list, "token": dict, "confidence": str}
 # How sure a confirmed finding of the rule is: "high" (the default: a vendor prefix, a checksum or a
 # structure only that credential has), "medium" (a provider's name in the context and a secret of
 # the right shape, no prefix), "low" (shape and context alone). The report leaves low out unless
@@ -503,8 +502,8 @@ class Rule:
         self.checksum = d.get("checksum")
         self.generic = self.provider == "generic"
         self.rx = None
-        self.nosom = False  # compiled without HS_FLAG_SOM_LEFTMOST (see step 1)
-        self.rx_end = None
+        self.rx_end = None  # the pattern ending at the end of the search (step 1)
+        self.width = None  # its longest match, capped at 65,536 bytes (step 1)
 
 
 def load_rules(rules_dir):
@@ -641,24 +640,14 @@ class Engine:
         for r in rules:
             if r.rx is None:
                 r.rx = re.compile(r.pattern.encode("ascii"))
-        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        try:
-            probe = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            probe.compile(expressions=[r.pattern.encode("ascii") for r in rules], ids=list(range(len(rules))),
-                          elements=len(rules), flags=[0 if r.nosom else hyperscan.HS_FLAG_SOM_LEFTMOST for r in rules])
-        except hyperscan.error:  # find the rules that need step 1's fallback (run_checks marks them already)
-            for r in rules:
-                try:
-                    one = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                    one.compile(expressions=[r.pattern.encode("ascii")], ids=[0], elements=1, flags=[hyperscan.HS_FLAG_SOM_LEFTMOST])
-                except hyperscan.error:
-                    r.nosom = True
         for r in rules:
-            if r.nosom and r.rx_end is None:
+            if r.rx_end is None:
                 flag, body = ("(?i)", r.pattern[4:]) if r.pattern.startswith("(?i)") else ("", r.pattern)
                 r.rx_end = re.compile((flag + "(?:" + body + ")\\Z").encode("ascii"))
+                r.width = min(re._parser.parse(r.pattern).getwidth()[1], 65536)
+        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self.db.compile(expressions=[r.pattern.encode("ascii") for r in rules], ids=list(range(len(rules))),
-                        elements=len(rules), flags=[0 if r.nosom else hyperscan.HS_FLAG_SOM_LEFTMOST for r in rules])
+                        elements=len(rules), flags=[0] * len(rules))
         self.scratch = hyperscan.Scratch(self.db)
         self.db.scratch = self.scratch
 
@@ -692,11 +681,10 @@ class Engine:
         seen = set()
         specific_spans = []
         confirmed = []
-        for idx, frm, to in self.candidates(data):
+        for idx, _, to in self.candidates(data):
             rule = self.rules[idx]
-            if rule.nosom:
-                found = rule.rx_end.search(data, max(0, to - 8192), to)
-                frm = found.start() if found else to
+            found = rule.rx_end.search(data, max(0, to - rule.width), to)
+            frm = found.start() if found else to
             if (idx, frm, to) in seen:
                 continue
             seen.add((idx, frm, to))
@@ -923,23 +911,17 @@ def run_checks(rules_dir, verbose=False):
         else:
             good.append(r)
     import hyperscan  # noqa: PLC0415
-    hs_ok = []
-    for r in good:
-        declared = r.d.get("start_of_match", True)
-        try:
-            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            db.compile(expressions=[r.pattern.encode()], ids=[0], elements=1, flags=[hyperscan.HS_FLAG_SOM_LEFTMOST if declared else 0])
-            r.nosom = not declared
-            hs_ok.append(r)
-        except Exception as ex:  # noqa: BLE001 - hyperscan.error
-            # Step 1: a pattern Hyperscan cannot track the start of must say so (start_of_match:
-            # false), so engines compile it without start of match at once: finding it out by a
-            # failed compile of the whole database costs a full compile per such rule.
+    hs_ok = good
+    try:  # one compile of them all; only when it fails, one per rule to name each culprit
+        hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(
+            expressions=[r.pattern.encode() for r in good], ids=list(range(len(good))), elements=len(good), flags=[0] * len(good))
+    except Exception:  # noqa: BLE001 - hyperscan.error
+        hs_ok = []
+        for r in good:
             try:
-                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                db.compile(expressions=[r.pattern.encode()], ids=[0], elements=1, flags=[0])
-                failures.append("%s: Hyperscan cannot track where it starts (%s): declare \"start_of_match\": false" % (r.id, ex))
-            except Exception:  # noqa: BLE001
+                hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(expressions=[r.pattern.encode()], ids=[0], elements=1, flags=[0])
+                hs_ok.append(r)
+            except Exception as ex:  # noqa: BLE001
                 failures.append("%s: hyperscan: %s" % (r.id, ex))
     for i, r in enumerate(hs_ok):
         r.order = i

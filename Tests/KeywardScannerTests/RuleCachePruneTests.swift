@@ -20,7 +20,7 @@ struct RuleCachePruneTests {
         }
         #expect(fm.createFile(atPath: dir.file("fingerprint.key"), contents: Data("x".utf8)))
         let rule = try #require(try RuleSet.builtIn().rules.first { $0.id == "github.pat-classic" })
-        _ = try HyperscanDatabase.cached([rule], ruleDigest: "prune-test", cacheDirectory: dir.path)
+        _ = try HyperscanDatabase.cached([rule], cacheDirectory: dir.path)
         let entries = try fm.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".hsdb") }
         #expect(entries.count == HyperscanDatabase.cacheEntriesKept)
         // The newest stale ones survive; the oldest went.
@@ -28,7 +28,7 @@ struct RuleCachePruneTests {
         #expect(!entries.contains("rules-\(String(format: "%032x", 0))-locate.hsdb"))
         #expect(fm.fileExists(atPath: dir.file("fingerprint.key")))
         // The entry just written is among those kept and loads again.
-        _ = try HyperscanDatabase.cached([rule], ruleDigest: "prune-test", cacheDirectory: dir.path)
+        _ = try HyperscanDatabase.cached([rule], cacheDirectory: dir.path)
         #expect(try fm.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".hsdb") }.count == HyperscanDatabase.cacheEntriesKept)
     }
 }

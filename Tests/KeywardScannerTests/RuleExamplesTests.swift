@@ -9,7 +9,7 @@ import Testing
 @Suite("Built-in rules")
 struct RuleExamplesTests {
     /// Built once (about 20 s), on first use: touch it only after `built()`.
-    static let scanner: SecretScanner = try! SecretScanner(ruleSet: RuleSet.builtIn())
+    static let scanner: SecretScanner = try! SecretScanner(ruleSet: RuleSet.builtIn(), cacheDirectory: KeywardBinary.ruleCache)
     /// Builds `scanner` on a thread of its own: the compile, and every other test's wait for it,
     /// must not hold the cooperative threads the in-process servers of other suites run on.
     static func built() async -> SecretScanner { await onOwnThread { scanner } }

@@ -17,9 +17,9 @@ extension RepositoryConfig {
         return entries.isEmpty ? nil : AllowList(entries: entries, root: (path as NSString).deletingLastPathComponent)
     }
 
-    /// The built-in rules followed by the config's: one database, so a custom rule takes part in
-    /// the fallback and overlap resolution like a built-in one. The compiled-database cache is
-    /// keyed by both, so a changed config compiles once and is cached like the built-ins.
+    /// The built-in rules followed by the config's, so a custom rule takes part in the fallback
+    /// and overlap resolution like a built-in one. The config's rules are a layer of their own
+    /// (their own database, cached by their patterns): the built-ins' compiled entry is reused.
     package func ruleSet(extending base: RuleSet) throws(Failure) -> RuleSet {
         guard !rules.isEmpty else { return base }
         let builtIn = Set(base.rules.map(\.id))
@@ -35,7 +35,8 @@ extension RepositoryConfig {
         var hasher = SHA256()
         hasher.update(data: Array(base.digest.utf8))
         hasher.update(data: (try? enc.encode(rules)) ?? Data())
-        return RuleSet(rules: base.rules + rules, filters: base.filters, digest: Hex.encode(Array(hasher.finalize())))
+        return RuleSet(rules: base.rules + rules, filters: base.filters, digest: Hex.encode(Array(hasher.finalize())),
+                       layers: base.layers + [base.rules.count..<(base.rules.count + rules.count)])
     }
 
     /// Like the built-in rules' test: every example is reported by its own rule, no negative

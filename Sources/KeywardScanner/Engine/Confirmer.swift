@@ -13,8 +13,7 @@ package final class Confirmer: @unchecked Sendable {
     package init(_ set: RuleSet) throws {
         rules = set.rules
         fullMatch = try set.rules.map { r in
-            // Anchored at the candidate's start, `\z` at its end (anchoring bounds on the region),
-            // transparent bounds so `\b` sees the bytes around it: a full match of [from, to).
+            // `\z`: a match ending where the region ends (see `matchEndingAt`).
             do { return try NSRegularExpression(pattern: "(?:\(r.pattern))\\z") } catch {
                 throw ScanError.rules("rule \(r.id): pattern does not compile for the confirm stage")
             }
@@ -52,30 +51,20 @@ package final class Confirmer: @unchecked Sendable {
         return out
     }
 
-    /// For a rule compiled without start-of-match: the leftmost match of the rule that ends
-    /// exactly at `to`, searched in a window before it.
-    func matchEndingAt(rule: Int, to: Int, in data: UnsafeRawBufferPointer, window: Int = 8192) -> Matched? {
-        let lo = max(0, to - window), hi = min(data.count, to + 1)
-        guard let text = String(bytes: UnsafeRawBufferPointer(rebasing: data[lo..<hi]), encoding: .isoLatin1) else { return nil }
-        let region = NSRange(location: 0, length: to - lo)
-        guard let m = fullMatch[rule].firstMatch(in: text, options: [.withTransparentBounds], range: region) else { return nil }
-        return match(rule: rule, from: lo + m.range.location, to: to, in: data)
-    }
-
-    /// Step 2: the rule's regex over exactly [from, to); nil when it does not fully match.
-    func match(rule: Int, from: Int, to: Int, in data: UnsafeRawBufferPointer) -> Matched? {
-        let lo = max(0, from - 1), hi = min(data.count, to + 1)
+    /// Steps 1 and 2: the leftmost match of the rule that ends exactly at `to` (where Hyperscan
+    /// reported one), searched in the `window` bytes before it (the rule's longest match), and
+    /// its secret span; nil when there is none. One byte either side is context for `\b`.
+    func matchEndingAt(rule: Int, to: Int, in data: UnsafeRawBufferPointer, window: Int) -> Matched? {
+        let from = max(0, to - window), lo = max(0, from - 1), hi = min(data.count, to + 1)
         // Latin-1 keeps one UTF-16 unit per byte, so offsets carry over unchanged.
-        guard let window = String(bytes: UnsafeRawBufferPointer(rebasing: data[lo..<hi]), encoding: .isoLatin1) else { return nil }
-        let ns = window as NSString
+        guard to > from, let text = String(bytes: UnsafeRawBufferPointer(rebasing: data[lo..<hi]), encoding: .isoLatin1) else { return nil }
         let region = NSRange(location: from - lo, length: to - from)
-        guard let m = fullMatch[rule].firstMatch(in: window, options: [.anchored, .withTransparentBounds], range: region),
-              m.range.location == region.location, m.range.length == region.length else { return nil }
-        _ = ns
+        // `\z` at the region's end (anchoring bounds), transparent bounds for the context.
+        guard let m = fullMatch[rule].firstMatch(in: text, options: [.withTransparentBounds], range: region) else { return nil }
         let g = rules[rule].secretGroup
         let r = g < m.numberOfRanges ? m.range(at: g) : m.range
         guard r.location != NSNotFound, r.length > 0 else { return nil }
-        return Matched(rule: rule, from: from, to: to, secretFrom: lo + r.location, secretTo: lo + r.location + r.length)
+        return Matched(rule: rule, from: lo + m.range.location, to: to, secretFrom: lo + r.location, secretTo: lo + r.location + r.length)
     }
 
     /// Step 3: filters on the secret. True when the secret survives.

@@ -3,25 +3,26 @@ import Crypto
 import Foundation
 import KeywardCore
 
-/// All rule patterns compiled into one Hyperscan block-mode database. Two are built from the
-/// same rules: a fast "detect" database without start-of-match tracking that scans whole
-/// inputs, and a "locate" database with HS_FLAG_SOM_LEFTMOST that is run only on small windows
-/// around candidates to find where each match starts (SOM tracking over whole inputs cost about
-/// three times the scan). Optionally cached on disk, serialized and keyed by the rule set's
-/// digest, the mode and the library version; a stale or corrupt cache is rebuilt, never trusted.
+/// Rule patterns compiled into one Hyperscan block-mode database that reports where matches
+/// end (no start-of-match tracking: with it, 1,000 rules took over a minute to compile and three
+/// times as long to scan). Where a match starts is found by the confirm stage's regex in a window
+/// of the rule's maximum match length before the end (`Confirmer.matchEndingAt`), which Hyperscan
+/// reports with the database. Optionally cached on disk, serialized and keyed by the patterns
+/// and the library version; a stale or corrupt cache is rebuilt, never trusted, and concurrent
+/// processes compile an entry once.
 package final class HyperscanDatabase: @unchecked Sendable {
     // @unchecked: hs_database_t is immutable after compilation and documented as safe to share
     // between threads; each worker scans with its own scratch.
     let db: OpaquePointer
     private let prototype: OpaquePointer
-    /// Rules compiled without start-of-match (Hyperscan refused SOM for them, e.g. "Pattern is
-    /// too large" for wide bounded repeats): their candidates report only an end offset and the
-    /// confirm stage searches backwards for the start.
-    package let withoutSOM: Set<Int>
+    /// The longest match each pattern can make, in bytes (Hyperscan's `max_width`; unbounded
+    /// patterns read as `unbounded`), in the order of the rules compiled.
+    package let maxWidths: [Int]
+    package static let unbounded = 65_536
 
-    private init(db: OpaquePointer, withoutSOM: Set<Int>) throws {
+    private init(db: OpaquePointer, maxWidths: [Int]) throws {
         self.db = db
-        self.withoutSOM = withoutSOM
+        self.maxWidths = maxWidths
         var scratch: OpaquePointer?
         guard hs_alloc_scratch(db, &scratch) == HS_SUCCESS, let scratch else {
             hs_free_database(db)
@@ -35,28 +36,10 @@ package final class HyperscanDatabase: @unchecked Sendable {
         hs_free_database(db)
     }
 
-    package static func compile(_ rules: [Rule], startOfMatch: Bool = true) throws -> HyperscanDatabase {
-        var noSOM = startOfMatch ? Set(rules.indices.filter { rules[$0].startOfMatch == false }) : Set(0..<rules.count)
-        while true {
-            switch try compileOnce(rules, withoutSOM: noSOM) {
-            case .success(let db): return try HyperscanDatabase(db: db, withoutSOM: noSOM)
-            case .failure(let failedRule):
-                // Retry that rule without SOM; a rule that fails even so is a real error.
-                guard !noSOM.contains(failedRule.index) else { throw ScanError.engine(failedRule.message) }
-                noSOM.insert(failedRule.index)
-            }
-        }
-    }
-
-    struct CompileFailure: Error {
-        var index: Int
-        var message: String
-    }
-
-    private static func compileOnce(_ rules: [Rule], withoutSOM noSOM: Set<Int>) throws -> Result<OpaquePointer, CompileFailure> {
+    package static func compile(_ rules: [Rule]) throws -> HyperscanDatabase {
         var cPatterns = rules.map { strdup($0.pattern) }
         defer { for p in cPatterns { free(p) } }
-        var flags = (0..<rules.count).map { noSOM.contains($0) ? UInt32(0) : UInt32(HS_FLAG_SOM_LEFTMOST) }
+        var flags = [UInt32](repeating: 0, count: rules.count)
         var ids = (0..<rules.count).map { UInt32($0) }
         var db: OpaquePointer?
         var err: UnsafeMutablePointer<hs_compile_error_t>?
@@ -67,73 +50,93 @@ package final class HyperscanDatabase: @unchecked Sendable {
         }
         guard rc == HS_SUCCESS, let db else {
             var message = "Hyperscan compile failed"
-            var index = -1
             if let err {
-                index = Int(err.pointee.expression)
+                let index = Int(err.pointee.expression)
                 let what = err.pointee.message.map { String(cString: $0) } ?? "?"
                 message += index >= 0 && index < rules.count ? " for rule \(rules[index].id): \(what)" : ": \(what)"
                 hs_free_compile_error(err)
             }
-            guard index >= 0 && index < rules.count else { throw ScanError.engine(message) }
-            return .failure(CompileFailure(index: index, message: message))
+            throw ScanError.engine(message)
         }
-        return .success(db)
+        return try HyperscanDatabase(db: db, maxWidths: try rules.map(maxWidth))
     }
 
-    /// Loads the database from `cacheDirectory` when a valid entry for `ruleDigest` exists,
-    /// else compiles and (best effort) writes the cache.
-    package static func cached(_ rules: [Rule], ruleDigest: String, cacheDirectory: String?, startOfMatch: Bool = true) throws -> HyperscanDatabase {
-        guard let dir = cacheDirectory else { return try compile(rules, startOfMatch: startOfMatch) }
-        let version = String(cString: hs_version())
-        // Keyed by exactly what is compiled (every pattern, in order, and the mode) plus the
-        // library version: a rule change, an added internal pattern or another Hyperscan never
-        // loads a database built for something else.
-        var h = SHA256()
-        h.update(data: Array("\(ruleDigest)\u{0}\(startOfMatch)\u{0}\(version)".utf8))
-        for r in rules { h.update(data: Array(r.pattern.utf8) + [0]) }
-        let key = Hex.encode(Array(h.finalize()).prefix(16)) + "-" + (startOfMatch ? "locate" : "detect")
-        let path = (dir as NSString).appendingPathComponent("rules-\(key).hsdb")
-        if let data = FileManager.default.contents(atPath: path), data.count > 36 {
-            // Layout: 32-byte SHA-256 of the rest; 4-byte count n; n 4-byte no-SOM rule indexes;
-            // then hs_serialize_database's bytes.
-            let rest = data.dropFirst(32)
-            if Array(data.prefix(32)) == sha256(rest) {
-                let bytes = Array(rest)
-                func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
-                let n = u32(0)
-                if n >= 0, n <= rules.count, bytes.count > 4 + 4 * n {
-                    let noSOM = Set((0..<n).map { u32(4 + 4 * $0) })
-                    let payload = bytes[(4 + 4 * n)...]
-                    var db: OpaquePointer?
-                    let rc = payload.withUnsafeBytes { raw in
-                        hs_deserialize_database(raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, &db)
-                    }
-                    if rc == HS_SUCCESS, let db, noSOM.allSatisfy({ $0 < rules.count }) {
-                        _ = utimes(path, nil) // used now: pruning keeps the entries in use
-                        return try HyperscanDatabase(db: db, withoutSOM: noSOM)
-                    }
-                }
-            }
-            try? FileManager.default.removeItem(atPath: path) // corrupt or stale: rebuild
+    /// Hyperscan's analysis of one pattern: its longest match.
+    static func maxWidth(_ rule: Rule) throws -> Int {
+        var info: UnsafeMutablePointer<hs_expr_info_t>?
+        var err: UnsafeMutablePointer<hs_compile_error_t>?
+        guard hs_expression_info(rule.pattern, 0, &info, &err) == HS_SUCCESS, let info else {
+            if let err { hs_free_compile_error(err) }
+            throw ScanError.engine("Hyperscan cannot analyse the pattern of rule \(rule.id)")
         }
-        let compiled = try compile(rules, startOfMatch: startOfMatch)
+        defer { free(info) } // allocated with the default allocator, as hs_compile documents
+        let w = info.pointee.max_width
+        return w == UInt32.max ? unbounded : min(Int(w), unbounded)
+    }
+
+    /// Loads the database from `cacheDirectory` when a valid entry for these patterns exists,
+    /// else compiles and (best effort) writes the cache.
+    package static func cached(_ rules: [Rule], cacheDirectory: String?) throws -> HyperscanDatabase {
+        guard let dir = cacheDirectory else { return try compile(rules) }
+        let version = String(cString: hs_version())
+        // Keyed by exactly what is compiled (every pattern, in order), the entry layout and the
+        // library version: a rule change or another Hyperscan never loads a database built for
+        // something else, and a repository's custom rules leave the built-in entry in use.
+        var h = SHA256()
+        h.update(data: Array("keyward-hsdb-2\u{0}\(version)\u{0}".utf8))
+        for r in rules { h.update(data: Array(r.pattern.utf8) + [0]) }
+        let path = (dir as NSString).appendingPathComponent("rules-\(Hex.encode(Array(h.finalize()).prefix(16))).hsdb")
+        if let loaded = load(path, count: rules.count) { return loaded }
+        // One process compiles an entry; the others wait for it and load it.
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let lock = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        if lock >= 0 { _ = flock(lock, LOCK_EX) }
+        defer { if lock >= 0 { close(lock) } }
+        if let loaded = load(path, count: rules.count) { return loaded }
+        let compiled = try compile(rules)
+        store(compiled, at: path)
+        pruneCache(dir)
+        return compiled
+    }
+
+    /// Layout: 32-byte SHA-256 of the rest; the 4-byte rule count n; n 4-byte maximum widths;
+    /// then hs_serialize_database's bytes.
+    private static func load(_ path: String, count: Int) -> HyperscanDatabase? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let rest = data.dropFirst(32)
+        let bytes = Array(rest)
+        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        guard data.count > 36, Array(data.prefix(32)) == sha256(rest), u32(0) == count, bytes.count > 4 + 4 * count else {
+            try? FileManager.default.removeItem(atPath: path) // corrupt or stale: rebuild
+            return nil
+        }
+        let widths = (0..<count).map { u32(4 + 4 * $0) }
+        let payload = bytes[(4 + 4 * count)...]
+        var db: OpaquePointer?
+        let rc = payload.withUnsafeBytes { raw in
+            hs_deserialize_database(raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, &db)
+        }
+        guard rc == HS_SUCCESS, let db, widths.allSatisfy({ $0 > 0 && $0 <= unbounded }) else {
+            if let db { hs_free_database(db) }
+            try? FileManager.default.removeItem(atPath: path)
+            return nil
+        }
+        _ = utimes(path, nil) // used now: pruning keeps the entries in use
+        return try? HyperscanDatabase(db: db, maxWidths: widths)
+    }
+
+    private static func store(_ compiled: HyperscanDatabase, at path: String) {
         var bytes: UnsafeMutablePointer<CChar>?
         var length = 0
-        if hs_serialize_database(compiled.db, &bytes, &length) == HS_SUCCESS, let bytes {
-            var rest = [UInt8]()
-            func put(_ v: Int) { for k in 0..<4 { rest.append(UInt8((v >> (8 * k)) & 0xFF)) } }
-            put(compiled.withoutSOM.count)
-            for i in compiled.withoutSOM.sorted() { put(i) }
-            rest += Array(UnsafeRawBufferPointer(start: bytes, count: length))
-            free(bytes)
-            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let tmp = path + ".\(getpid()).tmp"
-            if FileManager.default.createFile(atPath: tmp, contents: Data(sha256(rest)) + rest) {
-                _ = rename(tmp, path)
-                pruneCache(dir)
-            }
-        }
-        return compiled
+        guard hs_serialize_database(compiled.db, &bytes, &length) == HS_SUCCESS, let bytes else { return }
+        var rest = [UInt8]()
+        func put(_ v: Int) { for k in 0..<4 { rest.append(UInt8((v >> (8 * k)) & 0xFF)) } }
+        put(compiled.maxWidths.count)
+        for w in compiled.maxWidths { put(w) }
+        rest += Array(UnsafeRawBufferPointer(start: bytes, count: length))
+        free(bytes)
+        let tmp = path + ".\(getpid()).tmp"
+        if FileManager.default.createFile(atPath: tmp, contents: Data(sha256(rest)) + rest) { _ = rename(tmp, path) }
     }
 
     /// Entries kept in a cache folder: each rule set, mode and Hyperscan version has its own,
@@ -149,7 +152,10 @@ package final class HyperscanDatabase: @unchecked Sendable {
             guard let m = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
             return (path, m)
         }
-        for (path, _) in entries.sorted(by: { $0.1 > $1.1 }).dropFirst(cacheEntriesKept) { try? fm.removeItem(atPath: path) }
+        for (path, _) in entries.sorted(by: { $0.1 > $1.1 }).dropFirst(cacheEntriesKept) {
+            try? fm.removeItem(atPath: path)
+            try? fm.removeItem(atPath: path + ".lock")
+        }
     }
 
     /// A scratch for one worker thread.

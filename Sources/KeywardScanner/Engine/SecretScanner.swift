@@ -26,10 +26,10 @@ package struct SecretHit: Sendable, Equatable {
 /// The two-stage engine: Hyperscan over the whole buffer, confirm only candidates.
 package final class SecretScanner: Sendable {
     package let ruleSet: RuleSet
-    /// Whole-input scan, end offsets only (fast), of every rule without a `token`.
-    let detect: HyperscanDatabase
-    /// The rule index of each detect database id.
-    let detectRules: [Int]
+    /// Whole-input scan, end offsets only, of every rule without a `token`: one database per
+    /// rule-set layer (the built-ins; a repository config's rules), each with the rule index of
+    /// each of its ids.
+    let detect: [(db: HyperscanDatabase, rules: [Int])]
     /// The `token` rules: their database (end offsets), the rule index of each of its ids, and
     /// each one's alphabet table and minimum run length.
     let tokenDB: HyperscanDatabase?
@@ -38,8 +38,8 @@ package final class SecretScanner: Sendable {
     /// The union of the token alphabets and base64's, and the shortest run any of them needs:
     /// one skip scan with it finds the regions the others then search.
     let wideRuns: (table: [Bool], minLength: Int)
-    /// Windows around candidates, with start of match.
-    let database: HyperscanDatabase
+    /// Each rule's longest match: the window before a candidate's end its start is searched in.
+    let maxWidths: [Int]
     let confirmer: Confirmer
     /// Which formats have a public prefix, for redacted previews.
     package let publicPrefixes: PublicPrefixes
@@ -47,11 +47,18 @@ package final class SecretScanner: Sendable {
     package init(ruleSet: RuleSet, cacheDirectory: String? = nil) throws {
         self.ruleSet = ruleSet
         let all = ruleSet.rules
-        detectRules = all.indices.filter { all[$0].token == nil }
+        var widths = [Int](repeating: HyperscanDatabase.unbounded, count: all.count)
+        detect = try ruleSet.layers.compactMap { layer in
+            let ids = layer.filter { all[$0].token == nil }
+            guard !ids.isEmpty else { return nil }
+            let db = try HyperscanDatabase.cached(ids.map { all[$0] }, cacheDirectory: cacheDirectory)
+            for (k, i) in ids.enumerated() { widths[i] = db.maxWidths[k] }
+            return (db, ids)
+        }
         tokenRules = all.indices.filter { all[$0].token != nil }
-        detect = try HyperscanDatabase.cached(detectRules.map { all[$0] }, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: false)
-        tokenDB = tokenRules.isEmpty ? nil
-            : try HyperscanDatabase.cached(tokenRules.map { all[$0] }, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: false)
+        tokenDB = tokenRules.isEmpty ? nil : try HyperscanDatabase.cached(tokenRules.map { all[$0] }, cacheDirectory: cacheDirectory)
+        if let tokenDB { for (k, i) in tokenRules.enumerated() { widths[i] = tokenDB.maxWidths[k] } }
+        maxWidths = widths
         // Runs are looked for once per distinct (alphabet, length).
         var runs: [(table: [Bool], minLength: Int)] = []
         for i in tokenRules {
@@ -62,7 +69,6 @@ package final class SecretScanner: Sendable {
         tokenRuns = runs
         wideRuns = (ByteRuns.table(tokenRules.map { all[$0].token!.alphabet }.joined() + Base64Runs.alphabetCharacters),
                     min(Base64Runs.minRun, runs.map(\.minLength).min() ?? Base64Runs.minRun))
-        database = try HyperscanDatabase.cached(ruleSet.rules, ruleDigest: ruleSet.digest, cacheDirectory: cacheDirectory, startOfMatch: true)
         confirmer = try Confirmer(ruleSet)
         publicPrefixes = PublicPrefixes(rules: all)
     }
@@ -71,23 +77,20 @@ package final class SecretScanner: Sendable {
 
     /// Per-thread state: a Hyperscan scratch for each database.
     package final class Worker {
-        let scratch: OpaquePointer
-        let detectScratch: OpaquePointer
+        let detectScratch: [OpaquePointer]
         let tokenScratch: OpaquePointer?
-        init(scratch: OpaquePointer, detectScratch: OpaquePointer, tokenScratch: OpaquePointer?) {
-            self.scratch = scratch
+        init(detectScratch: [OpaquePointer], tokenScratch: OpaquePointer?) {
             self.detectScratch = detectScratch
             self.tokenScratch = tokenScratch
         }
         deinit {
-            hs_free_scratch(scratch)
-            hs_free_scratch(detectScratch)
+            for s in detectScratch { hs_free_scratch(s) }
             if let tokenScratch { hs_free_scratch(tokenScratch) }
         }
     }
 
     package func makeWorker() throws -> Worker {
-        Worker(scratch: try database.makeScratch(), detectScratch: try detect.makeScratch(), tokenScratch: try tokenDB?.makeScratch())
+        Worker(detectScratch: try detect.map { try $0.db.makeScratch() }, tokenScratch: try tokenDB?.makeScratch())
     }
 
     private final class Candidates {
@@ -143,44 +146,27 @@ package final class SecretScanner: Sendable {
     func stages(_ data: UnsafeRawBufferPointer, worker: Worker, depth: Int = 0) throws -> (confirmed: [Confirmer.Matched], reported: [Confirmer.Matched]) {
         guard data.count <= Int(UInt32.max), data.count > 0 else { return ([], []) }
         // Pass 1: detect candidates (rule, end) over the whole input.
-        let detected = Candidates()
-        try hsScan(detect, data, from: 0, to: data.count, scratch: worker.detectScratch, into: detected)
         var ends = Set<UInt64>()
         var candidates: [(rule: Int, to: Int)] = []
-        for (id, _, to) in detected.items {
-            let rule = detectRules[Int(id)]
-            if ends.insert(UInt64(rule) << 40 | to).inserted { candidates.append((rule, Int(to))) }
+        for (layer, scratch) in zip(detect, worker.detectScratch) {
+            let detected = Candidates()
+            try hsScan(layer.db, data, from: 0, to: data.count, scratch: scratch, into: detected)
+            for (id, _, to) in detected.items {
+                let rule = layer.rules[Int(id)]
+                if ends.insert(UInt64(rule) << 40 | to).inserted { candidates.append((rule, Int(to))) }
+            }
         }
         let regions = ByteRuns.runs(in: data, of: wideRuns.table, atLeast: wideRuns.minLength)
         for (rule, to) in try tokenCandidates(data, within: regions, worker: worker) where ends.insert(UInt64(rule) << 40 | UInt64(to)).inserted {
             candidates.append((rule, to))
         }
         candidates.sort { $0.to < $1.to }
-        // Pass 2: locate each candidate's start with the SOM database on a window before its end
-        // (neighbouring candidates share one window), widening when the start lies further back.
-        var located: [Int: Int] = [:]  // candidate index → from
-        var i = 0
-        while i < candidates.count {
-            var j = i
-            while j + 1 < candidates.count && candidates[j + 1].to - candidates[i].to <= 65_536 { j += 1 }
-            locate(candidates, i...j, window: 4_096, data: data, worker: worker, into: &located)
-            for k in i...j where located[k] == nil {
-                locate(candidates, k...k, window: 65_536, data: data, worker: worker, into: &located)
-            }
-            i = j + 1
-        }
+        // Pass 2: each candidate's leftmost start, by its rule's regex ending at its end within
+        // the rule's longest match, then the filters.
         var matched: [Confirmer.Matched] = []
         var confirmed: [Confirmer.Matched] = []
-        for (k, c) in candidates.enumerated() {
-            let m: Confirmer.Matched?
-            if let from = located[k] {
-                m = confirmer.match(rule: c.rule, from: from, to: c.to, in: data)
-            } else if database.withoutSOM.contains(c.rule) {
-                m = confirmer.matchEndingAt(rule: c.rule, to: c.to, in: data)
-            } else {
-                m = nil
-            }
-            guard let m else { continue }
+        for c in candidates {
+            guard let m = confirmer.matchEndingAt(rule: c.rule, to: c.to, in: data, window: maxWidths[c.rule]) else { continue }
             matched.append(m)
             if confirmer.survives(m, in: data) { confirmed.append(confirmer.withConfidence(m, in: data)) }
         }
@@ -284,26 +270,5 @@ package final class SecretScanner: Sendable {
             if starts[lo] <= last, end <= data.count { out.append((tokenRules[Int(id)], end)) }
         }
         return out
-    }
-
-    /// Runs the SOM database over [first end - window, last end] and records the leftmost start
-    /// of each candidate's own rule ending at its end. A start at the very edge of a window that
-    /// does not begin the input is not trusted (the match may begin before it).
-    private func locate(_ candidates: [(rule: Int, to: Int)], _ range: ClosedRange<Int>, window: Int, data: UnsafeRawBufferPointer,
-                        worker: Worker, into located: inout [Int: Int]) {
-        let lo = max(0, candidates[range.lowerBound].to - window)
-        let hi = candidates[range.upperBound].to
-        let box = Candidates()
-        guard (try? hsScan(database, data, from: lo, to: hi, scratch: worker.scratch, into: box)) != nil else { return }
-        var starts: [UInt64: Int] = [:]
-        for (id, from, to) in box.items where !database.withoutSOM.contains(Int(id)) {
-            let key = UInt64(id) << 40 | (to + UInt64(lo))
-            let f = Int(from) + lo
-            if let cur = starts[key] { starts[key] = min(cur, f) } else { starts[key] = f }
-        }
-        for k in range {
-            let c = candidates[k]
-            if let f = starts[UInt64(c.rule) << 40 | UInt64(c.to)], f > lo || lo == 0 { located[k] = f }
-        }
     }
 }

@@ -24,11 +24,6 @@ package struct Rule: Codable, Sendable, Hashable {
     package var token: Token?
     /// What the rule claims (scripts/check_rules.py `confidence`); nil reads as high.
     package var confidence: Confidence?
-    /// false: Hyperscan cannot track where a match starts ("Pattern is too large" with
-    /// HS_FLAG_SOM_LEFTMOST), so the locate database holds it without, and its start is found by
-    /// a regex search ending at the match. Declared, not discovered: each failed compile of the
-    /// whole database to find such a rule cost a full compile (about 25 s at 1,000 rules).
-    package var startOfMatch: Bool?
 
     package struct Token: Codable, Sendable, Hashable {
         package var alphabet: String
@@ -46,7 +41,6 @@ package struct Rule: Codable, Sendable, Hashable {
         case minEntropy = "min_entropy"
         case negativeExamples = "negative_examples"
         case generatedExamples = "generated_examples"
-        case startOfMatch = "start_of_match"
     }
 
     /// Generic rules are fallbacks, suppressed where a specific rule saw the same span.

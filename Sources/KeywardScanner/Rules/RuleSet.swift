@@ -6,13 +6,17 @@ import KeywardCore
 package struct RuleSet: Sendable {
     package let rules: [Rule]
     package let filters: RuleFilters
-    /// SHA-256 over the rule files' bytes: keys the compiled-database cache.
+    /// SHA-256 over the rule files' bytes (and a repository config's custom rules).
     package let digest: String
+    /// Consecutive ranges of `rules` compiled into databases of their own: the built-in rules,
+    /// then a repository config's custom rules, so a config never recompiles the built-ins.
+    package let layers: [Range<Int>]
 
-    package init(rules: [Rule], filters: RuleFilters, digest: String) {
+    package init(rules: [Rule], filters: RuleFilters, digest: String, layers: [Range<Int>]? = nil) {
         self.rules = rules
         self.filters = filters
         self.digest = digest
+        self.layers = layers ?? [rules.indices]
     }
 
     package static func builtIn() throws -> RuleSet {
