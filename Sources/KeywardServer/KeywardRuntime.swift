@@ -164,6 +164,7 @@ package final class KeywardRuntime: Sendable {
         InventoryRoutes(governance: governance, auth: auth, io: io, tls: tls).register(on: router, table: table)
         WebhookRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
         DetectionRoutes(governance: governance, engine: detection, auth: auth, io: io).register(on: router, table: table)
+        PostureRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
         AuthzRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits, detection: detection), config: config.authz).register(on: router, table: table)
         return router
     }

@@ -1,0 +1,67 @@
+import Foundation
+
+/// `GET /v1/posture`: one entry per risk of the OWASP Non-Human Identities Top 10 (2025).
+package struct PostureResponse: Codable, Sendable, Equatable {
+    package var generatedAt: Date
+    /// The mean of the scored risks (0–100); absent when none is scored.
+    package var overallScore: Int?
+    package var risks: [PostureRiskDTO]
+    package init(generatedAt: Date, overallScore: Int?, risks: [PostureRiskDTO]) {
+        self.generatedAt = generatedAt
+        self.overallScore = overallScore
+        self.risks = risks
+    }
+}
+
+package struct PostureRiskDTO: Codable, Sendable, Equatable {
+    /// NHI1 … NHI10.
+    package var id: String
+    package var title: String
+    /// 100 minus the findings' weights (high 15, medium 5, low 2), at least 0.
+    package var score: Int?
+    package var checks: [String]
+    /// What Keyward has no data for yet, said rather than scored.
+    package var noData: [String]
+    package var metrics: [PostureMetricDTO]
+    package var findings: [PostureFindingDTO]
+    package init(id: String, title: String, score: Int?, checks: [String], noData: [String], metrics: [PostureMetricDTO], findings: [PostureFindingDTO]) {
+        self.id = id
+        self.title = title
+        self.score = score
+        self.checks = checks
+        self.noData = noData
+        self.metrics = metrics
+        self.findings = findings
+    }
+}
+
+package struct PostureMetricDTO: Codable, Sendable, Equatable {
+    package var name: String
+    package var value: Double
+    package init(name: String, value: Double) {
+        self.name = name
+        self.value = value
+    }
+}
+
+package struct PostureFindingDTO: Codable, Sendable, Equatable {
+    /// identity, key, credential, client, incident or inventory.
+    package var subjectKind: String
+    package var subjectId: String
+    package var subjectName: String?
+    /// Who must act; absent when the identity has no owner.
+    package var owner: String?
+    /// low, medium or high.
+    package var severity: String
+    package var evidence: String
+    package var fix: String
+    package init(subjectKind: String, subjectId: String, subjectName: String?, owner: String?, severity: String, evidence: String, fix: String) {
+        self.subjectKind = subjectKind
+        self.subjectId = subjectId
+        self.subjectName = subjectName
+        self.owner = owner
+        self.severity = severity
+        self.evidence = evidence
+        self.fix = fix
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import KeywardAPI
+import KeywardCore
+import KeywardTesting
+import Testing
+
+/// `GET /v1/posture` over a socket: the checks read the real store and telemetry, and the
+/// posture changes when the inventory does.
+@Suite("Posture (OWASP NHI Top 10)")
+struct PostureRoutesTests {
+    @Test("posture names the pipeline's static key, the unused scope and the key with no expiry, each with its owner; revoking the key clears its findings; 401 without a key; no secret in the answer")
+    func roundTrip() async throws {
+        let clock = ManualClock()
+        try await TestServer.with(clock: clock) { s in
+            let api = try await s.createIdentity(name: "orders-api", scopes: ["orders:read", "orders:write"])
+            let wide = try await s.issueKey(identity: api, scopes: ["orders:read", "orders:write"], ttl: 30 * 86_400)
+            let ci = try await s.createIdentity(name: "deploy-ci", technicalOwner: "bob@example.com", scopes: ["deploy:write"], kind: "pipeline")
+            let static_ = try await s.issueKey(identity: ci, scopes: ["deploy:write"])
+            #expect(try await s.verify(wide.key, scopes: ["orders:read"])["valid"] as? Bool == true)
+            _ = await s.flushUsage()
+
+            let r = try await s.request("GET", "/v1/posture")
+            #expect(r.status == 200, "\(r.text)")
+            #expect(!r.text.contains(wide.key) && !r.text.contains(static_.key))
+            let p = try r.decode(PostureResponse.self)
+            #expect(p.risks.map(\.id) == NHIRisk.allCases.map(\.rawValue))
+            func risk(_ id: String, _ report: PostureResponse) -> PostureRiskDTO { report.risks.first { $0.id == id }! }
+
+            let nhi6 = risk("NHI6", p).findings
+            #expect(nhi6.count == 1 && nhi6.first?.subjectId == static_.id && nhi6.first?.owner == "bob@example.com")
+            let nhi5 = risk("NHI5", p).findings
+            #expect(nhi5.contains { $0.subjectId == wide.id && $0.evidence.contains("orders:write") && $0.owner == "alice@example.com" })
+            #expect(!nhi5.contains { $0.subjectId == static_.id }) // no telemetry for it: nothing inferred
+            if let expiry = risk("NHI7", p).findings.first(where: { $0.subjectId == static_.id }) {
+                #expect(expiry.evidence.hasPrefix("no expiry"))
+            }
+            #expect(!risk("NHI1", p).noData.isEmpty)
+            #expect(p.overallScore != nil && p.overallScore! < 100)
+
+            #expect(try await s.request("POST", "/v1/keys/\(static_.id)/revoke", body: #"{"reason":"moved to federation"}"#).status == 200)
+            let after = try await s.request("GET", "/v1/posture").decode(PostureResponse.self)
+            #expect(risk("NHI6", after).findings.isEmpty && risk("NHI6", after).score == 100)
+            #expect(!after.risks.flatMap(\.findings).contains { $0.subjectId == static_.id })
+
+            #expect(try await s.anonymous("GET", "/v1/posture").status == 401)
+            #expect(try await s.leakReport().isEmpty)
+        }
+    }
+}
