@@ -145,8 +145,9 @@ package final class KeywardRuntime: Sendable {
         }
         router.add(middleware: ProblemMiddleware(routes: table, metrics: requests, logger: logger))
         router.add(middleware: RouteLimitMiddleware(limits: limits))
+        let posture = PostureCache(governance: governance)
         SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI, logWriter: config.logWriter,
-                     detection: detection)
+                     detection: detection, posture: posture)
             .register(on: router, table: table)
         VerifyRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits, detection: detection), auth: auth, io: io).register(on: router, table: table)
         OAuthRoutes(server: oauth, auth: auth, tls: config.tlsCertificateFile != nil, limits: limits).register(on: router, table: table)
@@ -164,7 +165,7 @@ package final class KeywardRuntime: Sendable {
         InventoryRoutes(governance: governance, auth: auth, io: io, tls: tls).register(on: router, table: table)
         WebhookRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
         DetectionRoutes(governance: governance, engine: detection, auth: auth, io: io).register(on: router, table: table)
-        PostureRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
+        PostureRoutes(governance: governance, auth: auth, io: io, cache: posture).register(on: router, table: table)
         AuthzRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits, detection: detection), config: config.authz).register(on: router, table: table)
         return router
     }

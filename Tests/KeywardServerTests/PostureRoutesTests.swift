@@ -41,6 +41,11 @@ struct PostureRoutesTests {
             let after = try await s.request("GET", "/v1/posture").decode(PostureResponse.self)
             #expect(risk("NHI6", after).findings.isEmpty && risk("NHI6", after).score == 100)
             #expect(!after.risks.flatMap(\.findings).contains { $0.subjectId == static_.id })
+            // Prometheus series per risk, from the posture just computed.
+            let metrics = try await s.request("GET", "/metrics").text
+            #expect(metrics.contains("keyward_posture_score{risk=\"NHI6\"} 100"))
+            #expect(metrics.contains("keyward_posture_findings{risk=\"NHI5\",severity=\"medium\"} 1"))
+            #expect(metrics.contains("keyward_posture_overall_score \(after.overallScore!)"))
 
             #expect(try await s.anonymous("GET", "/v1/posture").status == 401)
             #expect(try await s.leakReport().isEmpty)

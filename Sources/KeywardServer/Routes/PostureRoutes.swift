@@ -3,19 +3,21 @@ import Hummingbird
 import KeywardAPI
 import KeywardCore
 import KeywardGovernance
+import Synchronization
 
 /// `/v1/posture`: the inventory against the OWASP NHI Top 10, computed from Keyward's own data.
 struct PostureRoutes {
     let governance: Governance
     let auth: Authenticator
     let io: JSONIO
+    let cache: PostureCache
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let m = governance, auth = auth, io = io
+        let auth = auth, io = io, cache = cache
         table.add(.get, "/v1/posture")
         router.get("/v1/posture") { req, _ in
             _ = try auth.require(.read, req)
-            return try io.respond(PostureResponse(try await m.posture()))
+            return try io.respond(PostureResponse(try await cache.fresh()))
         }
     }
 }
@@ -30,5 +32,45 @@ extension PostureResponse {
                                                  severity: $0.severity.rawValue, evidence: $0.evidence, fix: $0.fix)
                            })
         })
+    }
+}
+
+/// The last posture computed, for `/metrics`: a scrape reuses it while it is younger than
+/// `maxAge` and computes it again after (a posture reads the whole inventory, so not on every
+/// scrape); `GET /v1/posture` always computes it and leaves it here.
+final class PostureCache: Sendable {
+    let governance: Governance
+    let maxAge: Duration
+    private let last = Mutex<(at: ContinuousClock.Instant, report: PostureReport)?>(nil)
+
+    init(governance: Governance, maxAge: Duration = .seconds(300)) {
+        self.governance = governance
+        self.maxAge = maxAge
+    }
+
+    func fresh() async throws -> PostureReport {
+        let r = try await governance.posture()
+        last.withLock { $0 = (ContinuousClock.now, r) }
+        return r
+    }
+
+    /// The cached report while young enough, else a fresh one; nil when it cannot be computed.
+    func recent() async -> PostureReport? {
+        if let (at, r) = last.withLock({ $0 }), ContinuousClock.now - at < maxAge { return r }
+        return try? await fresh()
+    }
+
+    /// `keyward_posture_score{risk}`, `keyward_posture_findings{risk,severity}` and the overall
+    /// score; a risk without data has no score series.
+    static func series(_ r: PostureReport, into e: inout Exposition) {
+        e.family("keyward_posture_score", "gauge", "Posture score per OWASP NHI Top 10 risk (0-100; absent when Keyward has no data for it).",
+                 r.risks.compactMap { risk in risk.score.map { ([("risk", risk.risk.rawValue)], String($0)) } })
+        e.family("keyward_posture_findings", "gauge", "Posture findings per OWASP NHI Top 10 risk and severity.",
+                 r.risks.flatMap { risk in
+                     [PostureSeverity.low, .medium, .high].map { sev in
+                         ([("risk", risk.risk.rawValue), ("severity", sev.rawValue)], String(risk.findings.filter { $0.severity == sev }.count))
+                     }
+                 })
+        if let overall = r.overallScore { e.gauge("keyward_posture_overall_score", "Mean of the scored OWASP NHI Top 10 risks (0-100).", overall) }
     }
 }

@@ -16,6 +16,7 @@ struct SystemRoutes {
     let openAPI: ByteBuffer
     let logWriter: LogWriter?
     let detection: DetectionEngine
+    let posture: PostureCache
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
         let health = ByteBuffer(string: "{\"status\":\"ok\"}")
@@ -24,7 +25,7 @@ struct SystemRoutes {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: health))
         }
         let registry = registry, verifier = verifier, index = verifier.index, openAPI = openAPI, connections = connections, logWriter = logWriter,
-            detection = detection
+            detection = detection, posture = posture
         // case 52 of docs/security-cases.md: a load balancer takes a node whose change feed is lost out of
         // rotation; verify on it answers 503 meanwhile, never a stale `valid:true`.
         table.add(.get, "/readyz")
@@ -50,7 +51,7 @@ struct SystemRoutes {
             }
             var text = ByteBuffer(bytes: registry.emitToBuffer())
             text.writeString(Self.scrapeSeries(index.counts(), feedConnected: feed.connected, connectionsOpen: connections.openConnections,
-                                               logLinesDropped: logWriter?.droppedTotal, detection: detection.tracked))
+                                               logLinesDropped: logWriter?.droppedTotal, detection: detection.tracked, posture: await posture.recent()))
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: text))
         }
         table.add(.get, "/openapi.yaml")
@@ -62,7 +63,7 @@ struct SystemRoutes {
     /// The series computed at scrape time, as integers: key counts, feed and connection state,
     /// build and process information.
     static func scrapeSeries(_ c: KeyIndex.Counts, feedConnected: Bool, connectionsOpen: Int, logLinesDropped: Int? = nil,
-                             detection: (keys: Int, sources: Int, identities: Int, blocked: Int)? = nil) -> String {
+                             detection: (keys: Int, sources: Int, identities: Int, blocked: Int)? = nil, posture: PostureReport? = nil) -> String {
         var e = Exposition()
         e.family("keyward_keys", "gauge", "Keys in the verify index, by status.",
                  [([("status", "active")], String(c.keys - c.revoked)), ([("status", "revoked")], String(c.revoked))])
@@ -80,6 +81,7 @@ struct SystemRoutes {
                      [([("table", "keys")], String(d.keys)), ([("table", "sources")], String(d.sources)),
                       ([("table", "identities")], String(d.identities)), ([("table", "blocked")], String(d.blocked))])
         }
+        if let posture { PostureCache.series(posture, into: &e) }
         ProcessMetrics.write(into: &e)
         return e.text
     }
