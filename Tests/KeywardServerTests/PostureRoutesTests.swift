@@ -47,6 +47,14 @@ struct PostureRoutesTests {
             #expect(metrics.contains("keyward_posture_findings{risk=\"NHI5\",severity=\"medium\"} 1"))
             #expect(metrics.contains("keyward_posture_overall_score \(after.overallScore!)"))
 
+            // The Grafana dashboard in deploy/grafana reads only series this server exports.
+            let dashboard = try Data(contentsOf: KeywardBinary.repositoryRoot().appendingPathComponent("deploy/grafana/keyward-posture.json"))
+            let panels = try #require((try JSONSerialization.jsonObject(with: dashboard) as? [String: Any])?["panels"] as? [[String: Any]])
+            let exprs = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+            #expect(exprs.count >= 6)
+            for name in Set(exprs.flatMap { e in e.matches(of: /keyward_[a-z_]+/).map { String($0.output) } }) {
+                #expect(metrics.contains("\n" + name + "{") || metrics.contains("\n" + name + " "), "the dashboard reads \(name), which /metrics lacks")
+            }
             #expect(try await s.anonymous("GET", "/v1/posture").status == 401)
             #expect(try await s.leakReport().isEmpty)
         }
