@@ -38,7 +38,7 @@ ALLOWED = {
                      "AsyncHTTPClient", "NIOCore", "NIOHTTP1", "NIOPosix"},
     "KeywardServer": {"KeywardCore", "KeywardStore", "KeywardVerify", "KeywardAPI", "KeywardScanner", "KeywardGovernance", "KeywardOAuth",
                       "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "HTTPTypes", "Metrics", "Prometheus", "ServiceLifecycle",
-                      "UnixSignals", "Logging", "NIOCore", "NIOHTTP1", "NIOSSL", "NIOHTTPTypes", "AsyncHTTPClient", "Crypto", "Synchronization"},
+                      "UnixSignals", "Logging", "NIOCore", "NIOHTTP1", "NIOSSL", "NIOHTTPTypes", "AsyncHTTPClient", "Crypto", "Synchronization", "Mustache"},
     # KeywardVerify: `keyward bench memory` measures the verify index directly.
     # KeywardOAuth: `bench token` signs client assertions.
     "KeywardCLI": {"KeywardCore", "KeywardGovernance", "KeywardServer", "KeywardScanner", "KeywardStore", "KeywardVerify", "KeywardOAuth", "KeywardAPI", "ArgumentParser", "Configuration", "AsyncHTTPClient",

@@ -40,6 +40,8 @@ struct PostureCLITests {
 
         let json = try await kw("posture", "--format", "json")
         #expect(json.status == 0 && json.stdout.contains("\"overall_score\""))
+        let html = try await kw("posture", "--format", "html")
+        #expect(html.status == 0 && html.stdout.hasPrefix("<!DOCTYPE html>") && html.stdout.contains(keyID) && !html.stdout.contains("<script"))
         #expect(try await kw("posture", "--format", "pdf").status == 2)
         #expect(try await kw("posture", "--severity", "urgent").status == 2)
     }

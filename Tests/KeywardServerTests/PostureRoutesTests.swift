@@ -2,6 +2,7 @@ import Foundation
 import KeywardAPI
 import KeywardCore
 import KeywardTesting
+import NIOHTTP1
 import Testing
 
 /// `GET /v1/posture` over a socket: the checks read the real store and telemetry, and the
@@ -55,6 +56,20 @@ struct PostureRoutesTests {
             for name in Set(exprs.flatMap { e in e.matches(of: /keyward_[a-z_]+/).map { String($0.output) } }) {
                 #expect(metrics.contains("\n" + name + "{") || metrics.contains("\n" + name + " "), "the dashboard reads \(name), which /metrics lacks")
             }
+            // The HTML report: self-contained, nothing may load or run, every value escaped.
+            let hostile = "<img src=x onerror=alert(1)><script>alert(2)</script>"
+            let xss = try await s.createIdentity(name: "\"><svg onload=alert(3)>", technicalOwner: hostile, scopes: ["deploy:write"], kind: "pipeline")
+            let xssKey = try await s.issueKey(identity: xss, scopes: ["deploy:write"])
+            let page = try await s.request("GET", "/v1/posture/report")
+            #expect(page.status == 200)
+            #expect(page.headers.first(name: "content-type")?.hasPrefix("text/html") == true)
+            #expect(page.headers.first(name: "content-security-policy")?.hasPrefix("default-src 'none'") == true)
+            #expect(page.headers.first(name: "x-frame-options") == "DENY")
+            #expect(page.text.contains(xssKey.id) && page.text.contains("&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;"))
+            #expect(!page.text.contains("<script") && !page.text.contains("<img") && !page.text.contains("onload=alert(3)>"))
+            #expect(!page.text.contains("src=\"http") && !page.text.contains("href=\"http"))
+            #expect(!page.text.contains(xssKey.key) && !page.text.contains(wide.key))
+            #expect(try await s.anonymous("GET", "/v1/posture/report").status == 401)
             #expect(try await s.anonymous("GET", "/v1/posture").status == 401)
             #expect(try await s.leakReport().isEmpty)
         }

@@ -8,15 +8,21 @@ struct PostureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "posture", abstract: "Posture against the OWASP Non-Human Identities Top 10: a score and findings per risk, each naming the owner to ask and the fix.")
     @OptionGroup var client: ClientOptions
-    @Option(help: "table (default), json or sarif (findings as SARIF 2.1.0 results, one rule per risk).") var format: String = "table"
+    @Option(help: "table (default), json, sarif (findings as SARIF 2.1.0 results, one rule per risk) or html (one self-contained file to mail or attach to an audit).")
+    var format: String = "table"
     @Option(help: "Only findings of this severity or higher in the table: low, medium, high.") var severity: String = "low"
 
     func validate() throws {
-        guard ["table", "json", "sarif"].contains(format) else { throw ValidationError("--format must be table, json or sarif") }
+        guard ["table", "json", "sarif", "html"].contains(format) else { throw ValidationError("--format must be table, json, sarif or html") }
         guard ["low", "medium", "high"].contains(severity) else { throw ValidationError("--severity must be low, medium or high") }
     }
 
     func run() async throws {
+        if format == "html" {
+            let reply = try await client.client().send(checked: "GET", "/v1/posture/report")
+            FileHandle.standardOutput.write(reply.body)
+            return
+        }
         let p = try await client.client().call("GET", "/v1/posture", as: PostureResponse.self)
         if client.json || format == "json" { try Output.json(p); return }
         if format == "sarif" { print(String(decoding: try PostureSarif.document(p), as: UTF8.self)); return }

@@ -1,8 +1,10 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import KeywardAPI
 import KeywardCore
 import KeywardGovernance
+import NIOCore
 import Synchronization
 
 /// `/v1/posture`: the inventory against the OWASP NHI Top 10, computed from Keyward's own data.
@@ -18,6 +20,14 @@ struct PostureRoutes {
         router.get("/v1/posture") { req, _ in
             _ = try auth.require(.read, req)
             return try io.respond(PostureResponse(try await cache.fresh()))
+        }
+        table.add(.get, "/v1/posture/report")
+        router.get("/v1/posture/report") { req, _ in
+            _ = try auth.require(.read, req)
+            let html = try PostureReportPage.render(PostureResponse(try await cache.fresh()))
+            var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
+            for (name, value) in PostureReportPage.headers { headers[HTTPField.Name(name)!] = value }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
         }
     }
 }
