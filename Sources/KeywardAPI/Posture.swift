@@ -65,3 +65,30 @@ package struct PostureFindingDTO: Codable, Sendable, Equatable {
         self.fix = fix
     }
 }
+
+/// One day of `GET /v1/posture/trend`.
+package struct PostureSnapshotDTO: Codable, Sendable, Equatable {
+    /// The UTC day, YYYY-MM-DD.
+    package var day: String
+    /// When the day's last posture was computed.
+    package var takenAt: Date
+    package var overallScore: Int?
+    package var risks: [PostureSnapshotRiskDTO]
+    package init(day: String, takenAt: Date, overallScore: Int?, risks: [PostureSnapshotRiskDTO]) {
+        self.day = day
+        self.takenAt = takenAt
+        self.overallScore = overallScore
+        self.risks = risks
+    }
+}
+
+package struct PostureSnapshotRiskDTO: Codable, Sendable, Equatable {
+    package var id: String
+    package var score: Int?
+    package var findings: Int
+    package init(id: String, score: Int?, findings: Int) {
+        self.id = id
+        self.score = score
+        self.findings = findings
+    }
+}

@@ -40,6 +40,8 @@ package final class KeywardRuntime: Sendable {
     package let usageFlusher: UsageFlusher
     /// Closes rotations early, extends them for lagging consumers (issue 15); flushes usage before each pass.
     package let rotations: RotationWatcher
+    /// Computes the posture hourly so each day keeps a snapshot for the trend (issue 17).
+    package let postureSnapshots: PostureSnapshotter
     /// Verify requests the fast path answered itself (not handed to the router).
     package let fastPath = FastPathCounter()
     let requests: RequestMetrics
@@ -67,6 +69,7 @@ package final class KeywardRuntime: Sendable {
         let usageFlusher = UsageFlusher(recorder: usage, store: store, interval: config.usageFlushInterval, logger: logger)
         self.usageFlusher = usageFlusher
         self.rotations = RotationWatcher(governance: governance, interval: config.rotationWatchInterval, logger: logger) { await usageFlusher.flush() }
+        self.postureSnapshots = PostureSnapshotter(governance: governance, logger: logger)
         self.githubKeys = githubKeys
         self.config = config
         self.store = store
@@ -207,7 +210,7 @@ package final class KeywardRuntime: Sendable {
         )
         // ServiceGroup stops services in reverse order: the server first, then the final flush.
         return ServiceGroup(configuration: .init(
-            services: [usageFlusher, webhooks, detections, rotations, app],
+            services: [usageFlusher, webhooks, detections, rotations, postureSnapshots, app],
             gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
             logger: logger
         ))

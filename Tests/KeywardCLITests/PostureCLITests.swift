@@ -42,6 +42,9 @@ struct PostureCLITests {
         #expect(json.status == 0 && json.stdout.contains("\"overall_score\""))
         let html = try await kw("posture", "--format", "html")
         #expect(html.status == 0 && html.stdout.hasPrefix("<!DOCTYPE html>") && html.stdout.contains(keyID) && !html.stdout.contains("<script"))
+        let trend = try await kw("posture", "--trend", "7")
+        #expect(trend.status == 0 && trend.stdout.hasPrefix("DAY") && trend.stdout.split(separator: "\n").count == 2) // today, computed above
+        #expect(try await kw("posture", "--trend", "0").status == 2)
         #expect(try await kw("posture", "--format", "pdf").status == 2)
         #expect(try await kw("posture", "--severity", "urgent").status == 2)
     }

@@ -70,6 +70,16 @@ struct PostureRoutesTests {
             #expect(!page.text.contains("src=\"http") && !page.text.contains("href=\"http"))
             #expect(!page.text.contains(xssKey.key) && !page.text.contains(wide.key))
             #expect(try await s.anonymous("GET", "/v1/posture/report").status == 401)
+            // One snapshot per day: today's is the last computed; yesterday's stays.
+            let today = try await s.request("GET", "/v1/posture/trend").decode(ListResponse<PostureSnapshotDTO>.self).items
+            #expect(today.count == 1 && today.first?.risks.count == 10)
+            clock.advance(by: 86_400)
+            let tomorrow = try await s.request("GET", "/v1/posture").decode(PostureResponse.self)
+            let trend = try await s.request("GET", "/v1/posture/trend?days=7").decode(ListResponse<PostureSnapshotDTO>.self).items
+            #expect(trend.count == 2 && trend.map(\.day) == trend.map(\.day).sorted() && trend.last?.overallScore == tomorrow.overallScore)
+            #expect(trend.first?.day == today.first?.day)
+            #expect(try await s.request("GET", "/v1/posture/trend?days=1").decode(ListResponse<PostureSnapshotDTO>.self).items.count == 1)
+            for bad in ["days=0", "days=367", "days=x"] { #expect(try await s.request("GET", "/v1/posture/trend?\(bad)").status == 400) }
             #expect(try await s.anonymous("GET", "/v1/posture").status == 401)
             #expect(try await s.leakReport().isEmpty)
         }

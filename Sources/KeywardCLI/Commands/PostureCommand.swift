@@ -11,13 +11,24 @@ struct PostureCommand: AsyncParsableCommand {
     @Option(help: "table (default), json, sarif (findings as SARIF 2.1.0 results, one rule per risk) or html (one self-contained file to mail or attach to an audit).")
     var format: String = "table"
     @Option(help: "Only findings of this severity or higher in the table: low, medium, high.") var severity: String = "low"
+    @Option(help: "Instead, the daily snapshots of the last N days (1-366): the overall score and each risk's.") var trend: Int?
 
     func validate() throws {
         guard ["table", "json", "sarif", "html"].contains(format) else { throw ValidationError("--format must be table, json, sarif or html") }
         guard ["low", "medium", "high"].contains(severity) else { throw ValidationError("--severity must be low, medium or high") }
+        if let trend, !(1...366).contains(trend) { throw ValidationError("--trend must be from 1 to 366 days") }
     }
 
     func run() async throws {
+        if let trend {
+            let page = try await client.client().call("GET", "/v1/posture/trend?days=\(trend)", as: ListResponse<PostureSnapshotDTO>.self)
+            if client.json || format == "json" { try Output.json(page); return }
+            let ids = NHIRisk.allCases.map(\.rawValue)
+            Output.table(["DAY", "OVERALL"] + ids, page.items.map { s in
+                [s.day, s.overallScore.map(String.init) ?? "-"] + ids.map { id in s.risks.first { $0.id == id }?.score.map(String.init) ?? "-" }
+            })
+            return
+        }
         if format == "html" {
             let reply = try await client.client().send(checked: "GET", "/v1/posture/report")
             FileHandle.standardOutput.write(reply.body)

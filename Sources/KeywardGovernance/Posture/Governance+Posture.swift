@@ -8,8 +8,20 @@ extension Governance {
     /// The scope-use window NHI5 reads (the privilege review's default).
     package static let postureUsageWindowDays = 30
 
+    /// Computes the posture now and keeps it as the day's snapshot (the trend's point for today).
     package func posture(policy: PosturePolicy = PosturePolicy()) async throws -> PostureReport {
-        Posture.evaluate(try await postureInput(policy: policy))
+        let report = Posture.evaluate(try await postureInput(policy: policy))
+        try await store.recordPostureSnapshot(PostureSnapshot(report))
+        return report
+    }
+
+    package static let postureTrendDays = 1...366
+
+    /// The daily snapshots of the last `days` days (today included), oldest first.
+    package func postureTrend(days: Int) async throws -> [PostureSnapshot] {
+        guard Self.postureTrendDays.contains(days) else { throw KeywardError(.validation, "days must be from 1 to 366") }
+        let since = store.clock.now().addingTimeInterval(-TimeInterval(days - 1) * 86_400)
+        return try await store.postureSnapshots(sinceDay: PostureSnapshot.day(since))
     }
 
     /// Every identity, key, credential, consumer, client, incident and open detection, and the

@@ -21,6 +21,13 @@ struct PostureRoutes {
             _ = try auth.require(.read, req)
             return try io.respond(PostureResponse(try await cache.fresh()))
         }
+        table.add(.get, "/v1/posture/trend")
+        router.get("/v1/posture/trend") { req, _ in
+            _ = try auth.require(.read, req)
+            let days = try req.intQuery("days", default: 30, range: Governance.postureTrendDays)
+            let items = try await cache.governance.postureTrend(days: days).map(PostureSnapshotDTO.init)
+            return try io.respond(ListResponse(items: items, nextCursor: nil))
+        }
         table.add(.get, "/v1/posture/report")
         router.get("/v1/posture/report") { req, _ in
             _ = try auth.require(.read, req)
@@ -29,6 +36,13 @@ struct PostureRoutes {
             for (name, value) in PostureReportPage.headers { headers[HTTPField.Name(name)!] = value }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
         }
+    }
+}
+
+extension PostureSnapshotDTO {
+    init(_ s: PostureSnapshot) {
+        self.init(day: s.day, takenAt: s.takenAt, overallScore: s.overallScore,
+                  risks: s.risks.map { PostureSnapshotRiskDTO(id: $0.id, score: $0.score, findings: $0.findings) })
     }
 }
 

@@ -109,6 +109,10 @@ extension Store {
             "CREATE TABLE key_rotations (key_id TEXT NOT NULL, from_version BIGINT NOT NULL, to_version BIGINT NOT NULL, rotated_at BIGINT NOT NULL, quiet_period_ms BIGINT NOT NULL, hard_maximum_at BIGINT NOT NULL, extensions BIGINT NOT NULL, closed_at BIGINT, close_reason TEXT, PRIMARY KEY (key_id, from_version))",
             "CREATE TABLE consumer_sources (consumer_id TEXT NOT NULL, position BIGINT NOT NULL, ip TEXT, user_agent TEXT, client_cert_subject TEXT, client_cert_thumbprint TEXT, PRIMARY KEY (consumer_id, position))",
         ],
+        [
+            // Issue 17: one posture snapshot per UTC day (the last computed that day), for the trend.
+            "CREATE TABLE posture_snapshots (day TEXT PRIMARY KEY, taken_at BIGINT NOT NULL, overall BIGINT, risks TEXT NOT NULL)",
+        ],
     ]
 
     package func migrate() async throws {
