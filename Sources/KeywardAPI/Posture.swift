@@ -92,3 +92,32 @@ package struct PostureSnapshotRiskDTO: Codable, Sendable, Equatable {
         self.findings = findings
     }
 }
+
+/// One identity of `GET /v1/reviews` (or the answer to a confirmation).
+package struct ReviewItemResponse: Codable, Sendable, Equatable {
+    package var identityId: String
+    package var name: String
+    package var kind: String
+    package var environment: String
+    /// Who must confirm it: the technical owner, else the business owner.
+    package var owner: String?
+    package var lastConfirmedAt: Date?
+    package var dueAt: Date
+    /// Whole days past due; negative while not yet due.
+    package var overdueDays: Int
+    package init(identityId: String, name: String, kind: String, environment: String, owner: String?, lastConfirmedAt: Date?, dueAt: Date, overdueDays: Int) {
+        self.identityId = identityId
+        self.name = name
+        self.kind = kind
+        self.environment = environment
+        self.owner = owner
+        self.lastConfirmedAt = lastConfirmedAt
+        self.dueAt = dueAt
+        self.overdueDays = overdueDays
+    }
+}
+
+package struct IdentityConfirmRequest: Codable, Sendable {
+    package var note: String?
+    package init(note: String?) { self.note = note }
+}

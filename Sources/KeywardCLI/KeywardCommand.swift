@@ -15,7 +15,7 @@ package struct KeywardCommand: AsyncParsableCommand {
             """,
         version: BuildInfo.line,
         subcommands: [ServeCommand.self, ScanCommand.self, IdentitiesCommand.self, KeysCommand.self, ClientsCommand.self, OAuthCommand.self, ImportCommand.self, CredentialsCommand.self, ConsumersCommand.self,
-                      ExposuresCommand.self, IncidentsCommand.self, DetectionsCommand.self, PostureCommand.self, WebhooksCommand.self, AuditCommand.self, AdminCommand.self, BenchCommand.self]
+                      ExposuresCommand.self, IncidentsCommand.self, DetectionsCommand.self, PostureCommand.self, ReviewCommand.self, WebhooksCommand.self, AuditCommand.self, AdminCommand.self, BenchCommand.self]
     ) }
 
     package init() {}

@@ -45,6 +45,11 @@ struct PostureCLITests {
         let trend = try await kw("posture", "--trend", "7")
         #expect(trend.status == 0 && trend.stdout.hasPrefix("DAY") && trend.stdout.split(separator: "\n").count == 2) // today, computed above
         #expect(try await kw("posture", "--trend", "0").status == 2)
+        let idn = ci.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await kw("review", "list", "--horizon-days", "365").stdout.contains(idn)) // due in 90 days
+        let confirmed = try await kw("review", "confirm", idn, "--note", "still deploys")
+        #expect(confirmed.status == 0 && confirmed.stdout.contains("next review due"), "\(confirmed.stderr)")
+        #expect(try await kw("review", "list", "--horizon-days", "-1").status == 2)
         #expect(try await kw("posture", "--format", "pdf").status == 2)
         #expect(try await kw("posture", "--severity", "urgent").status == 2)
     }

@@ -189,4 +189,29 @@ struct PostureTests {
         #expect(Posture.percentile([5, 1, 3], 50) == 3)
         #expect(Posture.percentile([], 95) == nil)
     }
+
+    @Test("recertification: due one interval after the last confirmation (or creation), third parties sooner; overdue reviews are NHI1 and NHI3 findings; none when no records are read")
+    func reviews() {
+        let fresh = Self.identity("fresh", created: Self.daysAgo(10))
+        let stale = Self.identity("stale", created: Self.daysAgo(200))
+        let confirmed = Self.identity("confirmed", created: Self.daysAgo(200))
+        let partner = Self.identity("partner", kind: .thirdParty, created: Self.daysAgo(40))
+        let soon = Self.identity("soon", created: Self.daysAgo(80))
+        let all = [fresh, stale, confirmed, partner, soon]
+        let last = [confirmed.id: Self.daysAgo(5)]
+        let campaign = Recertification.campaign(all, lastConfirmed: last, now: Self.now, policy: ReviewPolicy(), horizonDays: 14)
+        #expect(Set(campaign.map(\.identity.name)) == ["stale", "partner", "soon"])
+        #expect(campaign.first { $0.identity.name == "stale" }?.overdueDays == 110)
+        #expect(campaign.first { $0.identity.name == "soon" }!.overdueDays < 0)
+        #expect(Recertification.campaign(all, lastConfirmed: last, now: Self.now, policy: ReviewPolicy(), horizonDays: 0).count == 2)
+
+        var input = PostureInput(now: Self.now, identities: all, keys: [])
+        #expect(Self.risk(.nhi1, input).findings.isEmpty && !Self.risk(.nhi1, input).noData.isEmpty)
+        input.lastConfirmed = last
+        let nhi1 = Self.risk(.nhi1, input)
+        #expect(nhi1.findings.map { $0.subject.name } == ["stale"] && nhi1.noData.isEmpty)
+        #expect(nhi1.findings[0].evidence.contains("never confirmed"))
+        let nhi3 = Self.risk(.nhi3, input)
+        #expect(nhi3.findings.map { $0.subject.name } == ["partner"] && nhi3.noData.isEmpty)
+    }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import KeywardAPI
 import KeywardCore
+import KeywardGovernance
+import KeywardServer
 import KeywardTesting
 import NIOHTTP1
 import Testing
@@ -35,7 +37,7 @@ struct PostureRoutesTests {
             if let expiry = risk("NHI7", p).findings.first(where: { $0.subjectId == static_.id }) {
                 #expect(expiry.evidence.hasPrefix("no expiry"))
             }
-            #expect(!risk("NHI1", p).noData.isEmpty)
+            #expect(risk("NHI1", p).noData.isEmpty) // review records are read (none overdue yet)
             #expect(p.overallScore != nil && p.overallScore! < 100)
 
             #expect(try await s.request("POST", "/v1/keys/\(static_.id)/revoke", body: #"{"reason":"moved to federation"}"#).status == 200)
@@ -82,6 +84,66 @@ struct PostureRoutesTests {
             for bad in ["days=0", "days=367", "days=x"] { #expect(try await s.request("GET", "/v1/posture/trend?\(bad)").status == 400) }
             #expect(try await s.anonymous("GET", "/v1/posture").status == 401)
             #expect(try await s.leakReport().isEmpty)
+        }
+    }
+
+    @Test("recertification: an identity unconfirmed for 90 days is listed for its owner and is an NHI1 finding; confirming it (audited) clears both; decommissioned 409, unknown 404, bad horizon 400")
+    func reviews() async throws {
+        let clock = ManualClock()
+        try await TestServer.with(clock: clock) { s in
+            let idn = try await s.createIdentity(name: "billing-api")
+            let gone = try await s.createIdentity(name: "old-batch")
+            #expect(try await s.request("GET", "/v1/reviews?horizon_days=0").decode(ListResponse<ReviewItemResponse>.self).items.isEmpty)
+            clock.advance(by: 91 * 86_400)
+            let due = try await s.request("GET", "/v1/reviews").decode(ListResponse<ReviewItemResponse>.self).items
+            #expect(Set(due.map(\.identityId)) == [idn, gone] && due.allSatisfy { $0.overdueDays == 1 && $0.owner == "alice@example.com" })
+            let before = try await s.request("GET", "/v1/posture").decode(PostureResponse.self)
+            #expect(before.risks[0].findings.contains { $0.subjectId == idn && $0.evidence.hasPrefix("review overdue") })
+
+            let ok = try await s.request("POST", "/v1/identities/\(idn)/confirm", body: #"{"note":"still bills"}"#)
+            #expect(ok.status == 200, "\(ok.text)")
+            let item = try ok.decode(ReviewItemResponse.self)
+            #expect(item.overdueDays == -90 && item.lastConfirmedAt != nil)
+            let audit = try #require(try await s.auditRecords().last)
+            #expect(audit.action == "identity.confirmed" && audit.target == idn)
+            #expect(try await s.auditChainIsValid())
+            let after = try await s.request("GET", "/v1/posture").decode(PostureResponse.self)
+            #expect(!after.risks[0].findings.contains { $0.subjectId == idn })
+            #expect(try await s.request("GET", "/v1/reviews").decode(ListResponse<ReviewItemResponse>.self).items.map(\.identityId) == [gone])
+
+            #expect(try await s.request("POST", "/v1/identities/\(gone)/decommission", body: "{}").status == 200)
+            #expect(try await s.request("POST", "/v1/identities/\(gone)/confirm").status == 409)
+            #expect(try await s.request("POST", "/v1/identities/idn_0123456789abcdef0123456789abcdef/confirm").status == 404)
+            #expect(try await s.request("POST", "/v1/identities/idn_00000000000000000000000000000000/confirm").status == 409)
+            #expect(try await s.request("POST", "/v1/identities/\(idn)/confirm", body: #"{"note":5}"#).status == 400)
+            for bad in ["horizon_days=-1", "horizon_days=366", "horizon_days=x"] { #expect(try await s.request("GET", "/v1/reviews?\(bad)").status == 400) }
+            #expect(try await s.anonymous("GET", "/v1/reviews").status == 401)
+        }
+    }
+
+    @Test("review.due goes out once per due identity with its owner, again a week later while it stays due, and stops once confirmed")
+    func reminders() async throws {
+        try await WebhookReceiver.with { receiver in
+            let clock = ManualClock()
+            try await TestServer.with(clock: clock) { s in
+                let hook = try await s.request("POST", "/v1/webhooks", body: #"{"url":"\#(receiver.url)","events":["review.due"]}"#, issuing: true)
+                #expect(hook.status == 201)
+                let idn = try await s.createIdentity(name: "billing-api")
+                let governance = s.runtime.governance
+                #expect(try await governance.remindReviews() == 0)
+                clock.advance(by: 91 * 86_400)
+                #expect(try await governance.remindReviews() == 1)
+                #expect(try await governance.remindReviews() == 0)
+                await s.drainWebhooks()
+                #expect(receiver.all.count == 1)
+                let event = try WireCoding.decoder().decode(WebhookEvent.self, from: Data(try #require(receiver.all.first).body.utf8))
+                #expect(event.type == "review.due" && event.data["identity_id"] == idn && event.data["owner"] == "alice@example.com")
+                clock.advance(by: 7 * 86_400)
+                #expect(try await governance.remindReviews() == 1)
+                #expect(try await s.request("POST", "/v1/identities/\(idn)/confirm").status == 200)
+                clock.advance(by: 7 * 86_400)
+                #expect(try await governance.remindReviews() == 0)
+            }
         }
     }
 }

@@ -6,6 +6,8 @@ package enum AuditAction: String, Sendable, CaseIterable, Codable {
     case identityCreated = "identity.created"
     case identityUpdated = "identity.updated"
     case identityDecommissioned = "identity.decommissioned"
+    /// Issue 17: its owner confirmed the identity is still needed (recertification).
+    case identityConfirmed = "identity.confirmed"
     case keyIssued = "key.issued"
     case keyRefused = "key.refused"
     case keyDerived = "key.derived"

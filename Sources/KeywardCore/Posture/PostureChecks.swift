@@ -91,9 +91,27 @@ private struct Context {
                                    "confirm it is still needed, or decommission it"))
             }
         }
+        var noData: [String] = []
+        if let confirmed = input.lastConfirmed {
+            for i in input.identities where i.status == .active && i.kind != .thirdParty {
+                if let f = overdueReview(i, confirmed[i.id]) { out.append(f) }
+            }
+        } else {
+            noData.append("owner confirmation (no review records)")
+        }
         return scored(.nhi1, out, checks: ["active identities without an owner", "decommissioned identities with live keys or clients",
-                                           "identities whose live keys were unused for \(input.policy.unusedDays) days"],
-                      noData: ["owner confirmation (recertification campaigns are not recorded yet)"])
+                                           "identities whose live keys were unused for \(input.policy.unusedDays) days",
+                                           "identities their owner has not confirmed within \(input.reviewPolicy.days) days"],
+                      noData: noData)
+    }
+
+    /// A finding when the identity's owner has not confirmed it within the review interval.
+    func overdueReview(_ i: Identity, _ last: Date?) -> PostureFinding? {
+        let due = Recertification.dueAt(i, lastConfirmed: last, policy: input.reviewPolicy)
+        guard due < input.now else { return nil }
+        let since = last.map { "last confirmed \(Self.day($0))" } ?? "never confirmed since its creation on \(Self.day(i.createdAt))"
+        return finding(subject(i), of: i.id, .medium, "review overdue since \(Self.day(due)) (\(since))",
+                       "its owner confirms it (keyward review confirm \(i.id)) or decommissions it")
     }
 
     // NHI2: exposures not yet contained or resolved, and those nobody owns.
@@ -144,8 +162,17 @@ private struct Context {
         for c in input.clients where c.status == .active && third.contains(c.identityID) && c.scopes.contains(where: \.isWide) {
             out.append(finding(subject(c), of: c.identityID, .high, "third-party OAuth client with wide scopes", "narrow the client's scopes"))
         }
-        return scored(.nhi3, out, checks: ["third-party keys and clients with wide or admin scopes", "third-party keys with no expiry"],
-                      noData: ["reviews of third parties (recertification campaigns are not recorded yet)"])
+        var noData: [String] = []
+        if let confirmed = input.lastConfirmed {
+            for i in input.identities where i.status == .active && i.kind == .thirdParty {
+                if let f = overdueReview(i, confirmed[i.id]) { out.append(f) }
+            }
+        } else {
+            noData.append("reviews of third parties (no review records)")
+        }
+        return scored(.nhi3, out, checks: ["third-party keys and clients with wide or admin scopes", "third-party keys with no expiry",
+                                           "third parties not reviewed within \(input.reviewPolicy.thirdPartyDays) days"],
+                      noData: noData)
     }
 
     // NHI4: bearer secrets where a bound method (private_key_jwt, mTLS, federation) is possible.

@@ -16,6 +16,10 @@ package struct PostureInput: Sendable {
     /// Per live key with verify telemetry over the window, the scopes it exercised.
     package var exercisedScopes: [KeyID: Set<Scope>]
     package var usageWindowDays: Int
+    /// Each identity's last owner confirmation (recertification); nil when Keyward has no
+    /// review records to read.
+    package var lastConfirmed: [IdentityID: Date]?
+    package var reviewPolicy = ReviewPolicy()
 
     package init(now: Date, policy: PosturePolicy = PosturePolicy(), identities: [Identity], keys: [APIKey], credentials: [Credential] = [],
                  consumers: [Consumer] = [], clients: [OAuthClient] = [], incidents: [Incident] = [], unownedExposures: Int = 0,

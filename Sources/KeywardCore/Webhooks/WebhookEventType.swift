@@ -14,4 +14,6 @@ package enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     // Issue 15 (rotation): the grace window was extended for lagging declared consumers; it closed.
     case keyRotationLagging = "key.rotation_lagging"
     case keyRotationClosed = "key.rotation_closed"
+    /// Issue 17: an identity is due for its owner's confirmation (recertification); repeated weekly while due.
+    case reviewDue = "review.due"
 }

@@ -41,6 +41,7 @@ extension Governance {
         var input = PostureInput(now: now, policy: policy, identities: identities, keys: keys, credentials: credentials, consumers: consumers,
                                  clients: clients, incidents: incidents, unownedExposures: try await store.unownedExposureCount(),
                                  detections: detections, usageWindowDays: Self.postureUsageWindowDays)
+        input.lastConfirmed = try await store.lastReviews()
         let start = now.addingTimeInterval(-TimeInterval(Self.postureUsageWindowDays) * 86_400)
         let live = keys.filter { input.isLive($0) && $0.identityID != .keyward }
         input.exercisedScopes = try await store.read { db in

@@ -4,7 +4,8 @@ import Logging
 import ServiceLifecycle
 
 /// Computes the posture on a timer so every day has its snapshot (the trend), whether or not
-/// anyone asked for the posture or scraped `/metrics` that day.
+/// anyone asked for the posture or scraped `/metrics` that day, and sends the `review.due`
+/// reminders of recertification.
 package struct PostureSnapshotter: Service {
     let governance: Governance
     let interval: Duration
@@ -20,8 +21,11 @@ package struct PostureSnapshotter: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            do { _ = try await governance.posture() } catch {
-                logger.warning("posture snapshot failed; will retry", metadata: ["error": "\(String(describing: error).prefix(200))"])
+            do {
+                _ = try await governance.posture()
+                try await governance.remindReviews()
+            } catch {
+                logger.warning("posture snapshot or review reminders failed; will retry", metadata: ["error": "\(String(describing: error).prefix(200))"])
             }
         }
     }

@@ -37,7 +37,7 @@ enum PostureReportPage {
         }
         let risks: [[String: Any]] = p.risks.map { r in
             ["id": r.id, "title": r.title, "scoreText": r.score.map { "\($0) / 100" } ?? "no data", "findingCount": r.findings.count,
-             "checks": r.checks, "noData": r.noData, "hasFindings": !r.findings.isEmpty,
+             "checksText": r.checks.joined(separator: "; "), "noData": r.noData, "hasFindings": !r.findings.isEmpty,
              "metricsText": r.metrics.map { "\($0.name.replacingOccurrences(of: "_", with: " ")): \(Self.number($0.value))" }.joined(separator: "; "),
              "findings": r.findings.map { f -> [String: Any] in
                  ["severity": f.severity, "subjectKind": f.subjectKind, "subjectName": f.subjectName ?? "", "subjectId": f.subjectId,

@@ -7,7 +7,8 @@ import KeywardGovernance
 import NIOCore
 import Synchronization
 
-/// `/v1/posture`: the inventory against the OWASP NHI Top 10, computed from Keyward's own data.
+/// `/v1/posture`: the inventory against the OWASP NHI Top 10, computed from Keyward's own data;
+/// `/v1/reviews` and `/v1/identities/{id}/confirm`: recertification by the owners.
 struct PostureRoutes {
     let governance: Governance
     let auth: Authenticator
@@ -28,6 +29,19 @@ struct PostureRoutes {
             let items = try await cache.governance.postureTrend(days: days).map(PostureSnapshotDTO.init)
             return try io.respond(ListResponse(items: items, nextCursor: nil))
         }
+        table.add(.get, "/v1/reviews")
+        router.get("/v1/reviews") { req, _ in
+            _ = try auth.require(.read, req)
+            let horizon = try req.intQuery("horizon_days", default: 14, range: Governance.reviewHorizonDays)
+            return try io.respond(ListResponse(items: try await cache.governance.reviewCampaign(horizonDays: horizon).map(ReviewItemResponse.init), nextCursor: nil))
+        }
+        table.add(.post, "/v1/identities/{id}/confirm")
+        router.post("/v1/identities/{id}/confirm") { req, ctx in
+            let actor = try auth.require(.admin, req)
+            let id = try ctx.pathID(IdentityID.self)
+            let body = try await io.decode(IdentityConfirmRequest.self, from: req, emptyIsObject: true)
+            return try io.respond(ReviewItemResponse(try await cache.governance.confirmIdentity(id, note: body.note, actor: actor)))
+        }
         table.add(.get, "/v1/posture/report")
         router.get("/v1/posture/report") { req, _ in
             _ = try auth.require(.read, req)
@@ -36,6 +50,13 @@ struct PostureRoutes {
             for (name, value) in PostureReportPage.headers { headers[HTTPField.Name(name)!] = value }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
         }
+    }
+}
+
+extension ReviewItemResponse {
+    init(_ r: ReviewItem) {
+        self.init(identityId: r.identity.id.description, name: r.identity.name, kind: r.identity.kind.rawValue, environment: r.identity.environment,
+                  owner: r.owner, lastConfirmedAt: r.lastConfirmedAt, dueAt: r.dueAt, overdueDays: r.overdueDays)
     }
 }
 

@@ -113,6 +113,12 @@ extension Store {
             // Issue 17: one posture snapshot per UTC day (the last computed that day), for the trend.
             "CREATE TABLE posture_snapshots (day TEXT PRIMARY KEY, taken_at BIGINT NOT NULL, overall BIGINT, risks TEXT NOT NULL)",
         ],
+        [
+            // Issue 17: owners' confirmations of their identities (recertification), newest wins; the
+            // review.due reminders sent, so one goes out per identity per week while it is due.
+            "CREATE TABLE identity_reviews (identity_id TEXT NOT NULL, confirmed_at BIGINT NOT NULL, confirmed_by TEXT NOT NULL, note TEXT, PRIMARY KEY (identity_id, confirmed_at))",
+            "CREATE TABLE review_reminders (identity_id TEXT NOT NULL, sent_at BIGINT NOT NULL, PRIMARY KEY (identity_id, sent_at))",
+        ],
     ]
 
     package func migrate() async throws {

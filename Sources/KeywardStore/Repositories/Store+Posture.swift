@@ -25,3 +25,43 @@ extension Store {
         }
     }
 }
+
+/// Recertification: each confirmation an owner (through a management key) made of an identity.
+extension Store {
+    package func recordReview(_ id: IdentityID, by actor: String, note: String?, in tx: WriteTransaction) async throws {
+        try await tx.db.raw("""
+            INSERT INTO identity_reviews (identity_id, confirmed_at, confirmed_by, note) VALUES (\(bind: id.description), \(bind: tx.now.unixMillis), \(bind: actor), \(bind: note))
+            ON CONFLICT (identity_id, confirmed_at) DO NOTHING
+            """).run()
+    }
+
+    /// Each identity's last confirmation.
+    package func lastReviews() async throws -> [IdentityID: Date] {
+        try await read { db in
+            var out: [IdentityID: Date] = [:]
+            for row in try await db.raw("SELECT identity_id, max(confirmed_at) AS at FROM identity_reviews GROUP BY identity_id").all() {
+                guard let id = IdentityID(try row.decode(column: "identity_id", as: String.self)) else { continue }
+                out[id] = Date(unixMillis: try row.decode(column: "at", as: Int64.self))
+            }
+            return out
+        }
+    }
+}
+
+extension Store {
+    package func recordReviewReminder(_ id: IdentityID, in tx: WriteTransaction) async throws {
+        try await tx.db.raw("INSERT INTO review_reminders (identity_id, sent_at) VALUES (\(bind: id.description), \(bind: tx.now.unixMillis)) ON CONFLICT (identity_id, sent_at) DO NOTHING").run()
+    }
+
+    /// Each identity's last review.due reminder.
+    package func lastReviewReminders() async throws -> [IdentityID: Date] {
+        try await read { db in
+            var out: [IdentityID: Date] = [:]
+            for row in try await db.raw("SELECT identity_id, max(sent_at) AS at FROM review_reminders GROUP BY identity_id").all() {
+                guard let id = IdentityID(try row.decode(column: "identity_id", as: String.self)) else { continue }
+                out[id] = Date(unixMillis: try row.decode(column: "at", as: Int64.self))
+            }
+            return out
+        }
+    }
+}
