@@ -13,11 +13,13 @@ struct OAuthJWKSURITests {
     typealias A = DriverAnswers
 
     /// Loopback is allowed only by naming 127.0.0.1 exactly; the metadata address is on the list so
-    /// that the address rule, not the allow-list, is what refuses it. A 1 s timeout: the stalling
-    /// server is given up after it, and no test waits on a clock of its own.
+    /// that the address rule, not the allow-list, is what refuses it. A 5 s timeout: the stalling
+    /// server is given up after it, and no test waits on a clock of its own. (1 s was too short
+    /// under CI load: the 50 MB chunked body sometimes had not sent its first 64 KiB by then, so
+    /// the answer named the timeout instead of the size cap.)
     static func configure(_ c: inout ServerConfiguration) {
         c.jwks.allowList = try! JWKSAllowList(["127.0.0.1", "169.254.169.254", "::ffff:169.254.169.254", ".corp.example"])
-        c.jwks.timeout = .seconds(1)
+        c.jwks.timeout = .seconds(5)
     }
 
     @Test("a client registered by jwks_uri gets a token; a new kid at its JWKS is fetched once and works; a flood of unknown kids fetches nothing more; the key rotated out is refused")
