@@ -15,7 +15,7 @@ struct PostureCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ["table", "json", "sarif", "html"].contains(format) else { throw ValidationError("--format must be table, json, sarif or html") }
-        guard ["low", "medium", "high"].contains(severity) else { throw ValidationError("--severity must be low, medium or high") }
+        guard PostureSeverity(rawValue: severity) != nil else { throw ValidationError("--severity must be low, medium or high") }
         if let trend, !(1...366).contains(trend) { throw ValidationError("--trend must be from 1 to 366 days") }
     }
 
@@ -37,14 +37,13 @@ struct PostureCommand: AsyncParsableCommand {
         let p = try await client.client().call("GET", "/v1/posture", as: PostureResponse.self)
         if client.json || format == "json" { try Output.json(p); return }
         if format == "sarif" { print(String(decoding: try PostureSarif.document(p), as: UTF8.self)); return }
-        let order = ["low": 0, "medium": 1, "high": 2]
-        let least = order[severity] ?? 0
+        let least = PostureSeverity(rawValue: severity) ?? .low
         Output.line("posture \(p.overallScore.map(String.init) ?? "-")/100 (\(Output.date(p.generatedAt)))")
         Output.table(["RISK", "SCORE", "FINDINGS", "TITLE"], p.risks.map {
             [$0.id, $0.score.map(String.init) ?? "no data", String($0.findings.count), $0.title]
         })
         for r in p.risks {
-            let shown = r.findings.filter { (order[$0.severity] ?? 0) >= least }
+            let shown = r.findings.filter { (PostureSeverity(rawValue: $0.severity) ?? .low) >= least }
             guard !shown.isEmpty || !r.noData.isEmpty else { continue }
             print("")
             Output.line("\(r.id) \(r.title)")

@@ -3,7 +3,7 @@ import Foundation
 /// The ten posture checks: pure functions of a `PostureInput`.
 package enum Posture {
     package static func evaluate(_ input: PostureInput) -> PostureReport {
-        let identities = input.identityIndex
+        let identities = Dictionary(input.identities.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         // The built-in identity holds Keyward's own management keys: posture is about the inventory.
         var input = input
         input.identities = input.identities.filter { !$0.isBuiltIn }
@@ -29,8 +29,16 @@ package enum Posture {
 private struct Context {
     let input: PostureInput
     let identities: [IdentityID: Identity]
+    /// The keys verify would still accept, once for all ten checks, and by id.
+    let liveKeys: [APIKey]
+    let liveKeysByID: [KeyID: APIKey]
 
-    var liveKeys: [APIKey] { input.keys.filter(input.isLive) }
+    init(input: PostureInput, identities: [IdentityID: Identity]) {
+        self.input = input
+        self.identities = identities
+        liveKeys = input.keys.filter(input.isLive)
+        liveKeysByID = Dictionary(liveKeys.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    }
 
     func owner(_ id: IdentityID) -> String? {
         guard let i = identities[id] else { return nil }
@@ -259,17 +267,15 @@ private struct Context {
     // NHI8: one secret in two environments; non-production identities with production credentials.
     func isolation() -> RiskPosture {
         var out: [PostureFinding] = []
-        for (fp, creds) in Dictionary(grouping: input.credentials.filter { $0.status != .retired }, by: \.fingerprint) {
+        for creds in Dictionary(grouping: input.credentials.filter { $0.status != .retired }, by: \.fingerprint).values {
             let envs = Set(creds.map(\.environment))
             guard envs.count > 1, let first = creds.min(by: { $0.id.description < $1.id.description }) else { continue }
-            _ = fp
             out.append(finding(subject(first), of: first.identityID, .high, "the same secret is registered in \(envs.sorted().joined(separator: " and "))",
                                "issue one secret per environment"))
         }
-        let keysByID = Dictionary(liveKeys.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for c in input.consumers {
             for ref in c.holds {
-                guard case .key(let kid) = ref, let k = keysByID[kid], let i = identities[k.identityID], c.environment != i.environment else { continue }
+                guard case .key(let kid) = ref, let k = liveKeysByID[kid], let i = identities[k.identityID], c.environment != i.environment else { continue }
                 out.append(finding(subject(k), of: k.identityID, .medium, "held by \(c.name) in \(c.environment); the identity is \(i.environment)",
                                    "give \(c.name) a key of its own environment"))
             }
@@ -289,13 +295,12 @@ private struct Context {
         var out: [PostureFinding] = []
         var holders: [CredentialRef: [Consumer]] = [:]
         for c in input.consumers { for ref in Set(c.holds) { holders[ref, default: []].append(c) } }
-        let keysByID = Dictionary(liveKeys.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let credsByID = Dictionary(input.credentials.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for (ref, cs) in holders where cs.count > 1 {
             let names = cs.map(\.name).sorted().joined(separator: ", ")
             switch ref {
             case .key(let id):
-                guard let k = keysByID[id] else { continue }
+                guard let k = liveKeysByID[id] else { continue }
                 out.append(finding(subject(k), of: k.identityID, .medium, "held by \(cs.count) consumers: \(names)", "issue each consumer its own key (derived keys)"))
             case .credential(let id):
                 guard let c = credsByID[id], c.status != .retired else { continue }

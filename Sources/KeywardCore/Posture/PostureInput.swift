@@ -43,10 +43,6 @@ package struct PostureInput: Sendable {
         k.status != .revoked && (k.current?.expiresAt.map { $0 > now } ?? true)
     }
 
-    func identity(_ id: IdentityID) -> Identity? { identityIndex[id] }
-
-    var identityIndex: [IdentityID: Identity] { Dictionary(identities.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) }
-
     func days(_ from: Date) -> Int { Int(now.timeIntervalSince(from) / 86_400) }
 }
 

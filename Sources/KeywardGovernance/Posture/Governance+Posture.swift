@@ -29,15 +29,15 @@ extension Governance {
     /// scope telemetry is read per live key.
     package func postureInput(policy: PosturePolicy = PosturePolicy()) async throws -> PostureInput {
         let now = store.clock.now()
-        let identities = try await drain { try await self.store.listIdentities(IdentityFilter(), limit: 500, after: $0) }
+        let identities = try await allPages { try await self.store.listIdentities(IdentityFilter(), limit: 500, after: $0) }
         var keys: [APIKey] = []
         try await store.forEachKey { keys += $0 }
         var clients: [OAuthClient] = []
         try await store.forEachClient { clients += $0 }
-        let credentials = try await drain { try await self.credentials(identity: nil, limit: 500, after: $0) }
-        let consumers = try await drain { try await self.consumers(holding: nil, limit: 500, after: $0) }
-        let incidents = try await drain { try await self.incidents(IncidentFilter(), limit: 500, after: $0) }
-        let detections = try await drain { try await self.detections(DetectionFilter(status: .open), limit: 500, after: $0) }
+        let credentials = try await allPages { try await self.credentials(identity: nil, limit: 500, after: $0) }
+        let consumers = try await allPages { try await self.consumers(holding: nil, limit: 500, after: $0) }
+        let incidents = try await allPages { try await self.incidents(IncidentFilter(), limit: 500, after: $0) }
+        let detections = try await allPages { try await self.detections(DetectionFilter(status: .open), limit: 500, after: $0) }
         var input = PostureInput(now: now, policy: policy, identities: identities, keys: keys, credentials: credentials, consumers: consumers,
                                  clients: clients, incidents: incidents, unownedExposures: try await store.unownedExposureCount(),
                                  detections: detections, usageWindowDays: Self.postureUsageWindowDays)
@@ -58,7 +58,7 @@ extension Governance {
     }
 
     /// Every item of a cursor-paged listing.
-    private func drain<T: Sendable>(_ page: (String?) async throws -> Page<T>) async throws -> [T] {
+    func allPages<T: Sendable>(_ page: (String?) async throws -> Page<T>) async throws -> [T] {
         var out: [T] = [], cursor: String?
         repeat {
             let p = try await page(cursor)

@@ -11,12 +11,7 @@ extension Governance {
     /// Active identities due within `horizonDays` or overdue, by owner.
     package func reviewCampaign(horizonDays: Int, policy: ReviewPolicy = ReviewPolicy()) async throws -> [ReviewItem] {
         guard Self.reviewHorizonDays.contains(horizonDays) else { throw KeywardError(.validation, "horizon_days must be from 0 to 365") }
-        var identities: [Identity] = [], cursor: String?
-        repeat {
-            let page = try await store.listIdentities(IdentityFilter(status: .active), limit: 500, after: cursor)
-            identities += page.items
-            cursor = page.nextCursor
-        } while cursor != nil
+        let identities = try await allPages { try await self.store.listIdentities(IdentityFilter(status: .active), limit: 500, after: $0) }
         return Recertification.campaign(identities, lastConfirmed: try await store.lastReviews(), now: store.clock.now(), policy: policy,
                                         horizonDays: horizonDays)
     }

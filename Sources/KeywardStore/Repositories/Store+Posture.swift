@@ -37,9 +37,14 @@ extension Store {
 
     /// Each identity's last confirmation.
     package func lastReviews() async throws -> [IdentityID: Date] {
+        try await latestPerIdentity(in: "identity_reviews", at: "confirmed_at")
+    }
+
+    /// The newest `at` per identity in one of the review tables (names from this file, never input).
+    private func latestPerIdentity(in table: String, at column: String) async throws -> [IdentityID: Date] {
         try await read { db in
             var out: [IdentityID: Date] = [:]
-            for row in try await db.raw("SELECT identity_id, max(confirmed_at) AS at FROM identity_reviews GROUP BY identity_id").all() {
+            for row in try await db.raw("SELECT identity_id, max(\(unsafeRaw: column)) AS at FROM \(unsafeRaw: table) GROUP BY identity_id").all() {
                 guard let id = IdentityID(try row.decode(column: "identity_id", as: String.self)) else { continue }
                 out[id] = Date(unixMillis: try row.decode(column: "at", as: Int64.self))
             }
@@ -55,13 +60,6 @@ extension Store {
 
     /// Each identity's last review.due reminder.
     package func lastReviewReminders() async throws -> [IdentityID: Date] {
-        try await read { db in
-            var out: [IdentityID: Date] = [:]
-            for row in try await db.raw("SELECT identity_id, max(sent_at) AS at FROM review_reminders GROUP BY identity_id").all() {
-                guard let id = IdentityID(try row.decode(column: "identity_id", as: String.self)) else { continue }
-                out[id] = Date(unixMillis: try row.decode(column: "at", as: Int64.self))
-            }
-            return out
-        }
+        try await latestPerIdentity(in: "review_reminders", at: "sent_at")
     }
 }
