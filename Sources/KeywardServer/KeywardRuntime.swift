@@ -169,6 +169,8 @@ package final class KeywardRuntime: Sendable {
         WebhookRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
         DetectionRoutes(governance: governance, engine: detection, auth: auth, io: io).register(on: router, table: table)
         PostureRoutes(governance: governance, auth: auth, io: io, cache: posture).register(on: router, table: table)
+        ConsoleRoutes(governance: governance, auth: ConsoleAuth(governance: governance, authenticator: auth, secure: tls, policy: config.consoleSessions),
+                      posture: posture).register(on: router, table: table)
         AuthzRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits, detection: detection), config: config.authz).register(on: router, table: table)
         return router
     }

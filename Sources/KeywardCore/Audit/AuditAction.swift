@@ -8,6 +8,9 @@ package enum AuditAction: String, Sendable, CaseIterable, Codable {
     case identityDecommissioned = "identity.decommissioned"
     /// Issue 17: its owner confirmed the identity is still needed (recertification).
     case identityConfirmed = "identity.confirmed"
+    /// Issue 17: a management key signed in to the console, or its session was ended by sign-out.
+    case consoleSignedIn = "console.signed_in"
+    case consoleSignedOut = "console.signed_out"
     case keyIssued = "key.issued"
     case keyRefused = "key.refused"
     case keyDerived = "key.derived"

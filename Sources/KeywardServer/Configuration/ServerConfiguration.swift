@@ -55,6 +55,8 @@ package struct ServerConfiguration: Sendable {
     }
     /// Largest request body accepted. Default 64 KiB; larger answers 413.
     package var maxBodyBytes: Int = 64 * 1024
+    /// Console sessions: 8 hours from sign-in, 30 minutes idle (issue 17).
+    package var consoleSessions = ConsoleSessionPolicy()
     /// How often verify usage is written to the store. Default 5 s: each flush writes a row
     /// set per key used, and on a loaded 2-core node a flush every second showed in verify's p99.
     package var usageFlushInterval: Duration = .seconds(5)

@@ -27,14 +27,7 @@ enum PostureReportPage {
         let iso = ISO8601DateFormatter()
         let generated = iso.string(from: p.generatedAt)
         let all = p.risks.flatMap(\.findings)
-        let barMax = 400
-        let bars: [[String: Any]] = p.risks.enumerated().map { i, r in
-            let y = 8 + i * 24
-            let width = (r.score ?? 0) * barMax / 100
-            let color = r.score == nil ? "#d0d7de" : r.score! >= 85 ? "#2da44e" : r.score! >= 60 ? "#bf8700" : "#cf222e"
-            return ["id": r.id, "y": y, "textY": y + 13, "width": width, "fullWidth": barMax, "color": color,
-                    "labelX": 60 + barMax + 8, "label": r.score.map { "\($0)" } ?? "no data"]
-        }
+        let (barMax, bars) = (400, Self.bars(p, barMax: 400))
         let risks: [[String: Any]] = p.risks.map { r in
             ["id": r.id, "title": r.title, "scoreText": r.score.map { "\($0) / 100" } ?? "no data", "findingCount": r.findings.count,
              "checksText": r.checks.joined(separator: "; "), "noData": r.noData, "hasFindings": !r.findings.isEmpty,
@@ -50,6 +43,17 @@ enum PostureReportPage {
             "chartWidth": 60 + barMax + 70, "chartHeight": 16 + p.risks.count * 24, "bars": bars, "risks": risks,
         ]
         return template.render(context)
+    }
+
+    /// One horizontal bar per risk (its score out of `barMax` pixels), for the report's and the console's inline SVG.
+    static func bars(_ p: PostureResponse, barMax: Int) -> [[String: Any]] {
+        p.risks.enumerated().map { i, r in
+            let y = 8 + i * 24
+            let width = (r.score ?? 0) * barMax / 100
+            let color = r.score == nil ? "#d0d7de" : r.score! >= 85 ? "#2da44e" : r.score! >= 60 ? "#bf8700" : "#cf222e"
+            return ["id": r.id, "y": y, "textY": y + 13, "width": width, "fullWidth": barMax, "color": color,
+                    "labelX": 60 + barMax + 8, "label": r.score.map { "\($0)" } ?? "no data"]
+        }
     }
 
     static func number(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v) }

@@ -119,6 +119,12 @@ extension Store {
             "CREATE TABLE identity_reviews (identity_id TEXT NOT NULL, confirmed_at BIGINT NOT NULL, confirmed_by TEXT NOT NULL, note TEXT, PRIMARY KEY (identity_id, confirmed_at))",
             "CREATE TABLE review_reminders (identity_id TEXT NOT NULL, sent_at BIGINT NOT NULL, PRIMARY KEY (identity_id, sent_at))",
         ],
+        [
+            // Issue 17: console sessions, by the SHA-256 of their cookie (never the cookie itself), so
+            // any node can check one and signing out (or revoking the key) ends it everywhere.
+            "CREATE TABLE console_sessions (id_hash TEXT PRIMARY KEY, key_id TEXT NOT NULL, is_admin BIGINT NOT NULL, created_at BIGINT NOT NULL, last_seen BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT)",
+            "CREATE INDEX console_sessions_key ON console_sessions (key_id)",
+        ],
     ]
 
     package func migrate() async throws {
