@@ -52,6 +52,20 @@ struct ConsoleTests {
         }
     }
 
+    @Test("wrong keys at the sign-in form are charged to the address's failure bucket, like wrong bearer keys: the form is no guessing oracle")
+    func signInGuessing() async throws {
+        try await TestServer.with { s in
+            var b = ConsoleClient(s)
+            var statuses: [Int] = []
+            for i in 0..<40 {
+                statuses.append(try await b.signIn("kw_live_guess\(i)guessguessguessguessguessguess").status)
+            }
+            #expect(statuses.prefix(30).allSatisfy { $0 == 401 })
+            #expect(statuses.suffix(5).allSatisfy { $0 == 429 }, "\(statuses)")
+            #expect(try await b.signIn(s.adminKey).status == 429, "refused before the key is even checked")
+        }
+    }
+
     @Test("every page and redirect forbids framing, scripts and caching; a missing page is a 404 page, not a crash")
     func headers() async throws {
         try await TestServer.with { s in

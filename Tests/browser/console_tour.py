@@ -181,9 +181,8 @@ class Tour:
     def set_size(self, width: int, height: int) -> None:
         d = self.driver
         d.set_window_size(width, height)
-        # The renderer learns of the new size a moment later: wait until the layout viewport has it.
-        expected = d.execute_script("return window.outerWidth - window.innerWidth;")
-        self.wait(lambda drv: abs(drv.execute_script("return window.innerWidth;") - (width - expected)) <= 20,
+        # Wait until the layout viewport has the new width (the renderer may learn of it a moment later).
+        self.wait(lambda drv: abs(drv.execute_script("return window.innerWidth;") - width) <= 20,
                   f"the window to become {width}x{height}")
 
     def path(self) -> str:

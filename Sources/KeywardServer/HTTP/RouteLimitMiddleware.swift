@@ -37,6 +37,10 @@ struct RouteLimitMiddleware: RouterMiddleware {
         }
         do {
             var response = try await next(request, context)
+            if response.status == .unauthorized, path == "/console/sign-in", let bearerFailures {
+                // The console's sign-in form answers a wrong key with a page, not a thrown 401: charged the same.
+                _ = try? await limits.decide([bearerFailures])
+            }
             for field in Self.fields(state) { response.headers[field.name] = field.value }
             return response
         } catch {
