@@ -63,6 +63,21 @@ struct TLSTests {
         #expect(try await Self.curl(url + "/healthz").status == 0)
         #expect(try await Self.curl(url.replacingOccurrences(of: "https://", with: "http://") + "/healthz").status == 0)
 
+        // The console under TLS: its cookies are Secure and __Host- prefixed (this host only, path /).
+        let jar = pki.dir.file("cookies.txt")
+        let form = try await ProcessRunner.run("/usr/bin/curl", ["-s", "-i", "--cacert", pki.ca, "-c", jar, url + "/console/sign-in"])
+        let signInCookie = try #require(form.stdout.components(separatedBy: "\r\n").first { $0.hasPrefix("Set-Cookie: __Host-keyward_signin=") })
+        #expect(signInCookie.contains("; Secure") && signInCookie.contains("HttpOnly") && signInCookie.contains("SameSite=Strict") && signInCookie.contains("Path=/"))
+        let csrf = try #require(form.stdout.firstMatch(of: /name="csrf" value="([0-9a-f]{64})"/).map { String($0.output.1) })
+        let signIn = try await ProcessRunner.run("/usr/bin/curl", ["-s", "-i", "--cacert", pki.ca, "-b", jar, "-c", jar, "-H", "Origin: \(url)",
+                                                                  "--data-urlencode", "csrf=\(csrf)", "--data-urlencode", "key@-", url + "/console/sign-in"],
+                                                 stdin: token)
+        #expect(signIn.stdout.hasPrefix("HTTP/1.1 303"), "\(signIn.stdout.prefix(300))")
+        let session = try #require(signIn.stdout.components(separatedBy: "\r\n").first { $0.hasPrefix("Set-Cookie: __Host-keyward_session=") })
+        #expect(session.contains("; Secure") && session.contains("HttpOnly") && session.contains("SameSite=Strict"))
+        #expect(try await Self.curl(url + "/console/identities", ["--cacert", pki.ca, "-b", jar]).status == 200)
+        #expect(try await Self.curl(url + "/console/identities", ["--cacert", pki.ca]).status == 303)
+
         let env = ["KEYWARD_ADDR": url, "KEYWARD_TOKEN": token, "KEYWARD_CACERT": pki.ca]
         let list = try await KeywardBinary.run(["identities", "list"], env: env)
         #expect(list.status == 0, "\(list.stderr)")
