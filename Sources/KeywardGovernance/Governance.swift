@@ -12,13 +12,16 @@ package final class Governance: Sendable {
     package let fingerprints: FingerprintKey
     /// What a matched leak triggers (revoke, quarantine, notify) per environment and source.
     package let containment: ContainmentPolicy
+    /// How often owners confirm their identities (recertification, posture NHI1/NHI3).
+    package let reviewPolicy: ReviewPolicy
     let logger: Logger
     /// Fetches a client's `jwks_uri` at registration (nil: `jwks_uri` refused).
     let remoteJWKS: RemoteJWKS?
 
     package init(store: Store, policy: IssuancePolicy, fingerprints: FingerprintKey, containment: ContainmentPolicy = ContainmentPolicy(), logger: Logger,
-                 remoteJWKS: RemoteJWKS? = nil) {
+                 remoteJWKS: RemoteJWKS? = nil, reviewPolicy: ReviewPolicy = ReviewPolicy()) {
         self.remoteJWKS = remoteJWKS
+        self.reviewPolicy = reviewPolicy
         self.store = store
         self.policy = policy
         self.fingerprints = fingerprints

@@ -106,7 +106,7 @@ package final class KeywardRuntime: Sendable {
             let verifier = Verifier(index: index, usage: usage, freshness: store.feed.freshness, config: config.verifier, clock: config.clock, metrics: factory)
             let remoteJWKS = RemoteJWKS(settings: config.jwks, clock: config.clock, logger: logger)
             let governance = Governance(store: store, policy: config.policy, fingerprints: fingerprints, containment: config.containment, logger: logger,
-                                        remoteJWKS: remoteJWKS)
+                                        remoteJWKS: remoteJWKS, reviewPolicy: config.reviewPolicy)
             try await index.attach(to: store)
             let secret = try await governance.bootstrapIfEmpty()
             // Webhook secrets sealed before 0.12 are bound to their row now, before the dispatcher reads them.

@@ -245,6 +245,30 @@ struct ConsoleTests {
         }
     }
 
+    @Test("the review policy is configuration: with a 10-day period an identity is due on day 10, listed on the reviews page, and confirmed from it")
+    func reviewPolicy() async throws {
+        let clock = ManualClock()
+        try await TestServer.with(clock: clock, configure: { $0.reviewPolicy = ReviewPolicy(days: 10, thirdPartyDays: 5) }) { s in
+            let idn = try await s.createIdentity(name: "ledger-sync")
+            var b = ConsoleClient(s)
+            try await b.signIn(s.adminKey)
+            #expect(try await b.get("/console/reviews").body.contains("every 10 days (5 for third parties)"))
+            #expect(try await b.get("/console/reviews").body.contains("ledger-sync"), "due within the page's 30-day horizon")
+            clock.advance(by: 11 * 86_400)
+            try await b.signIn(s.adminKey)
+            let page = try await b.get("/console/reviews")
+            #expect(page.body.contains("overdue 1 d"))
+            let p = try await s.request("GET", "/v1/posture").text
+            #expect(p.contains("review overdue"))
+            let token = try #require(ConsoleClient.csrf(in: page.body))
+            let done = try await b.post("/console/identities/\(idn)/confirm", [("csrf", token), ("back", "reviews")])
+            #expect(done.status == 303 && done.headers["location"] == "/console/reviews?done=confirmed")
+            let after = try await b.get("/console/reviews?done=confirmed")
+            #expect(after.body.contains("id=\"flash\"") && !after.body.contains("overdue 1 d"))
+            #expect(try await s.auditRecords().contains { $0.action == "identity.confirmed" && $0.target == idn })
+        }
+    }
+
     @Test("user-controlled fields (identity names, labels, purposes, owners, incident details) are escaped on every page")
     func escaping() async throws {
         // Leak intelligence with the plaintext, as a loopback reporter sends it when the server allows it.

@@ -23,6 +23,7 @@ Needs Debian's chromium and chromedriver (/usr/bin) and Selenium 4; no network b
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -80,7 +81,8 @@ class Tour:
         self.secrets: list[str] = [admin_key]
         self.driver: webdriver.Chrome | None = None
         self.shot_count = 0
-        self.pages: list[dict] = []
+        self.pages: list[dict] = []  # one per screenshot
+        self.visited: list[str] = []  # every page checked, in order
         self.checks: list[str] = []
         self.figures: dict = {}
         self.notes: list[str] = []
@@ -153,6 +155,9 @@ class Tour:
         options.binary_location = CHROMIUM
         for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--no-first-run",
                     "--disable-background-networking", "--disable-sync", "--password-store=basic",
+                    # Overlay scrollbars, as on a phone: the layout width is the window's width,
+                    # so the overflow check and the full-page screenshots see the same layout.
+                    "--hide-scrollbars",
                     f"--window-size={LAPTOP[0]},{LAPTOP[1]}"):
             options.add_argument(arg)
         # Keys go into a password field: no password manager, no leak check.
@@ -210,38 +215,52 @@ class Tour:
     def loaded(self) -> None:
         self.wait(lambda d: d.execute_script("return document.readyState") == "complete", "the page to load")
 
-    def visit(self, path: str, *, issued: bool = False) -> None:
+    def visit(self, path: str) -> None:
         """Open a console path (the browser follows redirects) and check the page."""
         self.driver.get(self.base + path)
         self.loaded()
-        self.issued_page = issued
-        self.check_page()
-
-    def submit(self, button_css: str, *, issued: bool = False) -> None:
-        """Click a form's submit button and wait for the page it leads to, then check it."""
-        old = self.find("html")
-        self.find(button_css).click()
-        self.wait(EC.staleness_of(old), f"the form of {button_css} to lead to a new page")
-        self.loaded()
-        self.issued_page = issued
-        self.check_page()
-
-    def follow(self, link_css: str) -> None:
-        old = self.find("html")
-        self.find(link_css).click()
-        self.wait(EC.staleness_of(old), f"the link {link_css} to open")
-        self.loaded()
         self.issued_page = False
         self.check_page()
+
+    def click_through(self, css: str, *, check: bool = True) -> None:
+        """Click a link or a form's submit button and wait for the page it leads to (then check it)."""
+        old = self.find("html")
+        self.find(css).click()
+        self.wait(EC.staleness_of(old), f"{css} to lead to a new page")
+        self.loaded()
+        self.issued_page = False
+        if check:
+            self.check_page()
+
+    submit = follow = click_through
 
     def overflow(self) -> tuple[int, int]:
         return tuple(self.driver.execute_script(
             "return [document.documentElement.scrollWidth, window.innerWidth];"))
 
+    def overflowing(self) -> str:
+        """The innermost elements whose content sticks out of their box (outside .scroll wrappers)."""
+        found = self.driver.execute_script("""
+            var out = [];
+            document.querySelectorAll('body *').forEach(function (e) {
+              if (e.closest('.scroll') || e.clientWidth === 0 || e.scrollWidth <= e.clientWidth + 1) { return; }
+              var inner = Array.prototype.some.call(e.children, function (c) { return c.scrollWidth > c.clientWidth + 1; });
+              if (!inner) { out.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' (' + e.scrollWidth + ' px in '
+                                    + e.clientWidth + ' px: ' + JSON.stringify((e.textContent || '').trim().slice(0, 60)) + ')'); }
+            });
+            return out.slice(0, 3).join('; ');""")
+        return found or "no single element found"
+
+    def check_no_overflow(self, here: str, label: str) -> None:
+        width, inner = self.overflow()
+        detail = "" if width <= inner + 1 else f"scrollWidth {width}: {self.overflowing()}"
+        self.check(width <= inner + 1, f"{here}: no horizontal overflow at {label}{inner} px", detail)
+
     def check_page(self) -> None:
         """What must hold on every console page, whoever looks."""
         d = self.driver
         here = self.path()
+        self.visited.append(here)
         self.check(d.execute_script("return window.__xss;") is None, f"{here}: no injected script ran (window.__xss unset)")
         self.check(d.execute_script("return document.scripts.length;") == 0, f"{here}: the page has no <script> element")
         injected = d.execute_script(
@@ -260,24 +279,23 @@ class Tour:
                    f"secret #{leaked} found in the page source")
         if not self.issued_page:
             self.check(not re.search(KEY_PATTERN, source), f"{here}: nothing shaped like a whole key in the page")
-        width, inner = self.overflow()
-        self.check(width <= inner + 1, f"{here}: no horizontal overflow at {inner} px", f"scrollWidth {width}")
+        self.check_no_overflow(here, "")
         # Every page must fit a phone too (tables scroll inside their .scroll wrapper).
-        if inner > PHONE[0] + 50:
-            size = d.get_window_size()
+        size = d.get_window_size()
+        if size["width"] > PHONE[0] + 50:
             self.set_size(*PHONE)
-            width, inner = self.overflow()
-            self.set_size(size["width"], size["height"])
-            self.check(width <= inner + 1, f"{here}: no horizontal overflow at phone width {inner} px", f"scrollWidth {width}")
+            try:
+                self.check_no_overflow(here, "phone width ")
+            finally:
+                self.set_size(size["width"], size["height"])
 
     def capture(self, file: str) -> None:
         """A PNG of the whole page (beyond the viewport), else of the viewport."""
         d = self.driver
         try:
-            import base64
             metrics = d.execute_cdp_cmd("Page.getLayoutMetrics", {})
             size = metrics.get("cssContentSize") or metrics["contentSize"]
-            width = d.execute_script("return document.documentElement.clientWidth;")
+            width = d.execute_script("return window.innerWidth;")
             height = min(int(size["height"]) + 1, 8000)
             png = d.execute_cdp_cmd("Page.captureScreenshot", {
                 "format": "png", "captureBeyondViewport": True,
@@ -425,10 +443,7 @@ class Tour:
         self.find("#issue-name").send_keys(name)
         # The page that answers holds the new secret: check_page allows that one only.
         self.issued_secret = None
-        old = self.find("html")
-        self.find("#issue-key").click()
-        self.wait(EC.staleness_of(old), "the issued-key page")
-        self.loaded()
+        self.click_through("#issue-key", check=False)
         self.check(self.present("#secret"), "issuing answers with the page that shows the new key",
                    f"h1 {self.finds('h1')[0].text if self.finds('h1') else ''!r}")
         secret = self.text("#secret").strip()
@@ -640,7 +655,7 @@ class Tour:
         return {
             "result": result, "failure": failure, "url": self.base,
             "duration_seconds": round(time.monotonic() - self.started, 1),
-            "pages": self.pages, "checks_passed": len(self.checks), "checks": self.checks,
+            "pages": self.pages, "visited": self.visited, "checks_passed": len(self.checks), "checks": self.checks,
             "figures": self.figures, "notes": self.notes,
         }
 
@@ -655,9 +670,12 @@ class Tour:
 def main() -> int:
     p = argparse.ArgumentParser(description="Selenium tour of the Keyward console.")
     p.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8080")
-    p.add_argument("--admin-key", required=True, help="a keyward:admin key (never printed)")
+    p.add_argument("--admin-key", default=os.environ.get("KEYWARD_TOKEN"),
+                   help="a keyward:admin key, never printed (default: $KEYWARD_TOKEN, which keeps it out of ps)")
     p.add_argument("--out", required=True, help="folder for the screenshots and tour.json")
     a = p.parse_args()
+    if not a.admin_key or not a.admin_key.strip():
+        p.error("an admin key is needed: --admin-key KEY or $KEYWARD_TOKEN")
     os.makedirs(a.out, exist_ok=True)
     for stale in os.listdir(a.out):
         if stale.endswith(".png") or stale == "tour.json":

@@ -33,6 +33,8 @@ extension ServeCommand {
             .authzRoute: authzRoute.isEmpty ? nil : authzRoute.joined(separator: ";"),
             .rateLimit: rateLimit, .rateLimitStore: rateLimitStore, .rateLimitStoreFailure: rateLimitStoreFailure, .detect: detect,
             .rotationQuietPeriodSeconds: rotationQuietPeriodSeconds.map(String.init),
+            .reviewDays: reviewDays.map(String.init), .reviewThirdPartyDays: reviewThirdPartyDays.map(String.init),
+            .consoleSessionHours: consoleSessionHours.map(String.init), .consoleIdleMinutes: consoleIdleMinutes.map(String.init),
         ]
     }
 
@@ -61,6 +63,8 @@ extension ServeCommand {
             .tokenLifetimeSeconds: seconds(c.tokenLifetime),
             .rateLimitStoreFailure: c.rateLimitFailOpen ? "open" : "closed",
             .rotationQuietPeriodSeconds: String(Int(c.policy.rotationQuietPeriod)),
+            .reviewDays: String(c.reviewPolicy.days), .reviewThirdPartyDays: String(c.reviewPolicy.thirdPartyDays),
+            .consoleSessionHours: String(Int(c.consoleSessions.absolute / 3_600)), .consoleIdleMinutes: String(Int(c.consoleSessions.idle / 60)),
             .jwksTimeoutMs: String(c.jwks.timeout.components.seconds * 1_000 + c.jwks.timeout.components.attoseconds / 1_000_000_000_000_000),
         ]
         return values.compactMapValues { $0 }
@@ -122,6 +126,10 @@ extension ServeCommand {
             } catch { throw CLIExit.error(error.reason) }
         }
         if let v = try s.integer(.jwksTimeoutMs, in: 100...60_000) { c.jwks.timeout = .milliseconds(v) }
+        if let v = try s.integer(.reviewDays, in: 1...3_650) { c.reviewPolicy.days = v }
+        if let v = try s.integer(.reviewThirdPartyDays, in: 1...3_650) { c.reviewPolicy.thirdPartyDays = v }
+        if let v = try s.integer(.consoleSessionHours, in: 1...24) { c.consoleSessions.absolute = TimeInterval(v) * 3_600 }
+        if let v = try s.integer(.consoleIdleMinutes, in: 5...480) { c.consoleSessions.idle = TimeInterval(v) * 60 }
         if let rules = s[.detect] {
             do { try c.detection.apply(rules) } catch let e as KeywardError { throw CLIExit.error("--detect: \(e.message)") }
         }

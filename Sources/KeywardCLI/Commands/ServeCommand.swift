@@ -88,6 +88,14 @@ struct ServeCommand: AsyncParsableCommand {
     var detect: String?
     @Option(name: .long, help: "A rotation's grace window closes early once the old version has been unused this many seconds, 1 to 604800 (default $KEYWARD_ROTATION_QUIET_PERIOD_SECONDS or 900; per rotation: quiet_period_seconds).")
     var rotationQuietPeriodSeconds: Int?
+    @Option(name: .long, help: "Owners confirm each identity every this many days, 1 to 3650 (default $KEYWARD_REVIEW_DAYS or 90); overdue identities are NHI1 findings.")
+    var reviewDays: Int?
+    @Option(name: .long, help: "Third-party identities are confirmed every this many days, 1 to 3650 (default $KEYWARD_REVIEW_THIRD_PARTY_DAYS or 30); overdue ones are NHI3 findings.")
+    var reviewThirdPartyDays: Int?
+    @Option(name: .long, help: "A console session ends this many hours after sign-in, 1 to 24 (default $KEYWARD_CONSOLE_SESSION_HOURS or 8).")
+    var consoleSessionHours: Int?
+    @Option(name: .long, help: "A console session ends after this many minutes without a page, 5 to 480 (default $KEYWARD_CONSOLE_IDLE_MINUTES or 30).")
+    var consoleIdleMinutes: Int?
     @Option(name: .long, help: "Event-loop threads (default $KEYWARD_EVENT_LOOPS, or one per CPU this process may run on).")
     var eventLoops: Int?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default $KEYWARD_LOG_LEVEL or info).")

@@ -50,6 +50,10 @@ package enum Setting: String, CaseIterable, Sendable {
     case rateLimitStoreFailure = "rate.limit.store.failure"
     case detect
     case rotationQuietPeriodSeconds = "rotation.quiet.period.seconds"
+    case reviewDays = "review.days"
+    case reviewThirdPartyDays = "review.third.party.days"
+    case consoleSessionHours = "console.session.hours"
+    case consoleIdleMinutes = "console.idle.minutes"
     // client commands
     case addr
     case token

@@ -2,16 +2,6 @@ import Foundation
 import KeywardCore
 import KeywardStore
 
-/// How long a console session lives: `absolute` from sign-in, `idle` since its last page.
-package struct ConsoleSessionPolicy: Sendable {
-    package var absolute: TimeInterval
-    package var idle: TimeInterval
-    package init(absolute: TimeInterval = 8 * 3_600, idle: TimeInterval = 30 * 60) {
-        self.absolute = absolute
-        self.idle = idle
-    }
-}
-
 /// A live console session: who it acts as, and whether that key may change anything.
 package struct ConsoleSession: Sendable, Equatable {
     package var idHash: String

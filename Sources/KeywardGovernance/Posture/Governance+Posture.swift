@@ -42,6 +42,7 @@ extension Governance {
                                  clients: clients, incidents: incidents, unownedExposures: try await store.unownedExposureCount(),
                                  detections: detections, usageWindowDays: Self.postureUsageWindowDays)
         input.lastConfirmed = try await store.lastReviews()
+        input.reviewPolicy = reviewPolicy
         let start = now.addingTimeInterval(-TimeInterval(Self.postureUsageWindowDays) * 86_400)
         let live = keys.filter { input.isLive($0) && $0.identityID != .keyward }
         input.exercisedScopes = try await store.read { db in

@@ -9,16 +9,16 @@ extension Governance {
     package static let reviewHorizonDays = 0...365
 
     /// Active identities due within `horizonDays` or overdue, by owner.
-    package func reviewCampaign(horizonDays: Int, policy: ReviewPolicy = ReviewPolicy()) async throws -> [ReviewItem] {
+    package func reviewCampaign(horizonDays: Int, policy: ReviewPolicy? = nil) async throws -> [ReviewItem] {
         guard Self.reviewHorizonDays.contains(horizonDays) else { throw KeywardError(.validation, "horizon_days must be from 0 to 365") }
         let identities = try await allPages { try await self.store.listIdentities(IdentityFilter(status: .active), limit: 500, after: $0) }
-        return Recertification.campaign(identities, lastConfirmed: try await store.lastReviews(), now: store.clock.now(), policy: policy,
+        return Recertification.campaign(identities, lastConfirmed: try await store.lastReviews(), now: store.clock.now(), policy: policy ?? reviewPolicy,
                                         horizonDays: horizonDays)
     }
 
     /// The owner (through a management key) confirms the identity is still needed: audited as
     /// `identity.confirmed`; its next review is due one interval from now.
-    package func confirmIdentity(_ id: IdentityID, note: String?, actor: Principal, policy: ReviewPolicy = ReviewPolicy()) async throws -> ReviewItem {
+    package func confirmIdentity(_ id: IdentityID, note: String?, actor: Principal, policy: ReviewPolicy? = nil) async throws -> ReviewItem {
         guard actor.isAdmin else { throw KeywardError(.forbidden, "only an admin may confirm an identity") }
         try Validate.optionalText(note, field: "note", max: 500)
         if id == .keyward { throw KeywardError(.conflict, "the built-in keyward identity is not reviewed") }
@@ -26,7 +26,7 @@ extension Governance {
             guard let identity = try await self.store.identity(id, in: tx.db) else { throw KeywardError.notFound("identity") }
             guard identity.status == .active else { throw KeywardError(.conflict, "the identity is decommissioned") }
             try await self.store.recordReview(id, by: actor.name, note: note, in: tx)
-            let due = Recertification.dueAt(identity, lastConfirmed: tx.now, policy: policy)
+            let due = Recertification.dueAt(identity, lastConfirmed: tx.now, policy: policy ?? self.reviewPolicy)
             tx.audit(AuditEntry(actor: actor.name, action: .identityConfirmed, target: id.description,
                                 details: ["note": note ?? "", "next_review_due": ISO8601DateFormatter().string(from: due)]))
             return ReviewItem(identity: identity, lastConfirmedAt: tx.now, dueAt: due, overdueDays: Int(tx.now.timeIntervalSince(due) / 86_400))
@@ -36,7 +36,7 @@ extension Governance {
     /// Queues `review.due` for each identity due or overdue that had no reminder in the last
     /// `every` (and none since it fell due), with its owner; returns how many were queued.
     @discardableResult
-    package func remindReviews(policy: ReviewPolicy = ReviewPolicy(), every: TimeInterval = 7 * 86_400) async throws -> Int {
+    package func remindReviews(policy: ReviewPolicy? = nil, every: TimeInterval = 7 * 86_400) async throws -> Int {
         let due = try await reviewCampaign(horizonDays: 0, policy: policy)
         guard !due.isEmpty else { return 0 }
         let sent = try await store.lastReviewReminders()

@@ -57,6 +57,8 @@ package struct ServerConfiguration: Sendable {
     package var maxBodyBytes: Int = 64 * 1024
     /// Console sessions: 8 hours from sign-in, 30 minutes idle (issue 17).
     package var consoleSessions = ConsoleSessionPolicy()
+    /// How often owners confirm their identities (`--review-days`, `--review-third-party-days`).
+    package var reviewPolicy = ReviewPolicy()
     /// How often verify usage is written to the store. Default 5 s: each flush writes a row
     /// set per key used, and on a loaded 2-core node a flush every second showed in verify's p99.
     package var usageFlushInterval: Duration = .seconds(5)

@@ -224,8 +224,8 @@ extension ConsoleRoutes {
 
     func reviewsPage(_ req: Request, _ v: Viewer) async throws -> Response {
         let horizon = 30
-        let policy = ReviewPolicy()
-        let items = try await governance.reviewCampaign(horizonDays: horizon, policy: policy)
+        let policy = governance.reviewPolicy
+        let items = try await governance.reviewCampaign(horizonDays: horizon)
         let byOwner = Dictionary(grouping: items) { $0.owner ?? "no owner" }
         var c = v.context(nav: "reviews")
         c["flash"] = Self.flash(req)
