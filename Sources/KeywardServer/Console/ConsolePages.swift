@@ -16,6 +16,7 @@ extension ConsoleRoutes {
         c["overall"] = p.overallScore.map { "\($0)" } ?? "–"
         c["findingCount"] = all.count
         c["highCount"] = all.filter { $0.severity == "high" }.count
+        c["hasHigh"] = all.contains { $0.severity == "high" }
         c["generatedAt"] = ConsoleView.time(p.generatedAt)
         c["bars"] = PostureReportPage.bars(p, barMax: 400)
         c["chartWidth"] = 60 + 400 + 70
@@ -25,8 +26,9 @@ extension ConsoleRoutes {
                 "id": r.id, "title": r.title, "scoreText": r.score.map { "\($0) / 100" } ?? "no data",
                 "scoreClass": r.score.map { $0 >= 85 ? "status-ok" : $0 >= 60 ? "status-warn" : "status-bad" } ?? "muted",
                 "findingCount": r.findings.count, "checksText": r.checks.joined(separator: "; "), "open": r.findings.contains { $0.severity == "high" },
-                "noDataText": r.noData.isEmpty ? "" : r.noData.joined(separator: "; "),
-                "metricsText": r.metrics.map { "\($0.name.replacingOccurrences(of: "_", with: " ")): \(PostureReportPage.number($0.value))" }.joined(separator: "; "),
+                "noDataText": r.noData.isEmpty ? false : r.noData.joined(separator: "; "),
+                "metricsText": r.metrics.isEmpty ? false
+                    : r.metrics.map { "\($0.name.replacingOccurrences(of: "_", with: " ")): \(PostureReportPage.number($0.value))" }.joined(separator: "; "),
                 "hasFindings": !r.findings.isEmpty,
                 "findings": r.findings.map { f -> [String: Any] in
                     var row: [String: Any] = ["severity": f.severity, "subjectKind": f.subjectKind, "subjectId": f.subjectId,
@@ -191,7 +193,7 @@ extension ConsoleRoutes {
                 "declared": b.declaredConsumers.map { ["name": $0.name, "kind": $0.kind, "environment": $0.environment] },
                 "observed": b.observedConsumers.map { ["ip": $0.ip ?? "unknown address", "userAgent": $0.userAgent ?? "", "count": $0.count, "undeclared": $0.undeclared] as [String: Any] },
                 "reuse": b.reuse.map { ["kind": $0.kind, "id": $0.id, "environment": $0.environment ?? "—"] },
-                "thirdPartiesText": b.thirdParties.joined(separator: ", "),
+                "thirdPartiesText": b.thirdParties.isEmpty ? false : b.thirdParties.joined(separator: ", "),
             ] as [String: Any]
         }
         return ConsoleView.page("console-incident", c)
