@@ -96,7 +96,7 @@ struct BadInputTests {
     func routes() async throws {
         try await TestServer.with { s in
             expectProblem(try await s.request("GET", "/v1/nope"), 404, "urn:keyward:error:request:not_found")
-            expectProblem(try await s.anonymous("GET", "/"), 404)
+            expectProblem(try await s.anonymous("GET", "/nope"), 404)
             let m = try await s.request("DELETE", "/v1/identities")
             expectProblem(m, 405, "urn:keyward:error:request:method_not_allowed")
             #expect(m.headers["Allow"].first == "GET, POST")
@@ -113,12 +113,17 @@ struct BadInputTests {
     func pathIDs() async throws {
         try await TestServer.with { s in
             for path in ["/v1/identities/nope", "/v1/identities/idn_0123456789ABCDEF0123456789ABCDEF", "/v1/identities/idn_0123456789abcdef0123456789abcdef",
-                         "/v1/keys/key_0123456789abcdef0123456789abcdef", "/v1/keys/%00%ff", "/v1/keys/kw_live_Qm7TzR2vLk9XwB4nYp1sHc8dFg3jKa6e01Co1T",
+                         "/v1/keys/key_0123456789abcdef0123456789abcdef", "/v1/keys/kw_live_Qm7TzR2vLk9XwB4nYp1sHc8dFg3jKa6e01Co1T",
                          "/v1/keys/\(String(repeating: "a", count: 5000))"] {
                 let r = try await s.request("GET", path)
                 expectProblem(r, 404)
                 #expect(!r.text.contains("kw_live_"))
             }
+            // Sent as raw bytes: an HTTP client library would not send this path as it is.
+            let raw = try RawHTTPConnection(baseURL: s.baseURL)
+            try raw.send(RawHTTPConnection.request("GET", "/v1/keys/%00%ff", token: s.adminKey, headers: ["Connection: close"]))
+            let odd = try await raw.read()
+            #expect(odd.status == 404 && odd.headers["content-type"] == "application/problem+json")
             for path in ["/v1/keys/nope/rotate", "/v1/keys/key_0123456789abcdef0123456789abcdef/rotate"] {
                 expectProblem(try await s.request("POST", path, body: "{}"), 404)
             }

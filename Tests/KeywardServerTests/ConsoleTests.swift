@@ -54,13 +54,14 @@ struct ConsoleTests {
 
     @Test("wrong keys at the sign-in form are charged to the address's failure bucket, like wrong bearer keys: the form is no guessing oracle")
     func signInGuessing() async throws {
-        try await TestServer.with { s in
+        // Five failures an hour: a bucket that refills far slower than this test runs, however loaded the machine.
+        try await TestServer.with(configure: { $0.rateLimits.failure = .per(5, seconds: 3_600, burst: 5) }) { s in
             var b = ConsoleClient(s)
             var statuses: [Int] = []
-            for i in 0..<40 {
+            for i in 0..<10 {
                 statuses.append(try await b.signIn("kw_live_guess\(i)guessguessguessguessguessguess").status)
             }
-            #expect(statuses.prefix(30).allSatisfy { $0 == 401 })
+            #expect(statuses.prefix(5).allSatisfy { $0 == 401 })
             #expect(statuses.suffix(5).allSatisfy { $0 == 429 }, "\(statuses)")
             #expect(try await b.signIn(s.adminKey).status == 429, "refused before the key is even checked")
         }

@@ -107,7 +107,7 @@ extension ConsoleRoutes {
     func identityPage(_ id: IdentityID, _ req: Request, _ v: Viewer) async throws -> Response {
         guard let identity = try await governance.identity(id) else { throw KeywardError.notFound("identity") }
         let keys = try await governance.keys(KeyFilter(identityID: id), limit: 200, after: nil).items
-        let credentials = try await governance.credentials(identity: id, limit: 200, after: nil).items
+        let imported = try await governance.credentials(identity: id, limit: 200, after: nil).items
         let clients = try await governance.listClients(identity: id, limit: 200, after: nil).items
         let detections = try await governance.detections(DetectionFilter(identityID: id), limit: 20, after: nil).items
         let review = try await governance.reviewCampaign(horizonDays: 365).first { $0.identity.id == id }
@@ -130,8 +130,8 @@ extension ConsoleRoutes {
                     "expires": cur?.expiresAt.map(ConsoleView.time) ?? "never", "lastUsed": ConsoleView.time(k.lastUsedAt),
                     "live": k.status != .revoked && active]
         }
-        c["hasCredentials"] = !credentials.isEmpty
-        c["credentials"] = credentials.map { ["id": $0.id.description, "provider": $0.provider, "prefix": $0.prefix, "environment": $0.environment, "status": $0.status.rawValue] }
+        c["hasImported"] = !imported.isEmpty
+        c["imported"] = imported.map { ["id": $0.id.description, "provider": $0.provider, "prefix": $0.prefix, "environment": $0.environment, "status": $0.status.rawValue] }
         c["hasClients"] = !clients.isEmpty
         c["clients"] = clients.map { cl -> [String: Any] in
             let binding = cl.dpopBoundTokens ? "DPoP" : cl.certificateBoundTokens ? "certificate" : "none (bearer)"
