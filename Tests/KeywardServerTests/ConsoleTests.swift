@@ -89,6 +89,10 @@ struct ConsoleTests {
             let missing = try await b.get("/console/identities/idn_ffffffffffffffffffffffffffffffff")
             #expect(missing.status == 404 && missing.body.contains("Not found"))
             #expect(try await b.get("/console/incidents/not-an-id").status == 404)
+            // The posture report downloads as one self-contained file.
+            let report = try await b.get("/console/posture/report")
+            #expect(report.status == 200 && report.headers["content-disposition"]?.hasPrefix("attachment; filename=\"keyward-posture-") == true)
+            #expect(report.body.contains("OWASP") && !report.body.contains("<script") && !report.body.contains("src=\"http"))
             let css = try await b.get("/console/static/console.css")
             #expect(css.status == 200 && css.headers["content-type"]?.hasPrefix("text/css") == true)
         }
