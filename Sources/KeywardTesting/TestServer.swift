@@ -111,7 +111,9 @@ package final class TestServer: Sendable {
             req.body = .bytes(ByteBuffer(string: body))
         }
         for (k, v) in extra { req.headers.replaceOrAdd(name: k, value: v) }
-        let resp = try await HTTPClient.shared.execute(req, timeout: .seconds(30))
+        // A bound against a hang, not a speed check: on a loaded 2-core CI machine (PostgreSQL, chromium and
+        // the rest of the suite at once) a serialised write behind five others has taken over 30 s.
+        let resp = try await HTTPClient.shared.execute(req, timeout: .seconds(120))
         let buf = try await resp.body.collect(upTo: 16 * 1024 * 1024)
         let reply = Reply(status: Int(resp.status.code), headers: resp.headers, body: Data(buf.readableBytesView))
         transcript.withLock { $0.append((issuing, reply.text)) }
