@@ -86,6 +86,12 @@ struct ConsoleTests {
                 #expect(r.headers["x-frame-options"] == "DENY" && r.headers["cache-control"] == "no-store", "\(page)")
                 #expect(!r.body.contains("<script"), "\(page) has a script")
             }
+            // A key is shown on its identity's page: its own URL leads there.
+            let idn = try await s.createIdentity()
+            let key = try await s.issueKey(identity: idn)
+            let byKey = try await b.get("/console/keys/\(key.id)")
+            #expect(byKey.status == 303 && byKey.headers["location"] == "/console/identities/\(idn)#key-\(key.id)")
+            #expect(try await b.get("/console/keys/key_ffffffffffffffffffffffffffffffff").status == 404)
             let missing = try await b.get("/console/identities/idn_ffffffffffffffffffffffffffffffff")
             #expect(missing.status == 404 && missing.body.contains("Not found"))
             #expect(try await b.get("/console/incidents/not-an-id").status == 404)

@@ -36,6 +36,9 @@ extension ConsoleRoutes {
                     switch f.subjectKind {
                     case "identity": row["link"] = "/console/identities/\(f.subjectId)"
                     case "incident": row["link"] = "/console/incidents/\(f.subjectId)"
+                    case "key": row["link"] = "/console/keys/\(f.subjectId)"
+                    case "client": row["link"] = "/console/clients/\(f.subjectId)"
+                    case "credential": row["link"] = "/console/credentials/\(f.subjectId)"
                     default: break
                     }
                     return row
@@ -206,6 +209,7 @@ extension ConsoleRoutes {
         for d in page.items {
             var row: [String: Any] = ["id": d.id.description, "at": ConsoleView.time(d.at), "detector": d.detector.rawValue, "action": d.action.rawValue,
                                       "status": d.status.rawValue, "subject": d.keyID?.description ?? d.clientID?.description ?? "—",
+                                      "subjectLink": (d.keyID.map { "/console/keys/\($0)" } ?? d.clientID.map { "/console/clients/\($0)" }) as Any? ?? false,
                                       "source": d.source ?? "—", "summary": d.evidence.summary, "releasable": d.status == .open]
             if let iid = d.identityID {
                 if names[iid] == nil { names[iid] = try await governance.identity(iid)?.name ?? iid.description }

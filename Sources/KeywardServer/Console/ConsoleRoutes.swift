@@ -58,6 +58,19 @@ struct ConsoleRoutes: Sendable {
         page(router, table, "/console/detections") { req, _, v in try await c.detectionsPage(req, v) }
         page(router, table, "/console/reviews") { req, _, v in try await c.reviewsPage(req, v) }
         page(router, table, "/console/audit") { req, _, v in try await c.auditPage(req, v) }
+        // A key, client or imported credential is shown on its identity's page: these name one by its id.
+        page(router, table, "/console/keys/{id}") { _, ctx, _ in
+            guard let k = try await c.governance.key(try ctx.pathID(KeyID.self)) else { throw KeywardError.notFound("key") }
+            return ConsoleView.redirect("/console/identities/\(k.identityID)#key-\(k.id)")
+        }
+        page(router, table, "/console/clients/{id}") { _, ctx, _ in
+            let (client, _) = try await c.governance.client(try ctx.pathID(OAuthClientID.self))
+            return ConsoleView.redirect("/console/identities/\(client.identityID)#client-\(client.id)")
+        }
+        page(router, table, "/console/credentials/{id}") { _, ctx, _ in
+            guard let cr = try await c.governance.credential(try ctx.pathID(CredentialID.self)) else { throw KeywardError.notFound("credential") }
+            return ConsoleView.redirect("/console/identities/\(cr.identityID)#credential-\(cr.id)")
+        }
 
         action(router, table, "/console/identities/{id}/keys") { ctx, v, form in try await c.issueKey(try ctx.pathID(IdentityID.self), form, v) }
         action(router, table, "/console/keys/{id}/rotate") { ctx, v, _ in try await c.rotateKey(try ctx.pathID(KeyID.self), v) }
