@@ -138,13 +138,21 @@ package final class DetectionEngine: Sendable {
     /// it), a source's and an identity's after their window, expired blocks.
     package func sweep(now: Int64) {
         let t = policy.tuning
-        keys.withLock { $0 = $0.filter { now - $0.value.lastAt < 7 * 86_400_000 } }
-        sources.withLock { $0 = $0.filter { now - $0.value.lastAt < Int64(max(t.enumerationWindowSeconds, t.cooldownSeconds)) * 1000 } }
-        identities.withLock { $0 = $0.filter { now - $0.value.lastAt < Int64(max(t.bruteForceWindowSeconds, t.cooldownSeconds)) * 1000 } }
+        keys.withLock { Self.removeIdle(&$0) { now - $0.lastAt >= 7 * 86_400_000 } }
+        sources.withLock { Self.removeIdle(&$0) { now - $0.lastAt >= Int64(max(t.enumerationWindowSeconds, t.cooldownSeconds)) * 1000 } }
+        identities.withLock { Self.removeIdle(&$0) { now - $0.lastAt >= Int64(max(t.bruteForceWindowSeconds, t.cooldownSeconds)) * 1000 } }
         blocks.withLock { b in
-            b = b.filter { $0.value > now }
+            Self.removeIdle(&b) { $0 <= now }
             blockCount.store(b.count, ordering: .relaxed)
         }
+    }
+
+    /// Removes the idle entries in place. Verify waits on the lock meanwhile, so this never builds a
+    /// new table: `filter` over 100,000 keys' state (allocating and copying each) held it for milliseconds.
+    private static func removeIdle<K: Hashable, V>(_ table: inout [K: V], _ idle: (V) -> Bool) {
+        var stale: [K] = []
+        for i in table.indices where idle(table.values[i]) { stale.append(table.keys[i]) }
+        for k in stale { table.removeValue(forKey: k) }
     }
 
     /// How much is tracked (for `/metrics` and `bench memory`).
