@@ -174,19 +174,8 @@ final class TokenFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
         context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(answer.body)), promise: nil)
-        context.write(wrapOutboundOut(.end(nil)), promise: nil)
-        // Flushed after this loop iteration, as VerifyFastPath's: the tokens of one group commit then
-        // leave in one burst and wake the client once, not once per token.
-        guard !flushPending else { return }
-        flushPending = true
-        context.eventLoop.assumeIsolatedUnsafeUnchecked().execute { [self] in
-            flushPending = false
-            context.flush()
-        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
-
-    /// An answer was written and its flush is queued behind this loop iteration.
-    private var flushPending = false
 
     private static let requestIDField = HTTPField.Name("X-Request-Id")!
 }
