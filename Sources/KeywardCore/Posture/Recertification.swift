@@ -38,16 +38,20 @@ package enum Recertification {
         (lastConfirmed ?? i.createdAt).addingTimeInterval(TimeInterval(policy.interval(for: i.kind)) * 86_400)
     }
 
+    /// One identity's review at `now`: when it is due, and by how many whole days it is overdue.
+    package static func item(_ i: Identity, lastConfirmed: Date?, now: Date, policy: ReviewPolicy) -> ReviewItem {
+        let due = dueAt(i, lastConfirmed: lastConfirmed, policy: policy)
+        return ReviewItem(identity: i, lastConfirmedAt: lastConfirmed, dueAt: due, overdueDays: Int(now.timeIntervalSince(due) / 86_400))
+    }
+
     /// Active identities (not Keyward's own) due within `horizonDays` or overdue, ordered by
     /// owner, then due date.
     package static func campaign(_ identities: [Identity], lastConfirmed: [IdentityID: Date], now: Date, policy: ReviewPolicy,
                                  horizonDays: Int) -> [ReviewItem] {
         let horizon = now.addingTimeInterval(TimeInterval(horizonDays) * 86_400)
         return identities.filter { $0.status == .active && !$0.isBuiltIn }.compactMap { i -> ReviewItem? in
-            let last = lastConfirmed[i.id]
-            let due = dueAt(i, lastConfirmed: last, policy: policy)
-            guard due <= horizon else { return nil }
-            return ReviewItem(identity: i, lastConfirmedAt: last, dueAt: due, overdueDays: Int(now.timeIntervalSince(due) / 86_400))
+            let r = item(i, lastConfirmed: lastConfirmed[i.id], now: now, policy: policy)
+            return r.dueAt <= horizon ? r : nil
         }.sorted { ($0.owner ?? "~", $0.dueAt, $0.identity.name) < ($1.owner ?? "~", $1.dueAt, $1.identity.name) }
     }
 }

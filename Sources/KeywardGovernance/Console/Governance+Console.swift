@@ -8,7 +8,7 @@ package struct ConsoleSession: Sendable, Equatable {
     package var keyID: KeyID
     package var isAdmin: Bool
     package var expiresAt: Date
-    package var principal: Principal { Principal(name: "key:\(keyID)", isAdmin: isAdmin) }
+    package var principal: Principal { .managementKey(keyID, isAdmin: isAdmin) }
 }
 
 /// Console sessions (issue 17), stored by the SHA-256 of their cookie so every node sees a sign-out at once.
@@ -18,9 +18,11 @@ extension Governance {
         try await store.write { tx in
             let row = ConsoleSessionRow(idHash: idHash, keyID: keyID, isAdmin: isAdmin, createdAt: tx.now, lastSeen: tx.now,
                                         expiresAt: tx.now.addingTimeInterval(policy.absolute))
+            // Sessions that ended a day ago are no use to anyone: each sign-in clears them, so the table stays small.
+            try await self.store.pruneConsoleSessions(before: tx.now.addingTimeInterval(-86_400), in: tx)
             try await self.store.insertConsoleSession(row, in: tx)
             // The session is named by a prefix of its hash: enough to correlate, useless to present.
-            tx.audit(AuditEntry(actor: "key:\(keyID)", action: .consoleSignedIn, target: "session:\(idHash.prefix(12))",
+            tx.audit(AuditEntry(actor: Principal.managementKey(keyID, isAdmin: isAdmin).name, action: .consoleSignedIn, target: "session:\(idHash.prefix(12))",
                                 details: ["admin": isAdmin ? "true" : "false", "remote": remote ?? "unknown",
                                           "expires_at": String(row.expiresAt.unixMillis)]))
             return ConsoleSession(idHash: idHash, keyID: keyID, isAdmin: isAdmin, expiresAt: row.expiresAt)
@@ -47,7 +49,7 @@ extension Governance {
     package func closeConsoleSession(idHash: String, keyID: KeyID) async throws {
         try await store.write { tx in
             if try await self.store.revokeConsoleSession(idHash: idHash, in: tx) {
-                tx.audit(AuditEntry(actor: "key:\(keyID)", action: .consoleSignedOut, target: "session:\(idHash.prefix(12))", details: [:]))
+                tx.audit(AuditEntry(actor: Principal.managementKey(keyID, isAdmin: false).name, action: .consoleSignedOut, target: "session:\(idHash.prefix(12))", details: [:]))
             }
         }
     }

@@ -16,6 +16,13 @@ extension Governance {
                                         horizonDays: horizonDays)
     }
 
+    /// One identity's review (nil for Keyward's own and decommissioned identities): one grouped
+    /// query for the confirmations, not the whole campaign.
+    package func review(of identity: Identity) async throws -> ReviewItem? {
+        guard identity.status == .active, !identity.isBuiltIn else { return nil }
+        return Recertification.item(identity, lastConfirmed: try await store.lastReviews()[identity.id], now: store.clock.now(), policy: reviewPolicy)
+    }
+
     /// The owner (through a management key) confirms the identity is still needed: audited as
     /// `identity.confirmed`; its next review is due one interval from now.
     package func confirmIdentity(_ id: IdentityID, note: String?, actor: Principal, policy: ReviewPolicy? = nil) async throws -> ReviewItem {
@@ -26,10 +33,10 @@ extension Governance {
             guard let identity = try await self.store.identity(id, in: tx.db) else { throw KeywardError.notFound("identity") }
             guard identity.status == .active else { throw KeywardError(.conflict, "the identity is decommissioned") }
             try await self.store.recordReview(id, by: actor.name, note: note, in: tx)
-            let due = Recertification.dueAt(identity, lastConfirmed: tx.now, policy: policy ?? self.reviewPolicy)
+            let item = Recertification.item(identity, lastConfirmed: tx.now, now: tx.now, policy: policy ?? self.reviewPolicy)
             tx.audit(AuditEntry(actor: actor.name, action: .identityConfirmed, target: id.description,
-                                details: ["note": note ?? "", "next_review_due": ISO8601DateFormatter().string(from: due)]))
-            return ReviewItem(identity: identity, lastConfirmedAt: tx.now, dueAt: due, overdueDays: Int(tx.now.timeIntervalSince(due) / 86_400))
+                                details: ["note": note ?? "", "next_review_due": ISO8601DateFormatter().string(from: item.dueAt)]))
+            return item
         }
     }
 

@@ -28,13 +28,15 @@ struct ConsoleAuth: Sendable {
 
     /// The CSRF token of the session (or sign-in) cookie `token`.
     static func csrf(for token: String) -> String {
-        Hex.encode(Array(HMAC<SHA256>.authenticationCode(for: Data("keyward-console-csrf".utf8), using: SymmetricKey(data: Data(token.utf8)))))
+        Hex.encode(Array(HMAC<SHA256>.authenticationCode(for: csrfLabel, using: SymmetricKey(data: Data(token.utf8)))))
     }
+
+    private static let csrfLabel = Data("keyward-console-csrf".utf8)
 
     /// Whether a submitted CSRF token is the one `token` derives, compared in constant time.
     static func csrfMatches(_ submitted: String?, token: String) -> Bool {
         guard let submitted, submitted.utf8.count == 64, let bytes = Hex.decode(submitted) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: Data("keyward-console-csrf".utf8), using: SymmetricKey(data: Data(token.utf8)))
+        return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: csrfLabel, using: SymmetricKey(data: Data(token.utf8)))
     }
 
     /// The cookie's token when it has the shape of one (64 hex digits).

@@ -73,11 +73,9 @@ extension ConsoleRoutes {
     /// The self-contained HTML report, as a download.
     func postureReport() async throws -> Response {
         let p = PostureResponse(try await posture.fresh())
-        let html = try PostureReportPage.render(p)
-        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
-        for (name, value) in PostureReportPage.headers { headers[HTTPField.Name(name)!] = value }
-        headers[.contentDisposition] = "attachment; filename=\"keyward-posture-\(ConsoleView.day(p.generatedAt)).html\""
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        var r = try PostureReportPage.response(p)
+        r.headers[.contentDisposition] = "attachment; filename=\"keyward-posture-\(ConsoleView.day(p.generatedAt)).html\""
+        return r
     }
 
     func identitiesPage(_ req: Request, _ v: Viewer) async throws -> Response {
@@ -113,7 +111,7 @@ extension ConsoleRoutes {
         let imported = try await governance.credentials(identity: id, limit: 200, after: nil).items
         let clients = try await governance.listClients(identity: id, limit: 200, after: nil).items
         let detections = try await governance.detections(DetectionFilter(identityID: id), limit: 20, after: nil).items
-        let review = try await governance.reviewCampaign(horizonDays: 365).first { $0.identity.id == id }
+        let review = try await governance.review(of: identity)
         var c = v.context(nav: "identities")
         c["flash"] = Self.flash(req)
         c["identity"] = Self.identityRow(identity)
@@ -152,10 +150,7 @@ extension ConsoleRoutes {
         let page = try await governance.incidents(IncidentFilter(status: status), limit: 50, after: q.get("after").map { String($0.prefix(200)) })
         var names: [IdentityID: String] = [:]
         var rows: [[String: Any]] = []
-        for i in page.items {
-            if names[i.identityID] == nil { names[i.identityID] = try await governance.identity(i.identityID)?.name ?? i.identityID.description }
-            rows.append(Self.incidentRow(i, identityName: names[i.identityID]!))
-        }
+        for i in page.items { rows.append(Self.incidentRow(i, identityName: try await identityName(i.identityID, &names))) }
         var c = v.context(nav: "incidents")
         c["incidents"] = rows
         c["statuses"] = ([("", "every status")] + IncidentStatus.allCases.map { ($0.rawValue, $0.rawValue) }).map {
@@ -179,7 +174,8 @@ extension ConsoleRoutes {
 
     func incidentPage(_ id: IncidentID, _ req: Request, _ v: Viewer) async throws -> Response {
         guard let i = try await governance.incident(id) else { throw KeywardError.notFound("incident") }
-        let name = try await governance.identity(i.identityID)?.name ?? i.identityID.description
+        var names: [IdentityID: String] = [:]
+        let name = try await identityName(i.identityID, &names)
         var c = v.context(nav: "incidents")
         c["flash"] = Self.flash(req)
         c["incident"] = Self.incidentRow(i, identityName: name)
@@ -212,9 +208,8 @@ extension ConsoleRoutes {
                                       "subjectLink": (d.keyID.map { "/console/keys/\($0)" } ?? d.clientID.map { "/console/clients/\($0)" }) as Any? ?? false,
                                       "source": d.source ?? "—", "summary": d.evidence.summary, "releasable": d.status == .open]
             if let iid = d.identityID {
-                if names[iid] == nil { names[iid] = try await governance.identity(iid)?.name ?? iid.description }
                 row["identityID"] = iid.description
-                row["identityName"] = names[iid]!
+                row["identityName"] = try await identityName(iid, &names)
             } else {
                 row["identityName"] = "—"
             }
@@ -265,6 +260,14 @@ extension ConsoleRoutes {
         return ConsoleView.page("console-audit", c)
     }
 
+    /// An identity's name (its id if it is gone), looked up once per page.
+    func identityName(_ id: IdentityID, _ known: inout [IdentityID: String]) async throws -> String {
+        if let n = known[id] { return n }
+        let n = try await governance.identity(id)?.name ?? id.description
+        known[id] = n
+        return n
+    }
+
     /// A console URL with its query (nil values left out), percent-encoded.
     static func link(_ path: String, _ query: [String: String?]) -> String {
         var u = URLComponents()
@@ -297,7 +300,8 @@ extension ConsoleRoutes {
     }
 
     private func issuedPage(_ key: APIKey, secret: Secret, heading: String, graceUntil: Date?, _ v: Viewer) async throws -> Response {
-        let name = try await governance.identity(key.identityID)?.name ?? key.identityID.description
+        var names: [IdentityID: String] = [:]
+        let name = try await identityName(key.identityID, &names)
         var c = v.context(nav: "identities")
         c["heading"] = heading
         c["secret"] = secret.reveal()

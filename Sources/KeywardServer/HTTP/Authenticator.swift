@@ -41,6 +41,6 @@ struct Authenticator: Sendable {
         guard isAdmin || scopes.contains(scope) else {
             throw KeywardError(.forbidden, "the bearer key lacks the \(scope) scope")
         }
-        return Principal(name: "key:\(keyID)", isAdmin: isAdmin)
+        return .managementKey(keyID, isAdmin: isAdmin)
     }
 }

@@ -1,7 +1,10 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
 import KeywardAPI
 import KeywardCore
 import Mustache
+import NIOCore
 
 /// The posture as one self-contained HTML file (`GET /v1/posture/report`, `keyward posture
 /// --format html`): inline CSS and an inline SVG chart, no script and no external resource, so
@@ -21,6 +24,13 @@ enum PostureReportPage {
         ("Referrer-Policy", "no-referrer"),
         ("Cache-Control", "no-store"),
     ]
+
+    /// The report as an HTTP answer, with `headers`.
+    static func response(_ p: PostureResponse) throws -> Response {
+        var fields: HTTPFields = [.contentType: "text/html; charset=utf-8"]
+        for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
+        return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(string: try render(p))))
+    }
 
     static func render(_ p: PostureResponse) throws -> String {
         guard let template else { throw KeywardError(.internalError, "the posture report template is missing from the bundle") }

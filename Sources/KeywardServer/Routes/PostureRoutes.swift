@@ -45,10 +45,7 @@ struct PostureRoutes {
         table.add(.get, "/v1/posture/report")
         router.get("/v1/posture/report") { req, _ in
             _ = try auth.require(.read, req)
-            let html = try PostureReportPage.render(PostureResponse(try await cache.fresh()))
-            var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
-            for (name, value) in PostureReportPage.headers { headers[HTTPField.Name(name)!] = value }
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+            return try PostureReportPage.response(PostureResponse(try await cache.fresh()))
         }
     }
 }

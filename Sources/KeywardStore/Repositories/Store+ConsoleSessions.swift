@@ -60,9 +60,7 @@ extension Store {
     }
 
     /// Forgets sessions that ended (expired or revoked) before `before`.
-    package func pruneConsoleSessions(before: Date) async throws {
-        try await write { tx in
-            try await tx.db.raw("DELETE FROM console_sessions WHERE expires_at < \(bind: before.unixMillis) OR revoked_at < \(bind: before.unixMillis)").run()
-        }
+    package func pruneConsoleSessions(before: Date, in tx: WriteTransaction) async throws {
+        try await tx.db.raw("DELETE FROM console_sessions WHERE expires_at < \(bind: before.unixMillis) OR revoked_at < \(bind: before.unixMillis)").run()
     }
 }
