@@ -22,7 +22,12 @@ package final class LogWriter: @unchecked Sendable {
     package init(fd: Int32 = 2, capacity: Int = 16_384) {
         self.fd = fd
         self.capacity = max(capacity, 1)
-        let thread = Thread { [self] in self.run() }
+        // Below the event loops' priority, like the other background work (`BackgroundExecutor`):
+        // a woken writer then never takes a long slice from requests on a shared CPU.
+        let thread = Thread { [self] in
+            lowerPriorityOfThisThread(to: 10)
+            self.run()
+        }
         thread.name = "keyward-log-writer"
         thread.start()
     }
@@ -62,16 +67,20 @@ package final class LogWriter: @unchecked Sendable {
     static let linger = 0.005
 
     private func run() {
+        var batch: [String] = []
         while true {
             condition.lock()
             while lines.isEmpty && dropped == 0 { condition.wait() }
             if urgent == 0 { _ = condition.wait(until: Date(timeIntervalSinceNow: Self.linger)) }
-            var text = lines.joined()
-            lines.removeAll(keepingCapacity: true)
-            if dropped > 0 { text += "keyward: \(dropped) log line\(dropped == 1 ? "" : "s") dropped: the log writer fell behind\n" }
+            // Only the swap under the lock: a request that logs never waits for the join.
+            swap(&batch, &lines)
+            let lost = dropped
             dropped = 0
             writing = true
             condition.unlock()
+            var text = batch.joined()
+            batch.removeAll(keepingCapacity: true)
+            if lost > 0 { text += "keyward: \(lost) log line\(lost == 1 ? "" : "s") dropped: the log writer fell behind\n" }
             writeAll(text)
             condition.lock()
             writing = false

@@ -9,7 +9,7 @@ import NIOCore
 import NIOHTTPTypes
 import Prometheus
 
-/// Answers `POST /v1/keys/verify` on the connection's event loop, before the request reaches
+/// Answers `POST /v1/keys/verify` and the gateways' `/v1/authz` on the connection's event loop, before the request reaches
 /// Hummingbird's async router. Verify needs no I/O (an in-memory lookup), so handing it to a
 /// task, streaming its body through an async sequence and coming back costs more than the
 /// verify itself; this handler sits in the channel pipeline right after HTTP decoding (Hummingbird's
@@ -18,7 +18,8 @@ import Prometheus
 /// It takes only the plain case: no request of this connection is still with the router (so
 /// responses stay in order for pipelining clients), the connection stays open, the body is JSON
 /// within the size limit, the bearer key holds `keyward:verify`, and the body decodes with the
-/// hand-written codec. Anything else — a bad key, a bad body, an oversized one — is passed on
+/// hand-written codec; for `/v1/authz` (not HEAD), the caller is a trusted proxy and the answer needs
+/// no shared store (`AuthzRoutes.answerNow`: the route's own function). Anything else — a bad key, a bad body, an oversized one — is passed on
 /// unchanged to the router, which gives the usual problem+json answer. Both paths share
 /// `Authenticator.authorize` and `VerifyPoint`, so they cannot disagree on a result.
 /// Hand-written: Hummingbird has no synchronous route API, and no package here offers one.
@@ -35,6 +36,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let point: VerifyPoint
+    private let authz: AuthzRoutes
     private var verifier: Verifier { point.verifier }
     private let auth: Authenticator
     private let maxBodyBytes: Int
@@ -58,7 +60,8 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// revoked or expired bearer stops working at once.
     private var bearer: (header: [UInt8], digest: SecretDigest)?
 
-    init(point: VerifyPoint, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, counter: FastPathCounter, logger: Logger) {
+    init(point: VerifyPoint, authz: AuthzRoutes, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, counter: FastPathCounter, logger: Logger) {
+        self.authz = authz
         self.metrics = metrics
         self.counter = counter
         self.point = point
@@ -93,7 +96,13 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             case .end(let trailers):
                 state = .idle
-                if let answer = answer(head, body) {
+                if let authzRoute = Self.authzRoute(head) {
+                    if let answer = authz.answerNow(head, peer: context.channel.remoteAddress?.ipAddress) {
+                        respond(context, answer, method: head.method, route: authzRoute)
+                    } else {
+                        handOver(context, head: head, body: body, then: .end(trailers))
+                    }
+                } else if let answer = answer(head, body) {
                     respond(context, answer)
                 } else {
                     handOver(context, head: head, body: body, then: .end(trailers))
@@ -125,9 +134,22 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private static func isCandidate(_ head: HTTPRequest) -> Bool {
-        guard head.method == .post, head.path == "/v1/keys/verify" else { return false }
         if let connection = head.headerFields[.connection], connection.lowercased().contains("close") { return false }
+        if authzRoute(head) != nil { return true }
+        guard head.method == .post, head.path == "/v1/keys/verify" else { return false }
         return JSONIO.isJSON(head.headerFields[.contentType])
+    }
+
+    /// The router's route template for a forward-auth request this path may answer, or nil. Only
+    /// plain paths (no empty segment, no trailing slash), so the router would match it the same way;
+    /// HEAD goes to the router, whose encoder knows to send no body.
+    private static func authzRoute(_ head: HTTPRequest) -> String? {
+        guard head.method != .head, AuthzRoutes.methods.contains(head.method), let full = head.path else { return nil }
+        let path = full.firstIndex(of: "?").map { full[..<$0] } ?? Substring(full)
+        let prefix = ForwardedRequest.prefix
+        if path == prefix { return prefix }
+        guard path.hasPrefix(prefix + "/"), !path.hasSuffix("/"), !path.contains("//") else { return nil }
+        return prefix + "/**"
     }
 
     /// The response body, or nil when the router should answer (any error or odd input).
@@ -150,24 +172,37 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func respond(_ context: ChannelHandlerContext, _ body: ByteBuffer) {
-        served &+= 1
-        let requestID = String(idBase &+ served, radix: 16)
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
+        respond(context, status: .ok, fields: fields, body: body, method: .post, route: "/v1/keys/verify", series: okSeries)
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ answer: AuthzAnswer, method: HTTPRequest.Method, route: String) {
+        let body = answer.body.map { context.channel.allocator.buffer(string: $0) } ?? context.channel.allocator.buffer(capacity: 0)
+        respond(context, status: answer.status, fields: answer.headers, body: body, method: method, route: route,
+                series: metrics.series(method: method, route: route, status: answer.status.code))
+    }
+
+    private func respond(_ context: ChannelHandlerContext, status: HTTPResponse.Status, fields: HTTPFields, body: ByteBuffer,
+                         method: HTTPRequest.Method, route: String, series: RequestMetrics.Series) {
+        served &+= 1
+        let requestID = String(idBase &+ served, radix: 16)
+        var fields = fields
         fields[.contentLength] = String(body.readableBytes)
+        fields[.date] = HTTPDate.now
         fields[Self.requestIDField] = requestID
         // Counted and logged before the answer leaves, as the router's middleware does: a client
         // that has read it finds it in the metrics and the log.
-        okSeries.count.increment()
+        series.count.increment()
         counter.increment()
-        okSeries.duration.record(ContinuousClock.now - started)
+        series.duration.record(ContinuousClock.now - started)
         if logger.logLevel <= .info {
             // The same allow-listed line as ProblemMiddleware writes for the router's requests.
             logger.info("request", metadata: [
-                "method": "POST", "route": "/v1/keys/verify", "status": "200", "path": "fast", "request_id": "\(requestID)",
+                "method": "\(method.rawValue)", "route": "\(route)", "status": "\(status.code)", "path": "fast", "request_id": "\(requestID)",
             ])
         }
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.write(wrapOutboundOut(.end(nil)), promise: nil)
         // Flushed once the event loop has read every connection that was ready, not here: each flush

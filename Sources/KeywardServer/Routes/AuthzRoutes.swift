@@ -33,13 +33,42 @@ struct AuthzRoutes {
         }
     }
 
+    /// What a forward-auth request asks once its headers are read: an answer already (no
+    /// credential, a DPoP header with an API key), or a credential to judge.
+    enum Judgement {
+        case answered(AuthzAnswer)
+        case judge(VerifyRequest, ForwardedRequest.Credential, isToken: Bool, required: [Scope])
+    }
+
     func answer(_ head: HTTPRequest, peer: String?) async throws -> Response {
+        switch try judgement(head, peer: peer) {
+        case .answered(let a):
+            return a.response
+        case .judge(let body, let credential, let isToken, let required):
+            return Self.answer(try await point.outcome(body), credential: credential, isToken: isToken, required: required).response
+        }
+    }
+
+    /// The answer when it needs nothing but this node's memory (`VerifyFastPath` writes it from the
+    /// event loop); nil when the router must answer: a refusal to explain as problem+json, or a
+    /// decision that waits for the shared store.
+    func answerNow(_ head: HTTPRequest, peer: String?) -> AuthzAnswer? {
+        switch try? judgement(head, peer: peer) {
+        case nil: return nil
+        case .answered(let a)?: return a
+        case .judge(let body, let credential, let isToken, let required)?:
+            guard case .ready(let o)? = try? point.step(body) else { return nil }
+            return Self.answer(o, credential: credential, isToken: isToken, required: required)
+        }
+    }
+
+    func judgement(_ head: HTTPRequest, peer: String?) throws -> Judgement {
         guard config.trusts(peer) else {
             throw KeywardError(.forbidden, "/v1/authz answers trusted proxies only, and \(peer ?? "this caller") is not one: start keyward serve with --authz-trusted-proxy CIDR (e.g. 127.0.0.1/32 for a gateway on this host)")
         }
         let original = try ForwardedRequest(head, peer: peer, config: config)
         guard let credential = original.credential else {
-            return Self.deny(.unauthorized, reason: "missing", challenge: "Bearer realm=\"keyward\"")
+            return .answered(Self.deny(.unauthorized, reason: "missing", challenge: "Bearer realm=\"keyward\""))
         }
         let rule = config.rule(method: original.method, path: original.path)
         var body = VerifyRequest(key: credential.secret, scopes: rule.map { $0.scopes.map(\.value) },
@@ -47,16 +76,15 @@ struct AuthzRoutes {
                                                          method: original.method, path: String(original.path.prefix(1_024))))
         let isToken = TokenVerifier.isToken(credential.secret)
         if case .dpop(_, let proof) = credential {
-            guard isToken else { return Self.deny(.unauthorized, reason: "malformed", challenge: "DPoP error=\"invalid_token\"") }
+            guard isToken else { return .answered(Self.deny(.unauthorized, reason: "malformed", challenge: "DPoP error=\"invalid_token\"")) }
             body.dpop = proof
             body.htm = original.method
             body.htu = original.host.map { "\(original.scheme)://\($0)\(original.rawPath)" }
         }
-        let outcome = try await point.outcome(body)
-        return Self.response(outcome, credential: credential, isToken: isToken, required: rule?.scopes ?? [])
+        return .judge(body, credential, isToken: isToken, required: rule?.scopes ?? [])
     }
 
-    static func response(_ o: VerifyOutcome, credential: ForwardedRequest.Credential, isToken: Bool, required: [Scope]) -> Response {
+    static func answer(_ o: VerifyOutcome, credential: ForwardedRequest.Credential, isToken: Bool, required: [Scope]) -> AuthzAnswer {
         let scheme = if case .dpop = credential { "DPoP" } else { "Bearer" }
         guard let reason = o.reason else {
             var headers: HTTPFields = [.cacheControl: "no-store"]
@@ -64,7 +92,7 @@ struct AuthzRoutes {
             if let client = o.clientID { headers[clientHeader] = client.description } else if let key = o.keyID { headers[keyHeader] = key.description }
             headers[scopesHeader] = (o.scopes ?? []).map(\.value).joined(separator: " ")
             if let state = o.ratelimit { headers.append(contentsOf: RouteLimitMiddleware.fields(state)) }
-            return Response(status: .ok, headers: headers)
+            return AuthzAnswer(status: .ok, headers: headers)
         }
         switch reason {
         case .insufficientScope:
@@ -90,12 +118,12 @@ struct AuthzRoutes {
 
     /// A refusal: the status, `X-Keyward-Reason` (verify's closed set, or `missing`), the
     /// challenge, and a one-line problem+json body.
-    static func deny(_ status: HTTPResponse.Status, reason: String, challenge: String?) -> Response {
+    static func deny(_ status: HTTPResponse.Status, reason: String, challenge: String?) -> AuthzAnswer {
         var headers: HTTPFields = [.contentType: "application/problem+json", .cacheControl: "no-store"]
         headers[reasonHeader] = reason
         if let challenge { headers[.wwwAuthenticate] = challenge }
         let body = #"{"type":"urn:keyward:error:authz:\#(reason)","status":\#(status.code),"title":"\#(status.reasonPhrase)"}"#
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        return AuthzAnswer(status: status, headers: headers, body: body)
     }
 
     static let identity = HTTPField.Name("X-Keyward-Identity")!
@@ -103,4 +131,15 @@ struct AuthzRoutes {
     static let clientHeader = HTTPField.Name("X-Keyward-Client")!
     static let scopesHeader = HTTPField.Name("X-Keyward-Scopes")!
     static let reasonHeader = HTTPField.Name("X-Keyward-Reason")!
+}
+
+/// A forward-auth answer: status, headers and a tiny body (gateways drop it).
+struct AuthzAnswer: Sendable {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: String?
+
+    var response: Response {
+        Response(status: status, headers: headers, body: body.map { .init(byteBuffer: ByteBuffer(string: $0)) } ?? .init())
+    }
 }
