@@ -4,26 +4,27 @@ import Glibc
 #endif
 
 /// Where background work runs: the usage flush, the detection recorder's writes and sweeps. One
-/// thread of its own at a lower scheduling priority (`niceness`), so that on a CPU shared with
-/// an event loop the kernel hands that work the time the event loop leaves, in short slices,
-/// instead of letting a woken flush run for several milliseconds while requests wait (measured:
-/// a 5 s usage flush at 100,000 keys took 5 ms slices from the event loop, which set verify's p99).
-/// Async code run through `run` stays on this thread between its awaits; a database driver's own
-/// threads still do their blocking I/O.
-// Written here: Swift's global executor has no priorities that Linux honours, and no package here offers such a TaskExecutor.
+/// thread of its own that gives the CPU back between pieces of work (an await) once it has run for
+/// `slice`, so that on a CPU shared with an event loop a flush never holds it for long: measured,
+/// a 5 s usage flush at 100,000 keys on the cooperative pool took 5 ms slices from the event loop,
+/// which set verify's p99. The work itself comes in small pieces (the usage flush writes one shard
+/// per transaction). Async code run through `run` stays on this thread between its awaits; a
+/// database driver's own threads still do their blocking I/O.
+/// Not a lower nice value: on a busy machine (a test suite on two cores) a niced thread shared by
+/// every server of the process fell minutes behind, and flushes that callers await with it.
+// Written here: no package here offers a TaskExecutor on a thread of its own that yields like this.
 package final class BackgroundExecutor: TaskExecutor, @unchecked Sendable {
-    /// The process's background thread (nice 10: about a tenth of a CPU when the CPU is busy).
-    package static let shared = BackgroundExecutor(niceness: 10)
+    /// The process's background thread.
+    package static let shared = BackgroundExecutor()
 
+    /// How long the thread runs before it lets others go first.
+    private let slice = Duration.microseconds(500)
     // `jobs` is guarded by `condition`.
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
 
-    package init(niceness: Int32) {
-        let thread = Thread { [self] in
-            lowerPriorityOfThisThread(to: niceness)
-            loop()
-        }
+    package init() {
+        let thread = Thread { [self] in loop() }
         thread.name = "keyward-background"
         thread.start()
     }
@@ -43,26 +44,24 @@ package final class BackgroundExecutor: TaskExecutor, @unchecked Sendable {
 
     private func loop() {
         var batch: [UnownedJob] = []
+        var running = ContinuousClock.now
         while true {
             condition.lock()
-            while jobs.isEmpty { condition.wait() }
+            if jobs.isEmpty {
+                while jobs.isEmpty { condition.wait() }
+                running = .now
+            }
             swap(&batch, &jobs)
             condition.unlock()
             for job in batch {
                 job.runSynchronously(on: asUnownedTaskExecutor())
-                // Between two pieces of work (an await), a runnable event loop on this CPU goes first:
-                // a nice value alone does not shorten the slice the kernel grants once this thread runs.
-                sched_yield()
+                if ContinuousClock.now - running > slice {
+                    // Between two pieces of work, whatever else is runnable on this CPU goes first.
+                    sched_yield()
+                    running = .now
+                }
             }
             batch.removeAll(keepingCapacity: true)
         }
     }
-}
-
-/// Sets the calling thread's nice value (on Linux the nice value is per thread, and `who` 0 is
-/// the calling thread). Best effort: a refusal leaves the thread as it was.
-package func lowerPriorityOfThisThread(to niceness: Int32) {
-    #if canImport(Glibc)
-    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
-    #endif
 }

@@ -22,12 +22,7 @@ package final class LogWriter: @unchecked Sendable {
     package init(fd: Int32 = 2, capacity: Int = 16_384) {
         self.fd = fd
         self.capacity = max(capacity, 1)
-        // Below the event loops' priority, like the other background work (`BackgroundExecutor`):
-        // a woken writer then never takes a long slice from requests on a shared CPU.
-        let thread = Thread { [self] in
-            lowerPriorityOfThisThread(to: 10)
-            self.run()
-        }
+        let thread = Thread { [self] in self.run() }
         thread.name = "keyward-log-writer"
         thread.start()
     }
