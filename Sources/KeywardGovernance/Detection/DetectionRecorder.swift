@@ -48,7 +48,7 @@ package struct DetectionRecorder: Service {
             group.addTask {
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
-                    await BackgroundExecutor.shared.run { engine.sweep(now: clock.now().unixMillis) }
+                    engine.sweep(now: clock.now().unixMillis)
                     await record()
                 }
                 engine.finish()
@@ -60,11 +60,6 @@ package struct DetectionRecorder: Service {
     /// Records every queued finding; returns how many were recorded.
     @discardableResult
     package func record() async -> Int {
-        // Off the event loops' CPU time (`BackgroundExecutor`), like the usage flush.
-        await BackgroundExecutor.shared.run { await recordQueued() }
-    }
-
-    private func recordQueued() async -> Int {
         await gate.run {
             let found = engine.take()
             var done = 0

@@ -31,33 +31,20 @@ package struct UsageFlusher: Service {
     }
 
     /// Writes the usage recorded so far; returns how many keys' usage it wrote (0 when nothing
-    /// was pending; when a write fails, what it did not write is kept for the next flush).
+    /// was pending or the write failed: then the batch is kept for the next flush).
     @discardableResult
     package func flush() async -> Int {
-        // On the background thread: at 100,000 keys a flush is tens of milliseconds of work, which
-        // must not take its slices from an event loop on the same CPU.
-        await BackgroundExecutor.shared.run { await write() }
-    }
-
-    /// One shard at a time, each in its own transaction: a shard is taken only when it is about to
-    /// be written, so a failed write puts back that shard and leaves the rest where they were.
-    private func write() async -> Int {
         await gate.run {
-            var written = 0
-            for shard in 0..<recorder.shardCount {
-                let batch = recorder.take(shard: shard)
-                guard !batch.isEmpty else { continue }
-                do {
-                    try await store.flushUsage(batch)
-                    written += batch.keys.count
-                } catch {
-                    recorder.restore(batch)
-                    logger.warning("usage flush failed; will retry", metadata: ["error": "\(type(of: error))"])
-                    return written
-                }
-                await Task.yield()
+            let batch = recorder.take()
+            guard !batch.isEmpty else { return 0 }
+            do {
+                try await store.flushUsage(batch)
+                return batch.keys.count
+            } catch {
+                recorder.restore(batch)
+                logger.warning("usage flush failed; will retry", metadata: ["error": "\(type(of: error))"])
+                return 0
             }
-            return written
         }
     }
 }

@@ -42,13 +42,7 @@ package final class UsageRecorder: Sendable {
         var version: Int
     }
 
-    /// The table, split by key: a flush takes and writes one shard at a time, so no single step
-    /// of it (taking, converting, writing, freeing) covers every key used since the last one.
-    private let shards: [Shard]
-    private final class Shard: Sendable {
-        let table = Mutex<[KeyID: PerKey]>([:])
-    }
-    package var shardCount: Int { shards.count }
+    private let pending = Mutex<[KeyID: PerKey]>([:])
     /// Caps distinct sources held per key between flushes (a flood of spoofed sources cannot grow memory).
     private let maxSourcesPerKey = 64
 
@@ -57,33 +51,21 @@ package final class UsageRecorder: Sendable {
     /// a batch is taken, off the verify path. The server passes the scanner's rules.
     private let redact: @Sendable (String) -> String?
 
-    package init(shards: Int = 64, redact: @escaping @Sendable (String) -> String? = { _ in nil }) {
-        self.shards = (0..<max(shards, 1)).map { _ in Shard() }
+    package init(redact: @escaping @Sendable (String) -> String? = { _ in nil }) {
         self.redact = redact
-    }
-
-    private func shard(of key: KeyID) -> Int {
-        Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))
     }
 
     package func record(_ key: KeyID, outcome: String, at: Date, source: VerifySource?, scopes: [Scope] = [], version: Int? = nil) {
         let t = at.unixMillis
         let src = source.flatMap { $0.isEmpty ? nil : Self.bounded($0) }
-        shards[shard(of: key)].table.withLock { b in
+        pending.withLock { b in
             b[key, default: PerKey()].update(outcome: outcome, at: t, source: src, scopes: scopes, version: version, cap: maxSourcesPerKey)
         }
     }
 
-    /// Takes what has accumulated in every shard (the caller writes it; on failure it calls `restore`).
+    /// Takes what has accumulated (the caller writes it; on failure it calls `restore`).
     package func take() -> UsageBatch {
-        var batch = UsageBatch()
-        for i in shards.indices { batch.keys.merge(take(shard: i).keys) { a, _ in a } }
-        return batch
-    }
-
-    /// Takes what has accumulated in one shard (`0..<shardCount`).
-    package func take(shard i: Int) -> UsageBatch {
-        let taken = shards[i].table.withLock { b in
+        let taken = pending.withLock { b in
             let out = b
             // As large as the last batch: refilling an empty table doubled it (and rehashed every key)
             // on the verify path about 16 times per flush interval at 100,000 keys.
@@ -109,8 +91,8 @@ package final class UsageRecorder: Sendable {
 
     /// Puts back a batch whose write failed, so telemetry is not lost.
     package func restore(_ batch: UsageBatch) {
-        for (k, u) in batch.keys {
-            shards[shard(of: k)].table.withLock { b in
+        pending.withLock { b in
+            for (k, u) in batch.keys {
                 var cur = b[k] ?? PerKey()
                 if let t = u.lastUsedAt { cur.lastUsedAt = max(cur.lastUsedAt ?? t, t) }
                 for (h, n) in u.hourly { cur.hourly[h, default: 0] += n }
