@@ -22,6 +22,17 @@ package enum ClientAssertion {
     /// (at+jwt / dpop+jwt refused: RFC 8725 §3.11), no jku/x5u/jwk/x5c/crit in the header, iss and sub strings,
     /// equal, non-empty; formClientID (when given) equal to them.
     package static func inspect(_ assertion: String, formClientID: String?) throws(JOSEError) -> UnverifiedAssertion {
+        try matching(inspect(assertion), formClientID: formClientID)
+    }
+
+    /// `a`, when the form's `client_id` (if any) names the same client (RFC 7521 §4.2).
+    package static func matching(_ a: UnverifiedAssertion, formClientID: String?) throws(JOSEError) -> UnverifiedAssertion {
+        if let formClientID, formClientID != a.clientID { throw JOSEError("client_id in the form differs from the assertion's sub") }
+        return a
+    }
+
+    /// The checks that need neither a key nor the form.
+    package static func inspect(_ assertion: String) throws(JOSEError) -> UnverifiedAssertion {
         let jws = try CompactJWS.parse(assertion)
         // RFC 8725 §3.1: only the asymmetric algorithms Keyward lists; never none or HMAC.
         guard jws.algorithm != nil else { throw .algorithmRefused }
@@ -32,8 +43,6 @@ package enum ClientAssertion {
         let iss = try ClaimChecks.string(jws.payload, "iss")
         let sub = try ClaimChecks.string(jws.payload, "sub")
         guard iss == sub else { throw JOSEError("iss and sub differ: both must be the client_id") }
-        // RFC 7521 §4.2: a client_id in the form must name the same client.
-        if let formClientID, formClientID != sub { throw JOSEError("client_id in the form differs from the assertion's sub") }
         return UnverifiedAssertion(clientID: sub, jws: jws)
     }
 

@@ -24,7 +24,7 @@ extension AuthorizationServer {
     /// Basic credentials beside an assertion are a malformed request (case 10); Basic alone is
     /// a shared secret Keyward does not accept. A failure is audited, with a fingerprint only.
     func authenticate(_ form: FormBody, hasBasicAuth: Bool, certificate: PresentedCertificate?, endpoint: String,
-                      now: Date) async throws(OAuthFailure) -> AuthenticatedClient {
+                      now: Date, inspected: InspectedAssertion? = nil) async throws(OAuthFailure) -> AuthenticatedClient {
         let assertion = try field(form, "client_assertion")
         let type = try field(form, "client_assertion_type")
         let formClientID = try field(form, "client_id")
@@ -52,7 +52,13 @@ extension AuthorizationServer {
         var auditID = formClientID
         do {
             let unverified: UnverifiedAssertion
-            do { unverified = try ClientAssertion.inspect(assertion, formClientID: formClientID) } catch {
+            do {
+                if let inspected, inspected.text == assertion {
+                    unverified = try ClientAssertion.matching(inspected.assertion, formClientID: formClientID)
+                } else {
+                    unverified = try ClientAssertion.inspect(assertion, formClientID: formClientID)
+                }
+            } catch {
                 // Not a private_key_jwt assertion (a workload's iss is its platform, not a client id).
                 guard isWorkloadAssertion(assertion, formClientID: formClientID) else { throw error }
                 return try await workloadClient(assertion, formClientID: formClientID, now: now, failure: .invalidClient)

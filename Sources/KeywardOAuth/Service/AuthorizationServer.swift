@@ -12,11 +12,26 @@ package struct TokenRequest: Sendable {
     package var dpopHeaders: [String]
     /// The TLS client certificate of the connection (mutual TLS), never one from a header.
     package var clientCertificate: PresentedCertificate?
-    package init(form: FormBody, hasBasicAuth: Bool, dpopHeaders: [String], clientCertificate: PresentedCertificate? = nil) {
+    /// The client assertion as the HTTP layer already inspected it (to name a failure bucket), with its
+    /// text: used instead of parsing the same text again.
+    package var inspected: InspectedAssertion?
+    package init(form: FormBody, hasBasicAuth: Bool, dpopHeaders: [String], clientCertificate: PresentedCertificate? = nil,
+                 inspected: InspectedAssertion? = nil) {
+        self.inspected = inspected
         self.form = form
         self.hasBasicAuth = hasBasicAuth
         self.dpopHeaders = dpopHeaders
         self.clientCertificate = clientCertificate
+    }
+}
+
+/// A client assertion's text and what `ClientAssertion.inspect` read from it.
+package struct InspectedAssertion: Sendable {
+    package var text: String
+    package var assertion: UnverifiedAssertion
+    package init(text: String, assertion: UnverifiedAssertion) {
+        self.text = text
+        self.assertion = assertion
     }
 }
 
@@ -107,7 +122,8 @@ package final class AuthorizationServer: Sendable {
         let client: AuthenticatedClient
         switch grant {
         case "client_credentials":
-            client = try await authenticate(r.form, hasBasicAuth: r.hasBasicAuth, certificate: r.clientCertificate, endpoint: settings.tokenEndpoint, now: now)
+            client = try await authenticate(r.form, hasBasicAuth: r.hasBasicAuth, certificate: r.clientCertificate, endpoint: settings.tokenEndpoint,
+                                            now: now, inspected: r.inspected)
         case Self.jwtBearerGrant:
             client = try await authenticateGrant(r.form, hasBasicAuth: r.hasBasicAuth, now: now)
         default:

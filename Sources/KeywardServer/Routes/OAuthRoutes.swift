@@ -140,8 +140,11 @@ struct OAuthRoutes {
     static func token(_ server: AuthorizationServer, form: FormBody, headers: HTTPFields, certificate: PresentedCertificate?,
                       limits: Limits, peer: String?) async -> OAuthAnswer {
         var failureBucket: LimitCharge?
+        var inspected: InspectedAssertion?
         if limits.policy.enabled, let peer, let failure = limits.policy.failure {
-            let bucket = LimitCharge("f:\(peer)|\(clientTarget(form))", failure)
+            let (target, assertion) = clientTarget(form)
+            inspected = assertion
+            let bucket = LimitCharge("f:\(peer)|\(target)", failure)
             failureBucket = bucket
             do {
                 let verdict = try await limits.decide([bucket.peeked])
@@ -150,7 +153,8 @@ struct OAuthRoutes {
                 return errorAnswer(OAuthFailure(.temporarilyUnavailable, "the shared rate-limit store is unavailable; retry", status: 503))
             }
         }
-        let request = TokenRequest(form: form, hasBasicAuth: hasBasic(headers), dpopHeaders: headers[values: dpopField], clientCertificate: certificate)
+        let request = TokenRequest(form: form, hasBasicAuth: hasBasic(headers), dpopHeaders: headers[values: dpopField], clientCertificate: certificate,
+                                   inspected: inspected)
         do {
             return tokenAnswer(try await server.token(request))
         } catch {
@@ -163,13 +167,13 @@ struct OAuthRoutes {
 
     /// The client a token request names, unverified, for its failure bucket: `client_id`, else the
     /// `iss` of its client assertion, else `-` (one bucket per address for requests naming none).
-    static func clientTarget(_ form: FormBody) -> String {
-        if let id = try? single(form, "client_id"), !id.isEmpty { return String(id.prefix(128)) }
-        if let assertion = try? single(form, "client_assertion"),
-           let unverified = try? ClientAssertion.inspect(assertion, formClientID: nil) {
-            return String(unverified.clientID.prefix(128))
+    /// With it, the assertion as inspected, so the server does not parse it again.
+    static func clientTarget(_ form: FormBody) -> (String, InspectedAssertion?) {
+        let assertion = (try? single(form, "client_assertion")).flatMap { text in
+            (try? ClientAssertion.inspect(text)).map { InspectedAssertion(text: text, assertion: $0) }
         }
-        return "-"
+        if let id = try? single(form, "client_id"), !id.isEmpty { return (String(id.prefix(128)), assertion) }
+        return (assertion.map { String($0.assertion.clientID.prefix(128)) } ?? "-", assertion)
     }
 
     /// 429 with an RFC 6749 body (`temporarily_unavailable`), `Retry-After` and the RateLimit headers.
