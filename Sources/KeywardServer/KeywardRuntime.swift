@@ -181,11 +181,11 @@ package final class KeywardRuntime: Sendable {
         let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes, fastPath = fastPath, tokens = tokens, limits = limits, detection = detection
         let oauth = oauth, configuredIssuer = config.oauthIssuer, host = config.host, scheme = config.scheme
         let requests = requests
-        let point = VerifyPoint(verifier: verifier, tokens: tokens, limits: limits, detection: detection), authzConfig = config.authz
+        let authz = AuthzRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits, detection: detection), config: config.authz)
         // The token fast path only where no connection can carry a client certificate (see TokenFastPath).
         let tokenFastPath = tls == nil
         let http1Configuration = HTTP1Channel.Configuration(additionalChannelHandlers: [
-            VerifyFastPath(point: point, authz: AuthzRoutes(point: point, config: authzConfig), auth: Authenticator(verifier: verifier),
+            VerifyFastPath(authz: authz, auth: Authenticator(verifier: verifier),
                            maxBodyBytes: maxBody, metrics: requests,
                            counter: fastPath, logger: logger),
         ] + (tokenFastPath ? [TokenFastPath(server: oauth, limits: limits, metrics: requests, counter: fastPath, logger: logger)] : []))

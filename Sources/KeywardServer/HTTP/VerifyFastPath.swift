@@ -35,8 +35,9 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case passing
     }
 
-    private let point: VerifyPoint
+    /// The forward-auth route, and through it the verify point both routes judge with.
     private let authz: AuthzRoutes
+    private var point: VerifyPoint { authz.point }
     private var verifier: Verifier { point.verifier }
     private let auth: Authenticator
     private let maxBodyBytes: Int
@@ -60,11 +61,10 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// revoked or expired bearer stops working at once.
     private var bearer: (header: [UInt8], digest: SecretDigest)?
 
-    init(point: VerifyPoint, authz: AuthzRoutes, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, counter: FastPathCounter, logger: Logger) {
+    init(authz: AuthzRoutes, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, counter: FastPathCounter, logger: Logger) {
         self.authz = authz
         self.metrics = metrics
         self.counter = counter
-        self.point = point
         self.auth = auth
         self.maxBodyBytes = maxBodyBytes
         self.logger = logger
