@@ -231,13 +231,15 @@ package func eventually(timeout: Duration = .seconds(10), _ condition: () async 
 }
 
 /// The HMAC key file every in-process node on `database` uses, created (0600) on first use in a
-/// folder that lives as long as the test process.
+/// folder that lives as long as the test process (removed at its exit).
 private func clusterHMACKeyFile(_ database: String) throws -> String {
     try clusterKeys.withLock { dir in
         if dir == nil {
             let path = NSTemporaryDirectory() + "keyward-cluster-keys-\(getpid())-\(UInt64.random(in: 0 ... .max))"
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             dir = path
+            // Key material: removed when the test process exits, not left in the temp folder.
+            atexit { if let d = clusterKeys.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: d) } }
         }
         let digest = SHA256.hash(data: Array(database.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16)
         let file = dir! + "/" + digest + ".key"

@@ -38,6 +38,7 @@ struct PrivateKeyThumbprintTests {
     @Test("EC P-256 (SEC1 and PKCS#8), RSA (PKCS#1 and PKCS#8), Ed25519 (PKCS#8) and OpenSSH ed25519/ECDSA/RSA keys: the public half's RFC 7638 thumbprint")
     func formats() async throws {
         let dir = try TempDirectory("keyward-pkthumb")
+        defer { dir.remove() }
         let ossl = "/usr/bin/openssl"
         var keys = [
             try await Self.make(dir, "ec-sec1.pem", ossl, ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "OUT"]),
@@ -60,6 +61,7 @@ struct PrivateKeyThumbprintTests {
     @Test("a key pasted into code as a string literal with \\n escapes has the same thumbprint as the file")
     func escapedInCode() async throws {
         let dir = try TempDirectory("keyward-pkthumb")
+        defer { dir.remove() }
         let path = try await Self.make(dir, "ec.pem", "/usr/bin/openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "OUT"])
         let pem = try String(contentsOfFile: path, encoding: .utf8)
         let literal = "const key = \"" + pem.replacingOccurrences(of: "\n", with: "\\n") + "\";"
@@ -71,6 +73,7 @@ struct PrivateKeyThumbprintTests {
     @Test("an encrypted PEM key, a truncated key and garbage have no thumbprint (and do not crash)")
     func noThumbprint() async throws {
         let dir = try TempDirectory("keyward-pkthumb")
+        defer { dir.remove() }
         let plain = try await Self.make(dir, "ec.pem", "/usr/bin/openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "OUT"])
         let enc = try await Self.make(dir, "enc.pem", "/usr/bin/openssl", ["pkcs8", "-topk8", "-in", plain, "-passout", "pass:pw", "-out", "OUT"])
         #expect(PrivateKeyThumbprint.of(Array(try Data(contentsOf: URL(fileURLWithPath: enc)))) == nil)

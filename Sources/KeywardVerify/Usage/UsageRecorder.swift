@@ -7,7 +7,7 @@ import Synchronization
 /// never writes to the store per request. The per-request work is a few dictionary updates
 /// under one lock; source ids (hashes) are computed only when a batch is taken.
 package final class UsageRecorder: Sendable {
-    struct SourceStats {
+    struct SourceStats: Sendable {
         var first: Int64
         var last: Int64
         var count: Int64
@@ -22,7 +22,7 @@ package final class UsageRecorder: Sendable {
         }
     }
 
-    struct PerKey {
+    struct PerKey: Sendable {
         var lastUsedAt: Int64?
         var sources: [VerifySource: SourceStats] = [:]
         /// Outcome counts per hour (for the incident hunt: what happened since a leak was first seen);
@@ -37,7 +37,7 @@ package final class UsageRecorder: Sendable {
     }
 
     /// A source and the key version it presented.
-    struct VersionedSource: Hashable {
+    struct VersionedSource: Hashable, Sendable {
         var source: VerifySource
         var version: Int
     }
@@ -63,8 +63,16 @@ package final class UsageRecorder: Sendable {
         }
     }
 
-    /// Takes what has accumulated (the caller writes it; on failure it calls `restore`).
-    package func take() -> UsageBatch {
+    /// What `takePending()` took, not yet turned into batches: the paced flush converts and
+    /// writes a few keys at a time (redaction and source ids included), so neither step holds a
+    /// CPU for long.
+    package struct Pending: Sendable {
+        fileprivate let entries: [(KeyID, PerKey)]
+        package var count: Int { entries.count }
+    }
+
+    /// Takes what has accumulated, in O(1) under the lock.
+    package func takePending() -> Pending {
         let taken = pending.withLock { b in
             let out = b
             // As large as the last batch: refilling an empty table doubled it (and rehashed every key)
@@ -72,8 +80,13 @@ package final class UsageRecorder: Sendable {
             b = Dictionary(minimumCapacity: out.count)
             return out
         }
+        return Pending(entries: Array(taken))
+    }
+
+    /// The keys `range` of `taken` as a batch (the caller writes it; on failure it calls `restore`).
+    package func batch(_ taken: Pending, _ range: Range<Int>) -> UsageBatch {
         var batch = UsageBatch()
-        for (k, p) in taken {
+        for (k, p) in taken.entries[range] {
             var u = UsageBatch.PerKey()
             u.lastUsedAt = p.lastUsedAt
             for (h, n) in p.hourly { u.outcomes[h.outcome, default: 0] += n }
@@ -87,6 +100,12 @@ package final class UsageRecorder: Sendable {
             batch.keys[k] = u
         }
         return batch
+    }
+
+    /// Takes everything that has accumulated as one batch.
+    package func take() -> UsageBatch {
+        let taken = takePending()
+        return batch(taken, 0..<taken.count)
     }
 
     /// Puts back a batch whose write failed, so telemetry is not lost.
