@@ -2,6 +2,7 @@ import KeywardCore
 import KeywardStore
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Writes accumulated verify usage every `interval` (paced, below), and once more on shutdown.
 /// Anyone else (a test, `KeywardRuntime`) may call `flush()` and await it.
@@ -13,6 +14,8 @@ package struct UsageFlusher: Service {
     /// One flush at a time (shared by copies): a `flush()` that returns has written everything
     /// recorded before it was called, even when the timer's flush had already taken part of it.
     private let gate = SerialGate()
+    /// Unpaced flushes waiting for the gate: a paced flush in progress stops resting for them.
+    private let waiting = WaitingFlushes()
 
     package init(recorder: UsageRecorder, store: Store, interval: Duration = .seconds(1), logger: Logger) {
         self.recorder = recorder
@@ -33,7 +36,11 @@ package struct UsageFlusher: Service {
     /// Writes the usage recorded so far, in one transaction; returns how many keys' usage it wrote
     /// (0 when nothing was pending or the write failed: then the batch is kept for the next flush).
     @discardableResult
-    package func flush() async -> Int { await flush(paced: false) }
+    package func flush() async -> Int {
+        waiting.count.add(1, ordering: .relaxed)
+        defer { waiting.count.subtract(1, ordering: .relaxed) }
+        return await flush(paced: false)
+    }
 
     /// Keys per transaction when paced: 4 (about half a millisecond of work here), or more when
     /// a batch is so large that it would otherwise take over 256 transactions.
@@ -49,8 +56,9 @@ package struct UsageFlusher: Service {
     /// flush of thousands of keys never holds the CPU that verify's event loop runs on for long.
     /// Unpaced, the flush's statements hand off between a pool thread and SQLite's thread, and the
     /// scheduler let that relay run for up to 6.7 ms while the event loop, preempted, held every
-    /// in-flight verify: that was most of verify's p99 above `/healthz`'s. Paced, the longest such
-    /// stall measured 1.5 ms. Unpaced (`flush()`, and at shutdown): one transaction.
+    /// in-flight verify, which showed in verify's p99. Paced, the longest such
+    /// stall measured 1.5 ms. Unpaced (`flush()`, and at shutdown): one transaction; while one
+    /// waits, a paced flush in progress writes its remaining chunks without resting.
     /// Returns how many keys' usage it wrote; on a failed write, that chunk and the rest are kept.
     package func flush(paced: Bool) async -> Int {
         await gate.run {
@@ -70,11 +78,15 @@ package struct UsageFlusher: Service {
                     logger.warning("usage flush failed; will retry", metadata: ["error": "\(type(of: error))"])
                     return written
                 }
-                if paced, end < taken.count, !Task.isShuttingDownGracefully {
+                if paced, end < taken.count, !Task.isShuttingDownGracefully, waiting.count.load(ordering: .relaxed) == 0 {
                     try? await Task.sleep(for: Self.rest(after: ContinuousClock.now - began))
                 }
             }
             return written
         }
     }
+}
+
+private final class WaitingFlushes: Sendable {
+    let count = Atomic<Int>(0)
 }
