@@ -249,7 +249,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KeywardCLITests",
-            dependencies: ["KeywardCore", "KeywardAPI", "KeywardTesting"],
+            dependencies: ["KeywardCore", "KeywardAPI", "KeywardTesting", "KeywardCLI"],
             swiftSettings: swiftSettings
         ),
     ]
