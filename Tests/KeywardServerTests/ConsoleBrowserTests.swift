@@ -23,6 +23,11 @@ struct ConsoleBrowserTests {
         try await TestServer.with(configure: { $0.acceptPlaintextFromLoopback = true }) { s in
             var env = ProcessInfo.processInfo.environment
             env["KEYWARD_TOKEN"] = s.adminKey // in the environment, not argv: never in ps
+            // Chromium's profile (it holds the console's session cookie) and its singleton folder go
+            // in a folder of this test's own, removed even when the tour fails.
+            let tmp = try TempDirectory("keyward-browser")
+            defer { tmp.remove() }
+            env["TMPDIR"] = tmp.path
             let r = try await ProcessRunner.run("/usr/bin/env", ["python3", root.appendingPathComponent("Tests/browser/console_tour.py").path,
                                                                     "--url", s.baseURL, "--out", out.path], environment: env)
             #expect(r.status == 0, "the browser tour failed (screenshots in \(out.path)):\n\(r.stderr.suffix(3000))\n\(r.stdout.suffix(2000))")
