@@ -57,7 +57,8 @@ package enum BenchAuthzNginx {
         return out.joined(separator: "\n")
             .replacingOccurrences(of: "upstream keyward {", with: "upstream keyward_free {")
             .replacingOccurrences(of: "proxy_pass http://keyward/v1/authz;", with: "proxy_pass http://keyward_free/v1/authz;")
-            .replacingOccurrences(of: #"server 127\.0\.0\.1:\d+;(\s*keepalive 64;\s*# reuse)"#, with: "server 127.0.0.1:\(authorizer);$1", options: .regularExpression)
+            // With the API's upstream dropped, Keyward's is the block's only upstream server.
+            .replacingOccurrences(of: #"server 127\.0\.0\.1:\d+;"#, with: "server 127.0.0.1:\(authorizer);", options: .regularExpression)
             .replacingOccurrences(of: #"listen 127\.0\.0\.1:\d+;"#, with: "listen 127.0.0.1:\(listen);", options: .regularExpression)
             .replacingOccurrences(of: "@keyward_refused", with: "@keyward_free_refused")
     }

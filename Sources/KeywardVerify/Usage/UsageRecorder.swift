@@ -102,12 +102,6 @@ package final class UsageRecorder: Sendable {
         return batch
     }
 
-    /// Takes everything that has accumulated as one batch.
-    package func take() -> UsageBatch {
-        let taken = takePending()
-        return batch(taken, 0..<taken.count)
-    }
-
     /// Puts back a batch whose write failed, so telemetry is not lost.
     package func restore(_ batch: UsageBatch) {
         pending.withLock { b in
