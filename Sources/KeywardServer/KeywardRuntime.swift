@@ -68,7 +68,7 @@ package final class KeywardRuntime: Sendable {
         self.webhooks = webhooks
         let usageFlusher = UsageFlusher(recorder: usage, store: store, interval: config.usageFlushInterval, logger: logger)
         self.usageFlusher = usageFlusher
-        self.rotations = RotationWatcher(governance: governance, interval: config.rotationWatchInterval, logger: logger) { await usageFlusher.flush() }
+        self.rotations = RotationWatcher(governance: governance, interval: config.rotationWatchInterval, logger: logger) { await usageFlusher.flush(paced: true) }
         self.postureSnapshots = PostureSnapshotter(governance: governance, logger: logger)
         self.githubKeys = githubKeys
         self.config = config

@@ -4,6 +4,7 @@ import KeywardGovernance
 import KeywardStore
 import KeywardTesting
 import KeywardVerify
+import Synchronization
 import Testing
 
 /// Rotation closed by observed migration (issue 15) on a real store: verifies recorded by the
@@ -135,6 +136,34 @@ struct RotationWatcherTests {
             await #expect(throws: KeywardError.self) {
                 try await h.governance.rotateKey(key.id, graceSeconds: 60, quietPeriodSeconds: 0, actor: GovernanceHarness.admin)
             }
+        }
+    }
+
+    /// Counts the watcher's flushes (the runtime's flush is the paced one).
+    final class Flushes: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    @Test("a pass flushes usage only when a rotation is open: otherwise the flusher's own timer writes it", arguments: Backend.allCases)
+    func flushesOnlyWithAnOpenRotation(_ backend: Backend) async throws {
+        try await GovernanceHarness.with(backend) { h in
+            let flushes = Flushes()
+            let watcher = RotationWatcher(governance: h.governance, logger: h.logs.logger()) {
+                flushes.count.add(1, ordering: .relaxed)
+                await h.usage.flush(paced: true)
+            }
+            let (key, v1, _) = try await Self.setUp(h)
+            #expect(try await watcher.tick().isEmpty)
+            #expect(flushes.count.load(ordering: .relaxed) == 0, "no open rotation: nothing to decide, so no flush")
+
+            _ = try await h.governance.rotateKey(key.id, graceSeconds: 3_600, actor: GovernanceHarness.admin)
+            h.clock.advance(by: 60)
+            #expect(try h.verify(v1, source: VerifySource(ip: Self.reportsIP)).valid)
+            _ = try await watcher.tick()
+            #expect(flushes.count.load(ordering: .relaxed) == 1)
+            #expect(await h.usage.flush() == 0, "the pass wrote every use recorded before it")
+            let report = try await h.governance.rotationReport(of: key.id)
+            #expect(Self.status(report, "reports") == .lagging, "its use of v1 after the rotation was flushed by the pass")
         }
     }
 

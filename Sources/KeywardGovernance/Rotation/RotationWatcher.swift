@@ -9,10 +9,12 @@ import ServiceLifecycle
 /// each one ended. `tick(now:)` does one pass; the service calls it every `interval`, tests
 /// call it directly on a manual clock.
 ///
-/// Every decision reads flushed telemetry only, so each pass first awaits `flushUsage` (the
-/// runtime's usage flusher): without it, uses still in the recorder's memory would be
-/// invisible and a window could close under a consumer that used the old version a moment
-/// ago. On other nodes of a cluster their own flusher's interval bounds that delay.
+/// Every decision reads flushed telemetry only, so a pass that finds an open rotation first
+/// awaits `flushUsage` (the runtime's usage flusher): without it, uses still in the recorder's
+/// memory would be invisible and a window could close under a consumer that used the old
+/// version a moment ago. On other nodes of a cluster their own flusher's interval bounds that
+/// delay. A pass with no open rotation flushes nothing: the flusher's own timer writes usage,
+/// paced, and an extra whole flush every 30 s showed in verify's p99.
 package struct RotationWatcher: Service {
     let governance: Governance
     let interval: Duration
@@ -36,10 +38,11 @@ package struct RotationWatcher: Service {
         }
     }
 
-    /// Flushes usage, then decides every open rotation at `now` (default: the store's clock)
-    /// and returns what it did, one entry per rotation that changed.
+    /// Flushes usage when a rotation is open, then decides every open rotation at `now`
+    /// (default: the store's clock) and returns what it did, one entry per rotation that changed.
     @discardableResult
     package func tick(now: Date? = nil) async throws -> [RotationAction] {
+        guard try await governance.hasOpenRotations() else { return [] }
         await flushUsage()
         return try await governance.watchRotations(now: now)
     }
@@ -58,6 +61,11 @@ package struct RotationAction: Sendable, Equatable {
 }
 
 extension Governance {
+    /// Whether any rotation's window is still open.
+    package func hasOpenRotations() async throws -> Bool {
+        try await store.hasOpenRotations()
+    }
+
     /// One pass over open rotations (see `RotationWatcher`): each decided and acted on in its
     /// own write transaction, audited, and announced (`key.rotation_lagging`, `key.rotation_closed`).
     package func watchRotations(now: Date? = nil, limit: Int = 500) async throws -> [RotationAction] {

@@ -74,6 +74,11 @@ extension Store {
         }
     }
 
+    /// Whether any rotation is open (the scan stops at the first one).
+    package func hasOpenRotations() async throws -> Bool {
+        try await read { db in try await db.raw("SELECT 1 AS open FROM key_rotations WHERE closed_at IS NULL LIMIT 1").first() != nil }
+    }
+
     package func rotation(of id: KeyID, from version: Int, in db: any SQLDatabase) async throws -> KeyRotationRecord? {
         try await db.raw("SELECT \(unsafeRaw: Self.rotationColumns) FROM key_rotations WHERE key_id = \(bind: id.description) AND from_version = \(bind: Int64(version))")
             .first().map(Self.decodeRotation)
