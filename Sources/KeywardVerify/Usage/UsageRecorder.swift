@@ -51,6 +51,13 @@ package final class UsageRecorder: Sendable {
     /// a batch is taken, off the verify path. The server passes the scanner's rules.
     private let redact: @Sendable (String) -> String?
 
+    /// Sources in which `redact` found nothing, with their ids: the scanner then runs once per
+    /// distinct source, not for every source on every flush (a machine's source rarely changes;
+    /// scanning was as much of a flush's CPU as the rest of the conversion). Only clean sources are
+    /// kept, so it holds nothing that is not also written to the store. Emptied when full.
+    private let clean = Mutex<[VerifySource: String]>([:])
+    static let cleanCapacity = 16_384
+
     package init(redact: @escaping @Sendable (String) -> String? = { _ in nil }) {
         self.redact = redact
     }
@@ -129,9 +136,23 @@ package final class UsageRecorder: Sendable {
 
     /// A source as a batch holds it: redacted, with its id.
     private func batchSource(_ raw: VerifySource, _ st: SourceStats) -> UsageBatch.Source {
-        let s = redacted(raw)
-        return UsageBatch.Source(sourceID: Self.sourceID(s), ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
+        let (s, id) = identified(raw)
+        return UsageBatch.Source(sourceID: id, ip: s.ip, userAgent: s.userAgent, clientCertSubject: s.clientCertSubject,
                                  clientCertThumbprint: s.clientCertThumbprint, firstSeen: st.first, lastSeen: st.last, count: st.count)
+    }
+
+    /// `raw` redacted, with its id.
+    private func identified(_ raw: VerifySource) -> (VerifySource, String) {
+        if let id = clean.withLock({ $0[raw] }) { return (raw, id) }
+        let s = redacted(raw)
+        let id = Self.sourceID(s)
+        if s == raw {
+            clean.withLock { c in
+                if c.count >= Self.cleanCapacity { c.removeAll(keepingCapacity: true) }
+                c[raw] = id
+            }
+        }
+        return (s, id)
     }
 
     private func redacted(_ s: VerifySource) -> VerifySource {
