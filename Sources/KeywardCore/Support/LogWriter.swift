@@ -10,7 +10,11 @@ import Synchronization
 package final class LogWriter: @unchecked Sendable {
     // Every stored property below is guarded by `condition`.
     private let condition = NSCondition()
-    private var lines: [String] = []
+    /// The queued lines' bytes, appended as each line is queued (one copy, on the caller's thread),
+    /// so the writer writes the buffer as it is instead of joining lines and copying them again.
+    private var pending: [UInt8] = []
+    /// Lines in `pending`.
+    private var queued = 0
     private var dropped = 0
     private var writing = false
     private var droppedSoFar = 0
@@ -31,13 +35,14 @@ package final class LogWriter: @unchecked Sendable {
     package func enqueue(_ line: String) {
         condition.lock()
         defer { condition.unlock() }
-        guard lines.count < capacity else {
+        guard queued < capacity else {
             dropped += 1
             droppedSoFar += 1
             return
         }
-        lines.append(line)
-        if lines.count == 1 { condition.broadcast() }
+        pending.append(contentsOf: line.utf8)
+        queued += 1
+        if queued == 1 { condition.broadcast() }
     }
 
     /// Lines dropped since the process started.
@@ -53,7 +58,7 @@ package final class LogWriter: @unchecked Sendable {
         defer { condition.unlock() }
         urgent += 1
         condition.broadcast()
-        while !lines.isEmpty || dropped > 0 || writing { condition.wait() }
+        while queued > 0 || dropped > 0 || writing { condition.wait() }
         urgent -= 1
     }
 
@@ -62,21 +67,22 @@ package final class LogWriter: @unchecked Sendable {
     static let linger = 0.005
 
     private func run() {
-        var batch: [String] = []
+        var batch: [UInt8] = []
         while true {
             condition.lock()
-            while lines.isEmpty && dropped == 0 { condition.wait() }
+            while queued == 0 && dropped == 0 { condition.wait() }
             if urgent == 0 { _ = condition.wait(until: Date(timeIntervalSinceNow: Self.linger)) }
-            // Only the swap under the lock: a request that logs never waits for the join.
-            swap(&batch, &lines)
+            // Only the swap under the lock: a request that logs never waits for a write.
+            swap(&batch, &pending)
+            queued = 0
             let lost = dropped
             dropped = 0
             writing = true
             condition.unlock()
-            var text = batch.joined()
-            batch.removeAll(keepingCapacity: true)
-            if lost > 0 { text += "keyward: \(lost) log line\(lost == 1 ? "" : "s") dropped: the log writer fell behind\n" }
-            writeAll(text)
+            if lost > 0 { batch.append(contentsOf: "keyward: \(lost) log line\(lost == 1 ? "" : "s") dropped: the log writer fell behind\n".utf8) }
+            writeAll(batch)
+            // Kept for the next swap unless one very long line made it large.
+            batch.removeAll(keepingCapacity: batch.capacity <= 4 << 20)
             condition.lock()
             writing = false
             condition.broadcast()
@@ -84,8 +90,8 @@ package final class LogWriter: @unchecked Sendable {
         }
     }
 
-    private func writeAll(_ text: String) {
-        var bytes = Array(text.utf8)[...]
+    private func writeAll(_ text: [UInt8]) {
+        var bytes = text[...]
         while !bytes.isEmpty {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
