@@ -217,7 +217,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KeywardStoreTests",
-            dependencies: ["KeywardCore", "KeywardStore", "KeywardTesting"],
+            dependencies: ["KeywardCore", "KeywardStore", "KeywardTesting", .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: swiftSettings
         ),
         // The pure JOSE and RFC checks of KeywardOAuth, with keys generated at test time.

@@ -3,6 +3,7 @@ import KeywardCore
 import KeywardStore
 import KeywardTesting
 import Logging
+import SQLKit
 import Synchronization
 import Testing
 
@@ -34,6 +35,19 @@ func verifyChain(_ store: Store) async throws -> AuditChainVerifier.Outcome {
 /// One conformance suite, run unchanged on a real SQLite file and a real PostgreSQL (`Backend`).
 @Suite("Store conformance")
 struct StoreConformanceTests {
+    @Test("the minute's expiry check finds versions by their expiry through an index, not by reading every key")
+    func expiryCheckUsesAnIndex() async throws {
+        let dir = try TempDirectory("keyward-store")
+        defer { dir.remove() }
+        let s = try await Store.open(.sqlite(dataDirectory: dir.path), logger: Logger(label: "t"))
+        let plan = try await s.read { db in
+            try await db.raw("EXPLAIN QUERY PLAN SELECT key_id, version FROM api_key_versions WHERE expires_at > 1 AND expires_at <= 2").all()
+                .map { try $0.decode(column: "detail", as: String.self) }
+        }
+        await s.close()
+        #expect(plan.contains { $0.contains("USING INDEX api_key_versions_expires") }, "\(plan)")
+    }
+
     @Test("migrations are idempotent and a reopened store keeps its data", arguments: Backend.allCases)
     func reopen(_ backend: Backend) async throws {
         guard backend == .sqlite else {
