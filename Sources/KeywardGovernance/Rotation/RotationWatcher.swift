@@ -42,7 +42,7 @@ package struct RotationWatcher: Service {
     /// (default: the store's clock) and returns what it did, one entry per rotation that changed.
     @discardableResult
     package func tick(now: Date? = nil) async throws -> [RotationAction] {
-        guard try await governance.hasOpenRotations() else { return [] }
+        guard try await governance.store.hasOpenRotations() else { return [] }
         await flushUsage()
         return try await governance.watchRotations(now: now)
     }
@@ -61,11 +61,6 @@ package struct RotationAction: Sendable, Equatable {
 }
 
 extension Governance {
-    /// Whether any rotation's window is still open.
-    package func hasOpenRotations() async throws -> Bool {
-        try await store.hasOpenRotations()
-    }
-
     /// One pass over open rotations (see `RotationWatcher`): each decided and acted on in its
     /// own write transaction, audited, and announced (`key.rotation_lagging`, `key.rotation_closed`).
     package func watchRotations(now: Date? = nil, limit: Int = 500) async throws -> [RotationAction] {

@@ -55,7 +55,7 @@ package final class UsageRecorder: Sendable {
     /// distinct source, not for every source on every flush (a machine's source rarely changes;
     /// scanning was as much of a flush's CPU as the rest of the conversion). Only clean sources are
     /// kept, so it holds nothing that is not also written to the store. Emptied when full.
-    private let clean = Mutex<[VerifySource: String]>([:])
+    private let cleanSources = Mutex<[VerifySource: String]>([:])
     static let cleanCapacity = 16_384
 
     package init(redact: @escaping @Sendable (String) -> String? = { _ in nil }) {
@@ -143,11 +143,11 @@ package final class UsageRecorder: Sendable {
 
     /// `raw` redacted, with its id.
     private func identified(_ raw: VerifySource) -> (VerifySource, String) {
-        if let id = clean.withLock({ $0[raw] }) { return (raw, id) }
+        if let id = cleanSources.withLock({ $0[raw] }) { return (raw, id) }
         let s = redacted(raw)
         let id = Self.sourceID(s)
         if s == raw {
-            clean.withLock { c in
+            cleanSources.withLock { c in
                 if c.count >= Self.cleanCapacity { c.removeAll(keepingCapacity: true) }
                 c[raw] = id
             }
