@@ -49,6 +49,8 @@ package final class KeywardRuntime: Sendable {
     let githubKeys: GitHubPartnerKeys
     let signingKey: Data
     let logger: Logger
+    /// Each answered request's log line, for the router and both fast paths.
+    let requestLog: RequestLog
     /// Built (and its files read) once, at start, so bad TLS files fail before the store is touched.
     let tls: TLSSetup.Server?
 
@@ -80,6 +82,7 @@ package final class KeywardRuntime: Sendable {
         self.registry = registry
         self.signingKey = signingKey
         self.logger = logger
+        self.requestLog = RequestLog(logger: logger, writer: config.logWriter)
     }
 
     /// Opens the store, loads the index, and bootstraps the admin key on an empty store.
@@ -146,7 +149,7 @@ package final class KeywardRuntime: Sendable {
         if let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) {
             openAPI = ByteBuffer(bytes: data)
         }
-        router.add(middleware: ProblemMiddleware(routes: table, metrics: requests, logger: logger))
+        router.add(middleware: ProblemMiddleware(routes: table, metrics: requests, log: requestLog))
         router.add(middleware: RouteLimitMiddleware(limits: limits))
         let posture = PostureCache(governance: governance)
         SystemRoutes(registry: registry, verifier: verifier, connections: connections, openAPI: openAPI, logWriter: config.logWriter,
@@ -178,7 +181,7 @@ package final class KeywardRuntime: Sendable {
     /// The HTTP server plus the usage flusher, with graceful shutdown on SIGTERM/SIGINT
     /// when `signals` is set. `onListening` receives the bound port.
     package func makeServiceGroup(signals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> ServiceGroup {
-        let verifier = verifier, logger = logger, maxBody = config.maxBodyBytes, fastPath = fastPath, tokens = tokens, limits = limits, detection = detection
+        let verifier = verifier, requestLog = requestLog, maxBody = config.maxBodyBytes, fastPath = fastPath, tokens = tokens, limits = limits, detection = detection
         let oauth = oauth, configuredIssuer = config.oauthIssuer, host = config.host, scheme = config.scheme
         let requests = requests
         let authz = AuthzRoutes(point: VerifyPoint(verifier: verifier, tokens: tokens, limits: limits, detection: detection), config: config.authz)
@@ -187,8 +190,8 @@ package final class KeywardRuntime: Sendable {
         let http1Configuration = HTTP1Channel.Configuration(additionalChannelHandlers: [
             VerifyFastPath(authz: authz, auth: Authenticator(verifier: verifier),
                            maxBodyBytes: maxBody, metrics: requests,
-                           counter: fastPath, logger: logger),
-        ] + (tokenFastPath ? [TokenFastPath(server: oauth, limits: limits, metrics: requests, counter: fastPath, logger: logger)] : []))
+                           counter: fastPath, log: requestLog),
+        ] + (tokenFastPath ? [TokenFastPath(server: oauth, limits: limits, metrics: requests, counter: fastPath, log: requestLog)] : []))
         let http1 = GuardedHTTP1Channel.http1(configuration: http1Configuration, limits: config.connections, tracker: connections)
         let server: HTTPServerBuilder
         if let tls, let trust = tls.clientTrust {

@@ -89,6 +89,12 @@ struct CLITourTests {
             }
             #expect(!e.server.stderr.contains(k))
         }
+        // One allow-listed line per request, in swift-log's stream format, from the router and the fast path alike.
+        let lines = e.server.stderr.split(separator: "\n")
+        let verified = #"^\S+ info keyward: method=POST (path=fast )?request_id=[0-9a-f]+ route=/v1/keys/verify status=200 \[KeywardServer\] request$"#
+        #expect(lines.contains { $0.range(of: verified, options: .regularExpression) != nil }, "\(e.server.stderr)")
+        let routed = #"^\S+ info keyward: method=POST ms=[0-9]+\.[0-9]{2} request_id=\S+ route=/v1/identities status=201 \[KeywardServer\] request$"#
+        #expect(lines.contains { $0.range(of: routed, options: .regularExpression) != nil }, "\(e.server.stderr)")
     }
 
     @Test("exit 2 with a one-line message for bad flags, bad values, an unreachable server or a missing token")

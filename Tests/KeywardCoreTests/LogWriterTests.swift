@@ -78,4 +78,28 @@ struct LogWriterTests {
         let pattern = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info keyward: method=POST node=n1 status=200 \[KeywardServer\] request$"#
         #expect(first.range(of: pattern, options: .regularExpression) != nil, "\(first)")
     }
+
+    @Test("a request line built straight into the writer is the line swift-log's handler writes for the same request")
+    func requestLine() throws {
+        let pipe = Pipe()
+        let writer = LogWriter(fd: pipe.fileHandleForWriting.fileDescriptor)
+        let reader = Reader(pipe.fileHandleForReading, end: "END")
+        let logger = Logger(label: "keyward") { QueuedLogHandler(label: $0, writer: writer) }
+        let direct = RequestLog(logger: logger, writer: writer), throughLogger = RequestLog(logger: logger, writer: nil)
+        for log in [direct, throughLogger] {
+            log.request(method: "POST", route: "/v1/keys/verify", status: 200, requestID: "a1", path: "fast")
+            log.request(method: "GET", route: "/healthz", status: 404, requestID: "b2", ms: "0.25")
+        }
+        var quiet = logger
+        quiet.logLevel = .notice
+        RequestLog(logger: quiet, writer: writer).request(method: "GET", route: "/", status: 200, requestID: "c3")
+        writer.enqueue("END\n")
+        writer.flush()
+        // Without the time, which may have turned a second between the lines.
+        let lines = reader.wait().split(separator: "\n").dropLast().map { $0.split(separator: " ", maxSplits: 1).last.map(String.init) ?? "" }
+        #expect(lines.count == 4, "nothing below info: \(lines)")
+        #expect(lines.first == "info keyward: method=POST path=fast request_id=a1 route=/v1/keys/verify status=200 [KeywardCoreTests] request")
+        #expect(lines[1] == "info keyward: method=GET ms=0.25 request_id=b2 route=/healthz status=404 [KeywardCoreTests] request")
+        #expect(Array(lines.prefix(2)) == Array(lines.suffix(2)), "the direct line and swift-log's are the same")
+    }
 }

@@ -26,6 +26,17 @@ struct VerifyCodecTests {
         #expect(fast.dpop == slow.dpop && fast.htm == slow.htm && fast.htu == slow.htu && fast.audience == slow.audience)
     }
 
+    @Test("JSON is the media type application/json in any case, with parameters and HTTP whitespace; nothing else", arguments: [
+        (nil, true), ("application/json", true), ("Application/JSON; charset=utf-8", true), (" \tapplication/json \t", true),
+        ("application/json;", true), ("APPLICATION/JSON ;q=1", true),
+        ("application/jsonx", false), ("application/json-patch", false), ("text/json", false), ("application/problem+json", false),
+        ("", false), (";application/json", false), ("application/ json", false), ("application/js\u{00F6}n", false),
+        ("\u{00A0}application/json", false), ("application/json\u{2003}", false),
+    ] as [(String?, Bool)])
+    func mediaType(_ contentType: String?, _ json: Bool) {
+        #expect(JSONIO.isJSON(contentType) == json)
+    }
+
     @Test("anything unusual is left to the full decoder", arguments: [
         #"{"key":"a\"b"}"#, #"{"key":"a\u0041"}"#, #"{"key":1}"#, #"{"key":"a","extra":1}"#, #"{"key":"a","key":"b"}"#,
         #"{"scopes":["a"]}"#, #"{"key":"a"} x"#, #"{"key":"a","source":{"ip":1}}"#, "", "[]", #"{"key":"a","scopes":null}"#,

@@ -140,7 +140,12 @@ package struct QueuedLogHandler: LogHandler {
             }
             pretty = Self.prettify(m)
         }
-        writer.enqueue("\(LogTimestamp.shared.now()) \(event.level)\(label.isEmpty ? "" : " ")\(label):\(pretty.map { " \($0)" } ?? "") [\(event.source)] \(event.message)\n")
+        writer.enqueue("\(Self.prefix(level: event.level, label: label))\(pretty.map { " \($0)" } ?? "") [\(event.source)] \(event.message)\n")
+    }
+
+    /// A line's start, up to the colon after the label: `<time> <level> <label>:`.
+    static func prefix(level: Logger.Level, label: String) -> String {
+        "\(LogTimestamp.shared.now()) \(level)\(label.isEmpty ? "" : " ")\(label):"
     }
 
     private static func prettify(_ metadata: Logger.Metadata) -> String? {

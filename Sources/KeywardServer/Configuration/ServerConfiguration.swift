@@ -104,7 +104,9 @@ package struct ServerConfiguration: Sendable {
     package var oauthIssuer: String?
     /// Require DPoP server nonces (RFC 9449 §8) at the token endpoint. Default off.
     package var dpopNonceRequired = false
-    /// The writer of serve's log lines (set by `keyward serve`): `/metrics` reports what it dropped.
+    /// The writer of serve's log lines (set by `keyward serve`, whose logger is a `QueuedLogHandler`
+    /// on it): `/metrics` reports what it dropped, and each request's line is built straight into it
+    /// (`RequestLog`).
     package var logWriter: LogWriter?
     /// Lifetime of issued access tokens (`--token-lifetime-seconds`): 5 minutes by default, at most
     /// an hour (the signing-key rotation keeps a retired key published that long).

@@ -7,7 +7,7 @@ import KeywardStore
 import NIOCore
 
 /// Reading JSON bodies under the size limit, writing JSON responses.
-struct JSONIO: Sendable {
+package struct JSONIO: Sendable {
     let maxBodyBytes: Int
 
     /// The body, under the size limit and only as JSON.
@@ -28,10 +28,19 @@ struct JSONIO: Sendable {
     /// No Content-Type, or the media type `application/json` with any parameters (RFC 8259 §11;
     /// RFC 9110 §8.3.1: type and subtype are case-insensitive). `application/jsonx` is not JSON.
     /// Shared with `VerifyFastPath`.
-    static func isJSON(_ contentType: String?) -> Bool {
+    /// On the bytes, without Foundation's character sets: trimming with them was 6% of the verify
+    /// fast path's CPU (perf, bench verify). Whitespace around the type is HTTP's OWS (space, tab).
+    package static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return true }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+        var bytes = contentType.utf8[...]
+        if let semicolon = bytes.firstIndex(of: UInt8(ascii: ";")) { bytes = bytes[..<semicolon] }
+        let ows: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        while let first = bytes.first, ows(first) { bytes = bytes.dropFirst() }
+        while let last = bytes.last, ows(last) { bytes = bytes.dropLast() }
+        let json = "application/json".utf8
+        guard bytes.count == json.count else { return false }
+        // ASCII lower-casing: a non-ASCII byte never equals a byte of "application/json".
+        return zip(bytes, json).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
     }
 
     private func decodeCodable<T: Decodable>(_ type: T.Type, _ bytes: Data) throws -> T {

@@ -12,7 +12,7 @@ struct ProblemMiddleware: RouterMiddleware {
     typealias Context = KeywardRequestContext
     let routes: RouteTable
     let metrics: RequestMetrics
-    let logger: Logger
+    let log: RequestLog
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -30,7 +30,7 @@ struct ProblemMiddleware: RouterMiddleware {
                 }
             }
             if kw.code == .internalError {
-                logger.error("request failed", metadata: ["request_id": "\(context.requestID)", "error_type": "\(kw.detail ?? "unknown")"])
+                log.logger.error("request failed", metadata: ["request_id": "\(context.requestID)", "error_type": "\(kw.detail ?? "unknown")"])
             }
             if request.uri.path.hasPrefix("/oauth/") {
                 // RFC 6749 bodies on /oauth/*, whatever went wrong before the route answered.
@@ -45,13 +45,11 @@ struct ProblemMiddleware: RouterMiddleware {
         response.headers[.init("X-Request-Id")!] = context.requestID
         let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 }
         metrics.record(method: request.method, route: route, status: response.status.code, since: start)
-        if logger.logLevel <= .info {
+        if log.enabled {
             let elapsed = (ContinuousClock.now - start).components
             let ms = Double(elapsed.seconds) * 1_000 + Double(elapsed.attoseconds) / 1e15
-            logger.info("request", metadata: [
-                "method": "\(request.method.rawValue)", "route": "\(context.endpointPath ?? "NotFound")",
-                "status": "\(response.status.code)", "ms": "\(String(format: "%.2f", ms))", "request_id": "\(context.requestID)",
-            ])
+            log.request(method: request.method.rawValue, route: context.endpointPath ?? "NotFound", status: response.status.code,
+                        requestID: context.requestID, ms: String(format: "%.2f", ms))
         }
         return response
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import KeywardCore
 import KeywardOAuth
 import KeywardVerify
 import Logging
@@ -32,7 +33,7 @@ final class TokenFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let server: AuthorizationServer
     private let limits: Limits
-    private let logger: Logger
+    private let log: RequestLog
     private let metrics: RequestMetrics
     private let counter: FastPathCounter
     private var state = State.idle
@@ -45,12 +46,12 @@ final class TokenFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// A read the channel asked for while a token was being issued.
     private var readHeld = false
 
-    init(server: AuthorizationServer, limits: Limits, metrics: RequestMetrics, counter: FastPathCounter, logger: Logger) {
+    init(server: AuthorizationServer, limits: Limits, metrics: RequestMetrics, counter: FastPathCounter, log: RequestLog) {
         self.limits = limits
         self.server = server
         self.metrics = metrics
         self.counter = counter
-        self.logger = logger
+        self.log = log
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -167,11 +168,7 @@ final class TokenFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         // Counted and logged before the answer leaves, as the router's middleware does.
         metrics.record(method: .post, route: "/oauth/token", status: answer.status.code, since: started)
         counter.increment()
-        if logger.logLevel <= .info {
-            logger.info("request", metadata: [
-                "method": "POST", "route": "/oauth/token", "status": "\(answer.status.code)", "path": "fast", "request_id": "\(requestID)",
-            ])
-        }
+        log.request(method: "POST", route: "/oauth/token", status: answer.status.code, requestID: requestID, path: "fast")
         context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(answer.body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

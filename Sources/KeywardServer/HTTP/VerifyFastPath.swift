@@ -31,8 +31,15 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private enum State {
         case idle
-        case collecting(HTTPRequest, ByteBuffer)
+        /// A candidate's head, its body so far, and which route it is for.
+        case collecting(HTTPRequest, ByteBuffer, Route)
         case passing
+    }
+
+    /// The routes this path answers: verify, or forward-auth under its route template.
+    private enum Route {
+        case verify
+        case authz(String)
     }
 
     /// The forward-auth route, and through it the verify point both routes judge with.
@@ -41,7 +48,7 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var verifier: Verifier { point.verifier }
     private let auth: Authenticator
     private let maxBodyBytes: Int
-    private let logger: Logger
+    private let log: RequestLog
     private let metrics: RequestMetrics
     private let counter: FastPathCounter
     /// When the request being collected arrived.
@@ -61,13 +68,13 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// revoked or expired bearer stops working at once.
     private var bearer: (header: [UInt8], digest: SecretDigest)?
 
-    init(authz: AuthzRoutes, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, counter: FastPathCounter, logger: Logger) {
+    init(authz: AuthzRoutes, auth: Authenticator, maxBodyBytes: Int, metrics: RequestMetrics, counter: FastPathCounter, log: RequestLog) {
         self.authz = authz
         self.metrics = metrics
         self.counter = counter
         self.auth = auth
         self.maxBodyBytes = maxBodyBytes
-        self.logger = logger
+        self.log = log
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -75,13 +82,13 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         switch state {
         case .idle:
             guard case .head(let head) = part else { return context.fireChannelRead(data) }
-            if withRouter == 0, Self.isCandidate(head) {
+            if withRouter == 0, let route = Self.candidate(head) {
                 started = .now
-                state = .collecting(head, context.channel.allocator.buffer(capacity: 512))
+                state = .collecting(head, context.channel.allocator.buffer(capacity: 512), route)
             } else {
                 pass(context, data)
             }
-        case .collecting(let head, var body):
+        case .collecting(let head, var body, let route):
             switch part {
             case .head:
                 // Cannot happen with a well-behaved decoder; hand everything over.
@@ -92,11 +99,11 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 } else {
                     state = .idle // drop the reference before appending, so the buffer is not copied
                     body.writeImmutableBuffer(chunk)
-                    state = .collecting(head, body)
+                    state = .collecting(head, body, route)
                 }
             case .end(let trailers):
                 state = .idle
-                if let authzRoute = Self.authzRoute(head) {
+                if case .authz(let authzRoute) = route {
                     if let answer = authz.answerNow(head, peer: context.channel.remoteAddress?.ipAddress) {
                         respond(context, answer, method: head.method, route: authzRoute)
                     } else {
@@ -133,11 +140,14 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(part))
     }
 
-    private static func isCandidate(_ head: HTTPRequest) -> Bool {
-        if let connection = head.headerFields[.connection], connection.lowercased().contains("close") { return false }
-        if authzRoute(head) != nil { return true }
-        guard head.method == .post, head.path == "/v1/keys/verify" else { return false }
-        return JSONIO.isJSON(head.headerFields[.contentType])
+    /// The route when this path may take the request, or nil. Verify is recognised first, by an
+    /// exact comparison: it is the request this path exists for.
+    private static func candidate(_ head: HTTPRequest) -> Route? {
+        if let connection = head.headerFields[.connection], connection.lowercased().contains("close") { return nil }
+        if head.method == .post, head.path == "/v1/keys/verify" {
+            return JSONIO.isJSON(head.headerFields[.contentType]) ? .verify : nil
+        }
+        return authzRoute(head).map(Route.authz)
     }
 
     /// The router's route template for a forward-auth request this path may answer, or nil. Only
@@ -196,12 +206,8 @@ final class VerifyFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         series.count.increment()
         counter.increment()
         series.duration.record(ContinuousClock.now - started)
-        if logger.logLevel <= .info {
-            // The same allow-listed line as ProblemMiddleware writes for the router's requests.
-            logger.info("request", metadata: [
-                "method": "\(method.rawValue)", "route": "\(route)", "status": "\(status.code)", "path": "fast", "request_id": "\(requestID)",
-            ])
-        }
+        // The same allow-listed line as ProblemMiddleware writes for the router's requests.
+        log.request(method: method.rawValue, route: route, status: status.code, requestID: requestID, path: "fast")
         context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.write(wrapOutboundOut(.end(nil)), promise: nil)
