@@ -12,6 +12,14 @@ enum StoredJSON {
         return e
     }
 
+    /// Stored JSON read back (nil if it is not a `T`).
+    static func decode<T: Decodable>(_ type: T.Type, _ json: String) -> T? {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        d.dateDecodingStrategy = .iso8601
+        return try? d.decode(T.self, from: Data(json.utf8))
+    }
+
     /// `value` as stored JSON, or `null` if it cannot be encoded.
     static func string<T: Encodable>(_ value: T) -> String {
         (try? String(decoding: encoder().encode(value), as: UTF8.self)) ?? "null"

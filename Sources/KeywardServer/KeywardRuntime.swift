@@ -59,8 +59,6 @@ package final class KeywardRuntime: Sendable {
                  signingKey: Data, logger: Logger, tls: TLSSetup.Server?, oauth: AuthorizationServer, limits: Limits, detection: DetectionEngine) {
         self.limits = limits
         self.detection = detection
-        self.detections = DetectionRecorder(engine: detection, governance: governance, clock: config.clock, logger: logger,
-                                            redact: { CredentialShape.shared.rule(in: $0) })
         self.tls = tls
         self.oauth = oauth
         self.tokens = TokenVerifier(server: oauth)
@@ -70,6 +68,8 @@ package final class KeywardRuntime: Sendable {
         self.webhooks = webhooks
         let usageFlusher = UsageFlusher(recorder: usage, store: store, interval: config.usageFlushInterval, logger: logger)
         self.usageFlusher = usageFlusher
+        self.detections = DetectionRecorder(engine: detection, governance: governance, clock: config.clock, logger: logger,
+                                            redact: { CredentialShape.shared.rule(in: $0) }, flushUsage: { _ = await usageFlusher.flush() })
         self.rotations = RotationWatcher(governance: governance, interval: config.rotationWatchInterval, logger: logger) { await usageFlusher.flush(paced: true) }
         self.postureSnapshots = PostureSnapshotter(governance: governance, logger: logger)
         self.githubKeys = githubKeys

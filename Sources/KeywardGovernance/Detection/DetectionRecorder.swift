@@ -19,9 +19,14 @@ package struct DetectionRecorder: Service {
     /// which this finds a credential (it returns the rule) is recorded as `[redacted: <rule>]`, so
     /// no audit record, webhook or answer carries one. The server passes the scanner's rules.
     private let redact: @Sendable (String) -> String?
+    /// This node's usage flush, awaited after a detection opened or joined an incident and before
+    /// its hunt is computed again (`Governance.refreshHunt`), so the hunt counts the calls still in
+    /// the usage recorder when the key was quarantined.
+    private let flushUsage: @Sendable () async -> Void
 
     package init(engine: DetectionEngine, governance: Governance, clock: WallClock, logger: Logger,
-                 redact: @escaping @Sendable (String) -> String? = { _ in nil }) {
+                 redact: @escaping @Sendable (String) -> String? = { _ in nil }, flushUsage: @escaping @Sendable () async -> Void = {}) {
+        self.flushUsage = flushUsage
         self.engine = engine
         self.governance = governance
         self.clock = clock
@@ -57,24 +62,35 @@ package struct DetectionRecorder: Service {
         await record()
     }
 
-    /// Records every queued finding; returns how many were recorded.
+    /// Records every queued finding; returns how many were recorded. Containment comes first: the
+    /// hunts of the incidents it touched are completed after the recording, inside the gate, so a
+    /// concurrent `record()` that returns has seen them completed too.
     @discardableResult
     package func record() async -> Int {
         await gate.run {
             let found = engine.take()
             var done = 0
+            var incidents: Set<IncidentID> = []
             for (i, raw) in found.enumerated() {
                 let f = cleaned(raw)
                 let action = engine.policy.action(f.detector, f.environment)
                 let blockedUntil = action == .block ? f.at.addingTimeInterval(TimeInterval(engine.policy.blockSeconds)) : nil
                 do {
-                    try await governance.recordDetection(f, subject: DetectionSubject(keyID: f.keyID, clientID: f.clientID), action: action,
-                                                         blockedUntil: blockedUntil)
+                    let record = try await governance.recordDetection(f, subject: DetectionSubject(keyID: f.keyID, clientID: f.clientID),
+                                                                      action: action, blockedUntil: blockedUntil)
+                    if let incident = record.incidentID { incidents.insert(incident) }
                     done += 1
                 } catch {
                     logger.warning("recording a detection failed; will retry", metadata: ["detector": "\(f.detector.rawValue)", "error": "\(type(of: error))"])
                     engine.restore(Array(found[i...]))
                     break
+                }
+            }
+            guard !incidents.isEmpty else { return done }
+            await flushUsage()
+            for id in incidents {
+                do { try await governance.refreshHunt(id) } catch {
+                    logger.warning("completing an incident's hunt failed", metadata: ["incident_id": "\(id)", "error": "\(type(of: error))"])
                 }
             }
             return done

@@ -51,6 +51,20 @@ extension Governance {
         }
     }
 
+    /// Recomputes the hunt of a key's incident from the telemetry as it is now. A detector's
+    /// quarantine is written before this node's recent use of the key is flushed (containment does
+    /// not wait for a flush), so `DetectionRecorder` flushes afterwards and calls this: the hunt then
+    /// counts the calls that led to the detection. Evidence, not state, so not audited (the audit
+    /// replays incidents' statuses).
+    package func refreshHunt(_ id: IncidentID) async throws {
+        try await store.write { tx in
+            guard let incident = try await self.store.incident(id, in: tx.db), case .key(let key) = incident.target,
+                  let stored = StoredJSON.decode(HuntReport.self, incident.huntJSON) else { return }
+            let hunt = try await self.hunt(key, since: stored.since, in: tx.db)
+            try await self.store.updateIncidentHunt(id, huntJSON: StoredJSON.string(hunt), in: tx)
+        }
+    }
+
     /// Quarantines `key` (and what derives from it) for a detection and opens an incident with the
     /// evidence — or adds the detection to the key's open incident. Returns the incident.
     private func quarantineForDetection(_ key: inout APIKey, _ d: DetectionRecord, identity: Identity, in tx: WriteTransaction) async throws -> IncidentID {

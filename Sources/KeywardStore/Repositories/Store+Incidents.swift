@@ -30,6 +30,11 @@ extension Store {
         }
     }
 
+    /// Replaces an incident's hunt (`Governance.refreshHunt`).
+    package func updateIncidentHunt(_ id: IncidentID, huntJSON: String, in tx: WriteTransaction) async throws {
+        try await tx.db.raw("UPDATE incidents SET hunt = \(bind: huntJSON) WHERE id = \(bind: id.description)").run()
+    }
+
     package func incident(dedupeKey: String, in db: any SQLDatabase) async throws -> Incident? {
         try await db.raw("SELECT \(unsafeRaw: Store.incidentColumns) FROM incidents WHERE dedupe_key = \(bind: dedupeKey)").first().map(Store.decodeIncident)
     }
