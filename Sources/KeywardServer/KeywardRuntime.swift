@@ -161,13 +161,14 @@ package final class KeywardRuntime: Sendable {
         ManagementRoutes(governance: governance, auth: auth, io: io, clock: config.clock).register(on: router, table: table)
         PrivilegeRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
         let flusher = usageFlusher
-        RotationRoutes(governance: governance, auth: auth, io: io, flushUsage: { await flusher.flush() }).register(on: router, table: table)
+        let flushUsage: @Sendable () async -> Void = { await flusher.flush() }
+        RotationRoutes(governance: governance, auth: auth, io: io, flushUsage: flushUsage).register(on: router, table: table)
         AuditRoutes(governance: governance, signingKey: signingKey, auth: auth, io: io).register(on: router, table: table)
         let tls = config.tlsCertificateFile != nil
         ExposureRoutes(governance: governance, auth: auth, tls: tls, plaintextFromLoopback: config.acceptPlaintextFromLoopback,
-                       quota: ReporterQuota(limits: config.reporterQuota)).register(on: router, table: table)
-        GitHubPartnerRoutes(governance: governance, keys: githubKeys).register(on: router, table: table)
-        IncidentRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
+                       quota: ReporterQuota(limits: config.reporterQuota), flushUsage: flushUsage).register(on: router, table: table)
+        GitHubPartnerRoutes(governance: governance, keys: githubKeys, flushUsage: flushUsage).register(on: router, table: table)
+        IncidentRoutes(governance: governance, auth: auth, io: io, flushUsage: flushUsage).register(on: router, table: table)
         InventoryRoutes(governance: governance, auth: auth, io: io, tls: tls).register(on: router, table: table)
         WebhookRoutes(governance: governance, auth: auth, io: io).register(on: router, table: table)
         DetectionRoutes(governance: governance, engine: detection, auth: auth, io: io).register(on: router, table: table)

@@ -187,7 +187,7 @@ struct LeakContainmentTests {
                 let body = "{\"key\":\"\(key)\",\"scopes\":[\"payments:read\"],\"source\":{\"ip\":\"\(ip)\",\"user_agent\":\"\(ua)\"}}"
                 #expect(try await s.request("POST", "/v1/keys/verify", body: body).status == 200)
             }
-            await s.flushUsage()
+            // Nothing here flushes usage: the blast radius route and the containment do.
             let radius = try await s.request("GET", "/v1/keys/\(id)/blast-radius").decode(BlastRadius.self)
             #expect(Set(radius.declaredConsumers.map(\.name)) == ["checkout", "acme-billing"])
             #expect(radius.thirdParties == ["acme-billing"])
@@ -195,10 +195,13 @@ struct LeakContainmentTests {
             #expect(observed["checkout/2.1"] == false)
             #expect(observed["curl/8.0"] == true)
 
+            // One more call just before the leak is reported: the hunt counts it too.
+            let last = "{\"key\":\"\(key)\",\"scopes\":[\"payments:read\"],\"source\":{\"ip\":\"10.0.0.5\",\"user_agent\":\"checkout/2.1\"}}"
+            #expect(try await s.request("POST", "/v1/keys/verify", body: last).status == 200)
             let r = try await Self.report(s, [["rule_id": "keyward.api-key", "sha256": Self.sha(key), "path": "x.env"]])
             let inc = try await s.request("GET", "/v1/incidents/\(try #require(try r.decode(ExposureReceipt.self).results?.first?.incidentId))").decode(IncidentResponse.self)
             let hunt = try #require(inc.hunt)
-            #expect(hunt.outcomes["valid"] == 2)
+            #expect(hunt.outcomes["valid"] == 3)
             #expect(hunt.scopesUsed.map(\.scope) == ["payments:read"])
             #expect(hunt.sources.count == 2)
             #expect(try await s.request("GET", "/v1/keys/key_00000000000000000000000000000009/blast-radius").status == 404)

@@ -20,7 +20,7 @@ package struct DetectionRecorder: Service {
     /// no audit record, webhook or answer carries one. The server passes the scanner's rules.
     private let redact: @Sendable (String) -> String?
     /// This node's usage flush, awaited after a detection opened or joined an incident and before
-    /// its hunt is computed again (`Governance.refreshHunt`), so the hunt counts the calls still in
+    /// its hunt is computed again (`Governance.completeHunts`), so the hunt counts the calls still in
     /// the usage recorder when the key was quarantined.
     private let flushUsage: @Sendable () async -> Void
 
@@ -86,13 +86,7 @@ package struct DetectionRecorder: Service {
                     break
                 }
             }
-            guard !incidents.isEmpty else { return done }
-            await flushUsage()
-            for id in incidents {
-                do { try await governance.refreshHunt(id) } catch {
-                    logger.warning("completing an incident's hunt failed", metadata: ["incident_id": "\(id)", "error": "\(type(of: error))"])
-                }
-            }
+            await governance.completeHunts(incidents, flushUsage: flushUsage)
             return done
         }
     }

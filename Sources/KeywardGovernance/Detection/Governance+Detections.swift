@@ -51,11 +51,24 @@ extension Governance {
         }
     }
 
-    /// Recomputes the hunt of a key's incident from the telemetry as it is now. A detector's
-    /// quarantine is written before this node's recent use of the key is flushed (containment does
-    /// not wait for a flush), so `DetectionRecorder` flushes afterwards and calls this: the hunt then
-    /// counts the calls that led to the detection. Evidence, not state, so not audited (the audit
-    /// replays incidents' statuses).
+    /// Completes the hunts of incidents a containment just opened or joined: flushes this node's
+    /// usage (`flushUsage`), then computes each key incident's hunt again (`refreshHunt`). A
+    /// containment — a detector's quarantine, a leak's revocation — is written first and never waits
+    /// for a flush, so the hunt it stored lacks the calls still in the usage recorder; after this it
+    /// counts them (other nodes' within their flush interval). A failure is logged: the incident
+    /// keeps the hunt it was opened with.
+    package func completeHunts(_ incidents: some Collection<IncidentID>, flushUsage: @Sendable () async -> Void) async {
+        guard !incidents.isEmpty else { return }
+        await flushUsage()
+        for id in Set(incidents) {
+            do { try await refreshHunt(id) } catch {
+                logger.warning("completing an incident's hunt failed", metadata: ["incident_id": "\(id)", "error": "\(type(of: error))"])
+            }
+        }
+    }
+
+    /// Recomputes the hunt of a key's incident from the telemetry as it is now, from the moment its
+    /// stored hunt starts. Evidence, not state, so not audited (the audit replays incidents' statuses).
     package func refreshHunt(_ id: IncidentID) async throws {
         try await store.write { tx in
             guard let incident = try await self.store.incident(id, in: tx.db), case .key(let key) = incident.target,

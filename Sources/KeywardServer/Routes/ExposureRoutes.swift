@@ -18,11 +18,13 @@ struct ExposureRoutes {
     /// `--accept-plaintext-from-loopback`.
     let plaintextFromLoopback: Bool
     let quota: ReporterQuota
+    /// This node's usage flush: after containment, the incidents' hunts are completed with it.
+    let flushUsage: @Sendable () async -> Void
     static let maxItems = 1_000
     static let maxBytes = 1 << 20
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let m = governance, auth = auth, tls = tls, fromLoopback = plaintextFromLoopback, quota = quota
+        let m = governance, auth = auth, tls = tls, fromLoopback = plaintextFromLoopback, quota = quota, flushUsage = flushUsage
         let io = JSONIO(maxBodyBytes: Self.maxBytes)
         table.add(.post, "/v1/exposures")
         router.post("/v1/exposures") { req, ctx in
@@ -39,7 +41,9 @@ struct ExposureRoutes {
             let incoming = try report.items.enumerated().map { i, item in
                 try Self.validate(item, index: i, source: report.source, plaintextAllowed: plaintextAllowed, fingerprints: m.fingerprints)
             }
-            let results = try await m.intake(incoming, source: report.source.rawValue, receivedAt: receivedAt, actor: actor).map(ExposureResult.init)
+            let outcomes = try await m.intake(incoming, source: report.source.rawValue, receivedAt: receivedAt, actor: actor)
+            await m.completeHunts(outcomes.filter { !$0.duplicate }.compactMap(\.incidentID), flushUsage: flushUsage)
+            let results = outcomes.map(ExposureResult.init)
             let accepted = results.filter { !$0.duplicate }.count
             return try io.respond(ExposureReceipt(accepted: accepted, duplicates: results.count - accepted, results: results), status: .accepted)
         }

@@ -64,12 +64,14 @@ package struct GitHubPartnerKeys: Sendable {
 struct GitHubPartnerRoutes {
     let governance: Governance
     let keys: GitHubPartnerKeys
+    /// This node's usage flush: after containment, the incidents' hunts are completed with it.
+    let flushUsage: @Sendable () async -> Void
     let rejections = RejectionBudget(perMinute: 60)
     static let maxBytes = 1 << 20
     static let maxItems = 1_000
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let m = governance, keys = keys, rejections = rejections
+        let m = governance, keys = keys, rejections = rejections, flushUsage = flushUsage
         let io = JSONIO(maxBodyBytes: Self.maxBytes)
         table.add(.post, "/v1/exposures/github")
         router.post("/v1/exposures/github") { req, ctx in
@@ -115,6 +117,7 @@ struct GitHubPartnerRoutes {
             }
             let results = try await m.intake(incoming, source: ExposureReport.Source.partner.rawValue, receivedAt: receivedAt,
                                              actor: Principal(name: "github-partner:\(keyID.prefix(64))", isAdmin: false))
+            await m.completeHunts(results.filter { !$0.duplicate }.compactMap(\.incidentID), flushUsage: flushUsage)
             let labels = zip(entries.indices, results).map { i, r in
                 GitHubTokenLabel(tokenHash: digests[i].hex, tokenType: entries[i].type,
                                  label: r.classification == .unknown ? "false_positive" : "true_positive")

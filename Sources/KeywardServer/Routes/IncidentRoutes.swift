@@ -10,14 +10,19 @@ struct IncidentRoutes {
     let governance: Governance
     let auth: Authenticator
     let io: JSONIO
+    /// This node's usage flush: a key's blast radius lists the sources verify observed, from
+    /// flushed telemetry, so it flushes first and shows this node's verifies up to the request.
+    let flushUsage: @Sendable () async -> Void
 
     func register(on router: Router<KeywardRequestContext>, table: RouteTable) {
-        let m = governance, auth = auth, io = io
+        let m = governance, auth = auth, io = io, flushUsage = flushUsage
 
         table.add(.get, "/v1/keys/{id}/blast-radius")
         router.get("/v1/keys/{id}/blast-radius") { req, ctx in
             _ = try auth.require(.read, req)
-            return try io.respond(BlastRadius(try await m.blastRadius(of: try ctx.pathID(KeyID.self))))
+            let id = try ctx.pathID(KeyID.self)
+            await flushUsage()
+            return try io.respond(BlastRadius(try await m.blastRadius(of: id)))
         }
 
         // MARK: incidents
