@@ -63,40 +63,43 @@ struct LogWriterTests {
         #expect(!text.contains("small 24\n"), "the last ones were dropped")
     }
 
-    @Test("the handler writes swift-log's stream format: time, level, label, sorted metadata, source, message")
-    func format() throws {
+    /// The lines `body` writes through a `QueuedLogHandler` logger labelled `keyward` on a real pipe.
+    func written(_ body: (Logger, LogWriter) -> Void) -> [String] {
         let pipe = Pipe()
         let writer = LogWriter(fd: pipe.fileHandleForWriting.fileDescriptor)
         let reader = Reader(pipe.fileHandleForReading, end: "END")
-        var logger = Logger(label: "keyward") { QueuedLogHandler(label: $0, writer: writer) }
-        logger[metadataKey: "node"] = "n1"
-        logger.info("request", metadata: ["status": "200", "method": "POST"], source: "KeywardServer")
-        logger.debug("below the level")
+        body(Logger(label: "keyward") { QueuedLogHandler(label: $0, writer: writer) }, writer)
         writer.enqueue("\nEND\n")
         writer.flush()
-        let first = try #require(reader.wait().split(separator: "\n").first.map(String.init))
+        return reader.wait().split(separator: "\n").dropLast().map(String.init)
+    }
+
+    @Test("the handler writes swift-log's stream format: time, level, label, sorted metadata, source, message")
+    func format() throws {
+        let first = try #require(written { logger, _ in
+            var logger = logger
+            logger[metadataKey: "node"] = "n1"
+            logger.info("request", metadata: ["status": "200", "method": "POST"], source: "KeywardServer")
+            logger.debug("below the level")
+        }.first)
         let pattern = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info keyward: method=POST node=n1 status=200 \[KeywardServer\] request$"#
         #expect(first.range(of: pattern, options: .regularExpression) != nil, "\(first)")
     }
 
     @Test("a request line built straight into the writer is the line swift-log's handler writes for the same request")
     func requestLine() throws {
-        let pipe = Pipe()
-        let writer = LogWriter(fd: pipe.fileHandleForWriting.fileDescriptor)
-        let reader = Reader(pipe.fileHandleForReading, end: "END")
-        let logger = Logger(label: "keyward") { QueuedLogHandler(label: $0, writer: writer) }
-        let direct = RequestLog(logger: logger, writer: writer), throughLogger = RequestLog(logger: logger, writer: nil)
-        for log in [direct, throughLogger] {
-            log.request(method: "POST", route: "/v1/keys/verify", status: 200, requestID: "a1", path: "fast")
-            log.request(method: "GET", route: "/healthz", status: 404, requestID: "b2", ms: "0.25")
+        let all = written { logger, writer in
+            let direct = RequestLog(logger: logger, writer: writer), throughLogger = RequestLog(logger: logger, writer: nil)
+            for log in [direct, throughLogger] {
+                log.request(method: "POST", route: "/v1/keys/verify", status: 200, requestID: "a1", path: "fast")
+                log.request(method: "GET", route: "/healthz", status: 404, requestID: "b2", ms: "0.25")
+            }
+            var quiet = logger
+            quiet.logLevel = .notice
+            RequestLog(logger: quiet, writer: writer).request(method: "GET", route: "/", status: 200, requestID: "c3")
         }
-        var quiet = logger
-        quiet.logLevel = .notice
-        RequestLog(logger: quiet, writer: writer).request(method: "GET", route: "/", status: 200, requestID: "c3")
-        writer.enqueue("END\n")
-        writer.flush()
         // Without the time, which may have turned a second between the lines.
-        let lines = reader.wait().split(separator: "\n").dropLast().map { $0.split(separator: " ", maxSplits: 1).last.map(String.init) ?? "" }
+        let lines = all.map { $0.split(separator: " ", maxSplits: 1).last.map(String.init) ?? "" }
         #expect(lines.count == 4, "nothing below info: \(lines)")
         #expect(lines.first == "info keyward: method=POST path=fast request_id=a1 route=/v1/keys/verify status=200 [KeywardCoreTests] request")
         #expect(lines[1] == "info keyward: method=GET ms=0.25 request_id=b2 route=/healthz status=404 [KeywardCoreTests] request")

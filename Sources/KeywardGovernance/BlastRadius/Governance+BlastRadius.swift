@@ -1,6 +1,7 @@
 import Foundation
 import KeywardCore
 import KeywardStore
+import Logging
 
 /// Blast radius and hunt: what a credential reaches and who holds it, computed from the
 /// inventory, the derived-credential links, declared consumers and verify telemetry.
@@ -66,6 +67,33 @@ extension Governance {
                     sources: use.sources.map { Self.observed($0, declared: []) },
                     scopesUsed: use.scopes.map { .init(scope: $0.scope, count: $0.use.count, firstSeen: Date(unixMillis: $0.use.firstSeen),
                                                        lastSeen: Date(unixMillis: $0.use.lastSeen)) })
+    }
+
+    /// Completes the hunts of incidents a containment just opened or joined: flushes this node's
+    /// usage (`flushUsage`), then computes each key incident's hunt again (`refreshHunt`). A
+    /// containment — a detector's quarantine, a leak's revocation — is written first and never waits
+    /// for a flush, so the hunt it stored lacks the calls still in the usage recorder; after this it
+    /// counts them (other nodes' within their flush interval). A failure is logged: the incident
+    /// keeps the hunt it was opened with.
+    package func completeHunts(_ incidents: some Collection<IncidentID>, flushUsage: @Sendable () async -> Void) async {
+        guard !incidents.isEmpty else { return }
+        await flushUsage()
+        for id in Set(incidents) {
+            do { try await refreshHunt(id) } catch {
+                logger.warning("completing an incident's hunt failed", metadata: ["incident_id": "\(id)", "error": "\(type(of: error))"])
+            }
+        }
+    }
+
+    /// Recomputes the hunt of a key's incident from the telemetry as it is now, from the moment its
+    /// stored hunt starts. Evidence, not state, so not audited (the audit replays incidents' statuses).
+    func refreshHunt(_ id: IncidentID) async throws {
+        try await store.write { tx in
+            guard let incident = try await self.store.incident(id, in: tx.db), case .key(let key) = incident.target,
+                  let stored = StoredJSON.decode(HuntReport.self, incident.huntJSON) else { return }
+            let hunt = try await self.hunt(key, since: stored.since, in: tx.db)
+            try await self.store.updateIncidentHunt(id, huntJSON: StoredJSON.string(hunt), in: tx)
+        }
     }
 
     static func owner(_ i: Identity) -> BlastRadiusReport.Owner {
